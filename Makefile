@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` and `make test`. Both build .venv first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Debian packages the Python wheels need at run time (open3d, moderngl on EGL,
+# Kivy under Xvfb) and to build dlib from source for face-recognition.
+APT_PACKAGES := python3-venv build-essential cmake libusb-1.0-0 libgomp1 libegl1 \
+	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth nodejs npm
+
+.PHONY: demo test proto deps venv clean
+
+demo: venv
+	$(VENV)/bin/omnifit demo
+
+test: venv
+	bash scripts/run-tests.sh
+
+proto: venv
+	$(PY) -m proto.build
+
+venv: $(STAMP)
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages: $$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "missing Debian packages (run as root or: sudo apt-get install $$missing)"; exit 1; \
+		fi; \
+	fi
+
+$(STAMP): pyproject.toml | deps
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel setuptools
+	$(PY) -m pip install -e '.[test]'
+	bash scripts/install-tools.sh
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

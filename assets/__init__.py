@@ -1,0 +1,1 @@
+"""Shipped data (catalog seed, shoe models and lasts, garment images) and the generators of procedural assets."""

@@ -1,0 +1,1 @@
+"""The kiosk: the pygame shopper journey and staff admin mode, and the ``omnifit`` command line."""

@@ -1,0 +1,1 @@
+"""Face pay: capture quality, liveness, embeddings, encrypted templates, matching, intents, ledger, gateways."""

@@ -1,0 +1,1 @@
+"""3D scanning: depth sources, calibration, TSDF fusion, segmentation, watertight meshes, measurements."""

@@ -1,0 +1,1 @@
+"""Try-on: the fit engine (size recommendations) and the AR mirror."""
