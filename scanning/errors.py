@@ -1,0 +1,31 @@
+"""The scanning package's exception tree, rooted in :class:`proto.errors.OmnifitError`.
+
+Every stage (sources, calibration, reconstruction, measurement) raises a subclass of
+:class:`ScanningError`; details are keyword-only attributes (``path=``, ``camera=``, ...)
+so callers can report them without parsing the message.
+"""
+from __future__ import annotations
+
+from proto.errors import ErrorCode, OmnifitError
+
+
+class ScanningError(OmnifitError):
+    """Root of every error raised by ``scanning``."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class MeshError(ScanningError):
+    """A mesh that cannot be measured: empty, not a closed surface, or the wrong size."""
+
+
+class MeshFileError(MeshError):
+    """A mesh file that is missing, unreadable, or of a format we do not read."""
+
+
+class ShapeKindError(MeshError):
+    """A mesh whose shape does not match the kind asked for (a body measured as a foot)."""
+
+
+class MeasurementError(ScanningError):
+    """A landmark or cross-section that could not be found on an otherwise valid mesh."""
