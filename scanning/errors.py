@@ -29,3 +29,19 @@ class ShapeKindError(MeshError):
 
 class MeasurementError(ScanningError):
     """A landmark or cross-section that could not be found on an otherwise valid mesh."""
+
+
+class FrameError(ScanningError):
+    """An RGB-D frame of the wrong shape or dtype, or with no usable depth; names the camera."""
+
+
+class CalibrationError(ScanningError):
+    """A rig calibration that is missing, unreadable, or does not match the cameras it is used with."""
+
+
+class ReconstructionError(ScanningError):
+    """Fusion that produced nothing usable: nothing on the platform, a foot missing or cut off."""
+
+
+class ExportError(ScanningError):
+    """A mesh that could not be written as PLY or GLB."""

@@ -1,0 +1,1 @@
+"""Depth sources: where RGB-D frames come from (synthetic rig, recorded folders, RealSense cameras)."""
