@@ -81,3 +81,118 @@ class LivenessInputError(FaceError):
     """A depth frame or landmark sequence handed to liveness is malformed."""
 
     code = ErrorCode.INVALID_ARGUMENT
+
+
+# --------------------------------------------------------------------------- money side
+
+
+class MoneyError(PaymentsError):
+    """Root of the money-side errors: amounts, intents, gateways, ledger, refunds."""
+
+
+class InvalidAmountError(MoneyError):
+    """An amount that is not a decimal number, has too many decimals, or is not above zero."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class UnknownCurrencyError(MoneyError):
+    """A currency code we do not know (not in :data:`payments.money.CURRENCY_EXPONENTS`)."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class CurrencyMismatchError(MoneyError):
+    """Two amounts of different currencies were combined or compared."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class InvalidPaymentRequestError(MoneyError):
+    """A malformed request field: a payment token that looks like a card number, an empty id, a bad line."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class IntentNotFoundError(MoneyError):
+    """No payment intent has the given id."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class IllegalTransitionError(MoneyError):
+    """The intent's state forbids the action (capturing a cancelled intent, refunding an authorised one)."""
+
+    code = ErrorCode.CONFLICT
+
+
+class IdempotencyKeyReusedError(MoneyError):
+    """An idempotency key came back with different parameters than its first use."""
+
+    code = ErrorCode.CONFLICT
+
+
+class IntentBusyError(MoneyError):
+    """Another request is acting on the intent right now; retry shortly with the same key."""
+
+    code = ErrorCode.CONFLICT
+
+
+class StepUpRequiredError(MoneyError):
+    """Confirmation needs the shopper's PIN (amount above the limit, a close face match, or the issuer asked)."""
+
+    code = ErrorCode.FAILED_PRECONDITION
+
+
+class PinRejectedError(MoneyError):
+    """The PIN did not match; ``attempts_left`` says how many tries remain."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class PaymentDeclinedError(MoneyError):
+    """The gateway declined; ``decline_code`` is a :class:`payments.gateways.DeclineCode` value."""
+
+    code = ErrorCode.FAILED_PRECONDITION
+
+
+class GatewayTimeoutError(MoneyError):
+    """The gateway did not answer in time; the outcome is unknown until reconciled (retry with the same key)."""
+
+    code = ErrorCode.UNAVAILABLE
+
+
+class UnknownGatewayError(MoneyError):
+    """No gateway plugin is registered under the name."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class RefundExceedsCaptureError(MoneyError):
+    """A refund would take the refunded total above the captured amount."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class StaffNotAuthorizedError(MoneyError):
+    """The staff id is unknown, malformed, or may not issue refunds."""
+
+    code = ErrorCode.PERMISSION_DENIED
+
+
+class LedgerError(MoneyError):
+    """A journal entry that does not balance, reuses a reversed entry, or names an unknown entry."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class ReceiptNotFoundError(MoneyError):
+    """No receipt exists for the given id or intent."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class OrderStockError(MoneyError):
+    """The database has no ``stock`` table to take store stock from (the cloud schema is missing)."""
+
+    code = ErrorCode.FAILED_PRECONDITION
