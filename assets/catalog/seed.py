@@ -7,7 +7,9 @@ Files (in ``assets/catalog/`` unless another folder is given):
   "secondary_per_primary": "0.1380", "products": [...]}``; each product has
   ``product_id, name, brand, category (shoes|tops|bottoms), gender (men|women|unisex),
   description, price_minor (int, minor units of currency), colours [{"code", "name"}],
-  model_uri`` and either ``shoe_sizes`` (shoes) or ``size_chart`` (clothing).
+  model_uri`` and either ``shoe_sizes`` (shoes, with ``last_code`` naming the brand's last in
+  ``assets/lasts/gradings.json``) or ``size_chart`` (clothing; rows of body-measurement ranges, tops
+  with a height range, bottoms with the garment inseam, plus the garment's ease over the body).
 - ``stock.json``: ``[{"store_id", "sku", "on_hand"}]``; a variant missing here has none.
 
 Variant SKUs are ``{product_id}-{colour code}-{size label}``; every colour comes in every size.
@@ -67,7 +69,9 @@ class ClothingSizeRow:
     waist_max_mm: float
     hip_min_mm: float
     hip_max_mm: float
-    inseam_mm: float = 0.0  # 0 for tops
+    inseam_mm: float = 0.0  # garment inseam; 0 for tops, shorts and skirts
+    height_min_mm: float = 0.0  # body height the garment length is cut for; 0 when not given
+    height_max_mm: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class ProductSeed:
     model_uri: str
     shoe_sizes: tuple[ShoeSizeSeed, ...] = ()
     size_chart: SizeChartSeed | None = None
+    last_code: str = ""  # shoes: the brand's last (assets/lasts/gradings.json)
 
     @property
     def size_labels(self) -> tuple[str, ...]:
@@ -183,6 +188,7 @@ def _product(raw: dict) -> ProductSeed:
             )
             if chart
             else None,
+            last_code=raw.get("last_code", ""),
         )
     except (KeyError, TypeError) as exc:
         raise SeedError(f"malformed product {raw.get('product_id', '?')!r}: {exc!r}") from exc

@@ -1,0 +1,1 @@
+"""Brand last gradings (``gradings.json``), read by ``tryon.fit.lasts``."""
