@@ -87,7 +87,7 @@ LETTER_CHARTS = {
 }
 LETTER_CHARTS["unisex"] = LETTER_CHARTS["men"]
 # Garment inseam (mm) of letter-sized trousers, by size.
-LETTER_INSEAM_MM = {"XS": 740, "S": 760, "M": 780, "L": 800, "XL": 810, "XXL": 820}
+LETTER_INSEAM_MM = {"XS": 760, "S": 780, "M": 800, "L": 815, "XL": 825, "XXL": 830}
 # Waist sizes (inches) and inseam lengths (inches) of trousers sold by waist and leg.
 WAIST_RUNS = {"men": (28, 29, 30, 31, 32, 33, 34, 36, 38, 40), "women": (24, 25, 26, 27, 28, 29, 30, 32, 34)}
 LEG_RUNS = {"men": (30, 32, 34), "women": (30, 32)}

@@ -1,0 +1,75 @@
+"""Plain-language phrases for zone fits, used in the one-sentence explanations."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tryon.fit.results import FitVerdict, FitZone, ZoneFit
+from tryon.fit.scoring import Candidate, Choice, best_on_zone, between_sizes, deciding_zone
+
+_ZONE_NAMES = {
+    FitZone.BALL: "ball",
+    FitZone.INSTEP: "instep",
+    FitZone.HEEL: "heel",
+    FitZone.CHEST: "chest",
+    FitZone.WAIST: "waist",
+    FitZone.HIP: "hip",
+}
+_WOULD = {"leaves": "would leave", "is": "would be", "fits": "would fit", "has": "would have"}
+
+
+def _verb_and_rest(fit: ZoneFit) -> tuple[str, str]:
+    off = abs(fit.off_target_mm)
+    if fit.zone is FitZone.TOE_ROOM:
+        if fit.ease_mm < 0:
+            return "is", f"{-fit.ease_mm:.0f} mm shorter than your foot"
+        return "leaves", f"{fit.ease_mm:.0f} mm toe room"
+    if fit.zone is FitZone.LENGTH:
+        if fit.verdict is FitVerdict.GOOD:
+            return "is", "cut for your height"
+        return "is", f"cut for someone {off:.0f} mm {'shorter' if fit.verdict is FitVerdict.SHORT else 'taller'}"
+    if fit.zone is FitZone.INSEAM:
+        if fit.verdict is FitVerdict.GOOD:
+            return "has", f"a {fit.item_mm:.0f} mm inseam for your {fit.body_mm:.0f} mm leg"
+        return "is", f"{off:.0f} mm too {'short' if fit.verdict is FitVerdict.SHORT else 'long'} in the leg"
+    name = _ZONE_NAMES[fit.zone]
+    if fit.verdict is FitVerdict.GOOD:
+        return "fits", f"the {name} well"
+    return "is", f"{off:.0f} mm {'tight' if fit.verdict is FitVerdict.TIGHT else 'loose'} at the {name}"
+
+
+def describe_zone(fit: ZoneFit, *, would: bool = False) -> str:
+    """A verb phrase for one zone: ``"leaves 11 mm toe room"``, ``"would be 7 mm tight at the ball"``."""
+    verb, rest = _verb_and_rest(fit)
+    return f"{_WOULD[verb] if would else verb} {rest}"
+
+
+def choice_reason(candidates: Sequence[Candidate], choice: Choice, body: Mapping[str, float], decisive: FitZone,
+                  decisive_name: str) -> str:
+    """Why the winner beat its neighbours, in one sentence (may be empty when there is no rival).
+
+    When the decisive zone alone (length for shoes) would pick a size that differs on that zone, say which way the
+    other zones moved it and why; when the decisive figure falls between two sizes, say which
+    way we went and what the other size would do; otherwise name the runner-up.
+    """
+    best = candidates[choice.best]
+    rival = candidates[best_on_zone(candidates, body, decisive)]
+    best_item, rival_item = (next(s.item_mm for s in c.zones if s.zone is decisive) for c in (best, rival))
+    if rival_item != best_item:
+        way = "up" if rival_item < best_item else "down"
+        losing = deciding_zone(best, rival, body)
+        return (
+            f" By {decisive_name} alone you are a {rival.size_label}, but {rival.size_label} "
+            f"{describe_zone(losing, would=True)}, so we go {way} to {best.size_label}."
+        )
+    if choice.runner_up is None:
+        return ""
+    rival = candidates[choice.runner_up]
+    losing = deciding_zone(best, rival, body)
+    between = between_sizes(choice, candidates, body, decisive)
+    if between:
+        way = "up" if between[1] == best.size_label else "down"
+        return (
+            f" You are between {between[0]} and {between[1]}: we go {way} to {best.size_label} because "
+            f"{rival.size_label} {describe_zone(losing, would=True)}."
+        )
+    return f" Next best: {rival.size_label}, which {describe_zone(losing)}."
