@@ -1,0 +1,1 @@
+"""The gRPC boundary: protobuf conversion, error mapping and thin servicers over the domain services."""

@@ -1,0 +1,247 @@
+"""Thin gRPC servicers over the domain services: authenticate, convert, run on the worker pool, publish.
+
+Catalog reads and sign-in are public (no token); every cart, pairing and profile
+call needs ``authorization: Bearer <token>``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+
+from cloud.api import convert
+from cloud.api.errors import grpc_errors
+from cloud.domain.accounts import AccountService
+from cloud.domain.auth import Authenticator
+from cloud.domain.carts import CartService, Mutation
+from cloud.domain.catalog import CatalogService, ProductFilter
+from cloud.domain.pairing import PairingService
+from cloud.domain.profiles import ProfileService
+from cloud.domain.types import CartChange, ChangeKind, Principal
+from cloud.domain.validate import require_id
+from cloud.errors import InvalidArgument
+from cloud.fanout import CartHub
+from cloud.storage import Database
+from proto.omnifit.v1 import (
+    cart_pb2,
+    cart_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    pairing_pb2,
+    pairing_pb2_grpc,
+    profile_pb2,
+    profile_pb2_grpc,
+)
+
+_LOGGER = logging.getLogger(__name__)
+# A watcher re-reads the change log this often even without a wake-up, so a lost
+# notification delays a change by at most this much.
+WATCH_POLL_S = 5.0
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a servicer needs; built once per server."""
+
+    database: Database
+    hub: CartHub
+    authenticator: Authenticator
+    catalog: CatalogService
+    carts: CartService
+    pairing: PairingService
+    profiles: ProfileService
+    accounts: AccountService
+
+    async def principal(self, context: grpc.aio.ServicerContext) -> Principal:
+        header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
+        principal = self.authenticator.verify_header(header)
+        if self.authenticator.needs_device_check(principal):
+            await self.database.run(self.authenticator.check_device, principal)
+        return principal
+
+    def publish(self, *changes: CartChange | None) -> None:
+        for change in changes:
+            if change is not None:
+                self.hub.publish_change(change)
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    @grpc_errors
+    async def ListProducts(self, request: catalog_pb2.ListProductsRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.ListProductsResponse:
+        flt = ProductFilter(
+            query=request.query,
+            category=convert.from_wire_enum(catalog_pb2.Category, "CATEGORY", request.category, "category"),
+            brand=request.brand,
+            gender=convert.from_wire_enum(catalog_pb2.Gender, "GENDER", request.gender, "gender"),
+            store_id=request.store_id,
+            in_stock_only=request.in_stock_only,
+            max_price_minor=request.max_price_minor,
+        )
+        page = await self.s.database.run(self.s.catalog.list_products, flt, request.page.page_size, request.page.page_token)
+        return catalog_pb2.ListProductsResponse(
+            products=[convert.product(p) for p in page.products],
+            page={"next_page_token": page.next_page_token, "total_size": page.total_size},
+        )
+
+    @grpc_errors
+    async def GetProduct(self, request: catalog_pb2.GetProductRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.Product:
+        return convert.product(await self.s.database.run(self.s.catalog.get_product, request.product_id))
+
+    @grpc_errors
+    async def GetStock(self, request: catalog_pb2.GetStockRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.GetStockResponse:
+        levels = await self.s.database.run(self.s.catalog.get_stock, request.store_id, list(request.skus), request.product_id)
+        return catalog_pb2.GetStockResponse(
+            levels=[catalog_pb2.StockLevel(sku=lv.sku, store_id=lv.store_id, on_hand=lv.on_hand) for lv in levels]
+        )
+
+    @grpc_errors
+    async def ListStores(self, request: catalog_pb2.ListStoresRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.ListStoresResponse:
+        return catalog_pb2.ListStoresResponse(stores=[convert.store(s) for s in await self.s.database.run(self.s.catalog.list_stores)])
+
+
+def _expected(request: object) -> int | None:
+    return request.expected_version if request.HasField("expected_version") else None  # type: ignore[attr-defined]
+
+
+class CartServicer(cart_pb2_grpc.CartServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def _mutation(self, context: grpc.aio.ServicerContext, fn, *args: object) -> cart_pb2.Cart:  # type: ignore[no-untyped-def]
+        principal = await self.s.principal(context)
+        result: Mutation = await self.s.database.run(fn, principal, *args)
+        self.s.publish(result.change)
+        return convert.cart(result.cart)
+
+    @grpc_errors
+    async def CreateCart(self, request: cart_pb2.CreateCartRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+        return await self._mutation(context, self.s.carts.create_cart, request.store_id, request.idempotency_key)
+
+    @grpc_errors
+    async def GetCart(self, request: cart_pb2.GetCartRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+        principal = await self.s.principal(context)
+        return convert.cart(await self.s.database.run(self.s.carts.get_cart, principal, request.cart_id))
+
+    @grpc_errors
+    async def AddLine(self, request: cart_pb2.AddLineRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+        return await self._mutation(
+            context,
+            self.s.carts.add_line,
+            request.cart_id,
+            request.idempotency_key,
+            request.sku,
+            request.quantity,
+            _expected(request),
+            request.pickup_only,
+        )
+
+    @grpc_errors
+    async def UpdateLine(self, request: cart_pb2.UpdateLineRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+        return await self._mutation(
+            context, self.s.carts.update_line, request.cart_id, request.idempotency_key, request.line_id, request.quantity, _expected(request)
+        )
+
+    @grpc_errors
+    async def RemoveLine(self, request: cart_pb2.RemoveLineRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+        return await self._mutation(
+            context, self.s.carts.remove_line, request.cart_id, request.idempotency_key, request.line_id, _expected(request)
+        )
+
+    @grpc_errors
+    async def WatchCart(self, request: cart_pb2.WatchCartRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[cart_pb2.CartEvent]:
+        principal = await self.s.principal(context)
+        cart_id = require_id(request.cart_id, "cart_id")
+        if request.after_version < 0:
+            raise InvalidArgument(f"after_version must be 0 or more; got {request.after_version}", field="after_version")
+        with self.s.hub.subscribe(cart_id) as sub:
+            current = await self.s.database.run(self.s.carts.get_cart, principal, cart_id)
+            if request.after_version > current.version:
+                raise InvalidArgument(
+                    f"after_version {request.after_version} is beyond cart {cart_id}'s version {current.version}", field="after_version"
+                )
+            last = request.after_version
+            if last == 0:
+                yield convert.cart_event(CartChange(ChangeKind.SNAPSHOT, current))
+                last = current.version
+            target = current.version
+            while True:
+                sub.event.clear()
+                for change in sub.take_local(last):
+                    yield convert.cart_event(change)
+                    last = change.cart.version
+                target = max(target, sub.notified_version)
+                if sub.resync or last < target:
+                    sub.resync = False
+                    fetched = await self.s.database.run(self.s.carts.changes_after, cart_id, last)
+                    for change in fetched:
+                        if change.cart.version == last + 1:
+                            yield convert.cart_event(change)
+                            last = change.cart.version
+                    if fetched and last < max(target, sub.notified_version):
+                        continue  # the log holds more than one read returns
+                try:
+                    await asyncio.wait_for(sub.event.wait(), timeout=WATCH_POLL_S)
+                except TimeoutError:
+                    sub.resync = True
+
+
+class PairingServicer(pairing_pb2_grpc.PairingServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    @grpc_errors
+    async def CreatePairingCode(self, request: pairing_pb2.CreatePairingCodeRequest, context: grpc.aio.ServicerContext) -> pairing_pb2.PairingCode:
+        principal = await self.s.principal(context)
+        return convert.pairing_code(await self.s.database.run(self.s.pairing.create_code, principal, request.cart_id))
+
+    @grpc_errors
+    async def ClaimPairingCode(
+        self, request: pairing_pb2.ClaimPairingCodeRequest, context: grpc.aio.ServicerContext
+    ) -> pairing_pb2.ClaimPairingCodeResponse:
+        principal = await self.s.principal(context)
+        result = await self.s.database.run(self.s.pairing.claim, principal, request.code)
+        self.s.publish(*result.changes)
+        return pairing_pb2.ClaimPairingCodeResponse(cart=convert.cart(result.cart), profile=convert.fit_profile(result.profile))
+
+
+class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    @grpc_errors
+    async def RegisterShopper(self, request: profile_pb2.RegisterShopperRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+        session = await self.s.database.run(
+            self.s.accounts.register_shopper, request.email, request.password, request.phone, request.display_name
+        )
+        return convert.session(session)
+
+    @grpc_errors
+    async def SignIn(self, request: profile_pb2.SignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+        return convert.session(await self.s.database.run(self.s.accounts.sign_in, request.email, request.password))
+
+    @grpc_errors
+    async def StaffSignIn(self, request: profile_pb2.StaffSignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+        return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password))
+
+
+class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    @grpc_errors
+    async def GetFitProfile(self, request: profile_pb2.GetFitProfileRequest, context: grpc.aio.ServicerContext) -> profile_pb2.FitProfile:
+        principal = await self.s.principal(context)
+        return convert.fit_profile(await self.s.database.run(self.s.profiles.get_profile, principal, request.cart_id))
+
+    @grpc_errors
+    async def PutFitProfile(self, request: profile_pb2.PutFitProfileRequest, context: grpc.aio.ServicerContext) -> profile_pb2.FitProfile:
+        principal = await self.s.principal(context)
+        update = convert.fit_profile_update(request.profile)
+        profile = await self.s.database.run(self.s.profiles.put_profile, principal, request.cart_id, request.idempotency_key, update)
+        return convert.fit_profile(profile)

@@ -1,0 +1,125 @@
+"""``omnifit serve`` and ``omnifit admin ...``: the cloud service's commands.
+
+Only the standard library is imported at module level; handlers load the server.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DB_HELP = "database URL (default: $OMNIFIT_DB_URL or sqlite:///./var/omnifit.sqlite)"
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    from cloud.server import default_db_url
+
+    return args.db or default_db_url()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from cloud.errors import InvalidArgument
+    from cloud.server import ServerConfig
+
+    try:
+        config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key)
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from exc
+    asyncio.run(_run_until_signal(config))
+    return 0
+
+
+async def _run_until_signal(config: object) -> None:
+    import asyncio
+    import signal
+
+    from cloud.server import start_server
+
+    running = await start_server(config)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"listening on {running.address}", flush=True)
+    await stop.wait()
+    await running.stop(grace=2.0)
+
+
+def _issue_device_token(args: argparse.Namespace) -> int:
+    from cloud.admin import issue_device_session
+
+    session = issue_device_session(_db_url(args), args.store)
+    if args.json:
+        print(json.dumps({"token": session.token, "device_id": session.subject_id, "store_id": args.store, "expires_at_ms": session.expires_at_ms}))
+    else:
+        print(session.token)
+    return 0
+
+
+def _revoke_device(args: argparse.Namespace) -> int:
+    from cloud.admin import revoke_device
+
+    revoke_device(_db_url(args), args.device_id)
+    print(f"revoked {args.device_id}", file=sys.stderr)
+    return 0
+
+
+def _create_staff(args: argparse.Namespace) -> int:
+    from cloud.admin import create_staff
+    from cloud.errors import InvalidArgument
+
+    if not args.password_stdin:
+        raise InvalidArgument("--password-stdin is required (passwords never go on the command line)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    create_staff(_db_url(args), args.staff_id, password)
+    print(f"staff {args.staff_id} saved", file=sys.stderr)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from cloud.admin import migrate
+
+    revision = migrate(_db_url(args))
+    if args.json:
+        print(json.dumps({"revision": revision}))
+    else:
+        print(f"database at revision {revision}")
+    return 0
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, metavar="URL", help=DB_HELP)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="run the cloud gRPC service (catalog, carts, pairing, accounts)")
+    serve.add_argument("--listen", default="127.0.0.1:50051", metavar="HOST:PORT", help="address to bind; port 0 picks a free one")
+    _add_db(serve)
+    serve.add_argument("--tls-cert", type=Path, default=None, metavar="FILE", help="PEM certificate chain (with --tls-key)")
+    serve.add_argument("--tls-key", type=Path, default=None, metavar="FILE", help="PEM private key (with --tls-cert)")
+    serve.set_defaults(handler=_serve)
+
+    admin = subparsers.add_parser("admin", help="operator actions on the cloud database")
+    actions = admin.add_subparsers(dest="admin_command", metavar="ACTION")
+    actions.required = True
+    token = actions.add_parser("issue-device-token", help="register a kiosk device for a store and print its token")
+    token.add_argument("--store", required=True, metavar="STORE_ID")
+    token.add_argument("--json", action="store_true", help="print one JSON object with token, device_id, expiry")
+    _add_db(token)
+    token.set_defaults(handler=_issue_device_token)
+    revoke = actions.add_parser("revoke-device", help="revoke a kiosk device's token")
+    revoke.add_argument("device_id")
+    _add_db(revoke)
+    revoke.set_defaults(handler=_revoke_device)
+    staff = actions.add_parser("create-staff", help="create a staff credential (password read from stdin)")
+    staff.add_argument("--staff-id", required=True)
+    staff.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    _add_db(staff)
+    staff.set_defaults(handler=_create_staff)
+    migrate = actions.add_parser("migrate", help="upgrade the schema to the newest revision and seed an empty catalog")
+    migrate.add_argument("--json", action="store_true")
+    _add_db(migrate)
+    migrate.set_defaults(handler=_migrate)

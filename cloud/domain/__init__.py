@@ -1,0 +1,1 @@
+"""Domain services of the cloud: plain Python over the storage, no protobuf inside."""

@@ -1,0 +1,462 @@
+"""Carts: create, read, add/update/remove lines, and the stored change log that watchers follow.
+
+Every mutation is one short write transaction: replay check (idempotency key),
+cart row lock, access and version checks, the change itself, a version bump with
+the new snapshot stored in ``cart_changes`` (and ``pg_notify`` on PostgreSQL), and
+the idempotency record. Any error rolls all of it back.
+
+Who sees a cart: staff see all; a shopper the carts it owns; a kiosk device the
+carts of its own store that it created.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cloud.domain import idempotency
+from cloud.domain.types import (
+    Cart,
+    CartChange,
+    CartLine,
+    CartStatus,
+    ChangeKind,
+    Fulfilment,
+    Money,
+    Principal,
+    PrincipalKind,
+    now_ms,
+)
+from cloud.domain.validate import (
+    MAX_QUANTITY,
+    require_expected_version,
+    require_id,
+    require_idempotency_key,
+    require_quantity,
+)
+from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from cloud.storage import Database, schema
+
+NOTIFY_CHANNEL = "omnifit_cart"
+MAX_CHANGES_PER_READ = 500
+_carts, _lines, _changes = schema.carts, schema.cart_lines, schema.cart_changes
+
+
+@dataclass(frozen=True)
+class CartHead:
+    """The cart row, locked for the rest of the transaction."""
+
+    cart_id: str
+    store_id: str
+    owner_shopper_id: str | None
+    created_by_device: str | None
+    status: CartStatus
+    merged_into: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    """What a cart line copies from the catalog when it is added (prices are fixed at that moment)."""
+
+    sku: str
+    product_id: str
+    name: str
+    size_label: str
+    colour: str
+    price: Money
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A mutation's result; ``change`` is ``None`` when an idempotent replay changed nothing."""
+
+    cart: Cart
+    change: CartChange | None
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def check_access(principal: Principal, head: CartHead) -> None:
+    """Refuse a caller that may not see this cart."""
+    if principal.kind is PrincipalKind.STAFF:
+        return
+    if principal.kind is PrincipalKind.SHOPPER and head.owner_shopper_id == principal.subject_id:
+        return
+    if (
+        principal.kind is PrincipalKind.DEVICE
+        and head.store_id == principal.store_id
+        and head.created_by_device == principal.subject_id
+    ):
+        return
+    raise PermissionDenied(f"cart {head.cart_id} belongs to another store or shopper", cart_id=head.cart_id)
+
+
+class CartRepository:
+    """Connection-level cart operations shared by the cart and pairing services."""
+
+    def __init__(self, database: Database, currency: str) -> None:
+        self.database = database
+        self.currency = currency
+        self._variants: dict[str, VariantInfo] = {}  # the catalog is immutable while serving
+        self._variants_lock = threading.Lock()
+
+    def lock_cart(self, conn: Connection, cart_id: str) -> CartHead:
+        query = sa.select(
+            _carts.c.cart_id,
+            _carts.c.store_id,
+            _carts.c.owner_shopper_id,
+            _carts.c.created_by_device,
+            _carts.c.status,
+            _carts.c.merged_into,
+            _carts.c.version,
+        ).where(_carts.c.cart_id == cart_id)
+        row = conn.execute(self.database.lock_for_update(query)).first()
+        if row is None:
+            raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
+        return CartHead(**{**row._asdict(), "status": CartStatus(row.status)})
+
+    def load_lines(self, conn: Connection, cart_id: str) -> list[CartLine]:
+        rows = conn.execute(sa.select(_lines).where(_lines.c.cart_id == cart_id).order_by(_lines.c.position)).all()
+        return [
+            CartLine(
+                line_id=r.line_id,
+                sku=r.sku,
+                product_id=r.product_id,
+                name=r.name,
+                size_label=r.size_label,
+                colour=r.colour,
+                quantity=r.quantity,
+                unit_price=Money(r.unit_price_minor, r.currency),
+                fulfilment=Fulfilment(r.fulfilment),
+                delivery_days_min=r.delivery_days_min,
+                delivery_days_max=r.delivery_days_max,
+            )
+            for r in rows
+        ]
+
+    def build_cart(self, head: CartHead, lines: list[CartLine], updated_at_ms: int) -> Cart:
+        subtotal = sum(line.unit_price.minor_units * line.quantity for line in lines)
+        return Cart(
+            cart_id=head.cart_id,
+            version=head.version,
+            store_id=head.store_id,
+            owner_shopper_id=head.owner_shopper_id,
+            created_by_device=head.created_by_device,
+            status=head.status,
+            merged_into=head.merged_into,
+            lines=tuple(lines),
+            subtotal=Money(subtotal, self.currency),
+            updated_at_ms=updated_at_ms,
+        )
+
+    def commit_version(self, conn: Connection, head: CartHead, kind: ChangeKind) -> CartChange:
+        """Store ``head`` (status, owner, merge target) one version up, with its snapshot, and notify."""
+        stamp = now_ms()
+        head = replace(head, version=head.version + 1)
+        conn.execute(
+            _carts.update()
+            .where(_carts.c.cart_id == head.cart_id)
+            .values(
+                version=head.version,
+                status=head.status.value,
+                owner_shopper_id=head.owner_shopper_id,
+                merged_into=head.merged_into,
+                updated_at_ms=stamp,
+            )
+        )
+        cart = self.build_cart(head, self.load_lines(conn, head.cart_id), stamp)
+        conn.execute(
+            _changes.insert().values(
+                cart_id=cart.cart_id, version=cart.version, kind=kind.value, snapshot=cart.to_json(), created_at_ms=stamp
+            )
+        )
+        if self.database.is_postgres:
+            conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, f"{cart.cart_id}:{cart.version}")))
+        return CartChange(kind, cart)
+
+    def variant(self, conn: Connection, sku: str) -> VariantInfo:
+        with self._variants_lock:
+            cached = self._variants.get(sku)
+        if cached is not None:
+            return cached
+        v, p = schema.variants, schema.products
+        row = conn.execute(
+            sa.select(v.c.sku, v.c.product_id, p.c.name, v.c.size_label, v.c.colour_name, p.c.price_minor, p.c.currency)
+            .join_from(v, p, v.c.product_id == p.c.product_id)
+            .where(v.c.sku == sku)
+        ).first()
+        if row is None:
+            raise NotFound(f"SKU {sku!r} is not in the catalog", field="sku", sku=sku)
+        info = VariantInfo(row.sku, row.product_id, row.name, row.size_label, row.colour_name, Money(row.price_minor, row.currency))
+        with self._variants_lock:
+            self._variants[sku] = info
+        return info
+
+    def on_hand(self, conn: Connection, store_id: str, sku: str) -> int:
+        s = schema.stock
+        value = conn.execute(sa.select(s.c.on_hand).where(s.c.store_id == store_id, s.c.sku == sku)).scalar()
+        return int(value or 0)
+
+    def ship_days(self, conn: Connection, store_id: str) -> tuple[int, int]:
+        s = schema.stores
+        row = conn.execute(sa.select(s.c.ship_days_min, s.c.ship_days_max).where(s.c.store_id == store_id)).one()
+        return row.ship_days_min, row.ship_days_max
+
+    def put_line(self, conn: Connection, cart_id: str, line: CartLine, existing: list[CartLine]) -> None:
+        """Insert ``line`` or, when ``existing`` holds its ``line_id``, update its quantity and fulfilment."""
+        if any(e.line_id == line.line_id for e in existing):
+            conn.execute(
+                _lines.update()
+                .where(_lines.c.line_id == line.line_id)
+                .values(
+                    quantity=line.quantity,
+                    fulfilment=line.fulfilment.value,
+                    delivery_days_min=line.delivery_days_min,
+                    delivery_days_max=line.delivery_days_max,
+                )
+            )
+            return
+        position = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(_lines.c.position), -1) + 1).where(_lines.c.cart_id == cart_id)
+        ).scalar_one()
+        conn.execute(
+            _lines.insert().values(
+                line_id=line.line_id,
+                cart_id=cart_id,
+                position=position,
+                sku=line.sku,
+                product_id=line.product_id,
+                name=line.name,
+                size_label=line.size_label,
+                colour=line.colour,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price.minor_units,
+                currency=line.unit_price.currency,
+                fulfilment=line.fulfilment.value,
+                delivery_days_min=line.delivery_days_min,
+                delivery_days_max=line.delivery_days_max,
+            )
+        )
+
+    def add_quantity(
+        self, conn: Connection, head: CartHead, lines: list[CartLine], variant: VariantInfo, quantity: int, pickup_only: bool
+    ) -> CartLine:
+        """Add ``quantity`` of ``variant`` to the cart: from the shelf when the store holds enough, else shipped."""
+        in_cart = {line.fulfilment: line for line in lines if line.sku == variant.sku}
+        pickup = in_cart.get(Fulfilment.STORE_PICKUP)
+        wanted_from_shelf = quantity + (pickup.quantity if pickup else 0)
+        on_hand = self.on_hand(conn, head.store_id, variant.sku)
+        if on_hand >= wanted_from_shelf:
+            fulfilment, days = Fulfilment.STORE_PICKUP, (0, 0)
+        elif pickup_only:
+            raise FailedPrecondition(
+                f"store {head.store_id} holds {on_hand} of SKU {variant.sku}; {wanted_from_shelf} wanted for pickup",
+                field="pickup_only",
+                on_hand=on_hand,
+            )
+        else:
+            fulfilment, days = Fulfilment.SHIP_TO_HOME, self.ship_days(conn, head.store_id)
+        current = in_cart.get(fulfilment)
+        total = quantity + (current.quantity if current else 0)
+        if total > MAX_QUANTITY:
+            raise InvalidArgument(
+                f"quantity: the line for SKU {variant.sku} would hold {total}; at most {MAX_QUANTITY}", field="quantity"
+            )
+        line = CartLine(
+            line_id=current.line_id if current else new_id("ln"),
+            sku=variant.sku,
+            product_id=variant.product_id,
+            name=variant.name,
+            size_label=variant.size_label,
+            colour=variant.colour,
+            quantity=total,
+            unit_price=current.unit_price if current else variant.price,
+            fulfilment=fulfilment,
+            delivery_days_min=days[0],
+            delivery_days_max=days[1],
+        )
+        self.put_line(conn, head.cart_id, line, lines)
+        return line
+
+
+class CartService:
+    """The cart use cases; every method is blocking (run it on the database worker pool)."""
+
+    def __init__(self, repository: CartRepository) -> None:
+        self.repo = repository
+        self.database = repository.database
+
+    def create_cart(self, principal: Principal, store_id: str, idempotency_key: str) -> Mutation:
+        key = require_idempotency_key(idempotency_key)
+        store_id = self._store_for_new_cart(principal, store_id)
+        digest = idempotency.request_hash({"store_id": store_id})
+        with self.database.write() as conn:
+            replay = idempotency.find_replay(conn, principal, "CreateCart", key, digest)
+            if replay is not None:
+                return Mutation(Cart.from_json(replay), None)
+            if conn.execute(sa.select(schema.stores.c.store_id).where(schema.stores.c.store_id == store_id)).first() is None:
+                raise NotFound(f"store_id {store_id!r} is not a store", field="store_id")
+            head = CartHead(
+                cart_id=new_id("cart"),
+                store_id=store_id,
+                owner_shopper_id=principal.subject_id if principal.kind is PrincipalKind.SHOPPER else None,
+                created_by_device=principal.subject_id if principal.kind is PrincipalKind.DEVICE else None,
+                status=CartStatus.OPEN,
+                merged_into=None,
+                version=0,
+            )
+            stamp = now_ms()
+            conn.execute(
+                _carts.insert().values(
+                    **{**vars(head), "status": head.status.value}, created_at_ms=stamp, updated_at_ms=stamp
+                )
+            )
+            change = self.repo.commit_version(conn, head, ChangeKind.CREATED)
+            idempotency.remember(conn, principal, "CreateCart", key, digest, change.cart.to_json())
+        return Mutation(change.cart, change)
+
+    @staticmethod
+    def _store_for_new_cart(principal: Principal, store_id: str) -> str:
+        if principal.kind is PrincipalKind.DEVICE:
+            if store_id and store_id != principal.store_id:
+                raise PermissionDenied(
+                    f"store_id {store_id!r}: this kiosk belongs to store {principal.store_id}", field="store_id"
+                )
+            return principal.store_id or ""
+        return require_id(store_id, "store_id")
+
+    def get_cart(self, principal: Principal, cart_id: str) -> Cart:
+        require_id(cart_id, "cart_id")
+        with self.database.read() as conn:
+            row = conn.execute(
+                sa.select(_changes.c.snapshot)
+                .join_from(_changes, _carts, sa.and_(_changes.c.cart_id == _carts.c.cart_id, _changes.c.version == _carts.c.version))
+                .where(_carts.c.cart_id == cart_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
+        cart = Cart.from_json(row.snapshot)
+        check_access(principal, _head_of(cart))
+        return cart
+
+    def changes_after(self, cart_id: str, after_version: int) -> list[CartChange]:
+        """Stored changes with version above ``after_version``, oldest first (access checked by the caller)."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                sa.select(_changes.c.kind, _changes.c.snapshot)
+                .where(_changes.c.cart_id == cart_id, _changes.c.version > after_version)
+                .order_by(_changes.c.version)
+                .limit(MAX_CHANGES_PER_READ)
+            ).all()
+        return [CartChange(ChangeKind(r.kind), Cart.from_json(r.snapshot)) for r in rows]
+
+    def add_line(
+        self,
+        principal: Principal,
+        cart_id: str,
+        idempotency_key: str,
+        sku: str,
+        quantity: int,
+        expected_version: int | None = None,
+        pickup_only: bool = False,
+    ) -> Mutation:
+        require_id(sku, "sku")
+        require_quantity(quantity)
+        request = {"sku": sku, "quantity": quantity, "pickup_only": pickup_only}
+
+        def apply(conn: Connection, head: CartHead, lines: list[CartLine]) -> ChangeKind:
+            self.repo.add_quantity(conn, head, lines, self.repo.variant(conn, sku), quantity, pickup_only)
+            return ChangeKind.LINE_ADDED
+
+        return self._mutate(principal, "AddLine", cart_id, idempotency_key, expected_version, request, apply)
+
+    def update_line(
+        self, principal: Principal, cart_id: str, idempotency_key: str, line_id: str, quantity: int, expected_version: int | None = None
+    ) -> Mutation:
+        require_id(line_id, "line_id")
+        require_quantity(quantity)
+
+        def apply(conn: Connection, head: CartHead, lines: list[CartLine]) -> ChangeKind:
+            line = _find_line(lines, line_id, head.cart_id)
+            fulfilment, days = line.fulfilment, (line.delivery_days_min, line.delivery_days_max)
+            if fulfilment is Fulfilment.STORE_PICKUP and self.repo.on_hand(conn, head.store_id, line.sku) < quantity:
+                fulfilment, days = Fulfilment.SHIP_TO_HOME, self.repo.ship_days(conn, head.store_id)
+            updated = replace(line, quantity=quantity, fulfilment=fulfilment, delivery_days_min=days[0], delivery_days_max=days[1])
+            self.repo.put_line(conn, head.cart_id, updated, lines)
+            return ChangeKind.LINE_UPDATED
+
+        request = {"line_id": line_id, "quantity": quantity}
+        return self._mutate(principal, "UpdateLine", cart_id, idempotency_key, expected_version, request, apply)
+
+    def remove_line(
+        self, principal: Principal, cart_id: str, idempotency_key: str, line_id: str, expected_version: int | None = None
+    ) -> Mutation:
+        require_id(line_id, "line_id")
+
+        def apply(conn: Connection, head: CartHead, lines: list[CartLine]) -> ChangeKind:
+            _find_line(lines, line_id, head.cart_id)
+            conn.execute(_lines.delete().where(_lines.c.line_id == line_id))
+            return ChangeKind.LINE_REMOVED
+
+        return self._mutate(principal, "RemoveLine", cart_id, idempotency_key, expected_version, {"line_id": line_id}, apply)
+
+    def _mutate(
+        self,
+        principal: Principal,
+        method: str,
+        cart_id: str,
+        idempotency_key: str,
+        expected_version: int | None,
+        request: dict[str, object],
+        apply: Callable[[Connection, CartHead, list[CartLine]], ChangeKind],
+    ) -> Mutation:
+        require_id(cart_id, "cart_id")
+        key = require_idempotency_key(idempotency_key)
+        require_expected_version(expected_version)
+        digest = idempotency.request_hash({**request, "cart_id": cart_id, "expected_version": expected_version})
+        with self.database.write() as conn:
+            replay = idempotency.find_replay(conn, principal, method, key, digest)
+            if replay is not None:
+                return Mutation(Cart.from_json(replay), None)
+            head = self.repo.lock_cart(conn, cart_id)
+            check_access(principal, head)
+            if expected_version is not None and expected_version != head.version:
+                raise VersionConflict(
+                    f"cart {cart_id} is at version {head.version}; expected_version was {expected_version}",
+                    current_version=head.version,
+                )
+            if head.status is not CartStatus.OPEN:
+                raise FailedPrecondition(f"cart {cart_id} is {head.status.value}; only open carts change", cart_id=cart_id)
+            kind = apply(conn, head, self.repo.load_lines(conn, cart_id))
+            change = self.repo.commit_version(conn, head, kind)
+            audit_staff(conn, principal, method, cart_id)
+            idempotency.remember(conn, principal, method, key, digest, change.cart.to_json())
+        return Mutation(change.cart, change)
+
+
+def audit_staff(conn: Connection, principal: Principal, action: str, target: str) -> None:
+    """Staff act on other people's carts: every such change is written to the audit table."""
+    if principal.kind is PrincipalKind.STAFF:
+        conn.execute(
+            schema.staff_audit.insert().values(staff_id=principal.subject_id, action=action, target=target, at_ms=now_ms())
+        )
+
+
+def _find_line(lines: list[CartLine], line_id: str, cart_id: str) -> CartLine:
+    for line in lines:
+        if line.line_id == line_id:
+            return line
+    raise NotFound(f"line_id {line_id!r} is not in cart {cart_id}", field="line_id")
+
+
+def _head_of(cart: Cart) -> CartHead:
+    return CartHead(
+        cart.cart_id, cart.store_id, cart.owner_shopper_id, cart.created_by_device, cart.status, cart.merged_into, cart.version
+    )

@@ -1,0 +1,48 @@
+"""Idempotency keys: the same key and request replays the stored result, a different request is refused.
+
+Keys are scoped per principal and method. The lookup and the write happen inside
+the mutation's own transaction, so a retry racing the original sees one or the other.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cloud.errors import InvalidArgument
+from cloud.domain.types import Principal, now_ms
+from cloud.storage import schema
+
+_keys = schema.idempotency_keys
+
+
+def request_hash(request: dict[str, object]) -> str:
+    """SHA-256 of the request fields in canonical JSON form."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def find_replay(conn: Connection, principal: Principal, method: str, key: str, digest: str) -> str | None:
+    """The stored response of an earlier identical request, or ``None`` if the key is new."""
+    row = conn.execute(
+        sa.select(_keys.c.request_hash, _keys.c.response).where(
+            _keys.c.principal == principal.key, _keys.c.method == method, _keys.c.key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise InvalidArgument(
+            f"idempotency_key {key!r} was already used for a different {method} request; use a fresh key",
+            field="idempotency_key",
+        )
+    return row.response
+
+
+def remember(conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str) -> None:
+    conn.execute(
+        _keys.insert().values(
+            principal=principal.key, method=method, key=key, request_hash=digest, response=response, created_at_ms=now_ms()
+        )
+    )

@@ -1,0 +1,170 @@
+"""Kiosk-to-phone handoff: short-lived single-use pairing codes, shown as QR codes, claimed by a shopper.
+
+A code is 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), so
+31**8 (about 8.5e11) possibilities; only its SHA-256 is stored. Claims that fail
+are counted per caller in the database (so every replica sees them) and a caller
+with too many failures in the window is refused before its code is even looked at.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cloud.domain.carts import CartHead, CartRepository, check_access
+from cloud.domain.profiles import cart_key, merge_profile, shopper_key
+from cloud.domain.types import Cart, CartChange, CartStatus, ChangeKind, FitProfile, PairingCode, Principal, PrincipalKind, now_ms
+from cloud.domain.validate import MAX_QUANTITY, require_id
+from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
+from cloud.storage import Database, schema
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+CODE_TTL_MS = 5 * 60 * 1000
+QR_PREFIX = "omnifit://pair/"
+MAX_FAILURES = 5
+FAILURE_WINDOW_MS = 60 * 1000
+_codes, _failures = schema.pairing_codes, schema.pairing_failures
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    cart: Cart  # the kiosk cart, now the shopper's
+    profile: FitProfile
+    changes: tuple[CartChange, ...]  # every cart version the claim wrote, for the watchers
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def qr_png(payload: str) -> bytes:
+    """``payload`` as a QR code PNG (error correction M, 8 px modules)."""
+    import qrcode  # imported here: only pairing draws QR codes
+
+    image = qrcode.make(payload, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def parse_code(text: str) -> str:
+    """The code from a bare code or a whole ``omnifit://pair/<code>`` payload (case-insensitive)."""
+    code = text.strip()
+    if code.lower().startswith(QR_PREFIX):
+        code = code[len(QR_PREFIX):]
+    code = code.upper()
+    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
+        raise InvalidArgument(f"code must be {CODE_LENGTH} characters of {ALPHABET}; got {len(code)} characters", field="code")
+    return code
+
+
+class PairingService:
+    """Create and claim pairing codes; blocking methods for the worker pool."""
+
+    def __init__(
+        self,
+        database: Database,
+        carts: CartRepository,
+        ttl_ms: int = CODE_TTL_MS,
+        max_failures: int = MAX_FAILURES,
+        failure_window_ms: int = FAILURE_WINDOW_MS,
+    ) -> None:
+        self.database = database
+        self.carts = carts
+        self.ttl_ms = ttl_ms
+        self.max_failures = max_failures
+        self.failure_window_ms = failure_window_ms
+
+    def create_code(self, principal: Principal, cart_id: str) -> PairingCode:
+        if principal.kind is PrincipalKind.SHOPPER:
+            raise PermissionDenied("only a kiosk device (or staff) creates pairing codes")
+        require_id(cart_id, "cart_id")
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        stamp = now_ms()
+        with self.database.write() as conn:
+            head = self.carts.lock_cart(conn, cart_id)
+            check_access(principal, head)
+            _require_anonymous_open(head)
+            conn.execute(
+                _codes.insert().values(
+                    code_hash=_hash(code), cart_id=cart_id, created_by=principal.key, created_at_ms=stamp, expires_at_ms=stamp + self.ttl_ms
+                )
+            )
+        payload = QR_PREFIX + code
+        return PairingCode(code=code, expires_at_ms=stamp + self.ttl_ms, qr_payload=payload, qr_png=qr_png(payload))
+
+    def claim(self, principal: Principal, code_text: str) -> ClaimResult:
+        """Hand the kiosk cart (and its anonymous profile) to the calling shopper."""
+        if principal.kind is not PrincipalKind.SHOPPER:
+            raise PermissionDenied("only a signed-in shopper claims a pairing code")
+        self._check_rate(principal)
+        try:
+            code = parse_code(code_text)
+            with self.database.write() as conn:
+                return self._claim(conn, principal, code)
+        except CloudError as exc:
+            if not isinstance(exc, RateLimited):
+                self._record_failure(principal)
+            raise
+
+    def _check_rate(self, principal: Principal) -> None:
+        since = now_ms() - self.failure_window_ms
+        with self.database.read() as conn:
+            failures = conn.execute(
+                sa.select(sa.func.count()).where(_failures.c.principal == principal.key, _failures.c.at_ms > since)
+            ).scalar_one()
+        if failures >= self.max_failures:
+            raise RateLimited(
+                f"{failures} failed pairing claims in the last {self.failure_window_ms // 1000} s; wait and try again",
+                retry_after_s=self.failure_window_ms // 1000,
+            )
+
+    def _record_failure(self, principal: Principal) -> None:
+        stamp = now_ms()
+        with self.database.write() as conn:
+            conn.execute(_failures.delete().where(_failures.c.principal == principal.key, _failures.c.at_ms <= stamp - self.failure_window_ms))
+            conn.execute(_failures.insert().values(principal=principal.key, at_ms=stamp))
+
+    def _claim(self, conn: Connection, principal: Principal, code: str) -> ClaimResult:
+        query = sa.select(_codes.c.cart_id, _codes.c.expires_at_ms, _codes.c.claimed_at_ms).where(_codes.c.code_hash == _hash(code))
+        row = conn.execute(self.database.lock_for_update(query)).first()
+        if row is None:
+            raise NotFound("pairing code is unknown", field="code")
+        if row.claimed_at_ms is not None:
+            raise FailedPrecondition("pairing code was already used; ask the kiosk for a new one", field="code")
+        if row.expires_at_ms <= now_ms():
+            raise FailedPrecondition("pairing code has expired; ask the kiosk for a new one", field="code")
+        conn.execute(_codes.update().where(_codes.c.code_hash == _hash(code)).values(claimed_at_ms=now_ms(), claimed_by=principal.subject_id))
+        kiosk = self.carts.lock_cart(conn, row.cart_id)
+        _require_anonymous_open(kiosk)
+        changes = [self._merge_cart(conn, old, kiosk) for old in self._open_carts_of(conn, principal.subject_id)]
+        claimed = self.carts.commit_version(conn, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
+        profile = merge_profile(conn, cart_key(kiosk.cart_id), shopper_key(principal.subject_id), principal.subject_id)
+        return ClaimResult(cart=claimed.cart, profile=profile, changes=(*changes, claimed))
+
+    def _open_carts_of(self, conn: Connection, shopper_id: str) -> list[CartHead]:
+        c = schema.carts
+        ids = conn.execute(
+            sa.select(c.c.cart_id).where(c.c.owner_shopper_id == shopper_id, c.c.status == CartStatus.OPEN.value).order_by(c.c.created_at_ms)
+        ).scalars()
+        return [self.carts.lock_cart(conn, cart_id) for cart_id in ids]
+
+    def _merge_cart(self, conn: Connection, old: CartHead, into: CartHead) -> CartChange:
+        """Move ``old``'s lines into ``into`` (each line capped at the quantity limit) and mark ``old`` merged."""
+        for line in self.carts.load_lines(conn, old.cart_id):
+            present = self.carts.load_lines(conn, into.cart_id)
+            room = MAX_QUANTITY - sum(p.quantity for p in present if p.sku == line.sku)
+            if room > 0:
+                variant = self.carts.variant(conn, line.sku)
+                self.carts.add_quantity(conn, into, present, variant, min(room, line.quantity), pickup_only=False)
+        return self.carts.commit_version(conn, replace(old, status=CartStatus.MERGED, merged_into=into.cart_id), ChangeKind.MERGED)
+
+
+def _require_anonymous_open(head: CartHead) -> None:
+    if head.status is not CartStatus.OPEN or head.owner_shopper_id is not None:
+        raise FailedPrecondition(f"cart {head.cart_id} is not an open anonymous kiosk cart", cart_id=head.cart_id)

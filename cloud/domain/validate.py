@@ -1,0 +1,48 @@
+"""One-line checks of request fields; each failure names the field and says what was expected."""
+from __future__ import annotations
+
+import re
+
+from cloud.errors import InvalidArgument
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+MAX_QUANTITY = 20
+MAX_ID_LENGTH = 100
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+
+
+def require_id(value: str, field: str, max_length: int = MAX_ID_LENGTH) -> str:
+    """An identifier: non-empty, at most ``max_length`` characters of ``[A-Za-z0-9_.:-]``."""
+    if not value:
+        raise InvalidArgument(f"{field} is required", field=field)
+    if len(value) > max_length or not _ID.match(value):
+        raise InvalidArgument(
+            f"{field} {value[:40]!r} is malformed; expected up to {max_length} characters of letters, digits, '_', '.', ':' or '-'",
+            field=field,
+        )
+    return value
+
+
+def require_idempotency_key(value: str) -> str:
+    """Every mutation carries a key (1..128 printable characters) so a retry changes nothing more."""
+    field = "idempotency_key"
+    if not value:
+        raise InvalidArgument(f"{field} is required on every mutation", field=field)
+    if len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
+        raise InvalidArgument(
+            f"{field} must be 1..{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters; got {len(value)} characters",
+            field=field,
+        )
+    return value
+
+
+def require_quantity(value: int, field: str = "quantity") -> int:
+    if not 1 <= value <= MAX_QUANTITY:
+        raise InvalidArgument(f"{field} must be 1..{MAX_QUANTITY}; got {value}", field=field)
+    return value
+
+
+def require_expected_version(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise InvalidArgument(f"expected_version must be at least 1 when set; got {value}", field="expected_version")
+    return value

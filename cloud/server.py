@@ -1,0 +1,166 @@
+"""The cloud gRPC server: configuration, start-up and shutdown.
+
+``start_server(ServerConfig(...))`` opens (migrates, seeds) the database, wires
+the domain services into the servicers, adds the standard health service (every
+service SERVING) and server reflection, binds the address (port 0 picks a free
+port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
+another replica commits.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from cloud.api.servicers import (
+    AccountServicer,
+    CartServicer,
+    CatalogServicer,
+    PairingServicer,
+    ProfileServicer,
+    Services,
+)
+from cloud.domain.accounts import AccountService
+from cloud.domain.auth import Authenticator, signer_for
+from cloud.domain.carts import CartRepository, CartService
+from cloud.domain.catalog import CatalogService
+from cloud.domain.pairing import PairingService
+from cloud.domain.profiles import ProfileService
+from cloud.fanout import CartHub, PgListener
+from cloud.storage import DEFAULT_POOL_SIZE, Database, open_database
+from cloud.storage.seeding import CATALOG_CURRENCY_KEY
+from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2, catalog_pb2_grpc, pairing_pb2, pairing_pb2_grpc, profile_pb2, profile_pb2_grpc
+
+_LOGGER = logging.getLogger(__name__)
+DEFAULT_DB_URL = "sqlite:///./var/omnifit.sqlite"
+DB_URL_ENV = "OMNIFIT_DB_URL"
+SERVICE_NAMES = (
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+    cart_pb2.DESCRIPTOR.services_by_name["CartService"].full_name,
+    pairing_pb2.DESCRIPTOR.services_by_name["PairingService"].full_name,
+    profile_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
+    profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
+)
+
+
+def default_db_url() -> str:
+    """``OMNIFIT_DB_URL`` when set, else the embedded SQLite file under ./var."""
+    return os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+
+
+@dataclass
+class ServerConfig:
+    """Where to listen, which database, and optional TLS (both files or neither)."""
+
+    listen: str = "127.0.0.1:50051"
+    db_url: str = DEFAULT_DB_URL
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    pool_size: int = DEFAULT_POOL_SIZE
+
+    def __post_init__(self) -> None:
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"listen {self.listen!r}; expected HOST:PORT with PORT 0..65535 (0 picks a free port)")
+        if not self.db_url:
+            raise ValueError("db_url is empty; expected sqlite:///FILE or postgresql+psycopg://...")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together; give both or neither")
+        for name in ("tls_cert", "tls_key"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, Path(value))
+                if not Path(value).is_file():
+                    raise ValueError(f"{name} {value} is not a readable file")
+        if not 1 <= self.pool_size <= 64:
+            raise ValueError(f"pool_size must be 1..64; got {self.pool_size}")
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0]
+
+
+class RunningServer:
+    """A started server; ``port`` is the bound port (the real one when 0 was asked for)."""
+
+    def __init__(
+        self, server: grpc.aio.Server, port: int, host: str, database: Database, listener: PgListener | None, services: Services
+    ) -> None:
+        self.server = server
+        self.port = port
+        self.address = f"{host}:{port}"
+        self.database = database
+        self.services = services
+        self._listener = listener
+
+    async def stop(self, grace: float = 1.0) -> None:
+        await self.server.stop(grace)
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+        await asyncio.to_thread(self.database.close)
+
+    async def wait_for_termination(self) -> None:
+        await self.server.wait_for_termination()
+
+
+def build_services(database: Database, hub: CartHub) -> Services:
+    repository = CartRepository(database, database.setting(CATALOG_CURRENCY_KEY))
+    signer = signer_for(database)
+    return Services(
+        database=database,
+        hub=hub,
+        authenticator=Authenticator(database, signer),
+        catalog=CatalogService(database),
+        carts=CartService(repository),
+        pairing=PairingService(database, repository),
+        profiles=ProfileService(database, repository),
+        accounts=AccountService(database, signer),
+    )
+
+
+async def _add_health(server: grpc.aio.Server) -> None:
+    servicer = health.aio.HealthServicer()
+    for name in ("", *SERVICE_NAMES):
+        await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+
+
+def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
+    if config.tls_cert is None:
+        return server.add_insecure_port(config.listen)
+    credentials = grpc.ssl_server_credentials([(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
+    return server.add_secure_port(config.listen, credentials)
+
+
+async def start_server(config: ServerConfig) -> RunningServer:
+    """Open the database and serve every Omnifit service on ``config.listen``."""
+    database = await asyncio.to_thread(open_database, config.db_url, pool_size=config.pool_size)
+    hub = CartHub()
+    services = await asyncio.to_thread(build_services, database, hub)
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(services), server)
+    cart_pb2_grpc.add_CartServiceServicer_to_server(CartServicer(services), server)
+    pairing_pb2_grpc.add_PairingServiceServicer_to_server(PairingServicer(services), server)
+    profile_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(services), server)
+    profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(services), server)
+    await _add_health(server)
+    reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    try:
+        port = _bind(server, config)
+    except RuntimeError as exc:
+        database.close()
+        raise OSError(f"cannot listen on {config.listen}: {exc}") from exc
+    listener = None
+    if database.is_postgres:
+        conninfo = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        listener = PgListener(conninfo, hub, asyncio.get_running_loop())
+        listener.start()
+    await server.start()
+    _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
+    return RunningServer(server, port, config.host, database, listener, services)

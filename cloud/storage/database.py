@@ -1,0 +1,121 @@
+"""Engines, transactions and the worker pool that keeps database work off the event loop.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on; a write
+transaction starts with ``BEGIN IMMEDIATE`` and writers inside one process queue
+on a lock rather than in SQLite's sleeping busy handler. PostgreSQL goes through
+psycopg 3 with a sized connection pool; writers lock the cart row they change.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cloud.errors import InvalidArgument
+from cloud.storage import schema
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_POOL_SIZE = 8
+_WRITE_OPTION = "omnifit_write"
+
+
+def normalise_url(url: str) -> sa.URL:
+    """Parse a database URL; PostgreSQL always goes through psycopg 3."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InvalidArgument(f"db_url {url!r} is not a database URL", field="db_url") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        raise InvalidArgument(f"db_url scheme {parsed.drivername!r}; expected sqlite:/// or postgresql+psycopg://", field="db_url")
+    if not parsed.database or parsed.database == ":memory:":
+        raise InvalidArgument("db_url must name a SQLite file (several connections share it), not :memory:", field="db_url")
+    return parsed
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """An engine for ``url`` with pool and connection settings for this service."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, pool_pre_ping=True)
+
+
+class Database:
+    """An engine plus the bounded thread pool that runs its blocking work for asyncio callers."""
+
+    def __init__(self, engine: Engine, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self.engine = engine
+        self.url = engine.url
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="omnifit-db")
+        self._write_lock = threading.Lock() if not self.is_postgres else None
+        self._settings: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One short write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock, self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction, rolled back at the end."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def lock_for_update(self, query: sa.Select) -> sa.Select:
+        """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+        return query.with_for_update() if self.is_postgres else query
+
+    def setting(self, key: str) -> str:
+        """A value from the settings table, cached for the life of this process."""
+        if key not in self._settings:
+            with self.read() as conn:
+                value = conn.execute(sa.select(schema.settings.c.value).where(schema.settings.c.key == key)).scalar()
+            if value is None:
+                raise LookupError(f"setting {key!r} is missing; run `omnifit admin migrate`")
+            self._settings[key] = value
+        return self._settings[key]
+
+    async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run blocking ``fn(*args, **kwargs)`` on the database worker pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.engine.dispose()
