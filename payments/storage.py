@@ -1,0 +1,203 @@
+"""Tables of the money side of payments (SQLAlchemy Core), one model for SQLite and PostgreSQL.
+
+Money is integer minor units plus a three-letter currency; times are integer
+milliseconds since the Unix epoch, as in the cloud schema. The Alembic revision
+``cloud/storage/migrations/versions/0002_payments.py`` builds exactly these tables
+in the cloud database; :func:`create_schema` builds them directly for a payments-only
+database (tests, the CLI on a fresh file).
+
+Ledger rows are written once and never updated: a correction is a reversing entry.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from payments.errors import InvalidPaymentRequestError
+
+_LOGGER = logging.getLogger(__name__)
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+payment_intents = sa.Table(
+    "payment_intents",
+    metadata,
+    sa.Column("intent_id", sa.String(40), primary_key=True),
+    sa.Column("state", sa.String(24), nullable=False, index=True),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("captured_minor", sa.BigInteger, nullable=False),
+    sa.Column("refunded_minor", sa.BigInteger, nullable=False),
+    sa.Column("gateway", sa.String(40), nullable=False),
+    sa.Column("payment_token", sa.String(128), nullable=False),
+    sa.Column("cart_id", sa.String(64), nullable=False),
+    sa.Column("store_id", sa.String(64), nullable=False, index=True),
+    sa.Column("shopper_id", sa.String(64), nullable=False, index=True),
+    sa.Column("step_up_required", sa.Boolean, nullable=False),
+    sa.Column("pin_failures", sa.Integer, nullable=False),
+    sa.Column("authorization_id", sa.String(64), nullable=True),
+    sa.Column("capture_id", sa.String(64), nullable=True),
+    sa.Column("failure_code", sa.String(40), nullable=True),
+    # The gateway call in flight (or interrupted): what it was, so a later request can reconcile it.
+    sa.Column("pending_action", sa.String(16), nullable=True),
+    sa.Column("pending_reference", sa.String(240), nullable=True),
+    sa.Column("pending_key", sa.String(200), nullable=True),
+    sa.Column("pending_fingerprint", sa.String(64), nullable=True),
+    sa.Column("pending_amount_minor", sa.BigInteger, nullable=True),
+    sa.Column("pending_staff_id", sa.String(64), nullable=True),
+    sa.Column("pending_until_ms", sa.BigInteger, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+)
+
+payment_intent_lines = sa.Table(
+    "payment_intent_lines",
+    metadata,
+    sa.Column("intent_id", sa.String(40), sa.ForeignKey("payment_intents.intent_id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(100), nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_minor", sa.BigInteger, nullable=False),
+)
+
+payment_idempotency_keys = sa.Table(
+    "payment_idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("operation", sa.String(16), nullable=False),
+    sa.Column("intent_id", sa.String(40), nullable=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("response", sa.Text, nullable=True),  # JSON outcome, set when status is final
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+payment_refunds = sa.Table(
+    "payment_refunds",
+    metadata,
+    sa.Column("refund_id", sa.String(40), primary_key=True),
+    sa.Column("intent_id", sa.String(40), sa.ForeignKey("payment_intents.intent_id"), nullable=False, index=True),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("staff_id", sa.String(64), nullable=False),
+    sa.Column("gateway_refund_id", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+ledger_accounts = sa.Table(
+    "ledger_accounts",
+    metadata,
+    sa.Column("account", sa.String(140), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("entry_id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("intent_id", sa.String(40), nullable=True, index=True),
+    sa.Column("memo", sa.String(300), nullable=False),
+    sa.Column("reverses_entry_id", sa.String(40), sa.ForeignKey("ledger_entries.entry_id"), nullable=True, unique=True),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+ledger_postings = sa.Table(
+    "ledger_postings",
+    metadata,
+    sa.Column("posting_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(40), sa.ForeignKey("ledger_entries.entry_id"), nullable=False, index=True),
+    sa.Column("account", sa.String(140), sa.ForeignKey("ledger_accounts.account"), nullable=False, index=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),  # debit positive, credit negative
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("intent_id", sa.String(40), sa.ForeignKey("payment_intents.intent_id"), nullable=False, unique=True),
+    sa.Column("store_id", sa.String(64), nullable=False, index=True),
+    sa.Column("shopper_id", sa.String(64), nullable=False, index=True),
+    sa.Column("cart_id", sa.String(64), nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("order_id", sa.String(40), sa.ForeignKey("orders.order_id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(100), nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_minor", sa.BigInteger, nullable=False),
+    sa.Column("fulfilment", sa.String(16), nullable=False),
+)
+
+receipts = sa.Table(
+    "receipts",
+    metadata,
+    sa.Column("receipt_id", sa.String(40), primary_key=True),
+    sa.Column("order_id", sa.String(40), sa.ForeignKey("orders.order_id"), nullable=False, unique=True),
+    sa.Column("intent_id", sa.String(40), sa.ForeignKey("payment_intents.intent_id"), nullable=False, unique=True),
+    sa.Column("url", sa.String(300), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` so two writers never deadlock on upgrade."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url`` (a SQLite file or ``postgresql+psycopg://``) set up for concurrent writers."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InvalidPaymentRequestError(f"db url {url!r} is not a database URL", field="db_url") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return sa.create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    if backend != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        raise InvalidPaymentRequestError(
+            f"db url {url!r}: expected sqlite:///FILE or postgresql+psycopg://...", field="db_url"
+        )
+    Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
+    _configure_sqlite(engine)
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the payments tables that are missing (no-op when the migration already made them)."""
+    metadata.create_all(engine, checkfirst=True)
