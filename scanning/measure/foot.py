@@ -1,0 +1,161 @@
+"""Foot measurements (ISO 7250-1 and shoe-last practice) on a watertight foot mesh.
+
+The foot may arrive in any position and heading: :func:`canonicalize_foot` turns the file's
+vertical axis onto +z, puts the sole on z = 0, finds the long axis from the footprint and
+the heel from where the ankle rises, and moves the heel to the origin with +x toward the
+toes. :func:`measure_foot` then reads each measurement from cross-sections at landmarks
+found on the shape; definitions are in ``docs/measurements.md``.
+
+Inside: metres. The returned :class:`scanning.types.FootMeasurements` is in millimetres.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import trimesh
+
+from scanning.errors import MeasurementError, ShapeKindError
+from scanning.measure.sections import Section, Slicer, convex_perimeter, line_crossings
+from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, prepare_mesh, rigid_transform
+from scanning.types import FootMeasurements
+
+_LOGGER = logging.getLogger(__name__)
+
+FOOT_LENGTH_RANGE_M = (0.10, 0.40)
+MAX_FOOT_HEIGHT_M = 0.45
+FOOTPRINT_HEIGHT_FRACTION = 0.3  # below this fraction of the mesh height, the surface is "foot", not leg
+BALL_REGION = (0.55, 0.80)  # fractions of length searched for the 1st and 5th metatarsal heads
+INSTEP_STATIONS = (0.50, 0.525, 0.55)
+ARCH_STATIONS = tuple(np.round(np.arange(0.25, 0.601, 0.025), 3))
+ARCH_LINE_INSET = 0.25  # the medial line runs this fraction of the local width inside the medial edge
+HEEL_STATION = 0.17
+HEEL_MAX_HEIGHT = 0.12  # heel breadth is taken below this fraction of length (the heel pad)
+TOE_STATION = 0.90
+UP = np.array([0.0, 0.0, 1.0])
+ALONG = np.array([1.0, 0.0, 0.0])
+ACROSS = np.array([0.0, 1.0, 0.0])
+
+
+def _weighted_axis(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Principal direction (2,) of weighted 2-D points (n, 2)."""
+    centre = np.average(points, axis=0, weights=weights)
+    offset = points - centre
+    covariance = (offset * weights[:, None]).T @ offset
+    _values, vectors = np.linalg.eigh(covariance)
+    return vectors[:, -1]
+
+
+def _footprint_frame(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
+    """Long axis (2,) heel-to-toe and a point (2,) on it, from the low part of the surface."""
+    centres = mesh.triangles_center
+    floor, top = mesh.bounds[:, 2]
+    low = centres[:, 2] < floor + FOOTPRINT_HEIGHT_FRACTION * (top - floor)
+    weights = mesh.area_faces[low]
+    planar = centres[low, :2]
+    axis = _weighted_axis(planar, weights)
+    along = planar @ axis
+    high = mesh.vertices[mesh.vertices[:, 2] > floor + 0.7 * (top - floor), :2] @ axis
+    # The ankle rises over the heel: the heel is the end nearer the high part.
+    if np.mean(high) > 0.5 * (along.min() + along.max()):
+        axis = -axis
+    return axis, np.average(planar, axis=0, weights=weights)
+
+
+def canonicalize_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> tuple[trimesh.Trimesh, np.ndarray]:
+    """The foot in its canonical frame, and the 4x4 transform that took it there.
+
+    Canonical: metres, heel (rearmost point) at x = 0, +x toward the toes along the long
+    axis of the footprint, z up with the sole on z = 0, y = 0 on the long axis.
+    The transform maps the input's coordinates (in its ``units``) to canonical metres.
+    Raises :class:`ShapeKindError` when the shape is not foot-sized.
+    """
+    prepared = prepare_mesh(mesh, up=up, units=units)
+    axis, centre = _footprint_frame(prepared)
+    rotation = np.array([[axis[0], axis[1], 0.0], [-axis[1], axis[0], 0.0], [0.0, 0.0, 1.0]])
+    rotated = prepared.vertices @ rotation.T
+    offset = -np.array([rotated[:, 0].min(), rotation[1, :2] @ centre, rotated[:, 2].min()])
+    prepared.vertices = rotated + offset
+    _check_foot_size(prepared)
+    to_metres = np.diag([UNIT_SCALE[units]] * 3 + [1.0])
+    transform = rigid_transform(rotation, offset) @ rigid_transform(UP_ROTATION[up], np.zeros(3)) @ to_metres
+    return prepared, transform
+
+
+def _check_foot_size(mesh: trimesh.Trimesh) -> None:
+    length, _width, height = mesh.extents
+    low, high = FOOT_LENGTH_RANGE_M
+    if not low <= length <= high or height > MAX_FOOT_HEIGHT_M:
+        raise ShapeKindError(
+            f"shape is not a foot: expected {low * 1000:.0f}-{high * 1000:.0f} mm long and under "
+            f"{MAX_FOOT_HEIGHT_M * 1000:.0f} mm high, got {length * 1000:.0f} mm long, {height * 1000:.0f} mm high "
+            "(check --units and --up)",
+            length_mm=length * 1000,
+            height_mm=height * 1000,
+        )
+
+
+def _section_at(slicer: Slicer, x: float) -> Section:
+    section = slicer.section(np.array([x, 0.0, 0.0]), ALONG)
+    if section.is_empty():
+        raise MeasurementError(f"no foot cross-section at x = {x * 1000:.1f} mm from the heel", x_mm=x * 1000)
+    return section
+
+
+def _ball_points(vertices: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray]:
+    """The two widest points (3,) of the forefoot: the 1st and 5th metatarsal heads."""
+    low, high = BALL_REGION
+    region = vertices[(vertices[:, 0] >= low * length) & (vertices[:, 0] <= high * length)]
+    return region[np.argmax(region[:, 1])], region[np.argmin(region[:, 1])]
+
+
+def _under_surface_height(section: Section, y: float) -> float:
+    """Height of the lowest surface point of ``section`` above the floor at lateral position ``y``."""
+    crossings = line_crossings(section, ACROSS, y)
+    return float(crossings[:, 2].min()) if len(crossings) else np.nan
+
+
+def _arch_heights(slicer: Slicer, length: float) -> tuple[float, float]:
+    """Greatest under-surface height along the +y and -y arch lines (see ARCH_LINE_INSET)."""
+    plus, minus = [], []
+    for station in ARCH_STATIONS:
+        section = _section_at(slicer, station * length)
+        y_min, y_max = section.points[:, 1].min(), section.points[:, 1].max()
+        inset = ARCH_LINE_INSET * (y_max - y_min)
+        plus.append(_under_surface_height(section, y_max - inset))
+        minus.append(_under_surface_height(section, y_min + inset))
+    return float(np.nanmax(plus)), float(np.nanmax(minus))
+
+
+def _foot_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
+    """All measurements in metres from a canonical foot."""
+    length = float(mesh.vertices[:, 0].max())
+    first, fifth = _ball_points(mesh.vertices, length)
+    across = first - fifth
+    ball_normal = np.cross(np.array([across[0], across[1], 0.0]), UP)
+    ball = slicer.section(0.5 * (first + fifth), ball_normal)
+    instep = [_section_at(slicer, t * length) for t in INSTEP_STATIONS]
+    heel = _section_at(slicer, HEEL_STATION * length).points
+    heel = heel[heel[:, 2] <= HEEL_MAX_HEIGHT * length]
+    return {
+        "length": length,
+        "width": float(np.hypot(across[0], across[1])),
+        "ball_girth": convex_perimeter(ball.points, ball_normal),
+        "instep_girth": min(convex_perimeter(s.points, ALONG) for s in instep),
+        "instep_height": float(instep[0].points[:, 2].max()),
+        "arch_height": max(_arch_heights(slicer, length)),
+        "heel_width": float(np.ptp(heel[:, 1])),
+        "toe_height": float(_section_at(slicer, TOE_STATION * length).points[:, 2].max()),
+    }
+
+
+def measure_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> FootMeasurements:
+    """Measure a watertight foot mesh in any position and heading.
+
+    ``up`` : the file's vertical axis (x|y|z); ``units`` : the file's length unit (m|cm|mm).
+    Raises :class:`scanning.errors.MeshError` (open or empty mesh), :class:`ShapeKindError`
+    (not foot-sized) or :class:`MeasurementError` (a landmark could not be found).
+    """
+    canonical, _transform = canonicalize_foot(mesh, up=up, units=units)
+    values = _foot_values(canonical, Slicer(canonical))
+    return FootMeasurements.from_mm_dict({name: value * 1000.0 for name, value in values.items()})

@@ -1,0 +1,100 @@
+"""Reading mesh files and bringing them into metres with z up, shared by measure and scan.
+
+``load_mesh`` reads PLY, STL, OBJ, GLB/glTF (a scene is flattened with its node transforms)
+and raises :class:`scanning.errors.MeshFileError` naming the file when it cannot.
+``prepare_mesh`` checks that a mesh can be measured and returns a copy in metres with the
+file's vertical axis turned onto +z.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from scanning.errors import MeshError, MeshFileError
+
+_LOGGER = logging.getLogger(__name__)
+
+UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}
+MESH_SUFFIXES = (".ply", ".stl", ".obj", ".glb", ".gltf", ".off")
+# Rotations that carry the named file axis onto +z (right-handed, proper rotations).
+UP_ROTATION = {
+    "z": np.eye(3),
+    "y": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]),
+    "x": np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
+}
+
+
+def open_edge_count(faces: np.ndarray, vertex_count: int) -> int:
+    """How many edges are not shared by exactly two faces (0 for a closed, manifold surface)."""
+    faces = np.asarray(faces, dtype=np.int64)
+    start, end = faces.ravel(), faces[:, [1, 2, 0]].ravel()
+    keys = np.sort(np.minimum(start, end) * vertex_count + np.maximum(start, end))
+    boundaries = np.flatnonzero(np.diff(keys)) + 1
+    counts = np.diff(np.concatenate([[0], boundaries, [len(keys)]]))
+    return int(np.sum(counts != 2))
+
+
+def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """Enclosed volume (m^3) of a closed mesh; negative when its faces are wound inward."""
+    a, b, c = (vertices[faces[:, i]] for i in range(3))
+    return float(np.einsum("ij,ij->", a, np.cross(b, c)) / 6.0)
+
+
+def load_mesh(path: str | Path) -> trimesh.Trimesh:
+    """Read one triangle mesh from ``path``; scenes are merged into one mesh in world coordinates."""
+    path = Path(path)
+    if not path.is_file():
+        raise MeshFileError(f"mesh file not found: {path}", path=str(path))
+    if path.suffix.lower() not in MESH_SUFFIXES:
+        raise MeshFileError(f"{path}: unsupported mesh format {path.suffix!r}; expected one of {MESH_SUFFIXES}", path=str(path))
+    try:
+        loaded = trimesh.load(path, force="scene", process=False)
+        meshes = [g for g in loaded.dump(concatenate=False) if isinstance(g, trimesh.Trimesh)]
+    except Exception as exc:  # trimesh raises many types for corrupt files
+        raise MeshFileError(f"{path}: could not read as a mesh ({type(exc).__name__}: {exc})", path=str(path)) from exc
+    if not meshes or sum(len(m.faces) for m in meshes) == 0:
+        raise MeshFileError(f"{path}: holds no triangles", path=str(path))
+    mesh = trimesh.util.concatenate(meshes) if len(meshes) > 1 else meshes[0]
+    mesh.merge_vertices()
+    return mesh
+
+
+def prepare_mesh(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> trimesh.Trimesh:
+    """A checked copy of ``mesh`` in metres with the file's ``up`` axis (x|y|z) on +z.
+
+    Raises :class:`MeshError` for an empty or open (not watertight) mesh or bad arguments.
+    """
+    if units not in UNIT_SCALE:
+        raise MeshError(f"units must be one of {sorted(UNIT_SCALE)}, got {units!r}", units=units)
+    if up not in UP_ROTATION:
+        raise MeshError(f"up must be one of {sorted(UP_ROTATION)}, got {up!r}", up=up)
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise MeshError("mesh is empty: expected a triangle mesh with faces", faces=0)
+    vertices = np.asarray(mesh.vertices, dtype=float)
+    if not np.all(np.isfinite(vertices)):
+        raise MeshError("mesh has non-finite (NaN or infinite) vertex coordinates")
+    out = trimesh.Trimesh(vertices=vertices @ UP_ROTATION[up].T * UNIT_SCALE[units], faces=np.asarray(mesh.faces), process=False)
+    open_edges = open_edge_count(out.faces, len(out.vertices))
+    if open_edges:
+        out.merge_vertices()  # a triangle soup (STL) closes once shared corners are merged
+        open_edges = open_edge_count(out.faces, len(out.vertices))
+    if open_edges:
+        raise MeshError(
+            f"mesh is not watertight: {open_edges} edges are not shared by exactly two faces; "
+            "expected a closed surface, as the scan's reconstruction produces",
+            open_edges=open_edges,
+        )
+    if signed_volume(out.vertices, out.faces) < 0:
+        out.invert()
+    return out
+
+
+def rigid_transform(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
+    """4x4 homogeneous matrix from a (3, 3) rotation and a (3,) translation."""
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation
+    matrix[:3, 3] = translation
+    return matrix
