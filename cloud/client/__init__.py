@@ -1,0 +1,48 @@
+"""The sync client shared by the kiosk and the mobile app.
+
+A typed asyncio client over the cloud's gRPC services that hides protobuf, caches
+the catalog, keeps an outbox of mutations while the cloud is unreachable and
+replays them exactly once (idempotency keys), fails over between replicas with
+backoff, and offers ``watch(cart_id)`` as an async iterator that resumes from the
+last version it saw.
+"""
+from cloud.client.client import RetryPolicy, SyncClient
+from cloud.client.errors import ClientError, CloudUnavailable, VersionConflict
+from cloud.client.types import (
+    Cart,
+    CartEvent,
+    CartLine,
+    CartStatus,
+    ChangeKind,
+    FitProfile,
+    Fulfilment,
+    Money,
+    PairingCode,
+    Product,
+    ProductPage,
+    QueuedMutation,
+    Session,
+    Variant,
+)
+
+__all__ = [
+    "Cart",
+    "CartEvent",
+    "CartLine",
+    "CartStatus",
+    "ChangeKind",
+    "ClientError",
+    "CloudUnavailable",
+    "FitProfile",
+    "Fulfilment",
+    "Money",
+    "PairingCode",
+    "Product",
+    "ProductPage",
+    "QueuedMutation",
+    "RetryPolicy",
+    "Session",
+    "SyncClient",
+    "Variant",
+    "VersionConflict",
+]

@@ -1,0 +1,127 @@
+"""Protobuf messages to the client's plain values; protobuf stops here."""
+from __future__ import annotations
+
+from cloud.client import types
+from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, pairing_pb2, profile_pb2
+
+_FULFILMENT = {
+    cart_pb2.FULFILMENT_STORE_PICKUP: types.Fulfilment.STORE_PICKUP,
+    cart_pb2.FULFILMENT_SHIP_TO_HOME: types.Fulfilment.SHIP_TO_HOME,
+}
+_STATUS = {
+    cart_pb2.CART_STATUS_OPEN: types.CartStatus.OPEN,
+    cart_pb2.CART_STATUS_MERGED: types.CartStatus.MERGED,
+    cart_pb2.CART_STATUS_CHECKED_OUT: types.CartStatus.CHECKED_OUT,
+}
+_CHANGE = {
+    value: types.ChangeKind(name.removeprefix("CART_CHANGE_KIND_").lower())
+    for name, value in cart_pb2.CartChangeKind.items()
+    if value != cart_pb2.CART_CHANGE_KIND_UNSPECIFIED
+}
+CATEGORY_NAMES = {
+    catalog_pb2.CATEGORY_SHOES: "shoes",
+    catalog_pb2.CATEGORY_TOPS: "tops",
+    catalog_pb2.CATEGORY_BOTTOMS: "bottoms",
+}
+CATEGORY_VALUES = {name: value for value, name in CATEGORY_NAMES.items()}
+_GENDER = {
+    catalog_pb2.GENDER_MEN: "men",
+    catalog_pb2.GENDER_WOMEN: "women",
+    catalog_pb2.GENDER_UNISEX: "unisex",
+}
+
+
+def money(message: common_pb2.Money) -> types.Money:
+    return types.Money(minor_units=message.minor_units, currency=message.currency)
+
+
+def cart_line(message: cart_pb2.CartLine) -> types.CartLine:
+    return types.CartLine(
+        line_id=message.line_id,
+        sku=message.sku,
+        product_id=message.product_id,
+        name=message.name,
+        size_label=message.size_label,
+        colour=message.colour,
+        quantity=message.quantity,
+        unit_price=money(message.unit_price),
+        fulfilment=_FULFILMENT.get(message.fulfilment, types.Fulfilment.STORE_PICKUP),
+        delivery_days=(message.delivery_days_min, message.delivery_days_max),
+    )
+
+
+def cart(message: cart_pb2.Cart) -> types.Cart:
+    return types.Cart(
+        cart_id=message.cart_id,
+        version=message.version,
+        store_id=message.store_id,
+        owner_shopper_id=message.owner_shopper_id,
+        status=_STATUS.get(message.status, types.CartStatus.OPEN),
+        lines=tuple(cart_line(line) for line in message.lines),
+        subtotal=money(message.subtotal),
+        merged_into=message.merged_into,
+    )
+
+
+def cart_event(message: cart_pb2.CartEvent) -> types.CartEvent:
+    return types.CartEvent(kind=_CHANGE.get(message.kind, types.ChangeKind.SNAPSHOT), cart=cart(message.cart))
+
+
+def product(message: catalog_pb2.Product) -> types.Product:
+    return types.Product(
+        product_id=message.product_id,
+        name=message.name,
+        brand=message.brand,
+        category=CATEGORY_NAMES.get(message.category, "unspecified"),
+        gender=_GENDER.get(message.gender, "unspecified"),
+        price=money(message.price),
+        price_secondary=money(message.price_secondary),
+        variants=tuple(
+            types.Variant(
+                sku=v.sku,
+                colour=v.colour,
+                size_label=v.size_label,
+                eu=v.shoe_size.eu,
+                us=v.shoe_size.us,
+                uk=v.shoe_size.uk,
+                mondopoint_mm=v.shoe_size.mondopoint_mm,
+            )
+            for v in message.variants
+        ),
+        description=message.description,
+        model_uri=message.model_uri,
+    )
+
+
+def product_page(message: catalog_pb2.ListProductsResponse, *, stale: bool = False) -> types.ProductPage:
+    return types.ProductPage(
+        products=tuple(product(p) for p in message.products),
+        next_page_token=message.page.next_page_token,
+        total_size=message.page.total_size,
+        stale=stale,
+    )
+
+
+def pairing_code(message: pairing_pb2.PairingCode) -> types.PairingCode:
+    return types.PairingCode(
+        code=message.code, expires_at_ms=message.expires_at_ms, qr_payload=message.qr_payload, qr_png=message.qr_png
+    )
+
+
+def session(message: profile_pb2.Session) -> types.Session:
+    return types.Session(token=message.token, subject_id=message.subject_id, expires_at_ms=message.expires_at_ms)
+
+
+def _measurements(message, present: bool) -> dict[str, float]:
+    if not present:
+        return {}
+    return {field.name.removesuffix("_mm"): value for field, value in message.ListFields()}
+
+
+def fit_profile(message: profile_pb2.FitProfile) -> types.FitProfile:
+    return types.FitProfile(
+        shopper_id=message.shopper_id,
+        left_foot=_measurements(message.left_foot, message.HasField("left_foot")),
+        right_foot=_measurements(message.right_foot, message.HasField("right_foot")),
+        body=_measurements(message.body, message.HasField("body")),
+    )
