@@ -1,0 +1,209 @@
+"""The store journey that ``omnifit demo`` plays: a kiosk and a phone against a real cloud service."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from cloud.client import CartEvent, ChangeKind, Fulfilment, SyncClient
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Step:
+    name: str
+    ms: float = 0.0
+    ok: bool = True
+    detail: str = ""
+
+
+@dataclass
+class DemoReport:
+    db_url: str = ""
+    target: str = ""
+    steps: list[Step] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok for step in self.steps)
+
+    def to_json_dict(self) -> dict:
+        return {"ok": self.ok, "db_url": self.db_url, "target": self.target,
+                "steps": [asdict(s) for s in self.steps], "figures": self.figures}
+
+
+class _Journey:
+    """Times each step, prints it as it ends, and records failures without hiding them."""
+
+    def __init__(self, report: DemoReport, echo: bool) -> None:
+        self.report = report
+        self.echo = echo
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[Step]:
+        step = Step(name)
+        start = time.perf_counter()
+        try:
+            yield step
+        except Exception as exc:
+            step.ok = False
+            step.detail = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            step.ms = round((time.perf_counter() - start) * 1000, 2)
+            self.report.steps.append(step)
+            self.say(f"{'ok ' if step.ok else 'FAIL'} {step.ms:8.1f} ms  {step.name}" + (f" — {step.detail}" if step.detail else ""))
+
+    def say(self, text: str) -> None:
+        if self.echo:
+            print(text, flush=True)
+
+
+async def run_demo(db_url: str | None = None, store_id: str | None = None, echo: bool = True) -> DemoReport:
+    """Run the journey; returns the report (``report.ok`` is False if any step failed)."""
+    from cloud.server import ServerConfig, start_server
+
+    with tempfile.TemporaryDirectory(prefix="omnifit-demo-") as folder:
+        report = DemoReport(db_url=db_url or f"sqlite:///{folder}/omnifit.sqlite")
+        journey = _Journey(report, echo)
+        with journey.step("start the cloud service (gRPC, health, reflection) on the database") as step:
+            server = await start_server(ServerConfig(listen="127.0.0.1:0", db_url=report.db_url))
+            report.target = f"127.0.0.1:{server.port}"
+            step.detail = f"{report.target}, {report.db_url}"
+        try:
+            await _shop(journey, report, store_id)
+        except Exception as exc:  # the failed step is already in the report; say why and stop
+            _LOGGER.debug("demo stopped", exc_info=exc)
+        finally:
+            await server.stop(0.5)
+    return report
+
+
+async def _shop(journey: _Journey, report: DemoReport, store_id: str | None) -> None:
+    from cloud.admin import issue_device_token
+
+    async with SyncClient(report.target) as browser:
+        with journey.step("browse the catalog") as step:
+            shoes = await browser.list_products(category="shoes", page_size=50)
+            step.detail = f"{shoes.total_size} shoes; first: {shoes.products[0].brand} {shoes.products[0].name}"
+    store_id = store_id or await _first_store(report.target)
+    with journey.step(f"issue a kiosk device token for store {store_id}"):
+        token = issue_device_token(report.db_url, store_id)
+    async with SyncClient(report.target, token=token) as kiosk, SyncClient(report.target) as phone:
+        cart_id = await _kiosk_builds_cart(journey, kiosk, store_id, shoes.products)
+        code = await _kiosk_shows_qr(journey, kiosk, cart_id)
+        with journey.step("phone: register the shopper and claim the code") as step:
+            await phone.register(f"shopper-{int(time.time() * 1000)}@example.com", "correct horse battery", "+8613800138000")
+            cart, _profile = await phone.claim_pairing_code(code.qr_payload)
+            step.detail = f"cart {cart.cart_id} now belongs to {cart.owner_shopper_id}, v{cart.version}"
+        await _live_sync(journey, report, kiosk, phone, cart_id, shoes.products)
+
+
+async def _first_store(target: str) -> str:
+    from proto.omnifit.v1 import catalog_pb2
+
+    async with SyncClient(target) as client:
+        response = await client._call("catalog", "ListStores", catalog_pb2.ListStoresRequest())
+        return response.stores[0].store_id
+
+
+async def _kiosk_builds_cart(journey: _Journey, kiosk: SyncClient, store_id: str, products) -> str:
+    with journey.step("kiosk: start a cart and add a shoe from the shelf") as step:
+        cart = await kiosk.create_cart(store_id)
+        product = products[0]
+        levels = await kiosk.stock(store_id, [v.sku for v in product.variants])
+        in_stock = next(v for v in product.variants if levels.get(v.sku, 0) > 0)
+        cart = await kiosk.add_line(cart.cart_id, in_stock.sku)
+        step.detail = f"{product.name} size {in_stock.size_label}: {cart.lines[-1].fulfilment.value}, v{cart.version}"
+    with journey.step("kiosk: add a size this store lacks (endless aisle)") as step:
+        missing = await _missing_variant(kiosk, store_id, products)
+        cart = await kiosk.add_line(cart.cart_id, missing.sku)
+        line = cart.lines[-1]
+        if line.fulfilment is not Fulfilment.SHIP_TO_HOME:
+            raise AssertionError(f"expected ship-to-home for {missing.sku}, got {line.fulfilment.value}")
+        step.detail = f"{line.name} size {line.size_label}: ship to home in {line.delivery_days[0]}-{line.delivery_days[1]} days"
+    return cart.cart_id
+
+
+async def _missing_variant(kiosk: SyncClient, store_id: str, products):
+    for product in products:
+        levels = await kiosk.stock(store_id, [v.sku for v in product.variants])
+        for variant in product.variants:
+            if levels.get(variant.sku, 0) == 0:
+                return variant
+    raise AssertionError(f"store {store_id} holds every size of every shoe; no endless-aisle case to show")
+
+
+async def _kiosk_shows_qr(journey: _Journey, kiosk: SyncClient, cart_id: str):
+    import cv2
+    import numpy as np
+    import qrcode
+
+    with journey.step("kiosk: show the pairing QR code") as step:
+        code = await kiosk.create_pairing_code(cart_id)
+        image = cv2.imdecode(np.frombuffer(code.qr_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+        decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+        if decoded != code.qr_payload:
+            raise AssertionError(f"the QR image decodes to {decoded!r}, not {code.qr_payload!r}")
+        step.detail = f"code {code.code}, valid {max(0, code.expires_at_ms // 1000 - int(time.time()))} s"
+    if journey.echo:
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(code.qr_payload)
+        text = io.StringIO()
+        qr.print_ascii(out=text, invert=True)
+        journey.say(text.getvalue() + f"   scan me: {code.qr_payload}")
+    return code
+
+
+async def _live_sync(journey: _Journey, report: DemoReport, kiosk: SyncClient, phone: SyncClient, cart_id: str, products) -> None:
+    """Both devices watch the cart; each change made on one must reach the other."""
+    phone_events: asyncio.Queue[tuple[float, CartEvent]] = asyncio.Queue()
+    kiosk_events: asyncio.Queue[tuple[float, CartEvent]] = asyncio.Queue()
+    watchers = [asyncio.create_task(_pump(phone, cart_id, phone_events)), asyncio.create_task(_pump(kiosk, cart_id, kiosk_events))]
+    try:
+        for queue in (phone_events, kiosk_events):
+            await asyncio.wait_for(queue.get(), 5)  # the snapshot each watch starts with
+        with journey.step("kiosk adds a line; the phone sees it live") as step:
+            sent = time.perf_counter()
+            cart = await kiosk.add_line(cart_id, products[1].variants[len(products[1].variants) // 2].sku)
+            arrived, event = await _until_version(phone_events, cart.version)
+            report.figures["kiosk_to_phone_ms"] = round((arrived - sent) * 1000, 2)
+            step.detail = f"{event.kind.value} v{event.cart.version} on the phone after {report.figures['kiosk_to_phone_ms']} ms"
+        with journey.step("phone doubles a quantity; the kiosk sees it live") as step:
+            line = cart.lines[0]
+            sent = time.perf_counter()
+            cart = await phone.update_line(cart_id, line.line_id, 2, expected_version=cart.version)
+            arrived, event = await _until_version(kiosk_events, cart.version)
+            report.figures["phone_to_kiosk_ms"] = round((arrived - sent) * 1000, 2)
+            if event.kind is not ChangeKind.LINE_UPDATED:
+                raise AssertionError(f"expected line_updated, got {event.kind.value}")
+            step.detail = f"subtotal {cart.subtotal} after {report.figures['phone_to_kiosk_ms']} ms"
+        with journey.step("a retried request with the same idempotency key changes nothing") as step:
+            again = await phone.update_line(cart_id, line.line_id, 2, idempotency_key="demo-retry-1")
+            replay = await phone.update_line(cart_id, line.line_id, 2, idempotency_key="demo-retry-1")
+            if replay.version != again.version:
+                raise AssertionError(f"replay moved the cart from v{again.version} to v{replay.version}")
+            step.detail = f"both answers at v{replay.version}"
+    finally:
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+
+
+async def _pump(client: SyncClient, cart_id: str, queue: asyncio.Queue) -> None:
+    async for event in client.watch(cart_id):
+        queue.put_nowait((time.perf_counter(), event))
+
+
+async def _until_version(queue: asyncio.Queue, version: int) -> tuple[float, CartEvent]:
+    while True:
+        arrived, event = await asyncio.wait_for(queue.get(), 5)
+        if event.cart.version >= version:
+            return arrived, event

@@ -1,0 +1,33 @@
+"""``omnifit demo``: the store journey end to end on embedded defaults (SQLite, synthetic camera).
+
+Starts the cloud service on an SQLite file, then plays a kiosk and a phone against it:
+the kiosk builds a cart (one size only from the endless aisle), shows a pairing QR code,
+the phone claims it and watches the cart live while both keep changing it.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the store journey on embedded defaults",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file in a temporary folder)")
+    parser.add_argument("--store", default=None, help="store id for the kiosk (default: the first seeded store)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with every step and its timing")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from kiosk.demo import run_demo
+
+    report = asyncio.run(run_demo(db_url=args.db, store_id=args.store, echo=not args.json))
+    if args.json:
+        print(json.dumps(report.to_json_dict(), indent=2))
+    return 0 if report.ok else 1
