@@ -34,7 +34,10 @@ def _verb_and_rest(fit: ZoneFit) -> tuple[str, str]:
     name = _ZONE_NAMES[fit.zone]
     if fit.verdict is FitVerdict.GOOD:
         return "fits", f"the {name} well"
-    return "is", f"{off:.0f} mm {'tight' if fit.verdict is FitVerdict.TIGHT else 'loose'} at the {name}"
+    tight = fit.verdict is FitVerdict.TIGHT
+    if fit.target_ease_mm:  # a garment cut with ease: say how far from the cut, not from the body
+        return "is", f"{off:.0f} mm {'tighter' if tight else 'looser'} than designed at the {name}"
+    return "is", f"{off:.0f} mm {'tight' if tight else 'loose'} at the {name}"
 
 
 def describe_zone(fit: ZoneFit, *, would: bool = False) -> str:
