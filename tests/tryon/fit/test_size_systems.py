@@ -90,7 +90,7 @@ def test_nearest_label_is_within_half_a_step(length: float, system: SizeSystem) 
     assert size_label(system, last_length_mm(system, label)) == label
 
 
-@given(st.floats(min_value=215.0, max_value=330.0), st.floats(min_value=0.1, max_value=30.0))
+@given(st.floats(min_value=215.0, max_value=320.0), st.floats(min_value=0.1, max_value=25.0))
 def test_longer_lasts_never_get_smaller_labels(length: float, more: float) -> None:
     for system in LENGTH_SYSTEMS:
         assert parse_label(system, size_label(system, length + more)) >= parse_label(system, size_label(system, length))
@@ -117,3 +117,8 @@ def test_wrong_kind_of_system_is_refused() -> None:
         foot_length_mm(SizeSystem.EU, "42")
     with pytest.raises(ValueError):
         SizeSystem("jp")
+
+
+def test_lasts_beyond_the_adult_range_have_no_label() -> None:
+    with pytest.raises(SizeSystemError, match="outside the adult range"):
+        size_label(SizeSystem.EU, 360.0)  # EU 54
