@@ -195,3 +195,43 @@ def rewrap_data_key(wrapped: bytes, ring: KeyRing, record_id: str, old_kek_id: s
     """The same data key, wrapped by ``new_kek`` instead of ``old_kek_id``."""
     data_key = unwrap_data_key(wrapped, ring, record_id, old_kek_id)
     return seal(new_kek.secret, data_key, data_key_aad(record_id, new_kek.key_id))
+
+
+KEY_FILE_ENV = "OMNIFIT_FACE_KEY_FILE"
+KEY_FILE_NAME = "face-kek.json"
+
+
+def default_key_file(db_url: str) -> Path | None:
+    """The development key file next to a SQLite database file, or None for a server database."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix) or db_url == "sqlite:///:memory:":
+        return None
+    return Path(db_url[len(prefix):].split("?", 1)[0]).expanduser().resolve().parent / KEY_FILE_NAME
+
+
+def resolve_keyring(db_url: str, key_file: Path | None = None, *, create: bool = True) -> tuple[KeyRing, Path | None]:
+    """The KEK ring for ``db_url``: ``OMNIFIT_FACE_KEK``, else a key file (created with a warning).
+
+    Returns the ring and the key file it came from (None when it came from the environment).
+    """
+    env_value = os.environ.get(KEK_ENV)
+    if env_value and key_file is None:
+        return KeyRing.from_env_value(env_value), None
+    path = key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else default_key_file(db_url))
+    if path is None:
+        raise KeyManagementError(
+            f"no face key for {db_url.split('@')[-1]}: set {KEK_ENV}=key_id:base64key or pass a key file",
+            field=KEK_ENV,
+        )
+    if path.exists():
+        return KeyRing.load_file(path), path
+    if not create:
+        raise KeyManagementError(f"key file {path} does not exist", path=str(path))
+    _LOGGER.warning(
+        "no face KEK configured: generated a DEVELOPMENT key in %s; production kiosks must set %s from a KMS",
+        path, KEK_ENV,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ring = KeyRing.single(KeyEncryptionKey.generate())
+    ring.save_file(path)
+    return ring, path

@@ -1,0 +1,201 @@
+"""The face-pay flows: consented enrollment, the checkout decision, deletion and retention, audited.
+
+:class:`FacePayService` wires capture (quality gate, embedding), liveness, the
+encrypted store and the in-memory candidate cache. The checkout decision runs
+capture → quality gate → liveness → embedding → match and records the attempt (its
+result, never the face) in the audit log. The money side takes the matched
+shopper's payment token from :class:`CheckoutDecision` and asks for a PIN when
+``needs_step_up`` is set.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from payments.errors import ConsentError
+from payments.face.capture import FaceCapture, QualityConfig, capture_face, compute_embedding
+from payments.face.identifiers import bucket_digits, phone_last4
+from payments.face.liveness import (
+    Challenge,
+    ChallengeConfig,
+    DepthLivenessConfig,
+    LivenessResult,
+    check_challenge,
+    check_depth_liveness,
+)
+from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, MatchResult, decide
+from payments.face.store import Consent, DeletionReason, FaceTemplateStore, StoredTemplate
+
+if TYPE_CHECKING:
+    from scanning.sources.frame import Intrinsics
+
+_LOGGER = logging.getLogger(__name__)
+
+UNMATCHED_SUBJECT = "unmatched"
+
+
+@dataclasses.dataclass(frozen=True)
+class EnrollmentResult:
+    shopper_id: str
+    template_id: str
+    quality: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckoutDecision:
+    """Whether face pay may proceed for this capture, and why.
+
+    ``accepted`` needs a live presentation and a match; ``match.needs_step_up`` asks for
+    a PIN before authorising. ``timings_ms`` holds each stage's wall time.
+    """
+
+    accepted: bool
+    liveness: LivenessResult
+    match: MatchResult | None
+    timings_ms: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class RgbdCapture:
+    """One kiosk capture: colour (H, W, 3) uint8 RGB and depth (H, W) float32 metres, registered."""
+
+    colour: np.ndarray
+    depth_m: np.ndarray
+    intrinsics: Intrinsics
+
+
+class FacePayService:
+    """Enrollment, matching and deletion over one :class:`FaceTemplateStore`.
+
+    The cache is filled from the store on construction and kept in step with every
+    enrollment and deletion this service makes; a match is re-checked against the
+    database before it is returned, so a template deleted by another process never matches.
+    """
+
+    def __init__(
+        self,
+        store: FaceTemplateStore,
+        *,
+        policy: MatchPolicy = MatchPolicy(),
+        quality: QualityConfig = QualityConfig(),
+        depth: DepthLivenessConfig = DepthLivenessConfig(),
+        challenge: ChallengeConfig = ChallengeConfig(),
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.quality = quality
+        self.depth = depth
+        self.challenge = challenge
+        self.cache = CandidateCache(store.load_templates())
+
+    # ------------------------------------------------------------ enrollment
+
+    def enroll(
+        self,
+        image: np.ndarray,
+        *,
+        shopper_id: str,
+        phone_number: str,
+        consent: Consent | None,
+        payment_token: str | None = None,
+    ) -> EnrollmentResult:
+        """Quality-gate the image, embed it and store the sealed template; the image is then dropped.
+
+        Without consent nothing is computed from the face at all.
+        """
+        if consent is None:
+            raise ConsentError("face enrollment needs the shopper's explicit consent; none was given", field="consent")
+        last4 = phone_last4(phone_number)
+        capture = capture_face(image, self.quality)
+        embedding = compute_embedding(capture)
+        template_id = self.store.enroll(
+            shopper_id, embedding, consent=consent, phone_last4=last4, payment_token=payment_token
+        )
+        self.cache.add(StoredTemplate(
+            template_id, shopper_id, self.store.phone_bucket(last4), payment_token, embedding, consent.expires_at
+        ))
+        return EnrollmentResult(shopper_id, template_id, capture.metrics)
+
+    # --------------------------------------------------------------- deletion
+
+    def delete(self, shopper_id: str) -> str:
+        """Delete on request: the stored template and the cached embedding. Returns the template id."""
+        template_id = self.store.delete(shopper_id, reason=DeletionReason.REQUEST)
+        self.cache.evict(shopper_id)
+        return template_id
+
+    def sweep(self, now: dt.datetime | None = None) -> list[str]:
+        """Delete every template past its retention; returns the shopper ids removed."""
+        removed = self.store.sweep_expired(now)
+        for shopper_id in removed:
+            self.cache.evict(shopper_id)
+        return removed
+
+    # --------------------------------------------------------------- matching
+
+    def match(
+        self, embedding: np.ndarray, phone_last4_digits: str | None, *, audit_extra: dict[str, object] | None = None
+    ) -> MatchResult:
+        """1:few within the typed digits' bucket, or 1:N when ``phone_last4_digits`` is None. Audited."""
+        bucket = None if phone_last4_digits is None else self.store.phone_bucket(bucket_digits(phone_last4_digits))
+        mode = MatchMode.ONE_TO_N if bucket is None else MatchMode.ONE_TO_FEW
+        nearest, distance, count = self.cache.nearest(embedding, bucket)
+        if nearest is not None and not self.store.is_live(nearest.template_id):
+            _LOGGER.info("cached template %s is gone from the store; evicting it", nearest.template_id)
+            self.cache.evict(nearest.shopper_id)
+            nearest, distance, count = self.cache.nearest(embedding, bucket)
+        result = decide(nearest, distance, count, mode, self.policy)
+        self.store.audit.append(
+            "face.match_attempt", result.shopper_id or UNMATCHED_SUBJECT, {**result.audit_details(), **(audit_extra or {})}
+        )
+        return result
+
+    def check_liveness(
+        self,
+        capture: FaceCapture,
+        rgbd: RgbdCapture,
+        challenge_frames: Sequence[np.ndarray | None] | None = None,
+        challenge: Challenge | None = None,
+    ) -> LivenessResult:
+        """Depth relief on the capture's face, then the active challenge when frames are given."""
+        depth_result = check_depth_liveness(rgbd.depth_m, rgbd.intrinsics, capture.keypoints, self.depth)
+        if not depth_result.live or challenge is None or challenge_frames is None:
+            return depth_result
+        challenge_result = check_challenge(challenge_frames, challenge, self.challenge)
+        return dataclasses.replace(depth_result, live=challenge_result.live, reasons=challenge_result.reasons)
+
+    def checkout(
+        self,
+        rgbd: RgbdCapture,
+        phone_last4_digits: str | None,
+        *,
+        challenge_frames: Sequence[np.ndarray | None] | None = None,
+        challenge: Challenge | None = None,
+    ) -> CheckoutDecision:
+        """capture → quality gate → liveness → embedding → match, audited. Raises FaceQualityError on a bad capture."""
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        capture = capture_face(rgbd.colour, self.quality)
+        timings["quality_ms"] = _lap(start)
+        liveness = self.check_liveness(capture, rgbd, challenge_frames, challenge)
+        timings["liveness_ms"] = _lap(start) - timings["quality_ms"]
+        if not liveness.live:
+            self.store.audit.append("face.liveness_rejected", UNMATCHED_SUBJECT, liveness.as_dict())
+            timings["total_ms"] = _lap(start)
+            return CheckoutDecision(False, liveness, None, timings)
+        embedding = compute_embedding(capture)
+        timings["embedding_ms"] = _lap(start) - sum(timings.values())
+        match = self.match(embedding, phone_last4_digits, audit_extra={"liveness": liveness.as_dict()})
+        timings["match_ms"] = _lap(start) - sum(timings.values())
+        timings["total_ms"] = _lap(start)
+        return CheckoutDecision(match.matched, liveness, match, timings)
+
+
+def _lap(start: float) -> float:
+    return 1000.0 * (time.perf_counter() - start)
