@@ -14,12 +14,10 @@ body within the scanner's error (one standard deviation: girths 12 mm, height an
 """
 from __future__ import annotations
 
-import math
-from dataclasses import fields
-
 from assets.catalog.seed import ClothingSizeRow, ProductSeed, SizeChartSeed
 from scanning.types import BodyMeasurements
-from tryon.fit.errors import FitError, MeasurementError
+from tryon.fit.checks import check_figures
+from tryon.fit.errors import FitError
 from tryon.fit.results import FitVerdict, FitZone, SizeRecommendation
 from tryon.fit.scoring import Candidate, Choice, ZoneSpec, choose_size, recommendation
 from tryon.fit.wording import choice_reason, describe_zone
@@ -47,16 +45,7 @@ _DECISIVE = {"tops": (FitZone.CHEST, "chest"), "bottoms": (FitZone.WAIST, "waist
 
 def check_body(body: BodyMeasurements) -> None:
     """Raise :class:`MeasurementError` naming the figure when a value is not plausible."""
-    for spec in fields(body):
-        value = getattr(body, spec.name)
-        name = spec.name.removesuffix("_mm")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            raise MeasurementError(f"body {name}: expected a finite number of mm, got {value!r}", field=name)
-        low, high = BODY_LIMITS_MM[name]
-        if not low <= value <= high:
-            raise MeasurementError(
-                f"body {name} = {value:g} mm is outside the plausible adult range {low:g}..{high:g} mm", field=name
-            )
+    check_figures(body, BODY_LIMITS_MM, "body")
 
 
 def _range_zone(zone: FitZone, measurement: str, low: float, high: float, ease: float, weight: float,

@@ -20,11 +20,11 @@ error (one standard deviation: length 2 mm, as ISO 20685-1 allows for foot lengt
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from assets.catalog.seed import ProductSeed
 from scanning.types import FootMeasurements
+from tryon.fit.checks import check_figures
 from tryon.fit.errors import MeasurementError
 from tryon.fit.lasts import ShoeLast, product_lasts
 from tryon.fit.results import FitVerdict, FitZone, SizeRecommendation
@@ -53,7 +53,7 @@ class Feet:
         if self.left is None and self.right is None:
             raise MeasurementError("no foot measurements: expected a left foot, a right foot, or both")
         for side, foot in self.measured():
-            check_foot(foot, side)
+            check_figures(foot, FOOT_LIMITS_MM, f"{side} foot")
 
     def measured(self) -> list[tuple[str, FootMeasurements]]:
         return [(side, foot) for side, foot in (("left", self.left), ("right", self.right)) if foot is not None]
@@ -62,21 +62,6 @@ class Feet:
         """Each figure from the bigger foot: ``{"length": 266.0, "ball_girth": 248.0, ...}``."""
         figures = [foot.to_mm_dict() for _, foot in self.measured()]
         return {name: max(f[name] for f in figures) for name in figures[0]}
-
-
-def check_foot(foot: FootMeasurements, side: str) -> None:
-    """Raise :class:`MeasurementError` naming the foot and figure when a value is not plausible."""
-    for spec in fields(foot):
-        value = getattr(foot, spec.name)
-        name = spec.name.removesuffix("_mm")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            raise MeasurementError(f"{side} foot {name}: expected a finite number of mm, got {value!r}", field=name)
-        low, high = FOOT_LIMITS_MM.get(name, (0.0, 400.0))
-        if not low <= value <= high:
-            raise MeasurementError(
-                f"{side} foot {name} = {value:g} mm is outside the plausible adult range {low:g}..{high:g} mm",
-                field=name,
-            )
 
 
 def _candidate(last: ShoeLast, labels: dict[str, str]) -> Candidate:
