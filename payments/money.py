@@ -52,7 +52,9 @@ class Money:
         """
         exponent = CURRENCY_EXPONENTS[check_currency(currency)]
         if isinstance(amount, (float, bool)):
-            raise InvalidAmountError(f"amount must be a Decimal or a string, got {type(amount).__name__}", field="amount")
+            raise InvalidAmountError(
+                f"amount {amount!r} is a {type(amount).__name__}; expected a Decimal or a string", field="amount"
+            )
         try:
             value = Decimal(amount)
         except (decimal.InvalidOperation, TypeError, ValueError) as exc:

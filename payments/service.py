@@ -214,9 +214,14 @@ class PaymentService:
 
     def confirm(self, intent_id: str, *, key: str, pin: str | None = None, face_match_close: bool = False) -> PaymentIntent:
         """Authorise the payment; a PIN is needed above the limit, on a close face match, or when the issuer asks."""
+        def pin_present(intent: PaymentIntent) -> None:
+            if pin is None and self._needs_pin(intent, face_match_close):
+                self._verify_pin(intent, None, None)
+
         params = {"pin_supplied": pin is not None, "face_match_close": bool(face_match_close)}
         return self._run(IntentAction.CONFIRM, intent_id, key, params,
-                         lambda intent, pending: self._authorize(intent, pending, pin, face_match_close))
+                         lambda intent, pending: self._authorize(intent, pending, pin, face_match_close),
+                         precheck=pin_present)
 
     def capture(self, intent_id: str, *, key: str) -> PaymentIntent:
         """Take the authorised amount; creates the order and the receipt."""
@@ -239,7 +244,8 @@ class PaymentService:
             )
         params = {"amount": amount.minor, "currency": amount.currency, "staff_id": staff_id}
         return self._run(IntentAction.REFUND, intent_id, key, params,
-                         lambda current, pending: self._refund(current, pending, amount), amount.minor, staff_id)
+                         lambda current, pending: self._refund(current, pending, amount), amount.minor, staff_id,
+                         precheck=lambda current: self._check_refundable(current, amount))
 
     def reconcile(self, intent_id: str) -> PaymentIntent:
         """Settle an interrupted gateway call on ``intent_id`` by asking the gateway what became of it."""
@@ -270,9 +276,13 @@ class PaymentService:
     def _run(
         self, action: IntentAction, intent_id: str, key: str, params: dict[str, Any],
         body: Callable[[PaymentIntent, _Pending], PaymentIntent], amount_minor: int | None = None,
-        staff_id: str | None = None,
+        staff_id: str | None = None, precheck: Callable[[PaymentIntent], None] | None = None,
     ) -> PaymentIntent:
-        """Claim the key, lock the intent, reconcile any interrupted call, then run ``body``."""
+        """Claim the key, lock the intent, reconcile any interrupted call, then run ``body``.
+
+        ``precheck`` refuses a request from the intent as it stands before anything is written
+        (``body`` checks again after reconciling, when the intent may have moved on).
+        """
         check_key(key)
         self.get(intent_id)
         print_ = fingerprint(action.value, {"intent_id": intent_id, **params})
@@ -280,17 +290,18 @@ class PaymentService:
         if replay is not None:
             return self._replay(replay)
         try:
-            return self._locked(action, intent_id, key, print_, body, amount_minor, staff_id)
+            return self._locked(action, intent_id, key, print_, body, amount_minor, staff_id, precheck)
         finally:
             self._keys.release(key)  # no-op once an outcome was stored
 
     def _locked(
         self, action: IntentAction, intent_id: str, key: str, print_: str,
         body: Callable[[PaymentIntent, _Pending], PaymentIntent], amount_minor: int | None, staff_id: str | None,
+        precheck: Callable[[PaymentIntent], None] | None,
     ) -> PaymentIntent:
         version = self._version(intent_id)
         pending = _Pending(action, f"{intent_id}:{action.value}:{version}:{key}", key, print_, amount_minor, staff_id)
-        intent, stale = self._acquire(intent_id, pending)
+        intent, stale = self._acquire(intent_id, pending, precheck)
         interrupted = False
         try:
             if stale is not None:
@@ -306,7 +317,9 @@ class PaymentService:
         finally:
             self._unlock(intent_id, pending, interrupted=interrupted)
 
-    def _acquire(self, intent_id: str, pending: _Pending) -> tuple[PaymentIntent, _Pending | None]:
+    def _acquire(
+        self, intent_id: str, pending: _Pending, precheck: Callable[[PaymentIntent], None] | None = None
+    ) -> tuple[PaymentIntent, _Pending | None]:
         """Put ``pending`` on the intent; the interrupted marker it replaces (if any) comes back to reconcile."""
         now = self._clock_ms()
         with self.engine.begin() as conn:
@@ -318,9 +331,14 @@ class PaymentService:
                     f"intent {intent_id} is busy with a {row.pending_action} right now; retry shortly with the same key",
                     intent_id=intent_id,
                 )
+            stale = _Pending.from_row(row)
+            if stale is None and pending.action is not IntentAction.RECONCILE:  # refuse before writing anything
+                check_transition(intent_id, IntentState(row.state), pending.action)
+                if precheck is not None:
+                    precheck(self._load(conn, intent_id))
             conn.execute(payment_intents.update().where(payment_intents.c.intent_id == intent_id)
                          .values(**pending.columns(now + self._lease_ms), version=payment_intents.c.version + 1))
-            return self._load(conn, intent_id), _Pending.from_row(row)
+            return self._load(conn, intent_id), stale
 
     def _unlock(self, intent_id: str, pending: _Pending, *, interrupted: bool = False) -> None:
         """Clear our marker, or on an interrupted network call leave it expired for the next request to reconcile."""
@@ -347,7 +365,7 @@ class PaymentService:
     # ------------------------------------------------------------------ actions
 
     def _authorize(self, intent: PaymentIntent, pending: _Pending, pin: str | None, face_match_close: bool) -> PaymentIntent:
-        needs_pin = intent.step_up_required or self.step_up.requires_pin(intent.amount, face_match_close=face_match_close)
+        needs_pin = self._needs_pin(intent, face_match_close)
         if needs_pin:
             self._verify_pin(intent, pending, pin)
         result = self._gateway(intent).authorize(
@@ -355,7 +373,10 @@ class PaymentService:
         )
         return self._apply(intent.intent_id, pending, result)
 
-    def _verify_pin(self, intent: PaymentIntent, pending: _Pending, pin: str | None) -> None:
+    def _needs_pin(self, intent: PaymentIntent, face_match_close: bool) -> bool:
+        return intent.step_up_required or self.step_up.requires_pin(intent.amount, face_match_close=face_match_close)
+
+    def _verify_pin(self, intent: PaymentIntent, pending: _Pending | None, pin: str | None) -> None:
         if pin is None:
             raise StepUpRequiredError(
                 f"intent {intent.intent_id} needs the shopper's PIN to confirm {intent.amount}", intent_id=intent.intent_id
@@ -365,6 +386,7 @@ class PaymentService:
                                       intent_id=intent.intent_id)
         if self._pin_verifier(intent.shopper_id, pin):
             return
+        assert pending is not None  # a PIN was given, so this runs under the intent's lock
         failures = intent.pin_failures + 1
         left = max(self.step_up.max_pin_attempts - failures, 0)
         values: dict[str, Any] = {"pin_failures": failures}
@@ -401,15 +423,19 @@ class PaymentService:
         return self._apply(intent.intent_id, pending, result)
 
     def _refund(self, intent: PaymentIntent, pending: _Pending, amount: Money) -> PaymentIntent:
+        self._check_refundable(intent, amount)
+        result = self._gateway(intent).refund(capture_id=intent.capture_id or "", amount=amount,
+                                              reference=pending.reference)
+        return self._apply(intent.intent_id, pending, result)
+
+    @staticmethod
+    def _check_refundable(intent: PaymentIntent, amount: Money) -> None:
         if intent.refunded + amount > intent.captured:
             raise RefundExceedsCaptureError(
                 f"refund of {amount} on intent {intent.intent_id} exceeds what is left to refund: "
                 f"{intent.refundable} of {intent.captured} captured",
                 intent_id=intent.intent_id, refundable_minor=intent.refundable.minor,
             )
-        result = self._gateway(intent).refund(capture_id=intent.capture_id or "", amount=amount,
-                                              reference=pending.reference)
-        return self._apply(intent.intent_id, pending, result)
 
     # ------------------------------------------------------------------ booking a gateway answer
 
