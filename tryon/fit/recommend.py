@@ -151,6 +151,7 @@ class FitReport:
     """Everything ``omnifit fit`` reports for one SKU."""
 
     product: ProductSeed
+    measurements: Feet | BodyMeasurements
     requested: VariantSeed | None
     requested_fit: SizeFit | None
     recommendation: SizeRecommendation
@@ -168,6 +169,9 @@ class FitReport:
                 "gender": self.product.gender,
             },
             "store_id": self.store_id,
+            "measurements": self.measurements.to_json_dict()
+            if isinstance(self.measurements, Feet)
+            else {"kind": "body", "measurements_mm": self.measurements.to_mm_dict()},
             "requested": {
                 "sku": self.requested.sku,
                 "size_label": self.requested.size_label,
@@ -195,6 +199,7 @@ def fit_report(catalog: CatalogSeed, sku: str, measurements: Feet | BodyMeasurem
     genders = None if product.gender == "unisex" else (product.gender,)
     return FitReport(
         product=product,
+        measurements=measurements,
         requested=variant,
         requested_fit=recommendation.size_fit(variant.size_label) if variant else None,
         recommendation=recommendation,

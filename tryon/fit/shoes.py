@@ -63,6 +63,19 @@ class Feet:
         figures = [foot.to_mm_dict() for _, foot in self.measured()]
         return {name: max(f[name] for f in figures) for name in figures[0]}
 
+    def deciding_sides(self) -> dict[str, str]:
+        """Which foot gives each figure: ``{"length": "left", "ball_girth": "right", ...}`` (ties: left)."""
+        measured = [(side, foot.to_mm_dict()) for side, foot in self.measured()]
+        return {name: max(measured, key=lambda m: m[1][name])[0] for name in measured[0][1]}
+
+    def to_json_dict(self) -> dict:
+        return {
+            "kind": "foot",
+            "left": self.left.to_mm_dict() if self.left else None,
+            "right": self.right.to_mm_dict() if self.right else None,
+            "deciding_foot": self.deciding_sides(),
+        }
+
 
 def _candidate(last: ShoeLast, labels: dict[str, str]) -> Candidate:
     return Candidate(

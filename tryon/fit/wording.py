@@ -41,9 +41,16 @@ def _verb_and_rest(fit: ZoneFit) -> tuple[str, str]:
 
 
 def describe_zone(fit: ZoneFit, *, would: bool = False) -> str:
-    """A verb phrase for one zone: ``"leaves 11 mm toe room"``, ``"would be 7 mm tight at the ball"``."""
+    """A verb phrase for one zone: ``"leaves 11 mm toe room"``, ``"would be 7 mm tight at the ball"``.
+
+    ``would`` phrases it for a size not chosen, and then says when toe room falls short of the
+    brand's allowance ("would leave only 13 mm toe room").
+    """
     verb, rest = _verb_and_rest(fit)
-    return f"{_WOULD[verb] if would else verb} {rest}"
+    if not would:
+        return f"{verb} {rest}"
+    short_toes = fit.zone is FitZone.TOE_ROOM and 0 <= fit.ease_mm < fit.target_ease_mm
+    return f"{_WOULD[verb]} {'only ' if short_toes else ''}{rest}"
 
 
 def choice_reason(candidates: Sequence[Candidate], choice: Choice, body: Mapping[str, float], decisive: FitZone,

@@ -37,6 +37,8 @@ def test_shoe_recommendation_as_one_json_object(feet_file: Path) -> None:
     assert rec["size_label"] == "42" and rec["fit"]["labels"]["uk"] == "8"
     assert "left foot is 3 mm longer" in rec["explanation"]
     assert report["requested"]["sku"] == "ka-swift-m-BLK-42.5" and report["store_id"] == "sh-jingan"
+    assert report["measurements"]["deciding_foot"]["length"] == "left"
+    assert report["measurements"]["right"]["length"] == 263.0
     assert report["availability"]["availability"] in {"in_store", "endless_aisle", "unavailable"}
     assert len(report["suggestions"]) <= 5
 

@@ -60,6 +60,8 @@ def test_the_wider_ball_is_named_when_it_is_the_other_foot(products) -> None:
     rec = recommend_shoe_size(products["ka-swift-m"], feet)
     assert "left foot is 3 mm longer" in rec.explanation and "right foot has the fuller ball" in rec.explanation
     assert rec.fit.zone(FitZone.BALL).body_mm == 250.0
+    sides = feet.deciding_sides()
+    assert (sides["length"], sides["ball_girth"]) == ("left", "right")
 
 
 SHOE_IDS = ["ka-swift-m", "ka-swift-w", "mv-aubert-m", "mv-elise-w", "tf-ember-u", "lc-halo-u", "sw-cloud-m"]
