@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from tryon.fit.errors import FitError
+
 
 class FitVerdict(str, enum.Enum):
     """How one zone fits; stable snake_case values the apps and the wire rely on."""
@@ -122,7 +124,10 @@ class SizeRecommendation:
         for candidate in self.sizes:
             if candidate.size_label == size_label:
                 return candidate
-        raise KeyError(size_label)
+        raise FitError(
+            f"product {self.product_id} has no size {size_label!r}; sizes: {', '.join(s.size_label for s in self.sizes)}",
+            size_label=size_label,
+        )
 
     def to_json_dict(self) -> dict:
         return {

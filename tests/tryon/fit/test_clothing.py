@@ -51,6 +51,8 @@ def test_short_and_long_legs(products) -> None:
     rec = recommend_garment_size(jeans, make_body(975, 845, 980, inseam=790))
     assert rec.size_fit("W33L30").zone(FitZone.INSEAM).verdict is FitVerdict.SHORT
     assert rec.size_fit("W33L34").zone(FitZone.INSEAM).verdict is FitVerdict.LONG
+    with pytest.raises(FitError, match="has no size 'W33L36'"):
+        rec.size_fit("W33L36")
 
 
 def test_bigger_bodies_never_get_smaller_sizes(products) -> None:
