@@ -85,13 +85,16 @@ def layout_top(style: GarmentStyle) -> GarmentDrawing:
     width, _ = TOP_CANVAS
     drawing = GarmentDrawing("tops", style.name, TOP_CANVAS)
     centre = width / 2
+    # MediaPipe puts shoulders and hips at the joints, inside the body's outline: the
+    # anchors sit that far inside the garment's seams.
     shoulder = np.array([centre - 118.0, 120.0])
-    hip = np.array([centre - 108.0, 520.0])
+    shoulder_joint = np.array([centre - 100.0, 128.0])
+    hip_joint = np.array([centre - 80.0, 520.0])
     armpit = np.array([centre - 128.0 * style.width, 235.0])
-    hem_y = 520.0 + 70.0 * style.length
+    hem_y = 520.0 + 50.0 * style.length
     neck = np.array([centre - 50.0, 100.0])
-    drawing.anchors.update(right_shoulder=tuple(shoulder), left_shoulder=tuple(_mirror(shoulder[None], width)[0]),
-                           right_hip=tuple(hip), left_hip=tuple(_mirror(hip[None], width)[0]))
+    drawing.anchors.update(right_shoulder=tuple(shoulder_joint), left_shoulder=tuple(_mirror(shoulder_joint[None], width)[0]),
+                           right_hip=tuple(hip_joint), left_hip=tuple(_mirror(hip_joint[None], width)[0]))
     right = np.array([neck, shoulder, armpit, [centre - 122.0 * style.width, hem_y]])
     torso = np.vstack([right, _mirror(right, width)[::-1]])
     drawing.add_part("torso", torso, ["right_shoulder", "left_shoulder", "left_hip", "right_hip"], True)
@@ -106,7 +109,8 @@ def layout_bottom(style: GarmentStyle) -> GarmentDrawing:
     width, _ = BOTTOM_CANVAS
     drawing = GarmentDrawing("bottoms", style.name, BOTTOM_CANVAS)
     centre = width / 2
-    hip, knee, ankle = np.array([centre - 100.0, 120.0]), np.array([centre - 80.0, 520.0]), np.array([centre - 70.0, 900.0])
+    # Hip joints sit well inside the hips' outline; knees and ankles mid-leg.
+    hip, knee, ankle = np.array([centre - 72.0, 130.0]), np.array([centre - 64.0, 520.0]), np.array([centre - 58.0, 900.0])
     for name, point in (("hip", hip), ("knee", knee), ("ankle", ankle)):
         drawing.anchors[f"right_{name}"] = tuple(point)
         drawing.anchors[f"left_{name}"] = tuple(_mirror(point[None], width)[0])
@@ -120,7 +124,7 @@ def layout_bottom(style: GarmentStyle) -> GarmentDrawing:
     upper_end = min(hem_y, 532.0)
     at = lambda y, w_top, w_bottom, y0, y1: w_top + (w_bottom - w_top) * (y - y0) / (y1 - y0)  # noqa: E731
     leg_w = at(upper_end, thigh, knee_w, 260.0, 520.0)
-    leg_x = at(upper_end, centre - 80.0 - 20.0, centre - 80.0, 260.0, 520.0)
+    leg_x = at(upper_end, knee[0] - 20.0, knee[0], 260.0, 520.0)
     right = np.array([[centre - 112.0, 20.0], [centre - 118.0, 150.0], [leg_x - leg_w, upper_end], [leg_x + leg_w, upper_end]])
     crotch = np.array([[centre, 262.0]])
     drawing.add_part("upper", np.vstack([right, crotch, _mirror(right, width)[::-1]]), quad, False)

@@ -1,0 +1,230 @@
+"""Clothing try-on: warp a garment image onto the body from the pose landmarks.
+
+A garment (``assets/garments``) is a front-view RGBA image plus a sidecar that
+splits it into parts, each tied to 2 or 4 named anchors. Each part is warped on
+its own: 4 anchors (shoulders and hips, or hips and knees) by the homography of
+the quad, 2 anchors (shoulder to elbow, knee to ankle) by a similarity - so the
+garment is piecewise-projective over the body and bends at elbows and knees.
+Parts marked ``behind_arms`` are hidden where a forearm (or a bare upper arm)
+lies over them on the person mask, so arms in front stay in front; the whole
+garment is clipped to the (slightly grown) person mask.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tryon.ar import landmarks as lm
+from tryon.ar.camera import CameraIntrinsics
+from tryon.ar.errors import ModelLoadError
+from tryon.ar.render import RenderedLayer
+from tryon.ar.tracking import BodyObservation
+
+_LOGGER = logging.getLogger(__name__)
+
+ANCHOR_LANDMARKS = {
+    "left_shoulder": lm.LEFT_SHOULDER, "right_shoulder": lm.RIGHT_SHOULDER,
+    "left_elbow": lm.LEFT_ELBOW, "right_elbow": lm.RIGHT_ELBOW,
+    "left_wrist": lm.LEFT_WRIST, "right_wrist": lm.RIGHT_WRIST,
+    "left_hip": lm.LEFT_HIP, "right_hip": lm.RIGHT_HIP,
+    "left_knee": lm.LEFT_KNEE, "right_knee": lm.RIGHT_KNEE,
+    "left_ankle": lm.LEFT_ANKLE, "right_ankle": lm.RIGHT_ANKLE,
+}
+
+
+@dataclass(frozen=True)
+class GarmentPart:
+    """One warped piece: its premultiplied BGRA crop : (h, w, 4) float32 in [0, 1], the crop's
+    top-left in garment pixels, its anchors (garment pixels, (k, 2)) and their landmark names."""
+
+    name: str
+    crop: np.ndarray
+    origin: tuple[int, int]
+    anchor_names: tuple[str, ...]
+    anchors: np.ndarray
+    behind_arms: bool
+
+
+@dataclass(frozen=True)
+class Garment:
+    """A garment image split into parts, in drawing order."""
+
+    name: str
+    category: str
+    parts: tuple[GarmentPart, ...]
+
+
+def _read_sidecar(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelLoadError(f"garment sidecar missing: {path} (expected next to the image)", path=str(path)) from exc
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"garment sidecar {path} is not valid JSON: {exc}", path=str(path)) from exc
+
+
+def _part(raw: dict, image: np.ndarray, anchors: dict, path: Path) -> GarmentPart:
+    import cv2
+
+    try:
+        polygon = np.asarray(raw["polygon"], dtype=np.float64)
+        names = tuple(raw["anchors"])
+        points = np.array([anchors[n] for n in names], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(f"garment sidecar for {path} has a malformed part: {exc!r}", path=str(path)) from exc
+    if len(names) not in (2, 4) or any(n not in ANCHOR_LANDMARKS for n in names):
+        raise ModelLoadError(f"garment part {raw.get('name')!r} of {path}: anchors {names}; expected 2 or 4 of "
+                             f"{sorted(ANCHOR_LANDMARKS)}", path=str(path))
+    height, width = image.shape[:2]
+    x0, y0 = np.clip(np.floor(polygon.min(axis=0)).astype(int) - 1, 0, [width - 1, height - 1])
+    x1, y1 = np.clip(np.ceil(polygon.max(axis=0)).astype(int) + 2, 1, [width, height])
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [np.round((polygon - [x0, y0]) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    crop = image[y0:y1, x0:x1].astype(np.float32) / 255.0
+    crop[..., 3] *= mask / 255.0
+    crop[..., :3] *= crop[..., 3:4]
+    return GarmentPart(str(raw.get("name", "part")), crop, (int(x0), int(y0)), names, points, bool(raw.get("behind_arms")))
+
+
+def load_garment(path: str | Path) -> Garment:
+    """Read a garment PNG (RGBA) and its ``.json`` sidecar."""
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"garment image not found: {path}", path=str(path))
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ModelLoadError(f"garment image {path} is not a readable colour image", path=str(path))
+    if image.shape[2] == 3:
+        image = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    sidecar = _read_sidecar(path.with_suffix(".json"))
+    anchors = sidecar.get("anchors", {})
+    parts = tuple(_part(raw, image, anchors, path) for raw in sidecar.get("parts", ()))
+    if not parts:
+        raise ModelLoadError(f"garment sidecar for {path} lists no parts", path=str(path))
+    return Garment(path.stem, str(sidecar.get("category", "tops")), parts)
+
+
+def part_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """3x3 map from garment to frame pixels: a homography for 4 anchors, a similarity for 2.
+
+    Returns None for a degenerate target (a collapsed quad or segment).
+    """
+    import cv2
+
+    if len(source) == 4:
+        area = 0.5 * abs(float(np.cross(target[2] - target[0], target[3] - target[1])))
+        if area < 16.0:
+            return None
+        return cv2.getPerspectiveTransform(source.astype(np.float32), target.astype(np.float32)).astype(np.float64)
+    src, dst = source[1] - source[0], target[1] - target[0]
+    src_len, dst_len = float(np.linalg.norm(src)), float(np.linalg.norm(dst))
+    if src_len < 1e-6 or dst_len < 2.0:
+        return None
+    scale = dst_len / src_len
+    angle = np.arctan2(dst[1], dst[0]) - np.arctan2(src[1], src[0])
+    rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = np.eye(3)
+    matrix[:2, :2] = rotation
+    matrix[:2, 2] = target[0] - rotation @ source[0]
+    return matrix
+
+
+def _warp_box(part: GarmentPart, matrix: np.ndarray, width: int, height: int) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """(crop-to-frame 3x3, frame box (x0, y0, x1, y1)) of a part, or None when it falls off the frame."""
+    shift = np.array([[1.0, 0.0, part.origin[0]], [0.0, 1.0, part.origin[1]], [0.0, 0.0, 1.0]])
+    full = matrix @ shift
+    h, w = part.crop.shape[:2]
+    corners = full @ np.array([[0, w, w, 0], [0, 0, h, h], [1, 1, 1, 1]], dtype=np.float64)
+    if (corners[2] <= 1e-6).any():
+        return None
+    xy = corners[:2] / corners[2]
+    x0, y0 = max(int(np.floor(xy[0].min())), 0), max(int(np.floor(xy[1].min())), 0)
+    x1, y1 = min(int(np.ceil(xy[0].max())) + 1, width), min(int(np.ceil(xy[1].max())) + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return full, (x0, y0, x1, y1)
+
+
+class GarmentTryOn:
+    """Warp one garment onto the tracked body of each observation."""
+
+    def __init__(self, garment: Garment, *, mask_grow_px: int = 6, arm_width: float = 0.3) -> None:
+        self.garment = garment
+        self.mask_grow_px = mask_grow_px
+        self.arm_width = arm_width
+        self._sleeved = {side for side in ("left", "right") if any(p.name.startswith(side) for p in garment.parts)}
+
+    def _placements(self, observation: BodyObservation, width: int, height: int, min_visibility: float):
+        placed = []
+        for part in self.garment.parts:
+            idx = [ANCHOR_LANDMARKS[n] for n in part.anchor_names]
+            if (observation.visibility[idx] <= min_visibility).any():
+                continue
+            matrix = part_transform(part.anchors, observation.pixels[idx])
+            box = None if matrix is None else _warp_box(part, matrix, width, height)
+            if box is not None:
+                placed.append((part, *box))
+        return placed
+
+    def _arm_mask(self, observation: BodyObservation, box: tuple[int, int, int, int], min_visibility: float) -> np.ndarray:
+        """(h, w) float32 in [0, 1]: person pixels covered by forearms (and bare upper arms) in ``box``."""
+        import cv2
+
+        x0, y0, x1, y1 = box
+        arms = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for side, (shoulder, elbow, wrist) in lm.ARM.items():
+            chain = [elbow, wrist] if side.value in self._sleeved else [shoulder, elbow, wrist]
+            if (observation.visibility[chain] <= min_visibility).any():
+                continue
+            points = observation.pixels[chain] - [x0, y0]
+            upper = float(np.linalg.norm(observation.pixels[elbow] - observation.pixels[shoulder]))
+            hand = points[-1] + 0.35 * (points[-1] - points[-2])
+            thickness = max(int(self.arm_width * upper), 3)
+            for a, b in zip(np.vstack([points, hand])[:-1], np.vstack([points, hand])[1:]):
+                cv2.line(arms, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 255, thickness, cv2.LINE_AA)
+        person = observation.mask[y0:y1, x0:x1]
+        return (arms.astype(np.float32) / 255.0) * (person > 0.5)
+
+    def render(self, observation: BodyObservation, camera: CameraIntrinsics, min_visibility: float = 0.5) -> RenderedLayer | None:
+        """The garment layer (BGRA, straight alpha) for a frame of the camera's size, or None."""
+        import cv2
+
+        if not observation.tracking:
+            return None
+        width, height = camera.width, camera.height
+        placed = self._placements(observation, width, height, min_visibility)
+        if not placed or placed[0][0] is not self.garment.parts[0]:
+            return None
+        x0 = min(b[0] for _, _, b in placed)
+        y0 = min(b[1] for _, _, b in placed)
+        x1 = max(b[2] for _, _, b in placed)
+        y1 = max(b[3] for _, _, b in placed)
+        canvas = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+        arms = None
+        to_canvas = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
+        for part, matrix, _box in placed:
+            warped = cv2.warpPerspective(part.crop, to_canvas @ matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            if part.behind_arms:
+                arms = self._arm_mask(observation, (x0, y0, x1, y1), min_visibility) if arms is None else arms
+                warped *= (1.0 - arms)[..., None]
+            canvas *= (1.0 - warped[..., 3:4])
+            canvas += warped
+        return self._finish(canvas, observation.mask[y0:y1, x0:x1], x0, y0)
+
+    def _finish(self, canvas: np.ndarray, person: np.ndarray, x0: int, y0: int) -> RenderedLayer:
+        """Clip to the grown person mask and convert premultiplied float to straight-alpha uint8."""
+        import cv2
+
+        size = 2 * self.mask_grow_px + 1
+        grown = cv2.dilate((person > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        alpha = canvas[..., 3] * grown
+        colour = canvas[..., :3] / np.maximum(canvas[..., 3:4], 1e-6)
+        rgba = np.dstack([np.clip(colour * 255.0, 0, 255), np.clip(alpha * 255.0, 0, 255)]).astype(np.uint8)
+        return RenderedLayer(rgba, x0, y0)

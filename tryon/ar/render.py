@@ -1,0 +1,253 @@
+"""Offscreen rendering of shoe models with moderngl on EGL (Mesa llvmpipe without a GPU).
+
+The renderer draws in the OpenCV camera frame through
+:meth:`CameraIntrinsics.gl_projection`, lights with a key, a fill and an
+ambient term (Blinn-Phong), uses the model's base-colour texture when it has
+one, and draws leg occluders depth-only first so the leg hides the shoe's
+collar and whatever lies behind the shin. Only the image rectangle around the
+shoes is rasterised and read back, which keeps llvmpipe fast.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from tryon.ar.camera import CameraIntrinsics
+from tryon.ar.errors import RenderError
+from tryon.ar.mesh import MeshPart, ShoeModel
+
+_LOGGER = logging.getLogger(__name__)
+
+_VERTEX_SHADER = """
+#version 330
+uniform mat4 u_clip;
+uniform mat4 u_model;
+in vec3 in_position;
+in vec3 in_normal;
+in vec2 in_uv;
+in vec4 in_color;
+out vec3 v_position;
+out vec3 v_normal;
+out vec2 v_uv;
+out vec4 v_color;
+void main() {
+    vec4 world = u_model * vec4(in_position, 1.0);
+    v_position = world.xyz;
+    v_normal = mat3(u_model) * in_normal;
+    v_uv = in_uv;
+    v_color = in_color;
+    gl_Position = u_clip * world;
+}
+"""
+
+# Lights are in the camera frame (x right, y down, z forward): the key comes from
+# above-left of the camera, the fill from the right, the rim from behind-above.
+_FRAGMENT_SHADER = """
+#version 330
+uniform sampler2D u_texture;
+uniform bool u_textured;
+in vec3 v_position;
+in vec3 v_normal;
+in vec2 v_uv;
+in vec4 v_color;
+out vec4 f_color;
+const vec3 KEY = normalize(vec3(-0.45, -0.8, -0.55));
+const vec3 FILL = normalize(vec3(0.7, -0.2, -0.65));
+const vec3 RIM = normalize(vec3(0.0, -0.6, 0.8));
+void main() {
+    vec4 albedo = v_color;
+    if (u_textured) {
+        albedo *= texture(u_texture, v_uv);
+    }
+    vec3 n = normalize(v_normal);
+    vec3 view = normalize(-v_position);
+    if (dot(n, view) < 0.0) n = -n;
+    float diffuse = 0.85 * max(dot(n, KEY), 0.0) + 0.35 * max(dot(n, FILL), 0.0) + 0.2 * max(dot(n, RIM), 0.0);
+    float specular = 0.25 * pow(max(dot(n, normalize(KEY + view)), 0.0), 32.0);
+    vec3 sky = mix(vec3(0.22), vec3(0.32), 0.5 - 0.5 * n.y);
+    f_color = vec4(albedo.rgb * (sky + diffuse) + specular, 1.0);
+}
+"""
+
+_OCCLUDER_FRAGMENT = """
+#version 330
+out vec4 f_color;
+void main() { f_color = vec4(0.0); }
+"""
+
+
+@dataclass(frozen=True)
+class ShoeInstance:
+    """One shoe to draw: ``pose`` (4, 4) model frame -> camera frame (metres)."""
+
+    model: ShoeModel
+    pose: np.ndarray
+
+
+@dataclass(frozen=True)
+class Occluder:
+    """A capped cylinder (the shin) in the camera frame: two end points (3,) and a radius, metres."""
+
+    start: np.ndarray
+    end: np.ndarray
+    radius: float
+
+
+@dataclass(frozen=True)
+class RenderedLayer:
+    """A rendered RGBA patch : (h, w, 4) uint8 (straight alpha) placed at image (x0, y0)."""
+
+    rgba: np.ndarray
+    x0: int
+    y0: int
+
+
+def _cylinder(segments: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Unit cylinder along +Z (z in [0, 1], radius 1) with caps: (n, 3) float32, (m, 3) uint32."""
+    angles = np.linspace(0.0, 2.0 * np.pi, segments, endpoint=False)
+    ring = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    bottom = np.hstack([ring, np.zeros((segments, 1))])
+    top = np.hstack([ring, np.ones((segments, 1))])
+    points = np.vstack([bottom, top, [[0, 0, 0], [0, 0, 1]]]).astype(np.float32)
+    faces = []
+    for i in range(segments):
+        j = (i + 1) % segments
+        faces += [(i, j, segments + i), (j, segments + j, segments + i)]
+        faces += [(2 * segments, j, i), (2 * segments + 1, segments + i, segments + j)]
+    return points, np.asarray(faces, dtype=np.uint32)
+
+
+def _segment_frame(occluder: Occluder) -> np.ndarray:
+    """4x4 mapping the unit cylinder onto the occluder."""
+    axis = np.asarray(occluder.end, float) - np.asarray(occluder.start, float)
+    length = float(np.linalg.norm(axis))
+    z = axis / max(length, 1e-9)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    x = np.cross(helper, z)
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    matrix = np.eye(4)
+    matrix[:3, 0], matrix[:3, 1], matrix[:3, 2] = x * occluder.radius, y * occluder.radius, z * length
+    matrix[:3, 3] = occluder.start
+    return matrix
+
+
+def _model_corners(model: ShoeModel) -> np.ndarray:
+    """(8, 4) homogeneous corners of the model-frame box of ``model``."""
+    points = np.concatenate([p.positions for p in model.parts])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    return corners
+
+
+class ShoeRenderer:
+    """moderngl renderer of :class:`ShoeInstance` lists over one camera image size.
+
+    Create once and reuse: it keeps the GL context, the shader programs and the
+    uploaded models (keyed by model identity). Not thread-safe: use it from one thread.
+    """
+
+    def __init__(self, near_m: float = 0.05, far_m: float = 20.0) -> None:
+        import moderngl
+
+        try:
+            self.ctx = moderngl.create_context(standalone=True, backend="egl")
+        except Exception as exc:  # moderngl/glcontext raise plain Exceptions when EGL is missing
+            raise RenderError(f"cannot open an EGL OpenGL context for offscreen rendering: {exc}") from exc
+        self.near_m, self.far_m = near_m, far_m
+        self._program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
+        self._occluder_program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_OCCLUDER_FRAGMENT)
+        self._models: dict[int, list[tuple[object, object | None]]] = {}
+        points, faces = _cylinder()
+        zeros = np.zeros((len(points), 9), np.float32)
+        self._cylinder_vao = self._vao(self._occluder_program, np.hstack([points, zeros]), faces)
+        self._fbo = None
+        self._fbo_size = (0, 0)
+        _LOGGER.debug("renderer: %s", self.ctx.info.get("GL_RENDERER"))
+
+    def close(self) -> None:
+        self.ctx.release()
+
+    def _vao(self, program, interleaved: np.ndarray, faces: np.ndarray):
+        vbo = self.ctx.buffer(np.ascontiguousarray(interleaved, dtype=np.float32).tobytes())
+        ibo = self.ctx.buffer(np.ascontiguousarray(faces, dtype=np.uint32).tobytes())
+        names = [n for n in ("in_position", "in_normal", "in_uv", "in_color") if n in program]
+        layout = {"in_position": "3f", "in_normal": "3f", "in_uv": "2f", "in_color": "4f"}
+        fmt = " ".join(layout[n] if n in names else f"{layout[n][0]}x4" for n in layout)
+        return self.ctx.vertex_array(program, [(vbo, fmt, *names)], index_buffer=ibo, index_element_size=4)
+
+    def _upload_part(self, part: MeshPart):
+        uvs = part.uvs if part.uvs is not None else np.zeros((len(part.positions), 2), np.float32)
+        interleaved = np.hstack([part.positions, part.normals, uvs, part.colors])
+        texture = None
+        if part.texture is not None:
+            image = np.ascontiguousarray(np.flipud(part.texture))
+            texture = self.ctx.texture((image.shape[1], image.shape[0]), 4, image.tobytes())
+            texture.build_mipmaps()
+        return self._vao(self._program, interleaved, part.indices), texture
+
+    def _uploaded(self, model: ShoeModel):
+        key = id(model)
+        if key not in self._models:
+            self._models[key] = [self._upload_part(p) for p in model.parts]
+        return self._models[key]
+
+    def _framebuffer(self, width: int, height: int):
+        if self._fbo_size != (width, height):
+            if self._fbo is not None:
+                self._fbo.release()
+            self._fbo = self.ctx.simple_framebuffer((width, height), components=4)
+            self._fbo_size = (width, height)
+        return self._fbo
+
+    def screen_box(self, instances: list[ShoeInstance], camera: CameraIntrinsics, pad: int = 4) -> tuple[int, int, int, int] | None:
+        """(x0, y0, w, h) image rectangle holding every shoe, or None when none is in front of the camera."""
+        corners = np.concatenate([(inst.pose @ _model_corners(inst.model).T).T[:, :3] for inst in instances])
+        if (corners[:, 2] <= self.near_m).any():
+            return None
+        pixels = camera.project(corners)
+        x0 = max(int(np.floor(pixels[:, 0].min())) - pad, 0)
+        y0 = max(int(np.floor(pixels[:, 1].min())) - pad, 0)
+        x1 = min(int(np.ceil(pixels[:, 0].max())) + pad + 1, camera.width)
+        y1 = min(int(np.ceil(pixels[:, 1].max())) + pad + 1, camera.height)
+        return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+    def render(self, instances: list[ShoeInstance], camera: CameraIntrinsics, occluders: list[Occluder] = ()) -> RenderedLayer | None:
+        """Draw ``instances`` (and hide what ``occluders`` cover); None when nothing is on screen."""
+        if not instances:
+            return None
+        box = self.screen_box(instances, camera)
+        if box is None:
+            return None
+        x0, y0, width, height = box
+        fbo = self._framebuffer(camera.width, camera.height)
+        fbo.use()
+        self.ctx.viewport = (0, 0, width, height)
+        fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0, viewport=(0, 0, width, height))
+        self.ctx.enable(self.ctx.DEPTH_TEST)
+        clip = camera.gl_projection(self.near_m, self.far_m, viewport=box).astype("f4")
+        self._draw_occluders(fbo, clip, occluders)
+        self._program["u_clip"].write(clip.T.tobytes())
+        for instance in instances:
+            self._program["u_model"].write(np.asarray(instance.pose, "f4").T.tobytes())
+            for vao, texture in self._uploaded(instance.model):
+                self._program["u_textured"].value = texture is not None
+                if texture is not None:
+                    texture.use(0)
+                    self._program["u_texture"].value = 0
+                vao.render()
+        data = fbo.read(viewport=(0, 0, width, height), components=4)
+        rgba = np.flipud(np.frombuffer(data, np.uint8).reshape(height, width, 4))
+        return RenderedLayer(rgba, x0, y0)
+
+    def _draw_occluders(self, fbo, clip: np.ndarray, occluders: list[Occluder]) -> None:
+        if not occluders:
+            return
+        fbo.color_mask = (False, False, False, False)
+        self._occluder_program["u_clip"].write(clip.T.tobytes())
+        for occluder in occluders:
+            self._occluder_program["u_model"].write(_segment_frame(occluder).astype("f4").T.tobytes())
+            self._cylinder_vao.render()
+        fbo.color_mask = (True, True, True, True)

@@ -1,0 +1,198 @@
+"""Body tracking for the mirror: MediaPipe Pose landmarks, person segmentation,
+One-Euro smoothing, and the gate that decides whether someone is really there.
+
+Pose alone reports confident "feet" in empty rooms, so a person counts only when
+the segmentation mask covers enough of the frame and covers the torso landmarks,
+and the body's proportions are plausible; a foot counts only when its ankle, heel
+and toe are visible, inside the frame, on the mask, and the foot is not absurdly
+long or short against the shin.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tryon.ar import landmarks as lm
+from tryon.ar.errors import ArInputError
+from tryon.ar.filters import OneEuroFilter
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class TrackingState(str, enum.Enum):
+    """What the mirror shows: an overlay, or a prompt to step into view."""
+
+    STEP_INTO_VIEW = "step_into_view"
+    TRACKING = "tracking"
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Thresholds of the presence gate (fractions are of the frame area or side)."""
+
+    min_visibility: float = 0.5
+    min_person_area: float = 0.01
+    min_mask_value: float = 0.5
+    min_torso_on_mask: int = 3
+    frame_margin: float = 0.01
+    foot_to_shin_range: tuple[float, float] = (0.05, 1.5)
+    shoulder_to_torso_range: tuple[float, float] = (0.25, 1.6)
+
+
+@dataclass(frozen=True)
+class BodyObservation:
+    """One frame's tracking result.
+
+    ``pixels`` : (33, 2) smoothed image landmarks in pixels; ``world`` : (33, 3)
+    smoothed MediaPipe world landmarks, metres, hip-centred, x right / y down;
+    ``visibility`` : (33,); ``mask`` : (H, W) float32 person probability or None.
+    """
+
+    state: TrackingState
+    pixels: np.ndarray | None = None
+    world: np.ndarray | None = None
+    visibility: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    feet: tuple[lm.Side, ...] = field(default=())
+    torso: bool = False
+
+    @property
+    def tracking(self) -> bool:
+        return self.state is TrackingState.TRACKING
+
+
+def _mask_at(mask: np.ndarray, points: np.ndarray, radius: int) -> np.ndarray:
+    """Largest mask value in a (2r+1)^2 window around each point : (n, 2) px -> (n,)."""
+    height, width = mask.shape
+    values = np.zeros(len(points))
+    for i, (u, v) in enumerate(np.round(points).astype(int)):
+        u0, u1 = max(u - radius, 0), min(u + radius + 1, width)
+        v0, v1 = max(v - radius, 0), min(v + radius + 1, height)
+        if u0 < u1 and v0 < v1:
+            values[i] = float(mask[v0:v1, u0:u1].max())
+    return values
+
+
+def _inside(points: np.ndarray, width: int, height: int, margin: float) -> np.ndarray:
+    mu, mv = margin * width, margin * height
+    return (points[:, 0] >= mu) & (points[:, 0] <= width - 1 - mu) & (points[:, 1] >= mv) & (points[:, 1] <= height - 1 - mv)
+
+
+def gate_person(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, mask: np.ndarray, config: GateConfig) -> bool:
+    """True when the pose is backed by a person-sized mask that covers the torso landmarks."""
+    height, width = mask.shape
+    if float((mask > config.min_mask_value).mean()) < config.min_person_area:
+        return False
+    torso = np.array(lm.TORSO)
+    radius = max(2, int(0.01 * max(width, height)))
+    on_mask = (_mask_at(mask, pixels[torso], radius) > config.min_mask_value) & (visibility[torso] > config.min_visibility)
+    if int(on_mask.sum()) < config.min_torso_on_mask:
+        return False
+    shoulders = np.linalg.norm(world[lm.LEFT_SHOULDER] - world[lm.RIGHT_SHOULDER])
+    torso_len = np.linalg.norm((world[lm.LEFT_SHOULDER] + world[lm.RIGHT_SHOULDER] - world[lm.LEFT_HIP] - world[lm.RIGHT_HIP]) / 2)
+    low, high = config.shoulder_to_torso_range
+    return bool(torso_len > 0 and low <= shoulders / torso_len <= high)
+
+
+def gate_feet(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, mask: np.ndarray,
+              config: GateConfig) -> tuple[lm.Side, ...]:
+    """The feet whose ankle, heel and toe are visible, in frame, on the mask, and foot-shaped.
+
+    The shape check uses the metric world landmarks (heel-to-toe over ankle-to-knee),
+    because in the image a foot pointing at or away from the camera is foreshortened;
+    it only rejects degenerate feet, since Pose's world model shortens feet seen end-on.
+    """
+    height, width = mask.shape
+    radius = max(2, int(0.015 * max(width, height)))
+    found = []
+    for side, (ankle, heel, toe) in lm.FOOT.items():
+        idx = np.array([ankle, heel, toe])
+        if not (visibility[idx] > config.min_visibility).all():
+            continue
+        if not _inside(pixels[idx], width, height, config.frame_margin).all():
+            continue
+        if not (_mask_at(mask, pixels[idx], radius) > config.min_mask_value).all():
+            continue
+        foot = np.linalg.norm(world[toe] - world[heel])
+        shin = np.linalg.norm(world[lm.KNEE[side]] - world[ankle])
+        low, high = config.foot_to_shin_range
+        if shin > 0 and low <= foot / shin <= high:
+            found.append(side)
+    return tuple(found)
+
+
+class BodyTracker:
+    """MediaPipe Pose + person segmentation + smoothing + presence gate, frame by frame.
+
+    ``segmenter``: "selfie" runs MediaPipe selfie segmentation (landscape model)
+    beside Pose; "pose" uses the mask Pose's own graph predicts (one model, cheaper).
+    Feed frames in time order; ``time_s`` drives the One-Euro filters.
+    """
+
+    SEGMENTERS = ("selfie", "pose")
+
+    def __init__(self, *, static_image_mode: bool = False, segmenter: str = "pose", gate: GateConfig | None = None,
+                 min_cutoff_hz: float = 1.5, beta: float = 0.02) -> None:
+        if segmenter not in self.SEGMENTERS:
+            raise ArInputError(f"unknown segmenter {segmenter!r}; expected one of {self.SEGMENTERS}")
+        import mediapipe as mp
+
+        self.gate = gate or GateConfig()
+        self.segmenter = segmenter
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=static_image_mode,
+            model_complexity=1,
+            enable_segmentation=segmenter == "pose",
+            smooth_segmentation=not static_image_mode,
+        )
+        self._selfie = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1) if segmenter == "selfie" else None
+        self._pixel_filter = OneEuroFilter(min_cutoff_hz, beta * 100.0)
+        self._world_filter = OneEuroFilter(min_cutoff_hz, beta)
+
+    def close(self) -> None:
+        self._pose.close()
+        if self._selfie is not None:
+            self._selfie.close()
+
+    def __enter__(self) -> BodyTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _segment(self, rgb: np.ndarray, results: object) -> np.ndarray:
+        height, width = rgb.shape[:2]
+        if self._selfie is not None:
+            mask = self._selfie.process(rgb).segmentation_mask
+        else:
+            mask = getattr(results, "segmentation_mask", None)
+        return np.zeros((height, width), np.float32) if mask is None else np.asarray(mask, dtype=np.float32)
+
+    def process(self, rgb: np.ndarray, time_s: float) -> BodyObservation:
+        """rgb : (H, W, 3) uint8 RGB frame taken at ``time_s`` seconds -> observation."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ArInputError(f"expected an (H, W, 3) uint8 RGB frame; got {rgb.shape} {rgb.dtype}")
+        rgb = np.ascontiguousarray(rgb)
+        results = self._pose.process(rgb)
+        mask = self._segment(rgb, results)
+        if results.pose_landmarks is None or results.pose_world_landmarks is None:
+            return self._lost(mask)
+        height, width = rgb.shape[:2]
+        raw = np.array([(p.x * width, p.y * height, p.visibility) for p in results.pose_landmarks.landmark])
+        world_raw = np.array([(p.x, p.y, p.z) for p in results.pose_world_landmarks.landmark])
+        pixels, visibility = raw[:, :2], raw[:, 2]
+        if not gate_person(pixels, world_raw, visibility, mask, self.gate):
+            return self._lost(mask)
+        pixels = self._pixel_filter(pixels, time_s)
+        world = self._world_filter(world_raw, time_s)
+        torso = bool((visibility[list(lm.TORSO)] > self.gate.min_visibility).all())
+        feet = gate_feet(pixels, world, visibility, mask, self.gate)
+        return BodyObservation(TrackingState.TRACKING, pixels, world, visibility, mask, feet, torso)
+
+    def _lost(self, mask: np.ndarray) -> BodyObservation:
+        self._pixel_filter.reset()
+        self._world_filter.reset()
+        return BodyObservation(TrackingState.STEP_INTO_VIEW, mask=mask)
