@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from cloud.domain.auth import TokenSigner, hash_password, require_password, verify_password
 from cloud.domain.types import Principal, PrincipalKind, Session, now_ms
-from cloud.domain.validate import require_id
+from cloud.domain.validate import require_id, require_text
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
 from cloud.storage import Database, schema
 
@@ -19,6 +19,7 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 
 def _require_email(email: str) -> str:
+    require_text(email, "email", 254)
     if not _EMAIL.match(email):
         raise InvalidArgument(f"email {email[:60]!r} is not an email address", field="email")
     return email.lower()
@@ -66,14 +67,16 @@ class AccountService:
         return self._session(Principal(PrincipalKind.SHOPPER, shopper_id))
 
     def sign_in(self, email: str, password: str) -> Session:
+        email = _require_email(email)
         s = schema.shoppers
         with self.database.read() as conn:
-            row = conn.execute(sa.select(s.c.shopper_id, s.c.password_hash).where(s.c.email == email.lower())).first()
+            row = conn.execute(sa.select(s.c.shopper_id, s.c.password_hash).where(s.c.email == email)).first()
         if not verify_password(password, row.password_hash if row else _DUMMY_HASH) or row is None:
             raise Unauthenticated("email or password is wrong")
         return self._session(Principal(PrincipalKind.SHOPPER, row.shopper_id))
 
     def staff_sign_in(self, staff_id: str, password: str) -> Session:
+        require_id(staff_id, "staff_id", max_length=64)
         s = schema.staff
         with self.database.read() as conn:
             row = conn.execute(sa.select(s.c.password_hash).where(s.c.staff_id == staff_id)).first()

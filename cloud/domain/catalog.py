@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from assets.catalog.seed import CATEGORIES, GENDERS, ClothingSizeRow, ShoeSizeSeed, SizeChartSeed
 from cloud.domain.types import Money, Product, ProductPage, StockLevel, Store, Variant
-from cloud.domain.validate import require_id
+from cloud.domain.validate import require_id, require_text
 from cloud.errors import InvalidArgument, NotFound
 from cloud.storage import Database, schema
 
@@ -50,8 +50,10 @@ class ProductFilter:
             raise InvalidArgument("store_id is required with in_stock_only", field="store_id")
         if self.store_id:
             require_id(self.store_id, "store_id")
-        if len(self.query) > 200 or len(self.query.split()) > MAX_QUERY_WORDS:
-            raise InvalidArgument(f"query must be at most 200 characters and {MAX_QUERY_WORDS} words", field="query")
+        require_text(self.query, "query", 200)
+        require_text(self.brand, "brand", 100)
+        if len(self.query.split()) > MAX_QUERY_WORDS:
+            raise InvalidArgument(f"query must be at most {MAX_QUERY_WORDS} words; got {len(self.query.split())}", field="query")
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(vars(self), sort_keys=True).encode("utf-8")).hexdigest()[:16]
@@ -64,8 +66,8 @@ def _encode_token(after: str, digest: str) -> str:
 def _decode_token(token: str, digest: str) -> str:
     try:
         raw = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-        after, token_digest = str(raw["a"]), raw["f"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
+        after, token_digest = require_id(str(raw["a"]), "page.page_token"), raw["f"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError, InvalidArgument) as exc:
         raise InvalidArgument("page_token is not a token this service issued", field="page.page_token") from exc
     if token_digest != digest:
         raise InvalidArgument("page_token was issued for other filters; start again without it", field="page.page_token")
@@ -139,6 +141,8 @@ class CatalogService:
             raise InvalidArgument("give skus or product_id", field="skus")
         if len(skus) > 500:
             raise InvalidArgument(f"at most 500 skus per call; got {len(skus)}", field="skus")
+        for sku in skus:
+            require_id(sku, "skus")
         with self.database.read() as conn:
             self._require_store(conn, store_id)
             if not skus:

@@ -23,6 +23,15 @@ def require_id(value: str, field: str, max_length: int = MAX_ID_LENGTH) -> str:
     return value
 
 
+def require_text(value: str, field: str, max_length: int) -> str:
+    """Free text (a search query, a brand, an email): printable, at most ``max_length`` characters."""
+    if len(value) > max_length or not value.isprintable():
+        raise InvalidArgument(
+            f"{field} must be at most {max_length} printable characters; got {len(value)} characters", field=field
+        )
+    return value
+
+
 def require_idempotency_key(value: str) -> str:
     """Every mutation carries a key (1..128 printable characters) so a retry changes nothing more."""
     field = "idempotency_key"
