@@ -1,0 +1,182 @@
+"""Reconstruction: calibrated RGB-D frames → watertight meshes of the feet or the body.
+
+``reconstruct(frames, kind)`` runs the stages in order: fit the platform plane
+(RANSAC) to the points in the scan volume, find the footprint of what stands on it,
+fuse every depth image into a TSDF over those footprints (``VoxelBlockGrid``) with the
+platform cut away at ``cut_height_m`` and unseen space taken as solid (which fills the
+holes), extract the closed surface (marching cubes), settle it on the platform, split
+the feet, keep the large pieces, smooth lightly (Taubin) and move each part into its
+canonical frame (``scanning.measure.canonicalize_*``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import trimesh
+
+from scanning.errors import ReconstructionError
+from scanning.reconstruct.cleanup import keep_large_components, make_watertight, smooth
+from scanning.reconstruct.fusion import FUSION_SETTINGS, FusionSettings, block_keys, camera_points, crop_to_volume, fuse_solid
+from scanning.reconstruct.quality import QualityFlag, ScanQuality, assess_part, check_frames
+from scanning.reconstruct.segment import Floor, fit_floor, footprint_boxes, settle_on_floor, split_feet
+from scanning.sources.frame import RGBDFrame
+
+_LOGGER = logging.getLogger(__name__)
+
+OBJECT_MIN_HEIGHT_M = 0.008  # points higher than this above the platform belong to the shopper
+MIN_OBJECT_POINTS = 400
+FOOTPRINT_MARGIN_M = 0.02
+FLOOR_STRIDE = 4
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """What to reconstruct and how: fusion grid, cut heights (metres above the platform)."""
+
+    kind: str
+    fusion: FusionSettings
+    cut_height_m: float
+    top_cut_m: float | None
+    expected_parts: int
+
+
+SCAN_SETTINGS = {
+    "foot": ScanSettings("foot", FUSION_SETTINGS["foot"], cut_height_m=0.004, top_cut_m=0.12, expected_parts=2),
+    "body": ScanSettings("body", FUSION_SETTINGS["body"], cut_height_m=0.012, top_cut_m=None, expected_parts=1),
+}
+
+
+@dataclass
+class Reconstruction:
+    """The result of one scan.
+
+    parts : ``{"left": mesh, "right": mesh}`` for feet, ``{"body": mesh}`` for a body;
+        watertight meshes in metres, each in its canonical frame.
+    to_canonical : part → (4, 4) transform from the platform frame to that canonical frame.
+    quality : coverage, residual, watertightness and flags.
+    timing_s : seconds per stage.
+    """
+
+    kind: str
+    parts: dict[str, trimesh.Trimesh]
+    to_canonical: dict[str, np.ndarray]
+    quality: ScanQuality
+    timing_s: dict[str, float] = field(default_factory=dict)
+
+
+def reconstruct(frames: list[RGBDFrame], kind: str, *, settings: ScanSettings | None = None, seed: int = 0,
+                refine_icp: bool = False) -> Reconstruction:
+    """Fuse calibrated ``frames`` (each with its camera → platform extrinsic) into the
+    watertight meshes of the two feet (``kind="foot"``) or the body (``kind="body"``)."""
+    if kind not in SCAN_SETTINGS:
+        raise ReconstructionError(f"unknown scan kind {kind!r}; expected one of {sorted(SCAN_SETTINGS)}", kind=kind)
+    settings = settings or SCAN_SETTINGS[kind]
+    if not frames:
+        raise ReconstructionError("reconstruction needs at least one frame; got none")
+    timing: dict[str, float] = {}
+    started = time.perf_counter()
+    quality = ScanQuality()
+    check_frames(frames, quality)
+    if refine_icp:
+        from scanning.reconstruct.register import refine_extrinsics
+
+        frames = refine_extrinsics(frames, settings.fusion)
+    floor, boxes = _find_footprints(frames, settings, seed)
+    quality.floor_tilt_deg = round(floor.tilt_deg, 3)
+    quality.floor_offset_mm = round(floor.height_mm, 2)
+    timing["prepare"] = time.perf_counter() - started
+
+    def outside(points: np.ndarray) -> np.ndarray:
+        heights = points @ floor.normal + floor.offset
+        top = settings.top_cut_m if settings.top_cut_m is not None else np.inf
+        return np.maximum(settings.cut_height_m - heights, heights - top)
+
+    solid = fuse_solid(frames, [frame.depth for frame in frames], block_keys(boxes, settings.fusion),
+                       settings.fusion, outside)
+    timing["fuse"] = time.perf_counter() - started - timing["prepare"]
+    parts, to_canonical = _isolate_parts(solid, frames, floor, settings, quality)
+    timing["total"] = time.perf_counter() - started
+    timing["clean"] = timing["total"] - timing["fuse"] - timing["prepare"]
+    return Reconstruction(kind, parts, to_canonical, quality, {k: round(v, 4) for k, v in timing.items()})
+
+
+def _find_footprints(frames: list[RGBDFrame], settings: ScanSettings,
+                     seed: int) -> tuple[Floor, list[tuple[np.ndarray, np.ndarray]]]:
+    """The platform plane and a box around each thing standing on it (platform frame).
+    Raises when nothing stands on the platform."""
+    lower = np.array(settings.fusion.volume_min, dtype=np.float32)
+    upper = np.array(settings.fusion.volume_max, dtype=np.float32)
+    samples = []
+    for frame in frames:
+        points = camera_points(frame)
+        depth = crop_to_volume(frame, points, lower, upper)[::FLOOR_STRIDE, ::FLOOR_STRIDE]
+        samples.append(points[::FLOOR_STRIDE, ::FLOOR_STRIDE][depth > 0].astype(np.float64))
+    floor = fit_floor(np.concatenate(samples), seed=seed)
+    above = [s[(s @ floor.normal + floor.offset) > OBJECT_MIN_HEIGHT_M] for s in samples]
+    if sum(len(a) for a in above) < MIN_OBJECT_POINTS:
+        counts = ", ".join(f"{frame.camera_id}: {len(a)}" for frame, a in zip(frames, above))
+        raise ReconstructionError(f"nothing on the platform: no camera sees anything more than "
+                                  f"{OBJECT_MIN_HEIGHT_M * 1000:.0f} mm above it (points per camera: {counts})")
+    top = settings.top_cut_m if settings.top_cut_m is not None else float(upper[2])
+    boxes = footprint_boxes(np.concatenate(above), floor, top, FOOTPRINT_MARGIN_M)
+    return floor, [(np.maximum(lo, lower), np.minimum(hi, upper)) for lo, hi in boxes]
+
+
+def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor, settings: ScanSettings,
+                   quality: ScanQuality) -> tuple[dict[str, trimesh.Trimesh], dict[str, np.ndarray]]:
+    """Settle, split, close, smooth, assess and canonicalise the parts of the fused solid."""
+    levelled = solid.copy()
+    levelled.apply_transform(floor.to_level)
+    settled = settle_on_floor(levelled, settings.cut_height_m, settings.fusion.voxel_m)
+    pieces = keep_large_components(settled, min_share=0.25, max_count=settings.expected_parts)
+    if not pieces:
+        raise ReconstructionError("nothing on the platform: the fused solid is empty")
+    if settings.kind == "foot":
+        named = split_feet(pieces)
+        if len(named) < 2:
+            quality.flags.append(QualityFlag("one_foot", f"only one foot on the platform (found the "
+                                             f"{next(iter(named))} foot); ask the shopper to stand on both feet"))
+    else:
+        named = {"body": pieces[0]}
+    to_platform = np.linalg.inv(floor.to_level)
+    residuals = []
+    parts: dict[str, trimesh.Trimesh] = {}
+    to_canonical: dict[str, np.ndarray] = {}
+    for name, piece in named.items():
+        solid_part = piece if piece.is_watertight else make_watertight(piece)
+        solid_part = smooth(solid_part)
+        _flag_volume_edges(name, solid_part, floor, settings, quality)
+        residuals.append(assess_part(name, solid_part, frames, to_platform, quality))
+        parts[name], canonical = _canonicalise(settings.kind, solid_part)
+        to_canonical[name] = canonical @ floor.to_level
+    differences = np.concatenate(residuals)
+    quality.fusion_residual_mm = (round(float(np.sqrt(np.mean(differences**2))) * 1000.0, 3)
+                                  if len(differences) else float("nan"))
+    return parts, to_canonical
+
+
+def _flag_volume_edges(name: str, mesh: trimesh.Trimesh, floor: Floor, settings: ScanSettings,
+                       quality: ScanQuality) -> None:
+    """Flag a part that reaches the side of the scan volume: part of it was not fused."""
+    lower = np.array(settings.fusion.volume_min[:2])
+    upper = np.array(settings.fusion.volume_max[:2])
+    points = trimesh.transform_points(mesh.vertices, np.linalg.inv(floor.to_level))
+    margin = 2 * settings.fusion.voxel_m
+    if np.any(points[:, :2] <= lower + margin) or np.any(points[:, :2] >= upper - margin):
+        quality.flags.append(QualityFlag("cut_off_at_volume", f"the {name} reaches the edge of the scan volume; "
+                                         f"part of it was not scanned", part=name))
+
+
+def _canonicalise(kind: str, mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """The part in its canonical frame and the (4, 4) transform that put it there."""
+    from scanning import measure
+
+    if kind == "foot":
+        return measure.canonicalize_foot(mesh, up="z")
+    return measure.canonicalize_body(mesh, up="z")
+
+
+__all__ = ["Reconstruction", "SCAN_SETTINGS", "ScanSettings", "reconstruct"]

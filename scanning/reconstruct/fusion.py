@@ -1,0 +1,230 @@
+"""TSDF fusion of calibrated depth frames with Open3D's tensor ``VoxelBlockGrid``.
+
+Only the part of each depth image that falls inside the scan volume (a box above the
+platform, platform frame, metres) is fused: the rest of the shop does not spend voxel
+blocks. The result is the fused surface as an open triangle mesh in the platform
+frame (the platform's surface still attached; :mod:`scanning.reconstruct.segment`
+cuts it away).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import trimesh
+
+from scanning.errors import ReconstructionError
+from scanning.sources.frame import RGBDFrame
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """Voxel grid and scan volume for one kind of scan.
+
+    voxel_m : voxel edge, metres. trunc_voxels : TSDF truncation in voxels.
+    block_resolution : voxels per block edge. block_count : initial hash capacity.
+    volume_min / volume_max : the scan volume, platform frame, metres.
+    weight_threshold : voxels seen by fewer views (weighted) are not surfaced.
+    """
+
+    voxel_m: float
+    trunc_voxels: float
+    block_resolution: int
+    block_count: int
+    volume_min: tuple[float, float, float]
+    volume_max: tuple[float, float, float]
+    weight_threshold: float = 1.0
+
+
+FUSION_SETTINGS = {
+    "foot": FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8, block_count=20000,
+                           volume_min=(-0.30, -0.36, -0.012), volume_max=(0.30, 0.36, 0.14)),
+    "body": FusionSettings(voxel_m=0.005, trunc_voxels=4.0, block_resolution=8, block_count=40000,
+                           volume_min=(-0.75, -0.75, -0.02), volume_max=(0.75, 0.75, 2.30)),
+}
+
+
+def camera_points(frame: RGBDFrame) -> np.ndarray:
+    """(H, W, 3) float32 platform-frame position of every pixel (garbage where depth is 0)."""
+    if frame.extrinsic is None:
+        raise ReconstructionError(f"camera {frame.camera_id}: frame has no extrinsic; calibrate the rig first",
+                                  camera=frame.camera_id)
+    k = frame.intrinsics
+    u = (np.arange(k.width, dtype=np.float32) - k.cx) / k.fx
+    v = (np.arange(k.height, dtype=np.float32) - k.cy) / k.fy
+    z = frame.depth
+    rays = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.float32(1.0)), axis=-1)
+    rotation = frame.extrinsic[:3, :3].astype(np.float32)
+    return (rays @ rotation.T) * z[..., None] + frame.extrinsic[:3, 3].astype(np.float32)
+
+
+def crop_to_volume(frame: RGBDFrame, points: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """(H, W) float32 depth with every pixel outside the box [lower, upper] set to 0."""
+    inside = (frame.depth > 0) & np.all((points >= lower) & (points <= upper), axis=-1)
+    return np.where(inside, frame.depth, np.float32(0.0))
+
+
+def block_keys(boxes: list[tuple[np.ndarray, np.ndarray]], settings: FusionSettings) -> np.ndarray:
+    """(n, 3) int32 keys of the voxel blocks covering the boxes (platform frame, metres)."""
+    block_m = settings.voxel_m * settings.block_resolution
+    keys = []
+    for lower, upper in boxes:
+        first = np.floor(np.asarray(lower) / block_m).astype(np.int64)
+        last = np.ceil(np.asarray(upper) / block_m).astype(np.int64)
+        axes = [np.arange(a, b) for a, b in zip(first, last)]
+        keys.append(np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3))
+    return np.unique(np.concatenate(keys), axis=0).astype(np.int32)
+
+
+def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.ndarray, settings: FusionSettings,
+               outside_distance: Callable[[np.ndarray], np.ndarray]) -> trimesh.Trimesh:
+    """Fuse the depths into a TSDF over the blocks ``keys`` and extract a closed surface.
+
+    Every voxel of the blocks near the surface (see :func:`select_blocks`) is
+    integrated, so free space seen by any camera is carved. Voxels no camera saw (hidden behind the shopper or under the platform) are
+    taken as solid, which closes every hole the cameras could not see into. The solid is
+    intersected with the kept region given by ``outside_distance`` ((n, 3) platform
+    points → (n,) signed distance in metres, positive outside: the slab above the
+    platform's cut), which cuts the platform away with a flat face; the outer shell of
+    the blocks is forced to empty space, which bounds the solid. Returns the closed surface in the platform frame, metres.
+
+    depths : one (H, W) float32 metres per frame (already cropped), same order as frames.
+    """
+    import open3d as o3d
+    import open3d.core as o3c
+
+    grid = o3d.t.geometry.VoxelBlockGrid(
+        attr_names=("tsdf", "weight"),
+        attr_dtypes=(o3c.float32, o3c.float32),
+        attr_channels=((1), (1)),
+        voxel_size=settings.voxel_m,
+        block_resolution=settings.block_resolution,
+        block_count=max(settings.block_count, len(all_keys)),
+    )
+    keys = select_blocks(frames, all_keys, settings, outside_distance)
+    key_tensor = o3c.Tensor(keys)
+    grid.hashmap().activate(key_tensor)
+    for frame, depth in zip(frames, depths):
+        if not np.any(depth):
+            continue
+        grid.integrate(key_tensor, o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(depth))),
+                       o3c.Tensor(frame.intrinsics.matrix(), o3c.float64),
+                       o3c.Tensor(np.linalg.inv(frame.extrinsic), o3c.float64),
+                       1.0, float(depth.max()) + 0.01, settings.trunc_voxels)
+    slots = grid.hashmap().find(key_tensor)[0].numpy().astype(np.int64)
+    tsdf = grid.attribute("tsdf").numpy()
+    weight = grid.attribute("weight").numpy()
+    tsdf[slots] = _solid_field(tsdf[slots], weight[slots], keys, all_keys, settings, outside_distance)
+    weight[slots] = 1.0
+    surface = grid.extract_triangle_mesh(weight_threshold=0.5)
+    vertices = surface.vertex.positions.numpy().astype(np.float64)
+    faces = surface.triangle.indices.numpy().astype(np.int64)
+    if len(faces) == 0:
+        raise ReconstructionError("nothing on the platform: TSDF fusion left no solid above it")
+    _LOGGER.debug("fused %d frames over %d blocks into %d triangles", len(frames), len(keys), len(faces))
+    return trimesh.Trimesh(vertices, faces, process=True)
+
+
+def _solid_field(tsdf: np.ndarray, weight: np.ndarray, keys: np.ndarray, all_keys: np.ndarray,
+                 settings: FusionSettings, outside_distance: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """(n, R, R, R, 1) TSDF with unseen voxels solid (-1), intersected with the kept
+    region (CSG: the larger of the two signed distances), shell voxels empty (+1).
+
+    Open3D stores a block's voxels as [z, y, x]; a voxel's sample point is
+    (key * R + index) * voxel_m.
+    """
+    r = settings.block_resolution
+    local = np.stack(np.meshgrid(np.arange(r), np.arange(r), np.arange(r), indexing="ij"), axis=-1)[..., ::-1]
+    indices = keys[:, None, None, None, :].astype(np.int64) * r + local[None]
+    field = np.where(weight > 0, tsdf, np.float32(-1.0))
+    points = (indices * settings.voxel_m).reshape(-1, 3)
+    trunc_m = settings.trunc_voxels * settings.voxel_m
+    cut = np.clip(outside_distance(points) / trunc_m, -1.0, 1.0).astype(np.float32).reshape(field.shape)
+    field = np.maximum(field, cut)
+    field[_shell(keys, all_keys, r)] = 1.0
+    return field
+
+
+def select_blocks(frames: list[RGBDFrame], keys: np.ndarray, settings: FusionSettings,
+                  outside_distance: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The blocks among ``keys`` that the closed surface can pass through.
+
+    A block is free when it is wholly outside (``outside_distance`` > 0 at its 8 corners) or some
+    camera sees past all of it (the nearest reading around the block's image lies
+    beyond it); it is hidden when every camera's farthest reading around it lies in
+    front of it (or there is none). The surface can only run through the other,
+    uncertain blocks, and between hidden and free ones; only those blocks and their
+    neighbours need voxels. Returns (m, 3) int32 keys.
+    """
+    from scipy import ndimage
+
+    block_m = settings.voxel_m * settings.block_resolution
+    corners = np.stack(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij"), axis=-1).reshape(8, 3)
+    corner_points = ((keys[:, None, :] + corners[None]) * block_m).reshape(-1, 3)
+    free = (outside_distance(corner_points) > 0).reshape(-1, 8).all(axis=1)
+    hidden = np.ones(len(keys), dtype=bool)
+    centres = (keys + 0.5) * block_m
+    radius = block_m * np.sqrt(3.0) / 2.0
+    for frame in frames:
+        nearest, farthest, seen, z = _depth_around(frame, centres, radius)
+        free |= seen & (nearest - z > radius + settings.trunc_voxels * settings.voxel_m)
+        hidden &= ~seen | (z - farthest > radius)
+    hidden &= ~free
+    base = keys.min(axis=0) - 1
+    shape = tuple(keys.max(axis=0) - base + 2)
+    index = tuple((keys - base).T)
+    grids = {}
+    for name, values, fill in (("free", free, True), ("hidden", hidden, False), ("uncertain", ~free & ~hidden, False)):
+        grids[name] = np.full(shape, fill, dtype=bool)
+        grids[name][index] = values
+    cube = np.ones((3, 3, 3), dtype=bool)
+    wanted = (ndimage.binary_dilation(grids["uncertain"], cube)
+              | (grids["hidden"] & ndimage.binary_dilation(grids["free"], cube))
+              | (grids["free"] & ndimage.binary_dilation(grids["hidden"], cube)))
+    return keys[wanted[index]].astype(np.int32)
+
+
+def _depth_around(frame: RGBDFrame, centres: np.ndarray, radius: float):
+    """Per block centre: nearest and farthest depth reading in the window its block
+    covers in ``frame`` (0 where there is none), whether it projects into the image,
+    and its camera-frame depth z (metres)."""
+    import cv2
+
+    camera = (centres - frame.extrinsic[:3, 3]) @ frame.extrinsic[:3, :3]
+    z = camera[:, 2]
+    k = frame.intrinsics
+    ahead = z > radius
+    nearest = np.zeros(len(centres))
+    farthest = np.zeros(len(centres))
+    if not np.any(ahead):
+        return nearest, farthest, ahead, z
+    window = int(np.ceil(k.fx * radius / z[ahead].min()))
+    kernel = np.ones((2 * window + 1, 2 * window + 1), np.uint8)
+    u = np.round(k.fx * camera[:, 0] / np.maximum(z, 1e-6) + k.cx).astype(np.int64)
+    v = np.round(k.fy * camera[:, 1] / np.maximum(z, 1e-6) + k.cy).astype(np.int64)
+    seen = ahead & (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
+    nearest[seen] = cv2.erode(frame.depth, kernel)[v[seen], u[seen]]
+    farthest[seen] = cv2.dilate(frame.depth, kernel)[v[seen], u[seen]]
+    return nearest, farthest, seen, z
+
+
+def _shell(keys: np.ndarray, all_keys: np.ndarray, r: int) -> np.ndarray:
+    """(n, R, R, R) bool, [z, y, x] order: voxels of the blocks ``keys`` on a face that
+    borders space outside ``all_keys`` (the scan boxes), where the solid must end."""
+    base = all_keys.min(axis=0) - 1
+    occupied = np.zeros(tuple(all_keys.max(axis=0) - base + 2), dtype=bool)
+    occupied[tuple((all_keys - base).T)] = True
+    shell = np.zeros((len(keys), r, r, r), dtype=bool)
+    for axis in range(3):
+        for step in (-1, 1):
+            neighbour = keys - base
+            neighbour[:, axis] += step
+            exposed = ~occupied[tuple(neighbour.T)]
+            face = [slice(None)] * 3
+            face[2 - axis] = 0 if step < 0 else r - 1  # storage axes are z, y, x
+            shell[(exposed,) + tuple(face)] = True
+    return shell

@@ -1,0 +1,127 @@
+"""Floor removal and isolation of the feet or the body in a fused scan.
+
+The platform is found by RANSAC on the fused points near z = 0 (the calibration puts
+it there; RANSAC corrects small drift and reports it). The fused surface is then
+levelled, cut at ``cut_height_m`` above the platform (everything below is platform),
+capped there and the cap lowered onto the platform, so each foot or the body becomes a
+closed solid standing on z = 0. Feet are also cut at ``top_cut_m`` (the ankle) and
+split into left and right by their side of the platform's centre line (the shopper
+faces +x on a foot kiosk, so the left foot is at +y).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+
+from scanning.errors import ReconstructionError
+
+_LOGGER = logging.getLogger(__name__)
+
+FLOOR_BAND_M = 0.015  # points this close to z = 0 are platform candidates
+RANSAC_DISTANCE_M = 0.002
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The platform plane: unit ``normal`` (3,) and ``offset`` with normal·p + offset = 0,
+    and ``to_level`` (4, 4) moving the platform frame so the plane is z = 0."""
+
+    normal: np.ndarray
+    offset: float
+    to_level: np.ndarray
+
+    @property
+    def tilt_deg(self) -> float:
+        return float(np.degrees(np.arccos(np.clip(self.normal[2], -1.0, 1.0))))
+
+    @property
+    def height_mm(self) -> float:
+        """How far the fitted plane sits from z = 0 at the platform centre, millimetres."""
+        return float(-self.offset / self.normal[2] * 1000.0)
+
+
+def fit_floor(points: np.ndarray, seed: int = 0) -> Floor:
+    """RANSAC plane through ``points`` (n, 3) platform frame, metres, near z = 0."""
+    import open3d as o3d
+    import open3d.core as o3c
+
+    candidates = points[np.abs(points[:, 2]) < FLOOR_BAND_M]
+    if len(candidates) < 100:
+        raise ReconstructionError(f"no camera sees the platform: {len(candidates)} points within "
+                                  f"{FLOOR_BAND_M * 1000:.0f} mm of z = 0; check the calibration")
+    o3d.utility.random.seed(seed)
+    cloud = o3d.t.geometry.PointCloud(o3c.Tensor(candidates.astype(np.float32)))
+    model, _ = cloud.segment_plane(distance_threshold=RANSAC_DISTANCE_M, ransac_n=3, num_iterations=200)
+    a, b, c, d = (float(x) for x in model.numpy())
+    sign = 1.0 if c >= 0 else -1.0
+    normal = sign * np.array([a, b, c])
+    norm = float(np.linalg.norm(normal))
+    normal, offset = normal / norm, sign * d / norm
+    return Floor(normal, offset, _levelling_transform(normal, offset))
+
+
+def _levelling_transform(normal: np.ndarray, offset: float) -> np.ndarray:
+    """(4, 4) rotation taking ``normal`` to +z, then a shift putting the plane at z = 0."""
+    axis = np.cross(normal, [0.0, 0.0, 1.0])
+    sin_angle = float(np.linalg.norm(axis))
+    transform = np.eye(4)
+    if sin_angle > 1e-12:
+        transform = trimesh.transformations.rotation_matrix(np.arcsin(min(sin_angle, 1.0)), axis / sin_angle)
+    transform[2, 3] = offset
+    return transform
+
+
+def footprint_boxes(points: np.ndarray, floor: Floor, top_m: float, margin_m: float,
+                    cell_m: float = 0.01) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Boxes (platform frame, metres) around each separate thing standing on the platform.
+
+    points : (n, 3) platform-frame points more than a few millimetres above the floor.
+    The points are binned on an xy grid of ``cell_m`` cells; each 8-connected group of
+    occupied cells gives a box, grown by ``margin_m`` and reaching from below the
+    platform to ``top_m`` above it.
+    """
+    from scipy import ndimage
+
+    cells = np.floor(points[:, :2] / cell_m).astype(np.int64)
+    origin = cells.min(axis=0)
+    occupancy = np.zeros(tuple(cells.max(axis=0) - origin + 1), dtype=np.int32)
+    np.add.at(occupancy, tuple((cells - origin).T), 1)
+    labels, count = ndimage.label(occupancy >= 2, structure=np.ones((3, 3)))
+    floor_z = -floor.offset / floor.normal[2]
+    boxes = []
+    for index in range(1, count + 1):
+        xy = np.argwhere(labels == index) + origin
+        lower = np.append(xy.min(axis=0) * cell_m - margin_m, floor_z - 0.01)
+        upper = np.append((xy.max(axis=0) + 1) * cell_m + margin_m, floor_z + top_m + 0.005)
+        boxes.append((lower, upper))
+    return boxes
+
+
+def settle_on_floor(levelled: trimesh.Trimesh, cut_height_m: float, voxel_m: float) -> trimesh.Trimesh:
+    """Stretch the bottom of a levelled solid cut at ``cut_height_m`` down onto z = 0.
+
+    Heights from the cut face (at ``cut_height_m``) to two voxels above it are mapped
+    linearly onto 0 .. that height: the walls just above the cut stand in for the few
+    millimetres the cut removed. The map keeps the order of heights, so no face folds.
+    """
+    vertices = np.array(levelled.vertices)
+    top = cut_height_m + 2.0 * voxel_m
+    low = vertices[:, 2] < top
+    vertices[low, 2] = np.maximum(vertices[low, 2] - cut_height_m, 0.0) / (top - cut_height_m) * top
+    return trimesh.Trimesh(vertices, levelled.faces, process=False)
+
+
+def split_feet(pieces: list[trimesh.Trimesh]) -> dict[str, trimesh.Trimesh]:
+    """Name the (at most two) foot pieces by their side: ``left`` at +y, ``right`` at −y."""
+    if len(pieces) > 2:
+        raise ReconstructionError(f"expected at most two feet, found {len(pieces)} separate objects on the platform")
+    named: dict[str, trimesh.Trimesh] = {}
+    for piece in sorted(pieces, key=lambda p: float(p.centroid[1])):
+        side = "left" if float(piece.centroid[1]) > 0 else "right"
+        if side in named:
+            side = "left" if side == "right" else "right"
+        named[side] = piece
+    return named

@@ -1,0 +1,184 @@
+"""The synthetic kiosk rig: any mesh on the platform, seen by calibrated virtual depth cameras.
+
+``kiosk_rig`` places N cameras the way the kiosk hardware does: around and above the
+platform, all looking at it (close range for feet, far for a standing body).
+``SyntheticRig`` renders the scene (the mesh, the platform and the shop floor) through
+each camera with :mod:`scanning.sources.render` and passes the depth through the
+D4xx noise model, so the output has the same form and the same faults as frames from
+the real cameras. Every run with the same seed yields the same frames.
+
+Camera choices, from Intel's D400 datasheet: a D415 (55 mm baseline, 65° HFOV); at
+640×480 feet are seen with fx = 600 px from about 0.6 m, bodies with fx = 500 px in
+portrait orientation from about 1.8 m.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import trimesh
+
+from scanning.errors import FrameError
+from scanning.sources.frame import Intrinsics, RGBDFrame
+from scanning.sources.noise import add_depth_noise
+from scanning.sources.render import SceneMesh, shared_renderer
+
+_LOGGER = logging.getLogger(__name__)
+
+SKIN_RGB = (0.82, 0.64, 0.52)
+PLATFORM_RGB = (0.45, 0.47, 0.50)
+FLOOR_RGB = (0.30, 0.28, 0.26)
+D415_BASELINE_M = 0.055
+
+
+@dataclass(frozen=True, eq=False)
+class VirtualCamera:
+    """A calibrated camera: intrinsics and its camera → platform (4, 4) pose."""
+
+    camera_id: str
+    intrinsics: Intrinsics
+    extrinsic: np.ndarray
+
+
+@dataclass(frozen=True)
+class RigLayout:
+    """Where a kind of kiosk puts its cameras (metres, platform frame, z up)."""
+
+    radius_m: float
+    height_m: float
+    target: tuple[float, float, float]
+    intrinsics: Intrinsics
+
+
+RIG_LAYOUTS = {
+    "foot": RigLayout(radius_m=0.40, height_m=0.42, target=(0.0, 0.0, 0.03),
+                      intrinsics=Intrinsics(600.0, 600.0, 319.5, 239.5, 640, 480)),
+    "body": RigLayout(radius_m=1.75, height_m=1.05, target=(0.0, 0.0, 0.92),
+                      intrinsics=Intrinsics(500.0, 500.0, 239.5, 319.5, 480, 640)),
+}
+
+
+def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> np.ndarray:
+    """(4, 4) camera → world pose of an OpenCV camera at ``eye`` looking at ``target``."""
+    eye, target = np.asarray(eye, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    forward = target - eye
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    pose = np.eye(4)
+    pose[:3, :3] = np.stack([right, down, forward], axis=1)
+    pose[:3, 3] = eye
+    return pose
+
+
+def kiosk_rig(kind: str, views: int = 4, *, intrinsics: Intrinsics | None = None) -> list[VirtualCamera]:
+    """``views`` cameras evenly around the platform (the first at 45°), alternating a
+    little in height so that more of the surface is seen at a good angle."""
+    if kind not in RIG_LAYOUTS:
+        raise FrameError(f"unknown rig kind {kind!r}; expected one of {sorted(RIG_LAYOUTS)}", field="kind")
+    if not 2 <= views <= 12:
+        raise FrameError(f"a kiosk rig has 2 to 12 cameras; got {views}", field="views")
+    layout = RIG_LAYOUTS[kind]
+    cameras = []
+    for index in range(views):
+        azimuth = np.radians(45.0 + 360.0 * index / views)
+        lift = 1.0 + (0.15 if index % 2 else 0.0) * (views > 4)
+        eye = np.array([layout.radius_m * np.cos(azimuth), layout.radius_m * np.sin(azimuth), layout.height_m * lift])
+        cameras.append(VirtualCamera(f"cam{index}", intrinsics or layout.intrinsics, look_at(eye, layout.target)))
+    return cameras
+
+
+def platform_scene(kind: str) -> list[SceneMesh]:
+    """The kiosk's platform (a grey plate at z = 0) and the shop floor 8 cm below it."""
+    half = 0.45 if kind == "foot" else 0.8
+    return [
+        _quad(half, 0.0, PLATFORM_RGB),
+        _quad(4.0, -0.08, FLOOR_RGB),
+    ]
+
+
+def _quad(half: float, z: float, rgb: tuple[float, float, float]) -> SceneMesh:
+    vertices = np.array([[-half, -half, z], [half, -half, z], [half, half, z], [-half, half, z]])
+    return SceneMesh(vertices, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(rgb, (4, 1)))
+
+
+def mesh_to_scene(mesh: trimesh.Trimesh, rgb: tuple[float, float, float] = SKIN_RGB) -> SceneMesh:
+    """A trimesh (metres, platform frame) as a uniformly coloured scene object."""
+    return SceneMesh(np.asarray(mesh.vertices), np.asarray(mesh.faces), np.tile(rgb, (len(mesh.vertices), 1)))
+
+
+class SyntheticRig:
+    """A :class:`~scanning.sources.frame.DepthSource` that renders ``mesh`` on the platform.
+
+    mesh : the shopper (feet or body), metres, platform frame, standing on z = 0;
+        None for an empty platform.
+    cameras : the rig (see :func:`kiosk_rig`).
+    seed : seeds the noise; the same seed gives the same frames.
+    noise : apply the D4xx noise model (off gives the ideal depth).
+    extras : more objects on the platform (a calibration board).
+    supersample : colour anti-aliasing factor (see :meth:`MeshRenderer.render`).
+    """
+
+    def __init__(
+        self,
+        mesh: trimesh.Trimesh | None,
+        cameras: list[VirtualCamera],
+        *,
+        kind: str = "foot",
+        seed: int = 0,
+        noise: bool = True,
+        baseline_m: float = D415_BASELINE_M,
+        extras: tuple[SceneMesh, ...] = (),
+        supersample: int = 1,
+    ) -> None:
+        if mesh is not None and len(mesh.faces) == 0:
+            raise FrameError("the synthetic rig needs a mesh with faces; got an empty mesh", field="mesh")
+        if not cameras:
+            raise FrameError("the synthetic rig needs at least one camera", field="cameras")
+        self.cameras = cameras
+        self.scene = ([mesh_to_scene(mesh)] if mesh is not None else []) + list(extras) + platform_scene(kind)
+        self.seed = seed
+        self.noise = noise
+        self.baseline_m = baseline_m
+        self.supersample = supersample
+
+    def frames(self) -> Iterator[RGBDFrame]:
+        """One frame per camera, depth in metres with the camera's noise, extrinsic attached."""
+        rng = np.random.default_rng(self.seed)
+        renderer = shared_renderer()
+        for index, camera in enumerate(self.cameras):
+            view = renderer.render(self.scene, camera.intrinsics, camera.extrinsic, supersample=self.supersample)
+            depth = view.depth
+            if self.noise:
+                k = camera.intrinsics
+                depth = add_depth_noise(depth, rng, normals_cam=view.normals, fx=k.fx,
+                                        baseline_m=self.baseline_m, principal_point=(k.cx, k.cy))
+            yield RGBDFrame(view.colour, depth, camera.intrinsics, camera.camera_id,
+                            timestamp=index / 90.0, extrinsic=camera.extrinsic)
+
+
+def foot_pair_scene(right_foot: trimesh.Trimesh, separation_m: float = 0.24) -> trimesh.Trimesh:
+    """Both feet standing on the platform, facing +x, centred on the platform.
+
+    right_foot : a right foot in its canonical frame (heel at the origin, +x toward
+        the toes, z up, sole on z = 0), metres. The left foot is its mirror image.
+    separation_m : distance between the two feet's centre lines.
+    """
+    length = float(right_foot.bounds[1, 0] - right_foot.bounds[0, 0])
+    centre_y = float(right_foot.bounds[:, 1].mean())
+    right = right_foot.copy()
+    right.apply_translation([-right_foot.bounds[0, 0] - length / 2.0, -separation_m / 2.0 - centre_y, 0.0])
+    left = right.copy()
+    left.apply_transform(np.diag([1.0, -1.0, 1.0, 1.0]))
+    return trimesh.util.concatenate([right, left])
+
+
+def body_scene(body: trimesh.Trimesh) -> trimesh.Trimesh:
+    """A standing body centred on the platform, feet on z = 0, facing +y (metres)."""
+    placed = body.copy()
+    centre = placed.bounds.mean(axis=0)
+    placed.apply_translation([-centre[0], -centre[1], -placed.bounds[0, 2]])
+    return placed
