@@ -39,8 +39,9 @@ def open_edge_count(faces: np.ndarray, vertex_count: int) -> int:
 
 def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
     """Enclosed volume (m^3) of a closed mesh; negative when its faces are wound inward."""
-    a, b, c = (vertices[faces[:, i]] for i in range(3))
-    return float(np.einsum("ij,ij->", a, np.cross(b, c)) / 6.0)
+    a, b, c = (vertices[faces[:, i]].T for i in range(3))
+    triple = a[0] * (b[1] * c[2] - b[2] * c[1]) + a[1] * (b[2] * c[0] - b[0] * c[2]) + a[2] * (b[0] * c[1] - b[1] * c[0])
+    return float(triple.sum() / 6.0)
 
 
 def load_mesh(path: str | Path) -> trimesh.Trimesh:

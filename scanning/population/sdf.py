@@ -66,10 +66,30 @@ def smooth_subtract(a: np.ndarray, cutter: np.ndarray, k: float) -> np.ndarray:
     return -smooth_union(-a, cutter, k)
 
 
+def sample_field(field: Field, axes: list[np.ndarray], coarse_step: int = 4) -> np.ndarray:
+    """``field`` on the grid spanned by ``axes`` (three 1-D arrays), exact only near the surface.
+
+    A pass at ``coarse_step`` times the spacing finds where the surface can be; fine points
+    farther from it than the coarse cells' diagonal keep the coarse value (its sign is all
+    marching cubes needs there). Approximate distances that underestimate are safe.
+    """
+    coarse_axes = [axis[::coarse_step] for axis in axes]
+    coarse = field(np.stack(np.meshgrid(*coarse_axes, indexing="ij"), axis=-1).reshape(-1, 3))
+    coarse = coarse.reshape([len(a) for a in coarse_axes])
+    nearest = [np.minimum((np.arange(len(axis)) + coarse_step // 2) // coarse_step, len(c) - 1) for axis, c in zip(axes, coarse_axes)]
+    values = coarse[np.ix_(*nearest)]
+    spacing = float(axes[0][1] - axes[0][0])
+    band = 1.5 * coarse_step * spacing * np.sqrt(3.0)
+    near = np.nonzero(np.abs(values) < band)
+    points = np.stack([axes[i][near[i]] for i in range(3)], axis=-1)
+    values[near] = field(points)
+    return values
+
+
 def mesh_from_field(field: Field, lower: np.ndarray, upper: np.ndarray, spacing: float) -> trimesh.Trimesh:
     """Sample ``field`` on a grid over the box ``lower``..``upper`` and mesh its zero level.
 
-    The box must enclose the shape with at least one cell of margin so the surface closes.
+    The box must enclose the shape; a margin of two cells is added so the surface closes.
     Returns the largest connected piece, watertight, in metres, faces wound outward.
     """
     from skimage.measure import marching_cubes
@@ -78,8 +98,7 @@ def mesh_from_field(field: Field, lower: np.ndarray, upper: np.ndarray, spacing:
     upper = np.asarray(upper, dtype=float) + 2 * spacing
     counts = np.ceil((upper - lower) / spacing).astype(int) + 1
     axes = [lower[i] + spacing * np.arange(counts[i]) for i in range(3)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
-    values = field(grid.reshape(-1, 3)).reshape(grid.shape[:3]).astype(np.float32)
+    values = sample_field(field, axes).astype(np.float32)
     vertices, faces, _normals, _ = marching_cubes(values, level=0.0, spacing=(spacing,) * 3, allow_degenerate=False)
     mesh = trimesh.Trimesh(vertices=vertices + lower, faces=faces, process=True)
     # Grid points that fall exactly on the surface can leave slivers of a few faces; keep the body.

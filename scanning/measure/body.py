@@ -1,0 +1,246 @@
+"""Body measurements (ISO 8559-1 / ISO 7250-1 style) on a watertight standing-body mesh.
+
+:func:`canonicalize_body` turns the file's vertical axis onto +z, puts the feet on z = 0,
+finds the body's left-right axis (the widest direction of its horizontal footprint, arms
+and shoulders) and its front (the feet point forward), and centres the torso on the z axis.
+:func:`measure_body` then finds the landmarks on the shape (crotch, axillae, shoulder points,
+wrists, and the chest, waist and hip levels) and reads girths as tape-measure (convex)
+perimeters of the torso's loop in horizontal sections. Definitions: ``docs/measurements.md``.
+
+Inside: metres. The returned :class:`scanning.types.BodyMeasurements` is in millimetres.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import ConvexHull, QhullError
+
+from scanning.errors import MeasurementError, ShapeKindError
+from scanning.measure.sections import Section, Slicer, convex_perimeter
+from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, prepare_mesh, rigid_transform
+from scanning.types import BodyMeasurements
+
+_LOGGER = logging.getLogger(__name__)
+
+BODY_HEIGHT_RANGE_M = (1.0, 2.4)
+LEVEL_STEP = 0.005  # fraction of stature between the horizontal sections of a landmark search
+AXILLA_SEARCH = (0.60, 0.88)  # fractions of stature searched for the armpits
+ARM_MERGE_JUMP = 0.03  # a torso edge that jumps this far (fraction of stature) is an arm joining
+CHEST_BELOW_AXILLA = (0.10, 0.01)  # chest level searched this far below the lower axilla
+HIP_ABOVE_CROTCH = (0.01, 0.14)
+WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
+UP = np.array([0.0, 0.0, 1.0])
+LATERAL = np.array([1.0, 0.0, 0.0])
+
+
+def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> tuple[trimesh.Trimesh, np.ndarray]:
+    """The body in its canonical frame, and the 4x4 transform that took it there.
+
+    Canonical: metres, feet on z = 0, facing +y, x toward the body's right, the torso's
+    centre on the z axis. The transform maps input coordinates (in ``units``) to canonical.
+    Raises :class:`ShapeKindError` when the shape is not the size of a standing adult.
+    """
+    prepared = prepare_mesh(mesh, up=up, units=units)
+    floor, top = prepared.bounds[:, 2]
+    stature = top - floor
+    low, high = BODY_HEIGHT_RANGE_M
+    if not low <= stature <= high:
+        raise ShapeKindError(
+            f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m (check --units and --up)",
+            height_m=stature,
+        )
+    centres, weights = prepared.triangles_center, prepared.area_faces
+    heights = centres[:, 2] - floor
+    lateral = _principal_direction(centres[:, :2], weights)
+    forward = np.array([-lateral[1], lateral[0]])
+    feet = heights < 0.03 * stature
+    shins = (heights > 0.06 * stature) & (heights < 0.12 * stature)
+    if np.average(centres[feet, :2] @ forward, weights=weights[feet]) < np.average(centres[shins, :2] @ forward, weights=weights[shins]):
+        forward = -forward  # the feet point forward from the ankles
+    rightward = np.array([forward[1], -forward[0]])  # forward x up, so the frame stays right-handed
+    rotation = np.array([[*rightward, 0.0], [*forward, 0.0], [0.0, 0.0, 1.0]])
+    torso = (heights > 0.45 * stature) & (heights < 0.75 * stature)
+    centre = np.average(centres[torso], axis=0, weights=weights[torso]) @ rotation.T
+    offset = np.array([-centre[0], -centre[1], -floor])
+    prepared.vertices = prepared.vertices @ rotation.T + offset
+    to_metres = np.diag([UNIT_SCALE[units]] * 3 + [1.0])
+    transform = rigid_transform(rotation, offset) @ rigid_transform(UP_ROTATION[up], np.zeros(3)) @ to_metres
+    return prepared, transform
+
+
+def _principal_direction(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Unit direction (2,) of greatest weighted spread of 2-D points (n, 2)."""
+    centre = np.average(points, axis=0, weights=weights)
+    offset = points - centre
+    _values, vectors = np.linalg.eigh((offset * weights[:, None]).T @ offset)
+    return vectors[:, -1]
+
+
+def _hull_2d(points: np.ndarray) -> ConvexHull | None:
+    try:
+        return ConvexHull(points[:, :2])
+    except (QhullError, ValueError):
+        return None
+
+
+def torso_loop(section: Section) -> tuple[np.ndarray, float]:
+    """The loop around the body's vertical axis (x = y = 0) in a horizontal section: the torso, not an arm.
+
+    Returns its points (n, 3) and its tape girth (metres, the perimeter of its convex hull);
+    no points and 0.0 when the section is empty.
+    """
+    best, best_distance, girth = np.empty((0, 3)), np.inf, 0.0
+    for index in range(section.loops):
+        points = section.loop(index)
+        hull = _hull_2d(points)
+        if hull is None:
+            continue
+        outside = float(np.max(hull.equations[:, 2]))  # signed distance of the origin to the hull
+        if outside < best_distance:
+            best, best_distance, girth = points, outside, float(hull.area)  # a 2-D hull's "area" is its perimeter
+    return best, girth
+
+
+@dataclass(frozen=True)
+class _Axilla:
+    height: float
+    edge_x: float  # the torso's lateral edge just below the armpit
+
+
+def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
+    """Right (+x) and left (-x) armpits: where the arm's loop joins the torso's going up."""
+    levels = np.arange(*AXILLA_SEARCH, 2 * LEVEL_STEP) * stature
+    edges = []
+    for z in levels:
+        loop, _girth = torso_loop(slicer.horizontal(z))
+        edges.append((loop[:, 0].max(), -loop[:, 0].min()) if len(loop) else (np.nan, np.nan))
+    edges_by_side = np.array(edges).T
+    found = []
+    for side, edge in zip(("right", "left"), edges_by_side):
+        jumps = np.diff(edge)
+        merged = np.flatnonzero(jumps > ARM_MERGE_JUMP * stature)
+        if len(merged) == 0:
+            raise MeasurementError(
+                f"no {side} armpit found: the {side} arm seems to touch the torso all the way up; "
+                "expected the arms held slightly away from the body",
+                side=side,
+            )
+        below = merged[0]
+        found.append(_Axilla(height=float(levels[below]), edge_x=float(edge[below])))
+    return found[0], found[1]
+
+
+def _crotch_height(slicer: Slicer, stature: float) -> float:
+    """Lowest point of the torso on the mid-sagittal plane x = 0, above knee height."""
+    points = slicer.section(np.zeros(3), LATERAL).points
+    points = points[points[:, 2] > 0.30 * stature]
+    if len(points) == 0:
+        raise MeasurementError("no crotch found: the mid-sagittal plane misses the body")
+    return float(points[:, 2].min())
+
+
+def _torso_girth(slicer: Slicer, z: float) -> float:
+    return torso_loop(slicer.horizontal(z))[1]
+
+
+def _extreme_girth(slicer: Slicer, low: float, high: float, stature: float, pick: str) -> tuple[float, float]:
+    """Level and torso tape girth of the largest (``pick="max"``) or smallest girth in [low, high].
+
+    A coarse pass every 2*LEVEL_STEP of stature, then a fine pass around the best level.
+    """
+    choose = np.argmax if pick == "max" else np.argmin
+    step = 2 * LEVEL_STEP * stature
+    levels = np.arange(low, high + 1e-9, step)
+    if len(levels) == 0:
+        raise MeasurementError(f"empty search range for the torso {pick} girth: {low:.3f}-{high:.3f} m")
+    girths = np.array([_torso_girth(slicer, z) for z in levels])
+    best = levels[choose(girths)]
+    fine = np.clip(np.linspace(best - step, best + step, 9), low, high)
+    fine_girths = np.array([_torso_girth(slicer, z) for z in fine])
+    index = choose(fine_girths)
+    return float(fine[index]), float(fine_girths[index])
+
+
+def _shoulder_point(slicer: Slicer, axilla: _Axilla, side: float) -> np.ndarray:
+    """Top of the shoulder (3,) on the sagittal plane through the torso's edge at the armpit."""
+    x = side * axilla.edge_x
+    points = slicer.section(np.array([x, 0.0, 0.0]), LATERAL).points
+    points = points[points[:, 2] > axilla.height]
+    if len(points) == 0:
+        raise MeasurementError(f"no shoulder found above the armpit at x = {x * 1000:.0f} mm", x_mm=x * 1000)
+    return points[np.argmax(points[:, 2])]
+
+
+def _arm_mesh(mesh: trimesh.Trimesh, shoulder: np.ndarray, side: float) -> trimesh.Trimesh:
+    """The arm as an open surface: the connected piece lateral of the shoulder point that holds it."""
+    lateral = side * mesh.vertices[:, 0] >= side * shoulder[0]
+    faces = mesh.faces[lateral[mesh.faces].all(axis=1)]
+    n = len(mesh.vertices)
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    _count, labels = connected_components(graph, directed=False)
+    used = np.unique(faces)
+    seed = used[np.argmin(np.linalg.norm(mesh.vertices[used] - shoulder, axis=1))]
+    arm_faces = faces[labels[faces[:, 0]] == labels[seed]]
+    return trimesh.Trimesh(mesh.vertices, arm_faces, process=False)
+
+
+def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray:
+    """Centre (3,) of the arm's narrowest section between elbow and hand: the wrist."""
+    slicer = Slicer(arm_mesh)
+    arm = arm_mesh.vertices[np.unique(arm_mesh.faces)]
+    tip = arm[np.argmax(np.linalg.norm(arm - shoulder, axis=1))]
+    axis = (tip - shoulder) / np.linalg.norm(tip - shoulder)
+    reach = float(np.linalg.norm(tip - shoulder))
+    best, best_girth = None, np.inf
+    for fraction in np.arange(*WRIST_SEARCH, 0.02):
+        centre = shoulder + fraction * reach * axis
+        section = slicer.section(centre, axis)
+        loops = [section.loop(i) for i in range(section.loops)]
+        if not loops:
+            continue
+        loop = min(loops, key=lambda pts: float(np.linalg.norm(pts.mean(axis=0) - centre)))
+        girth = convex_perimeter(loop, axis)
+        if girth < best_girth:
+            best, best_girth = loop.mean(axis=0), girth
+    if best is None:
+        raise MeasurementError("no wrist found along the arm")
+    return best
+
+
+def _body_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
+    """All measurements in metres from a canonical body."""
+    stature = float(mesh.vertices[:, 2].max())
+    crotch = _crotch_height(slicer, stature)
+    right, left = _find_axillae(slicer, stature)
+    axilla = min(right.height, left.height)
+    hip_level, hip = _extreme_girth(slicer, crotch + HIP_ABOVE_CROTCH[0] * stature, crotch + HIP_ABOVE_CROTCH[1] * stature, stature, "max")
+    chest_level, chest = _extreme_girth(slicer, axilla - CHEST_BELOW_AXILLA[0] * stature, axilla - CHEST_BELOW_AXILLA[1] * stature, stature, "max")
+    _waist_level, waist = _extreme_girth(slicer, hip_level, chest_level, stature, "min")
+    shoulders = [_shoulder_point(slicer, a, s) for a, s in ((right, 1.0), (left, -1.0))]
+    arms = [float(np.linalg.norm(_wrist_centre(_arm_mesh(mesh, p, s), p) - p)) for p, s in zip(shoulders, (1.0, -1.0))]
+    return {
+        "height": stature,
+        "chest_girth": chest,
+        "waist_girth": waist,
+        "hip_girth": hip,
+        "inseam": crotch,
+        "shoulder_width": float(np.linalg.norm(shoulders[0] - shoulders[1])),
+        "arm_length": float(np.mean(arms)),
+    }
+
+
+def measure_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> BodyMeasurements:
+    """Measure a watertight standing body in any position and heading (arms away from the torso).
+
+    ``up`` : the file's vertical axis (x|y|z); ``units`` : the file's length unit (m|cm|mm).
+    Raises :class:`scanning.errors.MeshError`, :class:`ShapeKindError` or :class:`MeasurementError`.
+    """
+    canonical, _transform = canonicalize_body(mesh, up=up, units=units)
+    values = _body_values(canonical, Slicer(canonical))
+    return BodyMeasurements.from_mm_dict({name: value * 1000.0 for name, value in values.items()})
