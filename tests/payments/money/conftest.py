@@ -32,14 +32,20 @@ SHOPPER_PIN_RECORDS = {SHOPPER: hash_pin(PIN, n=2**10).encode()}
 PIN_LIMITS = {"CNY": 100_000, "JPY": 20_000, "USD": 15_000}
 
 
-@pytest.fixture
-def engine(db_url: str) -> Engine:
-    engine = create_engine(db_url)
+def prepare_database(url: str) -> Engine:
+    """The cloud catalog (committed seed: stores, products, stock) plus one staff member, and the payments tables."""
+    engine = create_engine(url)
     cloud_metadata.create_all(engine)
     create_schema(engine)
     with engine.begin() as conn:
         seed_catalog(conn, load_seed())
         conn.execute(staff_table.insert().values(staff_id=STAFF_ID, password_hash="scrypt$unused", created_at_ms=0))
+    return engine
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    engine = prepare_database(db_url)
     yield engine
     engine.dispose()
 
