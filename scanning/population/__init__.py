@@ -5,6 +5,7 @@ stage uses, and carries the values it was built with in ``mesh.metadata["omnifit
 """
 from __future__ import annotations
 
+from scanning.population.body import body_population, make_body
 from scanning.population.foot import foot_population, make_foot
 
-__all__ = ["foot_population", "make_foot"]
+__all__ = ["body_population", "foot_population", "make_body", "make_foot"]

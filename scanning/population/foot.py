@@ -130,7 +130,7 @@ def _toes(points: np.ndarray, p: FootParameters) -> np.ndarray:
         start = np.array([base_x * length, y * width, 1.15 * r_base])
         end = np.array([tip * length - r_tip, 0.85 * y * width, 0.9 * r_tip])
         toes.append(sdf.round_cone(points, start, end, r_base, r_tip))
-    return functools.reduce(lambda a, b: sdf.smooth_union(a, b, 0.004), toes)
+    return functools.reduce(lambda a, b: sdf.smooth_union(a, b, 0.002), toes)
 
 
 def _leg_and_heel(points: np.ndarray, p: FootParameters) -> np.ndarray:
