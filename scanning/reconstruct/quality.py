@@ -49,6 +49,8 @@ class ScanQuality:
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["flags"] = [asdict(flag) for flag in self.flags]
+        if not np.isfinite(self.fusion_residual_mm):
+            data["fusion_residual_mm"] = None
         return data
 
 

@@ -1,0 +1,179 @@
+"""The end-to-end scan: depth source → calibrated frames → reconstruction → measurements → files.
+
+``scan(source, kind)`` runs journey 1 of the architecture and returns a
+:class:`ScanResult`; ``write_scan(result, out_dir)`` writes the meshes (PLY and GLB),
+``measurements.json`` and ``quality.json`` into ``out_dir`` atomically: everything is
+written into a fresh temporary folder next to it, which replaces ``out_dir`` only when
+complete, so a failed scan never leaves half-written files.
+
+Sources are built by name (``make_source``): ``synthetic`` renders a mesh file through
+the virtual kiosk rig (a foot mesh is taken as the right foot and stands beside its
+mirror image), ``recorded`` reads a recorded folder, ``realsense`` opens the cameras.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import trimesh
+
+from scanning.errors import CalibrationError, ScanningError
+from scanning.reconstruct import Reconstruction, reconstruct
+from scanning.sources.frame import DepthSource, RGBDFrame
+from scanning.types import BodyMeasurements, FootMeasurements
+
+_LOGGER = logging.getLogger(__name__)
+
+KINDS = ("foot", "body")
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class ScanResult:
+    """One scan: per part (``left``/``right`` feet or ``body``) its measurements (mm) and
+    watertight mesh (metres, canonical frame), the quality report and stage timings (s)."""
+
+    kind: str
+    measurements: dict[str, FootMeasurements | BodyMeasurements]
+    reconstruction: Reconstruction
+    timing_s: dict[str, float] = field(default_factory=dict)
+
+    def measurements_mm(self) -> dict[str, dict[str, float]]:
+        return {part: {k: round(v, 2) for k, v in m.to_mm_dict().items()} for part, m in self.measurements.items()}
+
+    def summary(self) -> dict[str, object]:
+        """The one JSON object ``omnifit scan --json`` prints."""
+        return {
+            "kind": self.kind,
+            "measurements_mm": self.measurements_mm(),
+            "timing_s": self.timing_s,
+            "quality": self.reconstruction.quality.to_dict(),
+        }
+
+
+def _no_progress(stage: str, fraction: float) -> None:
+    return None
+
+
+def scan(source: DepthSource, kind: str, *, seed: int = 0, refine_icp: bool = False,
+         progress: Progress = _no_progress) -> ScanResult:
+    """Capture from ``source``, reconstruct and measure. ``kind`` is ``foot`` or ``body``."""
+    from scanning.measure import measure_body, measure_foot
+
+    if kind not in KINDS:
+        raise ScanningError(f"unknown scan kind {kind!r}; expected one of {KINDS}", kind=kind)
+    timing: dict[str, float] = {}
+    started = time.perf_counter()
+    progress("capture", 0.0)
+    frames: list[RGBDFrame] = list(source.frames())
+    timing["capture"] = time.perf_counter() - started
+    progress("reconstruct", 0.3)
+    reconstruction = reconstruct(frames, kind, seed=seed, refine_icp=refine_icp)
+    timing["reconstruct"] = time.perf_counter() - started - timing["capture"]
+    progress("measure", 0.8)
+    measure = measure_foot if kind == "foot" else measure_body
+    measured_at = time.perf_counter()
+    measurements = {part: measure(mesh) for part, mesh in reconstruction.parts.items()}
+    timing["measure"] = time.perf_counter() - measured_at
+    timing["scan_to_measurements"] = timing["reconstruct"] + timing["measure"]
+    timing["total"] = time.perf_counter() - started
+    progress("done", 1.0)
+    return ScanResult(kind, measurements, reconstruction, {k: round(v, 4) for k, v in timing.items()})
+
+
+def write_scan(result: ScanResult, out_dir: str | Path) -> list[Path]:
+    """Write ``<part>.ply``, ``<part>.glb``, ``measurements.json`` and ``quality.json``
+    into ``out_dir`` (replacing it as a whole). Returns the written paths."""
+    from scanning.export import write_glb, write_ply
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)
+    try:
+        names = []
+        for part, mesh in result.reconstruction.parts.items():
+            stem = f"{result.kind}_{part}" if result.kind == "foot" else part
+            write_ply(mesh, staging / f"{stem}.ply")
+            write_glb(mesh, staging / f"{stem}.glb", name=stem)
+            names += [f"{stem}.ply", f"{stem}.glb"]
+        measurements = {"kind": result.kind, "units": "mm", "measurements_mm": result.measurements_mm()}
+        (staging / "measurements.json").write_text(json.dumps(measurements, indent=2))
+        quality = {"kind": result.kind, "timing_s": result.timing_s, **result.reconstruction.quality.to_dict()}
+        (staging / "quality.json").write_text(json.dumps(quality, indent=2, allow_nan=False))
+        names += ["measurements.json", "quality.json"]
+        _replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [out_dir / name for name in names]
+
+
+def _replace_dir(staging: Path, out_dir: Path) -> None:
+    """Move ``staging`` into place as ``out_dir``; a previous ``out_dir`` is removed only
+    after the new one is in place."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ScanningError(f"output path {out_dir} exists and is not a folder", path=str(out_dir))
+    previous = None
+    if out_dir.exists():
+        previous = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, previous)
+    os.replace(staging, out_dir)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def load_subject(path: str | Path, kind: str, *, units: str = "m", up: str = "z") -> trimesh.Trimesh:
+    """A mesh file as the shopper for the synthetic rig: metres, canonical frame, on z = 0."""
+    from scanning.measure import canonicalize_body, canonicalize_foot
+    from scanning.mesh_utils import load_mesh
+
+    canonicalize = canonicalize_foot if kind == "foot" else canonicalize_body
+    mesh, _ = canonicalize(load_mesh(path), up=up, units=units)
+    return mesh
+
+
+def synthetic_source(subject: trimesh.Trimesh, kind: str, *, views: int = 4, seed: int = 0,
+                     noise: bool = True) -> DepthSource:
+    """The virtual kiosk rig looking at ``subject`` (canonical frame, metres): both feet
+    (the subject as the right foot, its mirror as the left) or the standing body."""
+    from scanning.sources.synthetic import SyntheticRig, body_scene, foot_pair_scene, kiosk_rig
+
+    scene = foot_pair_scene(subject) if kind == "foot" else body_scene(subject)
+    return SyntheticRig(scene, kiosk_rig(kind, views), kind=kind, seed=seed, noise=noise)
+
+
+def make_source(name: str, *, kind: str, mesh: str | None = None, path: str | None = None,
+                calibration: str | None = None, units: str = "m", up: str = "z", views: int = 4,
+                seed: int = 0) -> DepthSource:
+    """A depth source by name: ``synthetic`` (needs ``mesh``), ``recorded`` (needs
+    ``path``), ``realsense`` (needs ``calibration``, the rig's JSON)."""
+    if name == "synthetic":
+        if not mesh:
+            raise ScanningError("--source synthetic needs --mesh MESH", field="mesh")
+        return synthetic_source(load_subject(mesh, kind, units=units, up=up), kind, views=views, seed=seed)
+    if name == "recorded":
+        from scanning.sources.recorded import RecordedSource
+
+        if not path:
+            raise ScanningError("--source recorded needs --path DIR", field="path")
+        return RecordedSource(path)
+    if name == "realsense":
+        from scanning.calibration import RigCalibration
+        from scanning.sources.realsense import RealSenseSource
+
+        if not calibration:
+            raise CalibrationError("--source realsense needs --calibration FILE (the rig's ChArUco calibration)")
+        return RealSenseSource(RigCalibration.load(calibration))
+    raise ScanningError(f"unknown depth source {name!r}; expected one of ['recorded', 'realsense', 'synthetic']",
+                        field="source")
+
+
+__all__ = ["ScanResult", "load_subject", "make_source", "scan", "synthetic_source", "write_scan"]
