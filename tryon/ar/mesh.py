@@ -84,14 +84,14 @@ def _load_scene(path: Path):
     if not path.is_file():
         raise ModelLoadError(f"shoe model not found: {path}", path=str(path))
     try:
-        return trimesh.load(str(path), force="scene"), True
+        return trimesh.load(str(path), force="scene")
     except ModelLoadError:
         raise
     except Exception as exc:  # trimesh raises many kinds for bad images or buffers
         _LOGGER.warning("shoe model %s did not load with its textures (%s); using base colours", path, exc)
     try:
         data = _strip_images(path)
-        return trimesh.load(io.BytesIO(data), file_type="glb", force="scene"), False
+        return trimesh.load(io.BytesIO(data), file_type="glb", force="scene")
     except ModelLoadError:
         raise
     except Exception as exc:
@@ -211,7 +211,7 @@ def load_shoe_model(path: str | Path, *, max_triangles: int = DEFAULT_MAX_TRIANG
     """Read a glTF/GLB shoe, decimate to at most ``max_triangles``, and put it in the model frame."""
     path = Path(path)
     started = time.perf_counter()
-    scene, _textured = _load_scene(path)
+    scene = _load_scene(path)
     meshes = [m for m in scene.dump(concatenate=False) if hasattr(m, "faces") and len(m.faces)]
     if not meshes:
         raise ModelLoadError(f"shoe model {path} holds no triangles", path=str(path))

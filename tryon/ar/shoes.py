@@ -23,9 +23,9 @@ class ShoeFit:
     """
 
     scale_to_foot: bool = True
-    toe_room: float = 0.06
-    heel_back: float = 0.04
-    sole_below_heel: float = 0.08
+    toe_room: float = 0.10
+    heel_back: float = 0.06
+    sole_below_heel: float = 0.10
     scale_range: tuple[float, float] = (0.5, 2.0)
     leg_radius_range_m: tuple[float, float] = (0.025, 0.07)
 

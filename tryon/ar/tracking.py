@@ -129,13 +129,15 @@ class BodyTracker:
 
     ``segmenter``: "selfie" runs MediaPipe selfie segmentation (landscape model)
     beside Pose; "pose" uses the mask Pose's own graph predicts (one model, cheaper).
-    Feed frames in time order; ``time_s`` drives the One-Euro filters.
+    Feed frames in time order; ``time_s`` drives the One-Euro filters, whose
+    ``pixel_beta`` (per px/s) and ``world_beta`` (per m/s) say how fast the cut-off
+    rises with speed.
     """
 
     SEGMENTERS = ("selfie", "pose")
 
     def __init__(self, *, static_image_mode: bool = False, segmenter: str = "pose", gate: GateConfig | None = None,
-                 min_cutoff_hz: float = 1.5, beta: float = 0.02) -> None:
+                 min_cutoff_hz: float = 1.5, pixel_beta: float = 0.05, world_beta: float = 1.0) -> None:
         if segmenter not in self.SEGMENTERS:
             raise ArInputError(f"unknown segmenter {segmenter!r}; expected one of {self.SEGMENTERS}")
         import mediapipe as mp
@@ -149,8 +151,8 @@ class BodyTracker:
             smooth_segmentation=not static_image_mode,
         )
         self._selfie = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1) if segmenter == "selfie" else None
-        self._pixel_filter = OneEuroFilter(min_cutoff_hz, beta * 100.0)
-        self._world_filter = OneEuroFilter(min_cutoff_hz, beta)
+        self._pixel_filter = OneEuroFilter(min_cutoff_hz, pixel_beta)
+        self._world_filter = OneEuroFilter(min_cutoff_hz, world_beta)
 
     def close(self) -> None:
         self._pose.close()
