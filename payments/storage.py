@@ -163,6 +163,35 @@ receipts = sa.Table(
 )
 
 
+# Ledger rows are append-only in the database itself, not just by convention.
+APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings")
+_APPEND_ONLY_FUNCTION_PG = (
+    "CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only; post a reversing entry instead'; "
+    "END $$"
+)
+
+
+def append_only_ddl(dialect: str, table: str) -> list[str]:
+    """Statements that make ``table`` refuse UPDATE and DELETE on ``dialect`` (sqlite or postgresql)."""
+    if dialect == "postgresql":
+        return [_APPEND_ONLY_FUNCTION_PG,
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"]
+    return [f"CREATE TRIGGER {table}_append_only_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only; post a reversing entry instead'); END"
+            for verb in ("UPDATE", "DELETE")]
+
+
+def _add_append_only_triggers(table: sa.Table, conn: Connection, **_kw: object) -> None:
+    for statement in append_only_ddl(conn.dialect.name, table.name):
+        conn.exec_driver_sql(statement)
+
+
+for _table in (ledger_entries, ledger_postings):
+    sa.event.listen(_table, "after_create", _add_append_only_triggers)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` so two writers never deadlock on upgrade."""
 
