@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from payments.errors import IllegalTransitionError, InvalidPaymentRequestError
+from payments.face.identifiers import looks_like_card_number
 from payments.money import Money
 
 
@@ -81,40 +82,20 @@ def check_transition(intent_id: str, state: IntentState, action: IntentAction, t
         )
 
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{8,128}$")
-_DIGIT_RUN_RE = re.compile(r"\d[\d \-]{11,}\d")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")  # the same alphabet face enrollment accepts
 _ID_RE = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
-
-
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
-def looks_like_pan(text: str) -> bool:
-    """True when ``text`` holds 13–19 digits (spaces or dashes allowed) that pass the Luhn check."""
-    for match in _DIGIT_RUN_RE.finditer(text):
-        digits = re.sub(r"[ \-]", "", match.group())
-        if 13 <= len(digits) <= 19 and _luhn_valid(digits):
-            return True
-    return False
 
 
 def check_payment_token(token: str) -> str:
     """``token`` if it is an opaque payment-method token; a card number (PAN) or junk is refused."""
-    if not isinstance(token, str) or looks_like_pan(token):
+    if not isinstance(token, str) or looks_like_card_number(token):
         raise InvalidPaymentRequestError(
             "payment token looks like a card number; expected an opaque token from the vault (e.g. tok_...)",
             field="payment_token",
         )
     if not _TOKEN_RE.match(token) or token.isdigit():
         raise InvalidPaymentRequestError(
-            f"payment token must be 8-128 letters, digits, '_' or '-' and not only digits; got {len(token)} characters",
+            f"payment token must be 8-128 of [A-Za-z0-9_.:-] and not only digits; got {len(token)} characters",
             field="payment_token",
         )
     return token

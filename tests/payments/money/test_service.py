@@ -14,6 +14,7 @@ from payments.errors import (
     CurrencyMismatchError,
     GatewayTimeoutError,
     IdempotencyKeyReusedError,
+    IllegalTransitionError,
     IntentNotFoundError,
     InvalidAmountError,
     InvalidPaymentRequestError,
@@ -175,7 +176,7 @@ def test_wrong_pins_are_limited(service: PaymentService, sandbox: SandboxGateway
     failed = service.get(intent.intent_id)
     assert (failed.state, failed.failure_code, failed.pin_failures) == (IntentState.FAILED, "pin_attempts_exceeded", 3)
     assert sandbox.transactions() == []
-    with pytest.raises(MoneyError):
+    with pytest.raises(IllegalTransitionError, match="it is failed"):
         service.confirm(intent.intent_id, key=new_key(), pin=PIN)
 
 
