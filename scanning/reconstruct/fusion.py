@@ -105,7 +105,7 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
         block_resolution=settings.block_resolution,
         block_count=max(settings.block_count, len(all_keys)),
     )
-    keys = select_blocks(frames, all_keys, settings, outside_distance)
+    keys, unviewed = select_blocks(frames, all_keys, settings, outside_distance)
     key_tensor = o3c.Tensor(keys)
     grid.hashmap().activate(key_tensor)
     for frame, depth in zip(frames, depths):
@@ -118,7 +118,7 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
     slots = grid.hashmap().find(key_tensor)[0].numpy().astype(np.int64)
     tsdf = grid.attribute("tsdf").numpy()
     weight = grid.attribute("weight").numpy()
-    tsdf[slots] = _solid_field(tsdf[slots], weight[slots], keys, all_keys, settings, outside_distance)
+    tsdf[slots] = _solid_field(tsdf[slots], weight[slots], unviewed, keys, all_keys, settings, outside_distance)
     weight[slots] = 1.0
     surface = grid.extract_triangle_mesh(weight_threshold=0.5)
     vertices = surface.vertex.positions.numpy().astype(np.float64)
@@ -129,10 +129,11 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
     return trimesh.Trimesh(vertices, faces, process=True)
 
 
-def _solid_field(tsdf: np.ndarray, weight: np.ndarray, keys: np.ndarray, all_keys: np.ndarray,
+def _solid_field(tsdf: np.ndarray, weight: np.ndarray, unviewed: np.ndarray, keys: np.ndarray, all_keys: np.ndarray,
                  settings: FusionSettings, outside_distance: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """(n, R, R, R, 1) TSDF with unseen voxels solid (-1), intersected with the kept
-    region (CSG: the larger of the two signed distances), shell voxels empty (+1).
+    """(n, R, R, R, 1) TSDF with unseen voxels solid (-1) (empty in blocks no camera has
+    in view), intersected with the kept region (CSG: the larger of the two signed
+    distances), shell voxels empty (+1).
 
     Open3D stores a block's voxels as [z, y, x]; a voxel's sample point is
     (key * R + index) * voxel_m.
@@ -140,7 +141,8 @@ def _solid_field(tsdf: np.ndarray, weight: np.ndarray, keys: np.ndarray, all_key
     r = settings.block_resolution
     local = np.stack(np.meshgrid(np.arange(r), np.arange(r), np.arange(r), indexing="ij"), axis=-1)[..., ::-1]
     indices = keys[:, None, None, None, :].astype(np.int64) * r + local[None]
-    field = np.where(weight > 0, tsdf, np.float32(-1.0))
+    unseen_value = np.where(unviewed, np.float32(1.0), np.float32(-1.0))[:, None, None, None, None]
+    field = np.where(weight > 0, tsdf, unseen_value)
     points = (indices * settings.voxel_m).reshape(-1, 3)
     trunc_m = settings.trunc_voxels * settings.voxel_m
     cut = np.clip(outside_distance(points) / trunc_m, -1.0, 1.0).astype(np.float32).reshape(field.shape)
@@ -158,7 +160,8 @@ def select_blocks(frames: list[RGBDFrame], keys: np.ndarray, settings: FusionSet
     beyond it); it is hidden when every camera's farthest reading around it lies in
     front of it (or there is none). The surface can only run through the other,
     uncertain blocks, and between hidden and free ones; only those blocks and their
-    neighbours need voxels. Returns (m, 3) int32 keys.
+    neighbours need voxels. Blocks no camera has in view count as free.
+    Returns (m, 3) int32 keys and (m,) bool: which of them no camera has in view.
     """
     from scipy import ndimage
 
@@ -167,12 +170,15 @@ def select_blocks(frames: list[RGBDFrame], keys: np.ndarray, settings: FusionSet
     corner_points = ((keys[:, None, :] + corners[None]) * block_m).reshape(-1, 3)
     free = (outside_distance(corner_points) > 0).reshape(-1, 8).all(axis=1)
     hidden = np.ones(len(keys), dtype=bool)
+    viewed = np.zeros(len(keys), dtype=bool)
     centres = (keys + 0.5) * block_m
     radius = block_m * np.sqrt(3.0) / 2.0
     for frame in frames:
         nearest, farthest, seen, z = _depth_around(frame, centres, radius)
         free |= seen & (nearest - z > radius + settings.trunc_voxels * settings.voxel_m)
         hidden &= ~seen | (z - farthest > radius)
+        viewed |= seen
+    free |= ~viewed
     hidden &= ~free
     base = keys.min(axis=0) - 1
     shape = tuple(keys.max(axis=0) - base + 2)
@@ -185,7 +191,8 @@ def select_blocks(frames: list[RGBDFrame], keys: np.ndarray, settings: FusionSet
     wanted = (ndimage.binary_dilation(grids["uncertain"], cube)
               | (grids["hidden"] & ndimage.binary_dilation(grids["free"], cube))
               | (grids["free"] & ndimage.binary_dilation(grids["hidden"], cube)))
-    return keys[wanted[index]].astype(np.int32)
+    chosen = wanted[index]
+    return keys[chosen].astype(np.int32), ~viewed[chosen]
 
 
 def _depth_around(frame: RGBDFrame, centres: np.ndarray, radius: float):

@@ -81,7 +81,7 @@ def footprint_boxes(points: np.ndarray, floor: Floor, top_m: float, margin_m: fl
     points : (n, 3) platform-frame points more than a few millimetres above the floor.
     The points are binned on an xy grid of ``cell_m`` cells; each 8-connected group of
     occupied cells gives a box, grown by ``margin_m`` and reaching from below the
-    platform to ``top_m`` above it.
+    platform to ``margin_m`` above its highest point (at most ``top_m``).
     """
     from scipy import ndimage
 
@@ -91,11 +91,14 @@ def footprint_boxes(points: np.ndarray, floor: Floor, top_m: float, margin_m: fl
     np.add.at(occupancy, tuple((cells - origin).T), 1)
     labels, count = ndimage.label(occupancy >= 2, structure=np.ones((3, 3)))
     floor_z = -floor.offset / floor.normal[2]
+    point_labels = labels[tuple((cells - origin).T)]
+    heights = points @ floor.normal + floor.offset
     boxes = []
     for index in range(1, count + 1):
         xy = np.argwhere(labels == index) + origin
+        highest = float(heights[point_labels == index].max())
         lower = np.append(xy.min(axis=0) * cell_m - margin_m, floor_z - 0.01)
-        upper = np.append((xy.max(axis=0) + 1) * cell_m + margin_m, floor_z + top_m + 0.005)
+        upper = np.append((xy.max(axis=0) + 1) * cell_m + margin_m, floor_z + min(top_m + 0.005, highest + margin_m))
         boxes.append((lower, upper))
     return boxes
 

@@ -8,7 +8,8 @@ D4xx noise model, so the output has the same form and the same faults as frames 
 the real cameras. Every run with the same seed yields the same frames.
 
 Camera choices, from Intel's D400 datasheet: a D415 (55 mm baseline, 65° HFOV); at
-640×480 feet are seen with fx = 600 px from about 0.6 m, bodies with fx = 500 px in
+640×480 feet are seen with fx = 600 px from about 0.55 m at 30° elevation (low enough
+to see the sides of the sole), bodies with fx = 500 px in
 portrait orientation from about 1.8 m.
 """
 from __future__ import annotations
@@ -53,7 +54,7 @@ class RigLayout:
 
 
 RIG_LAYOUTS = {
-    "foot": RigLayout(radius_m=0.40, height_m=0.42, target=(0.0, 0.0, 0.03),
+    "foot": RigLayout(radius_m=0.45, height_m=0.28, target=(0.0, 0.0, 0.03),
                       intrinsics=Intrinsics(600.0, 600.0, 319.5, 239.5, 640, 480)),
     "body": RigLayout(radius_m=1.75, height_m=1.05, target=(0.0, 0.0, 0.92),
                       intrinsics=Intrinsics(500.0, 500.0, 239.5, 319.5, 480, 640)),
