@@ -16,6 +16,10 @@ from cloud.domain.types import Principal, now_ms
 from cloud.storage import schema
 
 _keys = schema.idempotency_keys
+_SELECT = sa.select(_keys.c.request_hash, _keys.c.response).where(
+    _keys.c.principal == sa.bindparam("principal"), _keys.c.method == sa.bindparam("method"), _keys.c.key == sa.bindparam("key")
+)
+_INSERT = _keys.insert()
 
 
 def request_hash(request: dict[str, object]) -> str:
@@ -25,11 +29,7 @@ def request_hash(request: dict[str, object]) -> str:
 
 def find_replay(conn: Connection, principal: Principal, method: str, key: str, digest: str) -> str | None:
     """The stored response of an earlier identical request, or ``None`` if the key is new."""
-    row = conn.execute(
-        sa.select(_keys.c.request_hash, _keys.c.response).where(
-            _keys.c.principal == principal.key, _keys.c.method == method, _keys.c.key == key
-        )
-    ).first()
+    row = conn.execute(_SELECT, {"principal": principal.key, "method": method, "key": key}).first()
     if row is None:
         return None
     if row.request_hash != digest:
@@ -42,7 +42,6 @@ def find_replay(conn: Connection, principal: Principal, method: str, key: str, d
 
 def remember(conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str) -> None:
     conn.execute(
-        _keys.insert().values(
-            principal=principal.key, method=method, key=key, request_hash=digest, response=response, created_at_ms=now_ms()
-        )
+        _INSERT,
+        {"principal": principal.key, "method": method, "key": key, "request_hash": digest, "response": response, "created_at_ms": now_ms()},
     )

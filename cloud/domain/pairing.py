@@ -142,8 +142,11 @@ class PairingService:
         conn.execute(_codes.update().where(_codes.c.code_hash == _hash(code)).values(claimed_at_ms=now_ms(), claimed_by=principal.subject_id))
         kiosk = self.carts.lock_cart(conn, row.cart_id)
         _require_anonymous_open(kiosk)
-        changes = [self._merge_cart(conn, old, kiosk) for old in self._open_carts_of(conn, principal.subject_id)]
-        claimed = self.carts.commit_version(conn, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
+        changes = []
+        for old in self._open_carts_of(conn, principal.subject_id):
+            kiosk, merged = self._merge_cart(conn, old, kiosk)
+            changes.append(merged)
+        claimed, _ = self.carts.commit_version(conn, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
         profile = merge_profile(conn, cart_key(kiosk.cart_id), shopper_key(principal.subject_id), principal.subject_id)
         return ClaimResult(cart=claimed.cart, profile=profile, changes=(*changes, claimed))
 
@@ -154,15 +157,15 @@ class PairingService:
         ).scalars()
         return [self.carts.lock_cart(conn, cart_id) for cart_id in ids]
 
-    def _merge_cart(self, conn: Connection, old: CartHead, into: CartHead) -> CartChange:
-        """Move ``old``'s lines into ``into`` (each line capped at the quantity limit) and mark ``old`` merged."""
-        for line in self.carts.load_lines(conn, old.cart_id):
-            present = self.carts.load_lines(conn, into.cart_id)
-            room = MAX_QUANTITY - sum(p.quantity for p in present if p.sku == line.sku)
+    def _merge_cart(self, conn: Connection, old: CartHead, into: CartHead) -> tuple[CartHead, CartChange]:
+        """Move ``old``'s lines into ``into`` (each SKU capped at the quantity limit) and mark ``old`` merged."""
+        for line in old.lines:
+            room = MAX_QUANTITY - sum(present.quantity for present in into.lines if present.sku == line.sku)
             if room > 0:
                 variant = self.carts.variant(conn, line.sku)
-                self.carts.add_quantity(conn, into, present, variant, min(room, line.quantity), pickup_only=False)
-        return self.carts.commit_version(conn, replace(old, status=CartStatus.MERGED, merged_into=into.cart_id), ChangeKind.MERGED)
+                into = self.carts.add_quantity(conn, into, variant, min(room, line.quantity), pickup_only=False)
+        merged, _ = self.carts.commit_version(conn, replace(old, status=CartStatus.MERGED, merged_into=into.cart_id), ChangeKind.MERGED)
+        return into, merged
 
 
 def _require_anonymous_open(head: CartHead) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from assets.catalog.seed import ShoeSizeSeed, SizeChartSeed
 
@@ -81,6 +81,22 @@ class CartLine:
     delivery_days_max: int = 0
 
 
+def _line_dict(line: CartLine) -> dict[str, object]:
+    return {
+        "line_id": line.line_id,
+        "sku": line.sku,
+        "product_id": line.product_id,
+        "name": line.name,
+        "size_label": line.size_label,
+        "colour": line.colour,
+        "quantity": line.quantity,
+        "unit_price": {"minor_units": line.unit_price.minor_units, "currency": line.unit_price.currency},
+        "fulfilment": line.fulfilment.value,
+        "delivery_days_min": line.delivery_days_min,
+        "delivery_days_max": line.delivery_days_max,
+    }
+
+
 @dataclass(frozen=True)
 class Cart:
     cart_id: str
@@ -95,7 +111,20 @@ class Cart:
     updated_at_ms: int
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # Built by hand: dataclasses.asdict deep-copies and is slow on the mutation path.
+        body = {
+            "cart_id": self.cart_id,
+            "version": self.version,
+            "store_id": self.store_id,
+            "owner_shopper_id": self.owner_shopper_id,
+            "created_by_device": self.created_by_device,
+            "status": self.status.value,
+            "merged_into": self.merged_into,
+            "lines": [_line_dict(line) for line in self.lines],
+            "subtotal": {"minor_units": self.subtotal.minor_units, "currency": self.subtotal.currency},
+            "updated_at_ms": self.updated_at_ms,
+        }
+        return json.dumps(body, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Cart:

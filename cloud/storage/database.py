@@ -97,9 +97,9 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
-    def lock_for_update(self, query: sa.Select) -> sa.Select:
-        """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
-        return query.with_for_update() if self.is_postgres else query
+    def lock_for_update(self, query: sa.Select, of: sa.Table | None = None) -> sa.Select:
+        """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+        return query.with_for_update(of=of) if self.is_postgres else query
 
     def setting(self, key: str) -> str:
         """A value from the settings table, cached for the life of this process."""
