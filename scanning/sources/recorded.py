@@ -156,6 +156,10 @@ class RecordedSource:
             depth = read_depth(self.folder / entry["depth"], self.index["depth_decoder"], self.index["depth_scale"])
             colour = read_colour(self.folder / entry["colour"])
             intrinsics = self.calibration.cameras[camera].intrinsics
+            if depth.shape != (intrinsics.height, intrinsics.width):
+                raise CalibrationError(f"camera {camera}: recorded images are {depth.shape[1]}x{depth.shape[0]} but "
+                                       f"its calibration is for {intrinsics.width}x{intrinsics.height}; recalibrate",
+                                       camera=camera)
             frame = RGBDFrame(colour, depth, intrinsics, camera, float(entry.get("timestamp", 0.0)))
             yield self.calibration.apply(frame)
 
