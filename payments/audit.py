@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -35,6 +35,7 @@ _LOGGER = logging.getLogger(__name__)
 
 AUDIT_METADATA = sa.MetaData()
 GENESIS_HASH = "0" * 64
+T = TypeVar("T")
 _APPEND_RETRIES = 8
 
 audit_log_table = sa.Table(
@@ -138,16 +139,29 @@ class AuditLog:
         if not isinstance(subject, str) or not subject:
             raise AuditError(f"audit subject must be a non-empty string; got {subject!r}", field="subject")
         details_json = _canonical_details(details or {})
+        try:
+            return self.transaction(lambda conn: self._append_in(conn, event, subject, details_json))
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditError(f"could not append {event!r} to the audit log: {exc}") from exc
+
+    def transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(conn)`` in one transaction, re-run when a concurrent writer took the audit head.
+
+        ``work`` may call :meth:`append_in` so a change and its audit entry commit together;
+        it must be safe to run again (it sees a fresh transaction each time). A conflict
+        that persists after the retries surfaces as the original database error.
+        """
         for attempt in range(_APPEND_RETRIES):
             try:
                 with self.engine.begin() as conn:
-                    return self._append_in(conn, event, subject, details_json)
+                    return work(conn)
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-                if isinstance(exc, sa.exc.OperationalError) and "locked" not in str(exc.orig):
-                    raise AuditError(f"audit log storage failed: {exc.orig}") from exc
-                _LOGGER.debug("audit append lost a race for the head (attempt %d); retrying", attempt + 1)
+                retryable = isinstance(exc, sa.exc.IntegrityError) or "locked" in str(exc.orig)
+                if not retryable or attempt == _APPEND_RETRIES - 1:
+                    raise
+                _LOGGER.debug("transaction lost a race (attempt %d): %s; retrying", attempt + 1, exc.orig)
                 time.sleep(0.005 * (attempt + 1))
-        raise AuditError(f"could not append to the audit log after {_APPEND_RETRIES} attempts (contention)")
+        raise AssertionError("unreachable")
 
     def append_in(self, conn: Connection, event: str, subject: str, details: Mapping[str, Any] | None = None) -> AuditEntry:
         """Like :meth:`append`, inside the caller's transaction so the entry commits with its change."""

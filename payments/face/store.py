@@ -176,8 +176,10 @@ class FaceTemplateStore:
     engine : SQLAlchemy engine or URL.
     ring : the KEKs this process holds; its active key must be the database's active KEK
         (or the first one, on an empty database).
-    audit : the audit log the changes are recorded in (same database by default).
     clock : current time, timezone-aware.
+
+    The audit log lives in the same database (``self.audit``) so that every change
+    and its audit entry commit in one transaction.
     """
 
     def __init__(
@@ -185,14 +187,13 @@ class FaceTemplateStore:
         engine: Engine | str,
         ring: KeyRing,
         *,
-        audit: AuditLog | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self.engine = sa.create_engine(engine) if isinstance(engine, str) else engine
         self.ring = ring
         self.clock = clock
         FACE_METADATA.create_all(self.engine, checkfirst=True)
-        self.audit = audit if audit is not None else AuditLog(self.engine, clock=clock)
+        self.audit = AuditLog(self.engine, clock=clock)
         with self.engine.begin() as conn:
             self._register_active_kek(conn)
             self._phone_salt = self._load_or_create_phone_salt(conn)
@@ -261,7 +262,8 @@ class FaceTemplateStore:
             raise KeyManagementError(f"the new KEK must have a new id; {old_id!r} is the current one", key_id=old_id)
         ring = KeyRing({**self.ring.keys, new_kek.key_id: new_kek}, new_kek.key_id)
         now = self.clock()
-        with self.engine.begin() as conn:
+
+        def rewrap(conn: Connection) -> int:
             rewrapped = self._rewrap_all(conn, ring, new_kek)
             conn.execute(
                 face_keys.update()
@@ -276,6 +278,9 @@ class FaceTemplateStore:
             self.audit.append_in(
                 conn, "face.key_rotated", new_kek.key_id, {"retired_kek": old_id, "rewrapped_data_keys": rewrapped}
             )
+            return rewrapped
+
+        rewrapped = self.audit.transaction(rewrap)
         self.ring = KeyRing.single(new_kek)
         return rewrapped
 
@@ -326,28 +331,33 @@ class FaceTemplateStore:
         plaintext = _embedding_bytes(embedding)
         template_id, consent_id = f"tpl_{uuid.uuid4().hex}", f"cns_{uuid.uuid4().hex}"
         sealed = keymod.seal_template(plaintext, self.ring, template_id, shopper_id)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(face_consents.insert().values(
-                    consent_id=consent_id, shopper_id=shopper_id, purpose=consent.purpose,
-                    channel=consent.channel.value, text_version=consent.text_version, granted_at=consent.granted_at,
-                    retention_days=int(consent.retention_days), expires_at=consent.expires_at,
-                ))
-                conn.execute(face_templates.insert().values(
-                    template_id=template_id, shopper_id=shopper_id, consent_id=consent_id, phone_bucket=bucket,
-                    payment_token=payment_token, kek_id=sealed.kek_id, wrapped_key=sealed.wrapped_key,
-                    ciphertext=sealed.ciphertext, created_at=self.clock(), expires_at=consent.expires_at,
-                ))
-                self.audit.append_in(conn, "face.enrolled", shopper_id, {
-                    "template_id": template_id, "consent_id": consent_id, "channel": consent.channel.value,
-                    "purpose": consent.purpose, "retention_days": int(consent.retention_days),
-                    "has_payment_token": payment_token is not None,
-                })
-        except sa.exc.IntegrityError as exc:
-            raise EnrollmentError(
-                f"shopper {shopper_id!r} is already enrolled; delete the old template first",
-                code=ErrorCode.CONFLICT, shopper_id=shopper_id,
-            ) from exc
+
+        def write(conn: Connection) -> None:
+            taken = conn.execute(
+                sa.select(face_templates.c.template_id).where(face_templates.c.shopper_id == shopper_id)
+            ).first()
+            if taken is not None:
+                raise EnrollmentError(
+                    f"shopper {shopper_id!r} is already enrolled; delete the old template first",
+                    code=ErrorCode.CONFLICT, shopper_id=shopper_id,
+                )
+            conn.execute(face_consents.insert().values(
+                consent_id=consent_id, shopper_id=shopper_id, purpose=consent.purpose,
+                channel=consent.channel.value, text_version=consent.text_version, granted_at=consent.granted_at,
+                retention_days=int(consent.retention_days), expires_at=consent.expires_at,
+            ))
+            conn.execute(face_templates.insert().values(
+                template_id=template_id, shopper_id=shopper_id, consent_id=consent_id, phone_bucket=bucket,
+                payment_token=payment_token, kek_id=sealed.kek_id, wrapped_key=sealed.wrapped_key,
+                ciphertext=sealed.ciphertext, created_at=self.clock(), expires_at=consent.expires_at,
+            ))
+            self.audit.append_in(conn, "face.enrolled", shopper_id, {
+                "template_id": template_id, "consent_id": consent_id, "channel": consent.channel.value,
+                "purpose": consent.purpose, "retention_days": int(consent.retention_days),
+                "has_payment_token": payment_token is not None,
+            })
+
+        self.audit.transaction(write)
         return template_id
 
     # -------------------------------------------------------------- deletion
@@ -357,7 +367,7 @@ class FaceTemplateStore:
 
         Returns the deleted template id; raises TemplateNotFoundError when none is stored.
         """
-        with self.engine.begin() as conn:
+        def remove(conn: Connection) -> str:
             row = conn.execute(
                 sa.select(face_templates.c.template_id, face_templates.c.consent_id, face_templates.c.shopper_id)
                 .where(face_templates.c.shopper_id == shopper_id)
@@ -365,18 +375,23 @@ class FaceTemplateStore:
             if row is None:
                 raise TemplateNotFoundError(f"no face template is stored for shopper {shopper_id!r}", shopper_id=shopper_id)
             self._delete_rows(conn, [row], reason)
-        return row.template_id
+            return row.template_id
+
+        return self.audit.transaction(remove)
 
     def sweep_expired(self, now: dt.datetime | None = None) -> list[str]:
         """Delete every template whose retention has run out; returns the shopper ids."""
         now = now or self.clock()
-        with self.engine.begin() as conn:
+
+        def remove(conn: Connection) -> list[str]:
             rows = conn.execute(
                 sa.select(face_templates.c.template_id, face_templates.c.consent_id, face_templates.c.shopper_id)
                 .where(face_templates.c.expires_at <= now)
             ).all()
             self._delete_rows(conn, rows, DeletionReason.RETENTION)
-        return [row.shopper_id for row in rows]
+            return [row.shopper_id for row in rows]
+
+        return self.audit.transaction(remove)
 
     def _delete_rows(self, conn: Connection, rows: Sequence[sa.Row], reason: DeletionReason) -> None:
         now = self.clock()

@@ -147,3 +147,32 @@ def test_a_different_key_under_a_known_id_or_an_unknown_key_is_refused(store: Fa
         FaceTemplateStore(store.engine, KeyRing.single(KeyEncryptionKey.generate("kek-test-1")), clock=clock)
     with pytest.raises(KeyManagementError, match="rotate"):
         FaceTemplateStore(store.engine, KeyRing.single(KeyEncryptionKey.generate("kek-other")), clock=clock)
+
+
+def test_concurrent_enrollments_keep_the_audit_chain_and_refuse_a_double_enrollment(
+    db_url: str, ring: KeyRing, clock: Clock, consent: Consent, rng: np.random.Generator
+) -> None:
+    import threading
+
+    stores = [FaceTemplateStore(db_url, ring, clock=clock) for _ in range(3)]
+    outcomes: list[object] = []
+
+    def enroll(store: FaceTemplateStore, worker: int) -> None:
+        for index in range(4):
+            shopper_id = "same-shopper" if index == 0 else f"shopper-{worker}-{index}"
+            try:
+                outcomes.append(store.enroll(shopper_id, random_embedding(np.random.default_rng(worker * 10 + index)),
+                                             consent=consent, phone_last4="1234"))
+            except EnrollmentError as exc:
+                outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=enroll, args=(store, worker)) for worker, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(ErrorCode.CONFLICT) == 2 and len(outcomes) == 12
+    assert len(_rows(stores[0], face_templates)) == 10
+    assert stores[0].audit.verify().ok and stores[0].audit.verify().entries == 10
+    for store in stores:
+        store.engine.dispose()
