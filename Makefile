@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 # Debian packages the Python wheels need at run time (open3d, moderngl on EGL,
 # Kivy under Xvfb) and to build dlib from source for face-recognition.
 APT_PACKAGES := python3-venv build-essential cmake libusb-1.0-0 libgomp1 libegl1 \
-	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth nodejs npm
+	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth
+# Node (for the glTF validator) may come from elsewhere than Debian, with its own
+# npm: install Debian's only when no npm command is there at all.
+NODE_PACKAGES := nodejs npm
 
 .PHONY: demo test proto deps venv clean
 
@@ -22,7 +25,8 @@ proto: venv
 venv: $(STAMP)
 
 deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done; \
+		command -v npm >/dev/null || echo $(NODE_PACKAGES)); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages: $$missing"; \
