@@ -10,7 +10,7 @@ All coordinates are metres; points are ``(n, 3)`` float.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 
 import numpy as np
 import trimesh
@@ -20,21 +20,29 @@ from scipy.spatial import ConvexHull, QhullError
 
 
 
-@dataclass(frozen=True)
 class Section:
     """Where one plane cuts a mesh.
 
     points : (n, 3) float, metres; one point per cut edge.
-    loop_ids : (n,) int, which closed loop each point belongs to (0..loops-1).
     segments : (k, 2) int, pairs of point indices joined by the section inside one face.
     origin, normal : (3,) the plane.
+    loop_ids : (n,) int, which closed loop each point belongs to (0..loops-1), computed on first use.
     """
 
-    points: np.ndarray
-    loop_ids: np.ndarray
-    segments: np.ndarray
-    origin: np.ndarray
-    normal: np.ndarray
+    def __init__(self, points: np.ndarray, segments: np.ndarray, origin: np.ndarray, normal: np.ndarray) -> None:
+        self.points = points
+        self.segments = segments
+        self.origin = origin
+        self.normal = normal
+
+    @functools.cached_property
+    def loop_ids(self) -> np.ndarray:
+        n = len(self.points)
+        if n == 0:
+            return np.empty(0, dtype=int)
+        graph = coo_matrix((np.ones(len(self.segments)), (self.segments[:, 0], self.segments[:, 1])), shape=(n, n))
+        _count, labels = connected_components(graph, directed=False)
+        return labels
 
     @property
     def loops(self) -> int:
@@ -80,7 +88,7 @@ class Slicer:
         origin = np.asarray(origin, dtype=float)
         straddling = self._straddling(origin, normal)
         if len(straddling) == 0:
-            return Section(np.empty((0, 3)), np.empty(0, dtype=int), np.empty((0, 2), dtype=int), origin, normal)
+            return Section(np.empty((0, 3)), np.empty((0, 2), dtype=int), origin, normal)
         sides = np.sort(np.stack([straddling[:, [0, 1]], straddling[:, [1, 2]], straddling[:, [2, 0]]], axis=1), axis=2)
         distance = np.zeros(len(self.vertices))
         corners = np.unique(straddling)
@@ -94,10 +102,7 @@ class Slicer:
         da, db = distance[first], distance[second]
         a, b = self.vertices[first], self.vertices[second]
         points = a + (b - a) * (da / (da - db))[:, None]
-        n = len(unique_keys)
-        graph = coo_matrix((np.ones(len(inverse)), (inverse[:, 0], inverse[:, 1])), shape=(n, n))
-        _count, labels = connected_components(graph, directed=False)
-        return Section(points, labels, inverse, origin, normal)
+        return Section(points, inverse, origin, normal)
 
     def horizontal(self, height: float) -> Section:
         """Section by the plane z = ``height``."""
