@@ -144,7 +144,9 @@ def calibrate_intrinsics(spec: CharucoBoardSpec, frames: list[RGBDFrame]) -> tup
         size,
         frames[0].intrinsics.matrix(),
         np.zeros(5),
-        flags=cv2.CALIB_USE_INTRINSIC_GUESS,
+        # RealSense colour lenses are close to distortion-free: k3 and tangential terms
+        # only soak up corner noise with few views, so they stay at zero.
+        flags=cv2.CALIB_USE_INTRINSIC_GUESS | cv2.CALIB_FIX_K3 | cv2.CALIB_ZERO_TANGENT_DIST,
     )
     intrinsics = Intrinsics(float(matrix[0, 0]), float(matrix[1, 1]), float(matrix[0, 2]), float(matrix[1, 2]), *size)
     return intrinsics, distortion.ravel(), float(rms)
