@@ -15,6 +15,7 @@ intent, the refund, the ledger entry and the staff audit entry together.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -129,6 +130,7 @@ class _Pending:
                    row.pending_amount_minor, row.pending_staff_id)
 
 
+_SETTLE_ROUNDS = 3
 _NO_PENDING = {column: None for column in _Pending(IntentAction.RECONCILE, "", "", "").columns(0)}
 
 
@@ -253,11 +255,11 @@ class PaymentService:
         marker = f"reconcile:{uuid.uuid4().hex}"
         pending = _Pending(IntentAction.RECONCILE, marker, marker, "")
         intent, stale = self._acquire(intent_id, pending)
-        try:
-            if stale is not None:
-                self._settle(intent, stale)
-        finally:
+        if stale is None:  # nothing was interrupted; let go of the marker we just put down
             self._unlock(intent_id, pending)
+        else:
+            self._settle(intent, stale)
+            self._unlock(intent_id, stale)
         return self.get(intent_id)
 
     def authorize_and_capture(
@@ -301,15 +303,22 @@ class PaymentService:
     ) -> PaymentIntent:
         version = self._version(intent_id)
         pending = _Pending(action, f"{intent_id}:{action.value}:{version}:{key}", key, print_, amount_minor, staff_id)
-        intent, stale = self._acquire(intent_id, pending, precheck)
+        for _attempt in range(_SETTLE_ROUNDS):
+            intent, stale = self._acquire(intent_id, pending, precheck)
+            if stale is None:
+                break
+            # An interrupted call sits on the intent: book what became of it first. Its marker stays
+            # until that is known (a lookup that times out leaves it for the next request).
+            seen = self._settle(intent, stale)
+            self._unlock(intent_id, stale)
+            stored = self._keys.stored(key) if seen and stale.key == key else None
+            if stored is not None:  # our own earlier attempt reached the gateway: its answer is ours
+                return self._replay(stored)
+        else:
+            raise IntentBusyError(f"intent {intent_id} keeps being interrupted; retry shortly with the same key",
+                                  intent_id=intent_id)
         interrupted = False
         try:
-            if stale is not None:
-                intent, seen = self._settle(intent, stale)
-                stored = self._keys.stored(key) if seen and stale.key == key else None
-                if stored is not None:  # our own earlier attempt reached the gateway: its answer is ours
-                    return self._replay(stored)
-            check_transition(intent_id, intent.state, action)
             return body(intent, pending)
         except GatewayTimeoutError:
             interrupted = True
@@ -320,7 +329,11 @@ class PaymentService:
     def _acquire(
         self, intent_id: str, pending: _Pending, precheck: Callable[[PaymentIntent], None] | None = None
     ) -> tuple[PaymentIntent, _Pending | None]:
-        """Put ``pending`` on the intent; the interrupted marker it replaces (if any) comes back to reconcile."""
+        """Put ``pending`` on the intent, after checking the move is legal now.
+
+        When an interrupted call's marker is there instead, nothing is written and that
+        marker comes back for the caller to settle first.
+        """
         now = self._clock_ms()
         with self.engine.begin() as conn:
             row = conn.execute(
@@ -332,13 +345,15 @@ class PaymentService:
                     intent_id=intent_id,
                 )
             stale = _Pending.from_row(row)
-            if stale is None and pending.action is not IntentAction.RECONCILE:  # refuse before writing anything
+            if stale is not None:
+                return self._load(conn, intent_id), stale
+            if pending.action is not IntentAction.RECONCILE:  # refuse before writing anything
                 check_transition(intent_id, IntentState(row.state), pending.action)
                 if precheck is not None:
                     precheck(self._load(conn, intent_id))
             conn.execute(payment_intents.update().where(payment_intents.c.intent_id == intent_id)
                          .values(**pending.columns(now + self._lease_ms), version=payment_intents.c.version + 1))
-            return self._load(conn, intent_id), stale
+            return self._load(conn, intent_id), None
 
     def _unlock(self, intent_id: str, pending: _Pending, *, interrupted: bool = False) -> None:
         """Clear our marker, or on an interrupted network call leave it expired for the next request to reconcile."""
@@ -348,19 +363,19 @@ class PaymentService:
                 payment_intents.c.intent_id == intent_id, payment_intents.c.pending_reference == pending.reference
             ).values(**values))
 
-    def _settle(self, intent: PaymentIntent, stale: _Pending) -> tuple[PaymentIntent, bool]:
-        """Book what the gateway did with an interrupted call; the flag says whether the gateway saw it at all."""
+    def _settle(self, intent: PaymentIntent, stale: _Pending) -> bool:
+        """Book what the gateway did with an interrupted call; True when the gateway saw it at all."""
         if stale.action is IntentAction.RECONCILE:
-            return intent, False
+            return False
         result = self._gateway(intent).lookup(stale.reference)
         _LOGGER.warning("reconciling interrupted %s on %s: gateway %s", stale.action.value, intent.intent_id,
                         "never saw it" if result is None else ("approved" if result.approved else "declined"))
         if result is None:
-            return intent, False
-        try:
-            return self._apply(intent.intent_id, stale, result), True
-        except (PaymentDeclinedError, StepUpRequiredError):
-            return self.get(intent.intent_id), True
+            return False
+        # A decline is booked (and stored for the interrupted call's own key); this request goes on regardless.
+        with contextlib.suppress(PaymentDeclinedError, StepUpRequiredError):
+            self._apply(intent.intent_id, stale, result)
+        return True
 
     # ------------------------------------------------------------------ actions
 
