@@ -233,7 +233,7 @@ class SandboxGateway:
                 network_transactions.c.transaction_id == transaction_id,
                 network_transactions.c.operation == operation.value,
                 network_transactions.c.approved.is_(True),
-            )
+            ).with_for_update()  # the issuer serialises movements on one authorisation or capture
         ).first()
         return _transaction(row) if row is not None else None
 

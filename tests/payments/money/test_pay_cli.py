@@ -120,3 +120,20 @@ def test_forged_staff_and_timeouts(db: str) -> None:
     assert timed_out.returncode == 2 and "did not answer" in timed_out.stderr
     assert _json(_omnifit(db, "pay", "reconcile", slow, "--json"))["intent"]["state"] == "requires_confirmation"
     assert _json(_omnifit(db, "pay", "show", paid, "--json"))["intent"]["refunded"]["minor"] == 0
+
+
+def test_double_tap_from_two_processes_charges_once(db: str) -> None:
+    intent_id = _json(_omnifit(db, "pay", "create", "--amount", "42.00", "--currency", "CNY", "--token",
+                               "tok_visa_approve", "--key", "dt", "--json"))["intent"]["intent_id"]
+    _json(_omnifit(db, "pay", "confirm", intent_id, "--key", "dt-confirm", "--json"))
+    env = {**os.environ, "OMNIFIT_DB_URL": db}
+    taps = [subprocess.Popen([sys.executable, "-m", "kiosk.cli", "pay", "capture", intent_id, "--key", "dt-capture",
+                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+                             env=env) for _ in range(2)]
+    outputs = [tap.communicate(timeout=120) for tap in taps]
+    assert [tap.returncode for tap in taps] == [0, 0], outputs
+    first, second = (json.loads(out) for out, _err in outputs)
+    assert first == second and first["intent"]["state"] == "captured"
+    books = _json(_omnifit(db, "pay", "ledger", "--json"))
+    assert {b["account"]: b["minor"] for b in books["balances"]}["gateway_clearing:sandbox"] == 4_200
+    assert books["entries"] == 1
