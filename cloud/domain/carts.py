@@ -1,9 +1,10 @@
 """Carts: create, read, add/update/remove lines, and the stored change log that watchers follow.
 
-Every mutation is one short write transaction: replay check (idempotency key),
-cart row lock, access and version checks, the change itself, a version bump with
-the new snapshot stored in ``cart_changes`` (and ``pg_notify`` on PostgreSQL), and
-the idempotency record. Any error rolls all of it back.
+Every mutation is one short write transaction: cart row lock (with its lines),
+access and version checks, the change itself, a version bump with the new snapshot
+stored in ``cart_changes`` (a trigger sends ``pg_notify`` on PostgreSQL), and the
+idempotency record. Any error rolls all of it back; a request whose key already
+holds a result gets that result instead (see ``cloud.domain.idempotency``).
 
 Who sees a cart: staff see all; a shopper the carts it owns; a kiosk device the
 carts of its own store that it created.
@@ -38,7 +39,7 @@ from cloud.domain.validate import (
     require_idempotency_key,
     require_quantity,
 )
-from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from cloud.storage import Database, schema
 
 MAX_CHANGES_PER_READ = 500
@@ -377,11 +378,8 @@ class CartService:
     def create_cart(self, principal: Principal, store_id: str, idempotency_key: str) -> Mutation:
         key = require_idempotency_key(idempotency_key)
         store_id = self._store_for_new_cart(principal, store_id)
-        digest = idempotency.request_hash({"store_id": store_id})
-        with self.database.write() as conn:
-            replay = idempotency.find_replay(conn, principal, "CreateCart", key, digest)
-            if replay is not None:
-                return Mutation(Cart.from_json(replay), None)
+
+        def work(conn: Connection) -> tuple[CartChange, str]:
             if conn.execute(_SELECT_STORE, {"store_id": store_id}).first() is None:
                 raise NotFound(f"store_id {store_id!r} is not a store", field="store_id")
             head = CartHead(
@@ -396,10 +394,31 @@ class CartService:
             stamp = now_ms()
             row = {c.name: getattr(head, c.name) for c in _HEAD_COLUMNS}
             conn.execute(_INSERT_CART, {**row, "status": head.status.value, "created_at_ms": stamp, "updated_at_ms": stamp})
-            change, snapshot = self.repo.commit_version(conn, head, ChangeKind.CREATED)
             audit_staff(conn, principal, "CreateCart", head.cart_id)
-            idempotency.remember(conn, principal, "CreateCart", key, digest, snapshot)
-        return Mutation(change.cart, change)
+            return self.repo.commit_version(conn, head, ChangeKind.CREATED)
+
+        return self._idempotent(principal, "CreateCart", key, {"store_id": store_id}, work)
+
+    def _idempotent(
+        self, principal: Principal, method: str, key: str, request: dict[str, object], work: Callable[[Connection], tuple[CartChange, str]]
+    ) -> Mutation:
+        """Run ``work`` in one write transaction and store its result under the key.
+
+        When the key already holds a result, or ``work`` fails, a request that once
+        succeeded under this key gets that stored result (and nothing changes).
+        """
+        digest = idempotency.request_hash(request)
+        try:
+            with self.database.write() as conn:
+                change, snapshot = work(conn)
+                idempotency.store_once(conn, principal, method, key, digest, snapshot)
+            return Mutation(change.cart, change)
+        except CloudError:
+            with self.database.read() as conn:
+                replay = idempotency.find_replay(conn, principal, method, key, digest)
+            if replay is None:
+                raise
+            return Mutation(Cart.from_json(replay), None)
 
     @staticmethod
     def _store_for_new_cart(principal: Principal, store_id: str) -> str:
@@ -487,11 +506,8 @@ class CartService:
         require_id(cart_id, "cart_id")
         key = require_idempotency_key(idempotency_key)
         require_expected_version(expected_version)
-        digest = idempotency.request_hash({**request, "cart_id": cart_id, "expected_version": expected_version})
-        with self.database.write() as conn:
-            replay = idempotency.find_replay(conn, principal, method, key, digest)
-            if replay is not None:
-                return Mutation(Cart.from_json(replay), None)
+
+        def work(conn: Connection) -> tuple[CartChange, str]:
             head = self.repo.lock_cart(conn, cart_id)
             check_access(principal, head)
             if expected_version is not None and expected_version != head.version:
@@ -502,10 +518,11 @@ class CartService:
             if head.status is not CartStatus.OPEN:
                 raise FailedPrecondition(f"cart {cart_id} is {head.status.value}; only open carts change", cart_id=cart_id)
             kind, head = apply(conn, head)
-            change, snapshot = self.repo.commit_version(conn, head, kind)
             audit_staff(conn, principal, method, cart_id)
-            idempotency.remember(conn, principal, method, key, digest, snapshot)
-        return Mutation(change.cart, change)
+            return self.repo.commit_version(conn, head, kind)
+
+        request = {**request, "cart_id": cart_id, "expected_version": expected_version}
+        return self._idempotent(principal, method, key, request, work)
 
 
 def audit_staff(conn: Connection, principal: Principal, action: str, target: str) -> None:

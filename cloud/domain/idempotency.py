@@ -1,7 +1,11 @@
 """Idempotency keys: the same key and request replays the stored result, a different request is refused.
 
-Keys are scoped per principal and method. The lookup and the write happen inside
-the mutation's own transaction, so a retry racing the original sees one or the other.
+Keys are scoped per principal and method. Cart mutations store their result
+optimistically, as the last statement of their own transaction
+(``INSERT ... ON CONFLICT DO NOTHING``): a key that is already taken rolls the
+whole mutation back and the caller reads the stored result instead. So the common
+path (a fresh key) pays no lookup, and a retry racing the original waits on its
+row and then sees the original's result.
 """
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cloud.errors import InvalidArgument
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cloud.errors import CloudError, InvalidArgument
 from cloud.domain.types import Principal, now_ms
+from proto.errors import ErrorCode
 from cloud.storage import schema
 
 _keys = schema.idempotency_keys
@@ -20,6 +27,16 @@ _SELECT = sa.select(_keys.c.request_hash, _keys.c.response).where(
     _keys.c.principal == sa.bindparam("principal"), _keys.c.method == sa.bindparam("method"), _keys.c.key == sa.bindparam("key")
 )
 _INSERT = _keys.insert()
+_INSERT_IF_NEW = {
+    "postgresql": postgresql.insert(_keys).on_conflict_do_nothing().returning(_keys.c.key),
+    "sqlite": sqlite.insert(_keys).on_conflict_do_nothing().returning(_keys.c.key),
+}
+
+
+class KeyAlreadyUsed(CloudError):
+    """The key already holds a result; the transaction that found out is rolled back."""
+
+    code = ErrorCode.CONFLICT
 
 
 def request_hash(request: dict[str, object]) -> str:
@@ -45,3 +62,10 @@ def remember(conn: Connection, principal: Principal, method: str, key: str, dige
         _INSERT,
         {"principal": principal.key, "method": method, "key": key, "request_hash": digest, "response": response, "created_at_ms": now_ms()},
     )
+
+
+def store_once(conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str) -> None:
+    """Store ``response`` under the key; ``KeyAlreadyUsed`` when the key already holds one."""
+    row = {"principal": principal.key, "method": method, "key": key, "request_hash": digest, "response": response, "created_at_ms": now_ms()}
+    if conn.execute(_INSERT_IF_NEW[conn.dialect.name], row).first() is None:
+        raise KeyAlreadyUsed(f"idempotency_key {key!r} already holds a {method} result", field="idempotency_key")

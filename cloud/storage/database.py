@@ -68,7 +68,9 @@ def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
         engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, pool_pre_ping=True)
+    # No pre-ping (a round trip per transaction): a dropped connection fails its
+    # statement, SQLAlchemy discards the pool, and the caller's retry gets a fresh one.
+    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, pool_recycle=1800)
 
 
 class Database:

@@ -123,3 +123,23 @@ def test_callers_see_only_their_own_carts(services: Services, kiosk: Principal, 
     assert own.owner_shopper_id == alice.subject_id and own.status is CartStatus.OPEN
     with pytest.raises(NotFound, match="store_id"):
         services.carts.create_cart(alice, "atlantis", "alice-2")
+
+
+def test_a_retry_after_the_cart_moved_on_replays_instead_of_conflicting(
+    services: Services, kiosk: Principal, cart_id: str, skus: StockedSkus
+) -> None:
+    first = services.carts.add_line(kiosk, cart_id, "k1", skus.plenty, 1, expected_version=1)
+    services.carts.add_line(kiosk, cart_id, "k2", skus.missing, 1, expected_version=2)
+    again = services.carts.add_line(kiosk, cart_id, "k1", skus.plenty, 1, expected_version=1)
+    assert again.change is None and again.cart == first.cart
+    assert services.carts.get_cart(kiosk, cart_id).version == 3
+
+
+def test_racing_duplicates_apply_once(services: Services, kiosk: Principal, cart_id: str, skus: StockedSkus) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: services.carts.add_line(kiosk, cart_id, "dup", skus.plenty, 1), range(12)))
+    assert sum(r.change is not None for r in results) == 1
+    assert {r.cart.version for r in results} == {2}
+    assert services.carts.get_cart(kiosk, cart_id).lines[0].quantity == 1
