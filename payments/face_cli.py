@@ -8,6 +8,7 @@ faces, a corrupt or unsupported file, no consent, a card number as token) raises
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -96,8 +97,8 @@ def _enroll(args: argparse.Namespace) -> int:
     capture = capture_face(load_image(args.image))
     embedding = compute_embedding(capture)
     del capture  # the image is not kept past this point
-    store = _open_store(args)
-    template_id = store.enroll(shopper_id, embedding, consent=consent, phone_last4=last4, payment_token=args.payment_token)
+    with contextlib.closing(_open_store(args)) as store:
+        template_id = store.enroll(shopper_id, embedding, consent=consent, phone_last4=last4, payment_token=args.payment_token)
     payload = {"shopper_id": shopper_id, "template_id": template_id, "expires_at": consent.expires_at.isoformat()}
     _emit(args, payload, f"enrolled shopper {shopper_id} (template {template_id}, kept until {consent.expires_at:%Y-%m-%d})")
     return 0
@@ -119,7 +120,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    template_id = _open_store(args).delete(args.shopper)
+    with contextlib.closing(_open_store(args)) as store:
+        template_id = store.delete(args.shopper)
     _emit(args, {"shopper_id": args.shopper, "deleted_template_id": template_id}, f"deleted the face template of {args.shopper}")
     return 0
 
@@ -127,7 +129,8 @@ def _delete(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from payments.audit import AuditLog
 
-    result = AuditLog(_db_url(args)).verify()
+    with contextlib.closing(AuditLog(_db_url(args))) as log:
+        result = log.verify()
     text = (f"audit log intact: {result.entries} entries, head {result.head_hash[:16]}…" if result.ok
             else f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem}")
     _emit(args, result.as_dict(), text)
@@ -149,8 +152,8 @@ def _rotate_key(args: argparse.Namespace) -> int:
     else:
         new_kek = KeyEncryptionKey.generate()
         KeyRing({**ring.keys, new_kek.key_id: new_kek}, ring.active_id).save_file(key_file)  # survive a crash mid-way
-    store = FaceTemplateStore(url, ring)
-    count = store.rotate_kek(new_kek)
+    with contextlib.closing(FaceTemplateStore(url, ring)) as store:
+        count = store.rotate_kek(new_kek)
     if key_file is not None:
         KeyRing.single(new_kek).save_file(key_file)  # the retired key is destroyed
     payload = {"active_kek": new_kek.key_id, "retired_kek": ring.active_id, "rewrapped_data_keys": count}
@@ -161,6 +164,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    removed = _open_store(args).sweep_expired()
+    with contextlib.closing(_open_store(args)) as store:
+        removed = store.sweep_expired()
     _emit(args, {"deleted": len(removed), "shopper_ids": removed}, f"deleted {len(removed)} expired face templates")
     return 0

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -36,7 +35,13 @@ import numpy as np
 
 from payments.errors import FaceQualityError
 from payments.face.capture import capture_face
-from payments.face.liveness import Challenge, DepthLivenessConfig, LivenessResult, check_depth_liveness
+from payments.face.liveness import (
+    Challenge,
+    DepthLivenessConfig,
+    LivenessResult,
+    check_depth_liveness,
+    face_mesh_landmarks,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,24 +78,6 @@ def kiosk_camera() -> object:
     from scanning.sources.frame import Intrinsics
 
     return Intrinsics(fx=600.0, fy=600.0, cx=319.5, cy=239.5, width=640, height=480)
-
-
-def face_mesh_landmarks(image: np.ndarray) -> np.ndarray | None:
-    """Face Mesh's 468 landmarks of the largest face: (468, 3) pixels (x, y) and depth z in x's pixel scale."""
-    mesh = _face_mesh()
-    result = mesh.process(np.ascontiguousarray(image))
-    if not result.multi_face_landmarks:
-        return None
-    height, width = image.shape[:2]
-    points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float64)
-    return points * np.array([width, height, width])
-
-
-@functools.lru_cache(maxsize=1)
-def _face_mesh() -> object:
-    import mediapipe as mp
-
-    return mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
 
 
 def _rotation(yaw_deg: float, pitch_deg: float) -> np.ndarray:

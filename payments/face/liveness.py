@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -221,6 +222,29 @@ class ChallengeConfig:
     blink_drop: float = 0.8  # a blink: EAR falls below this fraction of the open-eye EAR ...
     blink_recover: float = 0.9  # ... and comes back above this fraction afterwards
     min_yaw_change: float = 0.25  # change of the yaw proxy (nose offset / half face width)
+
+
+def face_mesh_landmarks(image: np.ndarray) -> np.ndarray | None:
+    """Face Mesh's 468 landmarks of the largest face in an (H, W, 3) uint8 RGB frame, or None.
+
+    Returns (468, 3): x, y in pixels and z (depth relative to the face) in x's pixel scale.
+    """
+    frame = np.asarray(image)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise LivenessInputError(f"challenge frames must be (H, W, 3) uint8 RGB; got {frame.shape} {frame.dtype}", field="frame")
+    result = _face_mesh().process(np.ascontiguousarray(frame))
+    if not result.multi_face_landmarks:
+        return None
+    height, width = frame.shape[:2]
+    points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float64)
+    return points * np.array([width, height, width])
+
+
+@functools.lru_cache(maxsize=1)
+def _face_mesh() -> object:
+    import mediapipe as mp
+
+    return mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
 
 
 def eye_aspect_ratio(landmarks: np.ndarray) -> float:

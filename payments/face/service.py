@@ -28,6 +28,7 @@ from payments.face.liveness import (
     LivenessResult,
     check_challenge,
     check_depth_liveness,
+    face_mesh_landmarks,
 )
 from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, MatchResult, decide
 from payments.face.store import Consent, DeletionReason, FaceTemplateStore, StoredTemplate
@@ -160,14 +161,15 @@ class FacePayService:
         self,
         capture: FaceCapture,
         rgbd: RgbdCapture,
-        challenge_frames: Sequence[np.ndarray | None] | None = None,
+        challenge_frames: Sequence[np.ndarray] | None = None,
         challenge: Challenge | None = None,
     ) -> LivenessResult:
-        """Depth relief on the capture's face, then the active challenge when frames are given."""
+        """Depth relief on the capture's face, then the active challenge on the colour frames when given."""
         depth_result = check_depth_liveness(rgbd.depth_m, rgbd.intrinsics, capture.keypoints, self.depth)
         if not depth_result.live or challenge is None or challenge_frames is None:
             return depth_result
-        challenge_result = check_challenge(challenge_frames, challenge, self.challenge)
+        landmarks = [face_mesh_landmarks(frame) for frame in challenge_frames]
+        challenge_result = check_challenge(landmarks, challenge, self.challenge)
         return dataclasses.replace(depth_result, live=challenge_result.live, reasons=challenge_result.reasons)
 
     def checkout(
@@ -175,7 +177,7 @@ class FacePayService:
         rgbd: RgbdCapture,
         phone_last4_digits: str | None,
         *,
-        challenge_frames: Sequence[np.ndarray | None] | None = None,
+        challenge_frames: Sequence[np.ndarray] | None = None,
         challenge: Challenge | None = None,
     ) -> CheckoutDecision:
         """capture → quality gate → liveness → embedding → match, audited. Raises FaceQualityError on a bad capture."""

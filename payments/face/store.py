@@ -189,14 +189,24 @@ class FaceTemplateStore:
         *,
         clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
+        self._owns_engine = isinstance(engine, str)
         self.engine = sa.create_engine(engine) if isinstance(engine, str) else engine
         self.ring = ring
         self.clock = clock
-        FACE_METADATA.create_all(self.engine, checkfirst=True)
-        self.audit = AuditLog(self.engine, clock=clock)
-        with self.engine.begin() as conn:
-            self._register_active_kek(conn)
-            self._phone_salt = self._load_or_create_phone_salt(conn)
+        try:
+            FACE_METADATA.create_all(self.engine, checkfirst=True)
+            self.audit = AuditLog(self.engine, clock=clock)
+            with self.engine.begin() as conn:
+                self._register_active_kek(conn)
+                self._phone_salt = self._load_or_create_phone_salt(conn)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the connections of an engine this store created from a URL."""
+        if self._owns_engine:
+            self.engine.dispose()
 
     # ------------------------------------------------------------------ keys
 

@@ -48,14 +48,14 @@ def ring(kek: KeyEncryptionKey) -> KeyRing:
 def store(db_url: str, ring: KeyRing, clock: Clock) -> Iterator[FaceTemplateStore]:
     face_store = FaceTemplateStore(db_url, ring, clock=clock)
     yield face_store
-    face_store.engine.dispose()
+    face_store.close()
 
 
 @pytest.fixture
 def sqlite_store(sqlite_url: str, ring: KeyRing, clock: Clock) -> Iterator[FaceTemplateStore]:
     face_store = FaceTemplateStore(sqlite_url, ring, clock=clock)
     yield face_store
-    face_store.engine.dispose()
+    face_store.close()
 
 
 def make_consent(clock: Clock, retention_days: int = 365, channel: Channel = Channel.KIOSK) -> Consent:

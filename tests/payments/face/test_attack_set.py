@@ -11,13 +11,12 @@ from payments.face.attack_set import (
     SourcePhoto,
     assess,
     error_rates,
-    face_mesh_landmarks,
     generate_attack_set,
     prepare_photo,
     render_challenge_frames,
 )
 from payments.face.capture import load_image
-from payments.face.liveness import Challenge, check_challenge
+from payments.face.liveness import Challenge, check_challenge, face_mesh_landmarks
 from tests.payments.face.conftest import face_file
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]

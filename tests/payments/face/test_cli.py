@@ -96,3 +96,32 @@ def test_audit_reports_tampering_with_exit_1(db: str, capsys: pytest.CaptureFixt
 def test_delete_of_an_unknown_shopper_exits_2(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "face", "delete", "--shopper", "nobody", "--db", db)
     assert code == 2 and "no face template" in err
+
+
+@pytest.mark.postgres
+def test_postgres_with_the_kek_from_the_environment(
+    pg_schema_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import secrets
+
+    def env_key(key_id: str) -> str:
+        return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+    monkeypatch.delenv("OMNIFIT_FACE_KEK", raising=False)
+    code, _, err = _run(capsys, "face", "sweep", "--db", pg_schema_url)
+    assert code == 2 and "OMNIFIT_FACE_KEK" in err  # no key file next to a server database
+    monkeypatch.setenv("OMNIFIT_FACE_KEK", env_key("kek-prod-1"))
+    enroll = ["face", "enroll", "--image", str(face_file("obama.jpg")), "--phone", "0612345678", "--consent", "--db", pg_schema_url]
+    assert _run(capsys, *enroll, "--shopper", "obama")[0] == 0
+    code, _, err = _run(capsys, "face", "rotate-key", "--db", pg_schema_url)
+    assert code == 2 and "OMNIFIT_FACE_NEW_KEK" in err
+    monkeypatch.setenv("OMNIFIT_FACE_NEW_KEK", env_key("kek-prod-2"))
+    code, out, _ = _run(capsys, "face", "rotate-key", "--db", pg_schema_url, "--json")
+    assert code == 0 and out["retired_kek"] == "kek-prod-1" and out["rewrapped_data_keys"] == 1
+    code, _, err = _run(capsys, "face", "delete", "--shopper", "obama", "--db", pg_schema_url)
+    assert code == 2 and "retired" in err  # the old key no longer opens the store
+    monkeypatch.setenv("OMNIFIT_FACE_KEK", os.environ["OMNIFIT_FACE_NEW_KEK"])
+    assert _run(capsys, "face", "delete", "--shopper", "obama", "--db", pg_schema_url)[0] == 0
+    code, out, _ = _run(capsys, "face", "audit", "--verify", "--db", pg_schema_url, "--json")
+    assert code == 0 and out["ok"] and out["entries"] == 3

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from payments.errors import ConsentError, FaceQualityError
-from payments.face.attack_set import PresentationKind, generate_attack_set, prepare_photo
+from payments.face.attack_set import PresentationKind, generate_attack_set, prepare_photo, render_challenge_frames
 from payments.face.capture import load_image
+from payments.face.liveness import Challenge, LivenessReason
 from payments.face.service import FacePayService, RgbdCapture
 from payments.face.store import Consent, FaceTemplateStore, face_templates
 from tests.payments.face.conftest import face_file, make_consent
@@ -14,8 +15,12 @@ from tests.payments.face.conftest import face_file, make_consent
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 
+def _photo():
+    return prepare_photo("obama.jpg", load_image(face_file("obama.jpg")))
+
+
 def _capture(kind: PresentationKind, seed: int) -> RgbdCapture:
-    photo = prepare_photo("obama.jpg", load_image(face_file("obama.jpg")))
+    photo = _photo()
     sample = next(generate_attack_set([photo], variants=1, seed=seed, kinds=[kind]))
     return RgbdCapture(sample.colour, sample.depth_m, sample.intrinsics)
 
@@ -63,3 +68,13 @@ def test_enrollment_without_consent_computes_nothing_and_stores_nothing(sqlite_s
         assert conn.execute(face_templates.select()).first() is None
     assert len(face_service.cache) == 0
 
+
+
+def test_the_active_challenge_is_checked_after_depth(service: FacePayService) -> None:
+    capture = _capture(PresentationKind.BONA_FIDE, seed=1)
+    turned = render_challenge_frames(_photo(), PresentationKind.BONA_FIDE, Challenge.TURN_HEAD, seed=3)
+    decision = service.checkout(capture, "0143", challenge_frames=turned, challenge=Challenge.TURN_HEAD)
+    assert decision.accepted
+    still = render_challenge_frames(_photo(), PresentationKind.FLAT_PRINT, Challenge.TURN_HEAD, seed=3)
+    refused = service.checkout(capture, "0143", challenge_frames=still, challenge=Challenge.TURN_HEAD)
+    assert not refused.accepted and refused.liveness.reasons == (LivenessReason.NO_TURN,)
