@@ -13,6 +13,7 @@ key runs again (and the service reconciles with the gateway first).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import json
 import logging
@@ -33,7 +34,9 @@ _KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
 _POLL_S = 0.02
 
 
-class KeyStatus:
+class KeyStatus(str, enum.Enum):
+    """Where a key's call stands; stable values stored in ``payment_idempotency_keys.status``."""
+
     IN_PROGRESS = "in_progress"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -68,6 +71,10 @@ class StoredOutcome:
         raise cls(self.payload["message"], **self.payload["details"])
 
 
+def _outcome(row: sa.Row) -> StoredOutcome:
+    return StoredOutcome(row.status == KeyStatus.SUCCEEDED.value, json.loads(row.response))
+
+
 def error_payload(exc: MoneyError) -> dict[str, Any]:
     return {"type": type(exc).__name__, "message": exc.message, "details": dict(exc.details)}
 
@@ -91,11 +98,11 @@ class IdempotencyStore:
         self._lease_ms = lease_ms
         self._wait_s = wait_s
 
-    def claim(self, key: str, operation: str, intent_id: str | None, print_: str) -> StoredOutcome | None:
+    def claim(self, key: str, operation: str, intent_id: str | None, request_digest: str) -> StoredOutcome | None:
         """None when this call owns ``key`` now; the stored outcome when the key already finished."""
         deadline = time.monotonic() + self._wait_s
         while True:
-            outcome = self._try_claim(key, operation, intent_id, print_)
+            outcome = self._try_claim(key, operation, intent_id, request_digest)
             if outcome is not True:
                 return outcome
             if time.monotonic() > deadline:
@@ -105,7 +112,7 @@ class IdempotencyStore:
                 )
             time.sleep(_POLL_S)
 
-    def _try_claim(self, key: str, operation: str, intent_id: str | None, print_: str) -> StoredOutcome | None | bool:
+    def _try_claim(self, key: str, operation: str, intent_id: str | None, request_digest: str) -> StoredOutcome | None | bool:
         now = self._clock_ms()
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(keys_table).where(keys_table.c.key == key)).first()
@@ -113,21 +120,21 @@ class IdempotencyStore:
                 try:
                     with conn.begin_nested():
                         conn.execute(keys_table.insert().values(
-                            key=key, operation=operation, intent_id=intent_id, fingerprint=print_,
-                            status=KeyStatus.IN_PROGRESS, response=None, lease_until_ms=now + self._lease_ms,
+                            key=key, operation=operation, intent_id=intent_id, fingerprint=request_digest,
+                            status=KeyStatus.IN_PROGRESS.value, response=None, lease_until_ms=now + self._lease_ms,
                             created_at_ms=now,
                         ))
                     return None
                 except sa.exc.IntegrityError:
                     return True  # a twin inserted it first; look again
-            if row.fingerprint != print_:
+            if row.fingerprint != request_digest:
                 raise IdempotencyKeyReusedError(
                     f"idempotency key {key!r} was first used for {row.operation} with other parameters; "
                     "use a new key for a new request",
                     idempotency_key=key,
                 )
-            if row.status != KeyStatus.IN_PROGRESS:
-                return StoredOutcome(row.status == KeyStatus.SUCCEEDED, json.loads(row.response))
+            if row.status != KeyStatus.IN_PROGRESS.value:
+                return _outcome(row)
             if row.lease_until_ms < now:  # its owner died; take the key over
                 conn.execute(keys_table.update().where(keys_table.c.key == key)
                              .values(lease_until_ms=now + self._lease_ms))
@@ -135,13 +142,13 @@ class IdempotencyStore:
             return True
 
     def finish_in(
-        self, conn: Connection, key: str, operation: str, intent_id: str | None, print_: str, outcome: StoredOutcome
+        self, conn: Connection, key: str, operation: str, intent_id: str | None, request_digest: str, outcome: StoredOutcome
     ) -> None:
         """Store ``outcome`` for ``key`` inside the caller's transaction (the one that made the change)."""
         conn.execute(keys_table.delete().where(keys_table.c.key == key))
         conn.execute(keys_table.insert().values(
-            key=key, operation=operation, intent_id=intent_id, fingerprint=print_,
-            status=KeyStatus.SUCCEEDED if outcome.succeeded else KeyStatus.FAILED,
+            key=key, operation=operation, intent_id=intent_id, fingerprint=request_digest,
+            status=(KeyStatus.SUCCEEDED if outcome.succeeded else KeyStatus.FAILED).value,
             response=json.dumps(outcome.payload, sort_keys=True), lease_until_ms=0, created_at_ms=self._clock_ms(),
         ))
 
@@ -149,13 +156,13 @@ class IdempotencyStore:
         """The final outcome stored for ``key``, or None while it has none."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(keys_table).where(keys_table.c.key == key)).first()
-        if row is None or row.status == KeyStatus.IN_PROGRESS:
+        if row is None or row.status == KeyStatus.IN_PROGRESS.value:
             return None
-        return StoredOutcome(row.status == KeyStatus.SUCCEEDED, json.loads(row.response))
+        return _outcome(row)
 
     def release(self, key: str) -> None:
         """Forget an unfinished claim so that a retry with the same key runs again."""
         with self.engine.begin() as conn:
             conn.execute(keys_table.delete().where(
-                keys_table.c.key == key, keys_table.c.status == KeyStatus.IN_PROGRESS
+                keys_table.c.key == key, keys_table.c.status == KeyStatus.IN_PROGRESS.value
             ))

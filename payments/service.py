@@ -198,8 +198,8 @@ class PaymentService:
         params = {"amount": amount.minor, "currency": amount.currency, "token": payment_token, "cart": cart_id,
                   "store": store_id, "shopper": shopper_id, "gateway": gateway,
                   "lines": [line.as_dict() for line in lines]}
-        print_ = fingerprint(IntentAction.CREATE.value, params)
-        replay = self._keys.claim(key, IntentAction.CREATE.value, None, print_)
+        request_digest = fingerprint(IntentAction.CREATE.value, params)
+        replay = self._keys.claim(key, IntentAction.CREATE.value, None, request_digest)
         if replay is not None:
             return self._replay(replay)
         intent_id = f"pi_{uuid.uuid4().hex[:24]}"
@@ -207,7 +207,7 @@ class PaymentService:
             with self.engine.begin() as conn:
                 self._insert_intent(conn, intent_id, amount, payment_token, cart_id, store_id, shopper_id, gateway, lines)
                 intent = self._load(conn, intent_id)
-                self._keys.finish_in(conn, key, IntentAction.CREATE.value, intent_id, print_, _success(intent))
+                self._keys.finish_in(conn, key, IntentAction.CREATE.value, intent_id, request_digest, _success(intent))
         except BaseException:
             self._keys.release(key)
             raise
@@ -287,22 +287,22 @@ class PaymentService:
         """
         check_key(key)
         self.get(intent_id)
-        print_ = fingerprint(action.value, {"intent_id": intent_id, **params})
-        replay = self._keys.claim(key, action.value, intent_id, print_)
+        request_digest = fingerprint(action.value, {"intent_id": intent_id, **params})
+        replay = self._keys.claim(key, action.value, intent_id, request_digest)
         if replay is not None:
             return self._replay(replay)
         try:
-            return self._locked(action, intent_id, key, print_, body, amount_minor, staff_id, precheck)
+            return self._locked(action, intent_id, key, request_digest, body, amount_minor, staff_id, precheck)
         finally:
             self._keys.release(key)  # no-op once an outcome was stored
 
     def _locked(
-        self, action: IntentAction, intent_id: str, key: str, print_: str,
+        self, action: IntentAction, intent_id: str, key: str, request_digest: str,
         body: Callable[[PaymentIntent, _Pending], PaymentIntent], amount_minor: int | None, staff_id: str | None,
         precheck: Callable[[PaymentIntent], None] | None,
     ) -> PaymentIntent:
         version = self._version(intent_id)
-        pending = _Pending(action, f"{intent_id}:{action.value}:{version}:{key}", key, print_, amount_minor, staff_id)
+        pending = _Pending(action, f"{intent_id}:{action.value}:{version}:{key}", key, request_digest, amount_minor, staff_id)
         for _attempt in range(_SETTLE_ROUNDS):
             intent, stale = self._acquire(intent_id, pending, precheck)
             if stale is None:
