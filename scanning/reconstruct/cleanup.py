@@ -66,13 +66,18 @@ def fill_holes(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
 
 
 def keep_large_components(mesh: trimesh.Trimesh, min_share: float, max_count: int) -> list[trimesh.Trimesh]:
-    """Connected pieces whose area is at least ``min_share`` of the largest, largest first."""
-    pieces = mesh.split(only_watertight=False)
-    if len(pieces) == 0:
+    """Connected pieces whose area is at least ``min_share`` of the largest, largest first.
+
+    Components are labelled on the face adjacency graph and only the kept ones become
+    meshes: a noisy scan can hold thousands of specks.
+    """
+    if len(mesh.faces) == 0:
         return []
-    pieces = sorted(pieces, key=lambda piece: piece.area, reverse=True)
-    largest = pieces[0].area
-    return [piece for piece in pieces if piece.area >= min_share * largest][:max_count]
+    labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
+    areas = np.bincount(labels, weights=mesh.area_faces)
+    order = np.argsort(areas)[::-1]
+    kept = [label for label in order[:max_count] if areas[label] >= min_share * areas[order[0]]]
+    return [mesh.submesh([np.flatnonzero(labels == label)], append=True) for label in kept]
 
 
 def smooth(mesh: trimesh.Trimesh, iterations: int = TAUBIN_ITERATIONS) -> trimesh.Trimesh:
