@@ -37,6 +37,13 @@ def open_edge_count(faces: np.ndarray, vertex_count: int) -> int:
     return int(np.sum(counts != 2))
 
 
+def face_centres_and_areas(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids (m, 3) and areas (m,) of the faces, without trimesh's hashed caches."""
+    vertices = np.asarray(mesh.vertices)
+    a, b, c = (vertices[mesh.faces[:, i]] for i in range(3))
+    return (a + b + c) / 3.0, 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+
+
 def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
     """Enclosed volume (m^3) of a closed mesh; negative when its faces are wound inward."""
     a, b, c = (vertices[faces[:, i]].T for i in range(3))

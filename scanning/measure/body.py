@@ -22,7 +22,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from scanning.errors import MeasurementError, ShapeKindError
 from scanning.measure.sections import Section, Slicer, convex_perimeter
-from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, prepare_mesh, rigid_transform
+from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, face_centres_and_areas, prepare_mesh, rigid_transform
 from scanning.types import BodyMeasurements
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
     Raises :class:`ShapeKindError` when the shape is not the size of a standing adult.
     """
     prepared = prepare_mesh(mesh, up=up, units=units)
-    floor, top = prepared.bounds[:, 2]
+    floor, top = prepared.vertices[:, 2].min(), prepared.vertices[:, 2].max()
     stature = top - floor
     low, high = BODY_HEIGHT_RANGE_M
     if not low <= stature <= high:
@@ -54,7 +54,7 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
             f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m (check --units and --up)",
             height_m=stature,
         )
-    centres, weights = prepared.triangles_center, prepared.area_faces
+    centres, weights = face_centres_and_areas(prepared)
     heights = centres[:, 2] - floor
     lateral = _principal_direction(centres[:, :2], weights)
     forward = np.array([-lateral[1], lateral[0]])
@@ -92,11 +92,13 @@ def torso_loop(section: Section) -> tuple[np.ndarray, float]:
     """The loop around the body's vertical axis (x = y = 0) in a horizontal section: the torso, not an arm.
 
     Returns its points (n, 3) and its tape girth (metres, the perimeter of its convex hull);
-    no points and 0.0 when the section is empty.
+    no points and 0.0 when the section is empty. Loops whose bounding box holds the axis are
+    tried first; only if none does is every loop's hull compared.
     """
+    loops = [section.loop(index) for index in range(section.loops)]
+    around_axis = [p for p in loops if p[:, 0].min() <= 0.0 <= p[:, 0].max() and p[:, 1].min() <= 0.0 <= p[:, 1].max()]
     best, best_distance, girth = np.empty((0, 3)), np.inf, 0.0
-    for index in range(section.loops):
-        points = section.loop(index)
+    for points in around_axis or loops:
         hull = _hull_2d(points)
         if hull is None:
             continue
@@ -187,13 +189,14 @@ def _arm_mesh(mesh: trimesh.Trimesh, shoulder: np.ndarray, side: float) -> trime
     used = np.unique(faces)
     seed = used[np.argmin(np.linalg.norm(mesh.vertices[used] - shoulder, axis=1))]
     arm_faces = faces[labels[faces[:, 0]] == labels[seed]]
-    return trimesh.Trimesh(mesh.vertices, arm_faces, process=False)
+    corners, compact_faces = np.unique(arm_faces, return_inverse=True)
+    return trimesh.Trimesh(mesh.vertices[corners], compact_faces.reshape(-1, 3), process=False)
 
 
 def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray:
     """Centre (3,) of the arm's narrowest section between elbow and hand: the wrist."""
     slicer = Slicer(arm_mesh)
-    arm = arm_mesh.vertices[np.unique(arm_mesh.faces)]
+    arm = np.asarray(arm_mesh.vertices)
     tip = arm[np.argmax(np.linalg.norm(arm - shoulder, axis=1))]
     axis = (tip - shoulder) / np.linalg.norm(tip - shoulder)
     reach = float(np.linalg.norm(tip - shoulder))

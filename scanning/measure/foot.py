@@ -17,7 +17,7 @@ import trimesh
 
 from scanning.errors import MeasurementError, ShapeKindError
 from scanning.measure.sections import Section, Slicer, convex_perimeter, line_crossings
-from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, prepare_mesh, rigid_transform
+from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, face_centres_and_areas, prepare_mesh, rigid_transform
 from scanning.types import FootMeasurements
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,10 +48,10 @@ def _weighted_axis(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _footprint_frame(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
     """Long axis (2,) heel-to-toe and a point (2,) on it, from the low part of the surface."""
-    centres = mesh.triangles_center
-    floor, top = mesh.bounds[:, 2]
+    centres, areas = face_centres_and_areas(mesh)
+    floor, top = mesh.vertices[:, 2].min(), mesh.vertices[:, 2].max()
     low = centres[:, 2] < floor + FOOTPRINT_HEIGHT_FRACTION * (top - floor)
-    weights = mesh.area_faces[low]
+    weights = areas[low]
     planar = centres[low, :2]
     axis = _weighted_axis(planar, weights)
     along = planar @ axis
@@ -83,7 +83,7 @@ def canonicalize_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
 
 
 def _check_foot_size(mesh: trimesh.Trimesh) -> None:
-    length, _width, height = mesh.extents
+    length, _width, height = np.ptp(mesh.vertices, axis=0)
     low, high = FOOT_LENGTH_RANGE_M
     if not low <= length <= high or height > MAX_FOOT_HEIGHT_M:
         raise ShapeKindError(

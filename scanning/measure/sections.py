@@ -56,53 +56,63 @@ class Section:
         return len(self.points) == 0
 
 
+INDEX_AFTER_SECTIONS = 4
+
+
 class Slicer:
     """Fast repeated plane sections of one mesh (vertices (n, 3), faces (m, 3))."""
 
     def __init__(self, mesh: trimesh.Trimesh) -> None:
         self.vertices = np.asarray(mesh.vertices, dtype=float)
         self.faces = np.asarray(mesh.faces, dtype=np.int64)
-        self._face_ranges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._face_order: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self._axis_uses = np.zeros(3, dtype=int)
 
-    def _face_range(self, axis: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-face lowest and highest coordinate (m,) along one axis, computed once."""
-        if axis not in self._face_ranges:
+    def _axis_index(self, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Faces sorted by their lowest coordinate along ``axis``: order (m,), sorted lows (m,),
+        highs (m,) in that order, and the largest face extent; built once per axis."""
+        if axis not in self._face_order:
             coordinate = self.vertices[:, axis][self.faces]
-            self._face_ranges[axis] = (coordinate.min(axis=1), coordinate.max(axis=1))
-        return self._face_ranges[axis]
+            low, high = coordinate.min(axis=1), coordinate.max(axis=1)
+            order = np.argsort(low, kind="stable")
+            self._face_order[axis] = (order, low[order], high[order], float(np.max(high - low)) if len(low) else 0.0)
+        return self._face_order[axis]
 
     def _straddling(self, origin: np.ndarray, normal: np.ndarray) -> np.ndarray:
         """Faces (k, 3) with corners on both sides (a corner on the plane counts as below)."""
         axis = int(np.argmax(np.abs(normal)))
-        if abs(normal[axis]) == 1.0:  # axis-aligned plane: two comparisons of cached ranges
-            low, high = self._face_range(axis)
-            level = origin[axis] * normal[axis]
-            low, high = (low, high) if normal[axis] > 0 else (-high, -low)
-            return self.faces[(high > level) & (low <= level)]
+        self._axis_uses[axis] += normal[axis] == 1.0
+        # Sorting the faces along an axis pays off from a handful of sections on: then only the
+        # faces whose lowest corner lies within one face extent below the plane are looked at.
+        if normal[axis] == 1.0 and self._axis_uses[axis] > INDEX_AFTER_SECTIONS:
+            order, lows, highs, extent = self._axis_index(axis)
+            level = origin[axis]
+            start, stop = np.searchsorted(lows, [level - extent, level], side="right")
+            window = slice(max(start - 1, 0), stop)
+            return self.faces[order[window][highs[window] > level]]
         face_distance = ((self.vertices - origin) @ normal)[self.faces]
         return self.faces[(face_distance.max(axis=1) > 0.0) & (face_distance.min(axis=1) <= 0.0)]
 
     def section(self, origin: np.ndarray, normal: np.ndarray) -> Section:
         """Cut with the plane through ``origin`` (3,) with ``normal`` (3,); loops by connectivity."""
         normal = np.asarray(normal, dtype=float) / np.linalg.norm(normal)
+        if np.min(normal) == -1.0:
+            normal = -normal  # the same plane; the cached axis index is built for +axis
         origin = np.asarray(origin, dtype=float)
         straddling = self._straddling(origin, normal)
         if len(straddling) == 0:
             return Section(np.empty((0, 3)), np.empty((0, 2), dtype=int), origin, normal)
         sides = np.sort(np.stack([straddling[:, [0, 1]], straddling[:, [1, 2]], straddling[:, [2, 0]]], axis=1), axis=2)
-        distance = np.zeros(len(self.vertices))
-        corners = np.unique(straddling)
-        distance[corners] = (self.vertices[corners] - origin) @ normal
-        above = distance[sides] > 0.0
-        cut_sides = sides[above[..., 0] != above[..., 1]].reshape(-1, 2, 2)  # exactly two per face
-        keys = cut_sides[..., 0] * len(self.vertices) + cut_sides[..., 1]
-        unique_keys, inverse = np.unique(keys, return_inverse=True)
-        inverse = inverse.reshape(-1, 2)
-        first, second = unique_keys // len(self.vertices), unique_keys % len(self.vertices)
-        da, db = distance[first], distance[second]
-        a, b = self.vertices[first], self.vertices[second]
-        points = a + (b - a) * (da / (da - db))[:, None]
-        return Section(points, inverse, origin, normal)
+        distance = (self.vertices[sides] - origin) @ normal  # (k, 3, 2)
+        above = distance > 0.0
+        cut = above[..., 0] != above[..., 1]  # exactly two sides of each face
+        cut_sides, cut_distance = sides[cut], distance[cut]
+        keys = cut_sides[:, 0] * len(self.vertices) + cut_sides[:, 1]
+        _unique, first_seen, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        ends, d = cut_sides[first_seen], cut_distance[first_seen]
+        a, b = self.vertices[ends[:, 0]], self.vertices[ends[:, 1]]
+        points = a + (b - a) * (d[:, 0] / (d[:, 0] - d[:, 1]))[:, None]
+        return Section(points, inverse.reshape(-1, 2), origin, normal)
 
     def horizontal(self, height: float) -> Section:
         """Section by the plane z = ``height``."""

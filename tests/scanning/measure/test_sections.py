@@ -41,3 +41,13 @@ def test_a_plane_that_misses_the_mesh_gives_an_empty_section() -> None:
     box = trimesh.creation.box(extents=(0.2, 0.1, 0.05))
     section = Slicer(box).horizontal(1.0)
     assert section.is_empty() and section.loops == 0
+
+
+def test_repeated_sections_through_the_axis_index_match_a_full_scan() -> None:
+    torus = trimesh.creation.torus(major_radius=0.3, minor_radius=0.1, major_sections=64, minor_sections=32)
+    indexed = Slicer(torus)
+    for height in np.linspace(-0.095, 0.095, 12):
+        got = indexed.horizontal(height)
+        expected = Slicer(torus).horizontal(height)  # a fresh slicer scans every face
+        np.testing.assert_allclose(np.sort(got.points, axis=0), np.sort(expected.points, axis=0), atol=1e-12)
+        assert got.loops == expected.loops == 2
