@@ -28,7 +28,8 @@ from cloud.api.servicers import (
 )
 from cloud.domain.accounts import AccountService
 from cloud.domain.auth import Authenticator, signer_for
-from cloud.domain.carts import CartRepository, CartService
+from cloud.domain.cart_repository import CartRepository
+from cloud.domain.carts import CartService
 from cloud.domain.catalog import CatalogService
 from cloud.domain.pairing import PairingService
 from cloud.domain.profiles import ProfileService

@@ -64,8 +64,9 @@ def remember(conn: Connection, principal: Principal, method: str, key: str, dige
     )
 
 
-def store_once(conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str) -> None:
-    """Store ``response`` under the key; ``KeyAlreadyUsed`` when the key already holds one."""
+def insert_if_new(
+    conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str
+) -> tuple[sa.Executable, dict[str, object]]:
+    """The statement storing ``response`` under the key; it returns no row when the key is taken."""
     row = {"principal": principal.key, "method": method, "key": key, "request_hash": digest, "response": response, "created_at_ms": now_ms()}
-    if conn.execute(_INSERT_IF_NEW[conn.dialect.name], row).first() is None:
-        raise KeyAlreadyUsed(f"idempotency_key {key!r} already holds a {method} result", field="idempotency_key")
+    return _INSERT_IF_NEW[conn.dialect.name], row

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cloud.domain.carts import CartHead, CartRepository, check_access
+from cloud.domain.cart_repository import Batch, CartHead, CartRepository, check_access
 from cloud.domain.profiles import cart_key, merge_profile, shopper_key
 from cloud.domain.types import Cart, CartChange, CartStatus, ChangeKind, FitProfile, PairingCode, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import MAX_QUANTITY, require_id
@@ -142,11 +142,13 @@ class PairingService:
         conn.execute(_codes.update().where(_codes.c.code_hash == _hash(code)).values(claimed_at_ms=now_ms(), claimed_by=principal.subject_id))
         kiosk = self.carts.lock_cart(conn, row.cart_id)
         _require_anonymous_open(kiosk)
+        writes: Batch = []
         changes = []
         for old in self._open_carts_of(conn, principal.subject_id):
-            kiosk, merged = self._merge_cart(conn, old, kiosk)
+            kiosk, merged = self._merge_cart(conn, writes, old, kiosk)
             changes.append(merged)
-        claimed, _ = self.carts.commit_version(conn, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
+        claimed, _ = self.carts.stage_version(writes, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
+        self.database.run_batch(conn, writes)
         profile = merge_profile(conn, cart_key(kiosk.cart_id), shopper_key(principal.subject_id), principal.subject_id)
         return ClaimResult(cart=claimed.cart, profile=profile, changes=(*changes, claimed))
 
@@ -154,17 +156,17 @@ class PairingService:
         c = schema.carts
         ids = conn.execute(
             sa.select(c.c.cart_id).where(c.c.owner_shopper_id == shopper_id, c.c.status == CartStatus.OPEN.value).order_by(c.c.created_at_ms)
-        ).scalars()
+        ).scalars().all()
         return [self.carts.lock_cart(conn, cart_id) for cart_id in ids]
 
-    def _merge_cart(self, conn: Connection, old: CartHead, into: CartHead) -> tuple[CartHead, CartChange]:
+    def _merge_cart(self, conn: Connection, writes: Batch, old: CartHead, into: CartHead) -> tuple[CartHead, CartChange]:
         """Move ``old``'s lines into ``into`` (each SKU capped at the quantity limit) and mark ``old`` merged."""
         for line in old.lines:
             room = MAX_QUANTITY - sum(present.quantity for present in into.lines if present.sku == line.sku)
             if room > 0:
                 variant = self.carts.variant(conn, line.sku)
-                into = self.carts.add_quantity(conn, into, variant, min(room, line.quantity), pickup_only=False)
-        merged, _ = self.carts.commit_version(conn, replace(old, status=CartStatus.MERGED, merged_into=into.cart_id), ChangeKind.MERGED)
+                into = self.carts.add_quantity(conn, writes, into, variant, min(room, line.quantity), pickup_only=False)
+        merged, _ = self.carts.stage_version(writes, replace(old, status=CartStatus.MERGED, merged_into=into.cart_id), ChangeKind.MERGED)
         return into, merged
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from cloud.domain import idempotency
-from cloud.domain.carts import CartRepository, check_access
+from cloud.domain.cart_repository import CartRepository, check_access
 from cloud.domain.types import BodyMeasurements, FitProfile, FootMeasurements, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import InvalidArgument

@@ -12,10 +12,10 @@ import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -83,6 +83,7 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="omnifit-db")
         self._write_lock = threading.Lock() if not self.is_postgres else None
         self._settings: dict[str, str] = {}
+        self._compiled: dict[tuple[sa.Executable, tuple[str, ...]], tuple[str, dict[str, object]]] = {}
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -102,6 +103,40 @@ class Database:
     def lock_for_update(self, query: sa.Select, of: sa.Table | None = None) -> sa.Select:
         """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
         return query.with_for_update(of=of) if self.is_postgres else query
+
+    def run_batch(self, conn: Connection, batch: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[list[Any]]:
+        """Execute ``batch`` in order inside ``conn``'s transaction; the rows of each statement.
+
+        On PostgreSQL the statements go out together in one psycopg pipeline, a single
+        network round trip instead of one per statement (the transaction's ``BEGIN``
+        rides along when it is the first thing sent). Each Core statement is compiled
+        to driver SQL once. SQLite runs in-process, so it simply executes them in turn.
+        Rows allow attribute access by column name either way.
+        """
+        if not self.is_postgres:
+            results = [conn.execute(statement, dict(params)) for statement, params in batch]
+            return [result.all() if result.returns_rows else [] for result in results]
+        from psycopg.rows import namedtuple_row
+
+        driver = conn.connection.driver_connection
+        cursors = []
+        with driver.pipeline():
+            for statement, params in batch:
+                sql, defaults = self._driver_sql(statement, tuple(params))
+                cursor = driver.cursor(row_factory=namedtuple_row)
+                cursor.execute(sql, {**defaults, **params})
+                cursors.append(cursor)
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+
+    def _driver_sql(self, statement: sa.Executable, keys: tuple[str, ...]) -> tuple[str, dict[str, object]]:
+        """Driver SQL and default parameters; an INSERT names only the columns given (as Core does)."""
+        cache_key = (statement, keys if isinstance(statement, sa.Insert) else ())
+        cached = self._compiled.get(cache_key)
+        if cached is None:
+            column_keys = list(keys) if isinstance(statement, sa.Insert) else None
+            compiled = statement.compile(dialect=self.engine.dialect, column_keys=column_keys)
+            cached = self._compiled[cache_key] = (str(compiled), dict(compiled.params))
+        return cached
 
     def setting(self, key: str) -> str:
         """A value from the settings table, cached for the life of this process."""
