@@ -19,7 +19,15 @@ import trimesh
 
 from scanning.errors import ReconstructionError
 from scanning.reconstruct.cleanup import keep_large_components, make_watertight, smooth
-from scanning.reconstruct.fusion import FUSION_SETTINGS, FusionSettings, block_keys, camera_points, crop_to_volume, fuse_solid
+from scanning.reconstruct.fusion import (
+    FUSION_SETTINGS,
+    FusionSettings,
+    Slab,
+    block_keys,
+    camera_points,
+    crop_to_volume,
+    fuse_solid,
+)
 from scanning.reconstruct.quality import QualityFlag, ScanQuality, assess_part, check_frames
 from scanning.reconstruct.segment import Floor, fit_floor, footprint_boxes, settle_on_floor, split_feet
 from scanning.sources.frame import RGBDFrame
@@ -88,14 +96,10 @@ def reconstruct(frames: list[RGBDFrame], kind: str, *, settings: ScanSettings | 
     quality.floor_tilt_deg = round(floor.tilt_deg, 3)
     quality.floor_offset_mm = round(floor.height_mm, 2)
     timing["prepare"] = time.perf_counter() - started
-
-    def outside(points: np.ndarray) -> np.ndarray:
-        heights = points @ floor.normal + floor.offset
-        top = settings.top_cut_m if settings.top_cut_m is not None else np.inf
-        return np.maximum(settings.cut_height_m - heights, heights - top)
-
+    top = settings.top_cut_m if settings.top_cut_m is not None else np.inf
+    slab = Slab(floor.normal, floor.offset, settings.cut_height_m, top)
     solid = fuse_solid(frames, [frame.depth for frame in frames], block_keys(boxes, settings.fusion),
-                       settings.fusion, outside)
+                       settings.fusion, slab)
     timing["fuse"] = time.perf_counter() - started - timing["prepare"]
     parts, to_canonical = _isolate_parts(solid, frames, floor, settings, quality)
     timing["total"] = time.perf_counter() - started

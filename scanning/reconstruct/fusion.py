@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import trimesh
@@ -26,7 +25,7 @@ class FusionSettings:
     """Voxel grid and scan volume for one kind of scan.
 
     voxel_m : voxel edge, metres. trunc_voxels : TSDF truncation in voxels.
-    block_resolution : voxels per block edge. block_count : initial hash capacity.
+    block_resolution : voxels per block edge.
     volume_min / volume_max : the scan volume, platform frame, metres.
     weight_threshold : voxels seen by fewer views (weighted) are not surfaced.
     """
@@ -34,16 +33,41 @@ class FusionSettings:
     voxel_m: float
     trunc_voxels: float
     block_resolution: int
-    block_count: int
     volume_min: tuple[float, float, float]
     volume_max: tuple[float, float, float]
     weight_threshold: float = 1.0
 
 
+@dataclass(frozen=True, eq=False)
+class Slab:
+    """The region a scan keeps: heights above the platform plane (unit ``normal`` (3,),
+    ``offset``: height = normal·p + offset) between ``bottom_m`` and ``top_m``."""
+
+    normal: np.ndarray
+    offset: float
+    bottom_m: float
+    top_m: float
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """(n,) signed distance (metres) from (n, 3) points to the slab, positive outside."""
+        heights = points @ self.normal + self.offset
+        return np.maximum(self.bottom_m - heights, heights - self.top_m)
+
+    def distance_in_blocks(self, keys: np.ndarray, resolution: int, voxel_m: float) -> np.ndarray:
+        """(n, R, R, R) float32 distance at every voxel of blocks ``keys``, Open3D's [z, y, x]
+        order, from per-block and per-offset heights (cheaper than per-voxel points)."""
+        base = (keys * (resolution * voxel_m)) @ self.normal + self.offset
+        steps = np.arange(resolution) * voxel_m
+        local = (steps[:, None, None] * self.normal[2] + steps[None, :, None] * self.normal[1]
+                 + steps[None, None, :] * self.normal[0])
+        heights = (base[:, None, None, None] + local[None]).astype(np.float32)
+        return np.maximum(np.float32(self.bottom_m) - heights, heights - np.float32(self.top_m))
+
+
 FUSION_SETTINGS = {
-    "foot": FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8, block_count=20000,
+    "foot": FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8,
                            volume_min=(-0.30, -0.36, -0.012), volume_max=(0.30, 0.36, 0.14)),
-    "body": FusionSettings(voxel_m=0.005, trunc_voxels=4.0, block_resolution=8, block_count=40000,
+    "body": FusionSettings(voxel_m=0.005, trunc_voxels=4.0, block_resolution=8,
                            volume_min=(-0.75, -0.75, -0.02), volume_max=(0.75, 0.75, 2.30)),
 }
 
@@ -81,15 +105,14 @@ def block_keys(boxes: list[tuple[np.ndarray, np.ndarray]], settings: FusionSetti
 
 
 def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.ndarray, settings: FusionSettings,
-               outside_distance: Callable[[np.ndarray], np.ndarray]) -> trimesh.Trimesh:
+               slab: Slab) -> trimesh.Trimesh:
     """Fuse the depths into a TSDF over the blocks ``keys`` and extract a closed surface.
 
     Every voxel of the blocks near the surface (see :func:`select_blocks`) is
     integrated, so free space seen by any camera is carved. Voxels no camera saw (hidden behind the shopper or under the platform) are
     taken as solid, which closes every hole the cameras could not see into. The solid is
-    intersected with the kept region given by ``outside_distance`` ((n, 3) platform
-    points → (n,) signed distance in metres, positive outside: the slab above the
-    platform's cut), which cuts the platform away with a flat face; the outer shell of
+    intersected with the kept ``slab`` above the platform's cut, which cuts the platform
+    away with a flat face; the outer shell of
     the blocks is forced to empty space, which bounds the solid. Returns the closed surface in the platform frame, metres.
 
     depths : one (H, W) float32 metres per frame (already cropped), same order as frames.
@@ -97,15 +120,15 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
     import open3d as o3d
     import open3d.core as o3c
 
+    keys, unviewed = select_blocks(frames, all_keys, settings, slab)
     grid = o3d.t.geometry.VoxelBlockGrid(
         attr_names=("tsdf", "weight"),
         attr_dtypes=(o3c.float32, o3c.float32),
         attr_channels=((1), (1)),
         voxel_size=settings.voxel_m,
         block_resolution=settings.block_resolution,
-        block_count=max(settings.block_count, len(all_keys)),
+        block_count=len(keys) + 1,
     )
-    keys, unviewed = select_blocks(frames, all_keys, settings, outside_distance)
     key_tensor = o3c.Tensor(keys)
     grid.hashmap().activate(key_tensor)
     for frame, depth in zip(frames, depths):
@@ -118,7 +141,7 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
     slots = grid.hashmap().find(key_tensor)[0].numpy().astype(np.int64)
     tsdf = grid.attribute("tsdf").numpy()
     weight = grid.attribute("weight").numpy()
-    tsdf[slots] = _solid_field(tsdf[slots], weight[slots], unviewed, keys, all_keys, settings, outside_distance)
+    tsdf[slots] = _solid_field(tsdf[slots], weight[slots], unviewed, keys, all_keys, settings, slab)
     weight[slots] = 1.0
     surface = grid.extract_triangle_mesh(weight_threshold=0.5)
     vertices = surface.vertex.positions.numpy().astype(np.float64)
@@ -126,11 +149,11 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
     if len(faces) == 0:
         raise ReconstructionError("nothing on the platform: TSDF fusion left no solid above it")
     _LOGGER.debug("fused %d frames over %d blocks into %d triangles", len(frames), len(keys), len(faces))
-    return trimesh.Trimesh(vertices, faces, process=True)
+    return trimesh.Trimesh(vertices, faces, process=False)
 
 
 def _solid_field(tsdf: np.ndarray, weight: np.ndarray, unviewed: np.ndarray, keys: np.ndarray, all_keys: np.ndarray,
-                 settings: FusionSettings, outside_distance: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+                 settings: FusionSettings, slab: Slab) -> np.ndarray:
     """(n, R, R, R, 1) TSDF with unseen voxels solid (-1) (empty in blocks no camera has
     in view), intersected with the kept region (CSG: the larger of the two signed
     distances), shell voxels empty (+1).
@@ -139,23 +162,20 @@ def _solid_field(tsdf: np.ndarray, weight: np.ndarray, unviewed: np.ndarray, key
     (key * R + index) * voxel_m.
     """
     r = settings.block_resolution
-    local = np.stack(np.meshgrid(np.arange(r), np.arange(r), np.arange(r), indexing="ij"), axis=-1)[..., ::-1]
-    indices = keys[:, None, None, None, :].astype(np.int64) * r + local[None]
     unseen_value = np.where(unviewed, np.float32(1.0), np.float32(-1.0))[:, None, None, None, None]
     field = np.where(weight > 0, tsdf, unseen_value)
-    points = (indices * settings.voxel_m).reshape(-1, 3)
     trunc_m = settings.trunc_voxels * settings.voxel_m
-    cut = np.clip(outside_distance(points) / trunc_m, -1.0, 1.0).astype(np.float32).reshape(field.shape)
+    cut = np.clip(slab.distance_in_blocks(keys, r, settings.voxel_m) / trunc_m, -1.0, 1.0)[..., None]
     field = np.maximum(field, cut)
     field[_shell(keys, all_keys, r)] = 1.0
     return field
 
 
 def select_blocks(frames: list[RGBDFrame], keys: np.ndarray, settings: FusionSettings,
-                  outside_distance: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+                  slab: Slab) -> tuple[np.ndarray, np.ndarray]:
     """The blocks among ``keys`` that the closed surface can pass through.
 
-    A block is free when it is wholly outside (``outside_distance`` > 0 at its 8 corners) or some
+    A block is free when it is wholly outside the ``slab`` (at its 8 corners) or some
     camera sees past all of it (the nearest reading around the block's image lies
     beyond it); it is hidden when every camera's farthest reading around it lies in
     front of it (or there is none). The surface can only run through the other,
@@ -168,7 +188,7 @@ def select_blocks(frames: list[RGBDFrame], keys: np.ndarray, settings: FusionSet
     block_m = settings.voxel_m * settings.block_resolution
     corners = np.stack(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij"), axis=-1).reshape(8, 3)
     corner_points = ((keys[:, None, :] + corners[None]) * block_m).reshape(-1, 3)
-    free = (outside_distance(corner_points) > 0).reshape(-1, 8).all(axis=1)
+    free = (slab.distance(corner_points) > 0).reshape(-1, 8).all(axis=1)
     hidden = np.ones(len(keys), dtype=bool)
     viewed = np.zeros(len(keys), dtype=bool)
     centres = (keys + 0.5) * block_m
