@@ -12,7 +12,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import trimesh
 

@@ -106,3 +106,18 @@ def rigid_transform(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray
     matrix[:3, :3] = rotation
     matrix[:3, 3] = translation
     return matrix
+
+
+def file_to_canonical(rotation: np.ndarray, offset: np.ndarray, *, up: str, units: str) -> np.ndarray:
+    """4x4 transform from a file's coordinates (``units``, ``up`` axis) to a canonical frame
+    reached from the prepared mesh by ``rotation`` (3, 3) then ``offset`` (3,) metres."""
+    to_metres = np.diag([UNIT_SCALE[units]] * 3 + [1.0])
+    return rigid_transform(rotation, offset) @ rigid_transform(UP_ROTATION[up], np.zeros(3)) @ to_metres
+
+
+def principal_direction(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Unit direction (d,) of greatest weighted spread of points (n, d); its sign is arbitrary."""
+    centre = np.average(points, axis=0, weights=weights)
+    offset = points - centre
+    _values, vectors = np.linalg.eigh((offset * weights[:, None]).T @ offset)
+    return vectors[:, -1]

@@ -22,7 +22,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from scanning.errors import MeasurementError, ShapeKindError
 from scanning.measure.sections import Section, Slicer, convex_perimeter
-from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, face_centres_and_areas, prepare_mesh, rigid_transform
+from scanning.mesh_utils import face_centres_and_areas, file_to_canonical, prepare_mesh, principal_direction
 from scanning.types import BodyMeasurements
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
         )
     centres, weights = face_centres_and_areas(prepared)
     heights = centres[:, 2] - floor
-    lateral = _principal_direction(centres[:, :2], weights)
+    lateral = principal_direction(centres[:, :2], weights)
     forward = np.array([-lateral[1], lateral[0]])
     feet = heights < 0.03 * stature
     shins = (heights > 0.06 * stature) & (heights < 0.12 * stature)
@@ -68,17 +68,7 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
     centre = np.average(centres[torso], axis=0, weights=weights[torso]) @ rotation.T
     offset = np.array([-centre[0], -centre[1], -floor])
     prepared.vertices = prepared.vertices @ rotation.T + offset
-    to_metres = np.diag([UNIT_SCALE[units]] * 3 + [1.0])
-    transform = rigid_transform(rotation, offset) @ rigid_transform(UP_ROTATION[up], np.zeros(3)) @ to_metres
-    return prepared, transform
-
-
-def _principal_direction(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Unit direction (2,) of greatest weighted spread of 2-D points (n, 2)."""
-    centre = np.average(points, axis=0, weights=weights)
-    offset = points - centre
-    _values, vectors = np.linalg.eigh((offset * weights[:, None]).T @ offset)
-    return vectors[:, -1]
+    return prepared, file_to_canonical(rotation, offset, up=up, units=units)
 
 
 def _hull_2d(points: np.ndarray) -> ConvexHull | None:

@@ -17,7 +17,7 @@ import trimesh
 
 from scanning.errors import MeasurementError, ShapeKindError
 from scanning.measure.sections import Section, Slicer, convex_perimeter, line_crossings
-from scanning.mesh_utils import UNIT_SCALE, UP_ROTATION, face_centres_and_areas, prepare_mesh, rigid_transform
+from scanning.mesh_utils import face_centres_and_areas, file_to_canonical, prepare_mesh, principal_direction
 from scanning.types import FootMeasurements
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,22 +28,13 @@ FOOTPRINT_HEIGHT_FRACTION = 0.3  # below this fraction of the mesh height, the s
 BALL_REGION = (0.55, 0.80)  # fractions of length searched for the 1st and 5th metatarsal heads
 INSTEP_STATIONS = (0.50, 0.525, 0.55)
 ARCH_STATIONS = tuple(np.round(np.arange(0.25, 0.601, 0.025), 3))
-ARCH_LINE_INSET = 0.25  # the medial line runs this fraction of the local width inside the medial edge
+ARCH_LINE_INSET = 0.25  # the arch lines run this fraction of the local width inside each edge
 HEEL_STATION = 0.17
 HEEL_MAX_HEIGHT = 0.12  # heel breadth is taken below this fraction of length (the heel pad)
 TOE_STATION = 0.90
 UP = np.array([0.0, 0.0, 1.0])
 ALONG = np.array([1.0, 0.0, 0.0])
 ACROSS = np.array([0.0, 1.0, 0.0])
-
-
-def _weighted_axis(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Principal direction (2,) of weighted 2-D points (n, 2)."""
-    centre = np.average(points, axis=0, weights=weights)
-    offset = points - centre
-    covariance = (offset * weights[:, None]).T @ offset
-    _values, vectors = np.linalg.eigh(covariance)
-    return vectors[:, -1]
 
 
 def _footprint_frame(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +44,7 @@ def _footprint_frame(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
     low = centres[:, 2] < floor + FOOTPRINT_HEIGHT_FRACTION * (top - floor)
     weights = areas[low]
     planar = centres[low, :2]
-    axis = _weighted_axis(planar, weights)
+    axis = principal_direction(planar, weights)
     along = planar @ axis
     high = mesh.vertices[mesh.vertices[:, 2] > floor + 0.7 * (top - floor), :2] @ axis
     # The ankle rises over the heel: the heel is the end nearer the high part.
@@ -77,9 +68,7 @@ def canonicalize_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
     offset = -np.array([rotated[:, 0].min(), rotation[1, :2] @ centre, rotated[:, 2].min()])
     prepared.vertices = rotated + offset
     _check_foot_size(prepared)
-    to_metres = np.diag([UNIT_SCALE[units]] * 3 + [1.0])
-    transform = rigid_transform(rotation, offset) @ rigid_transform(UP_ROTATION[up], np.zeros(3)) @ to_metres
-    return prepared, transform
+    return prepared, file_to_canonical(rotation, offset, up=up, units=units)
 
 
 def _check_foot_size(mesh: trimesh.Trimesh) -> None:
