@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     enroll = _add(commands, "enroll", "enroll a shopper's face (needs --consent)", _enroll)
     enroll.add_argument("--image", required=True, type=Path, help="JPEG or PNG with exactly one face")
-    enroll.add_argument("--phone", required=True, help="the shopper's phone number (only a salted hash of the last 4 digits is kept)")
+    enroll.add_argument(
+        "--phone", required=True, help="the shopper's phone number (only a salted hash of the last 4 digits is kept)"
+    )
     enroll.add_argument("--consent", action="store_true", help="the shopper has explicitly consented to face pay")
     enroll.add_argument("--shopper", help="shopper account id (default: a new id)")
     enroll.add_argument("--payment-token", help="the gateway's opaque payment-method token (never a card number)")
@@ -48,11 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add(commands, "sweep", "delete templates whose retention period has ended", _sweep)
 
 
-def _add(commands: argparse._SubParsersAction, name: str, help_text: str, handler: Any, *, needs_db: bool = True) -> argparse.ArgumentParser:
+def _add(
+    commands: argparse._SubParsersAction, name: str, help_text: str, handler: Any, *, needs_db: bool = True
+) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text, description=help_text)
     if needs_db:
         parser.add_argument("--db", default=None, help=DB_HELP)
-        parser.add_argument("--key-file", type=Path, default=None, help="KEK file (default: $OMNIFIT_FACE_KEK, else face-kek.json next to a SQLite db)")
+        parser.add_argument(
+            "--key-file", type=Path, default=None,
+            help="KEK file (default: $OMNIFIT_FACE_KEK, else face-kek.json next to a SQLite db)",
+        )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.set_defaults(handler=handler)
     return parser
@@ -88,7 +95,9 @@ def _enroll(args: argparse.Namespace) -> int:
     from payments.face.store import Channel, Consent
 
     if not args.consent:
-        raise ConsentError("enrollment needs the shopper's explicit consent: pass --consent once they have agreed", field="consent")
+        raise ConsentError(
+            "enrollment needs the shopper's explicit consent: pass --consent once they have agreed", field="consent"
+        )
     consent = Consent(args.purpose, Channel(args.channel), args.retention_days, dt.datetime.now(dt.timezone.utc))
     shopper_id = check_shopper_id(args.shopper or f"shp_{uuid.uuid4().hex[:16]}")
     last4 = phone_last4(args.phone)
@@ -147,7 +156,10 @@ def _rotate_key(args: argparse.Namespace) -> int:
     if key_file is None:
         new_value = os.environ.get("OMNIFIT_FACE_NEW_KEK")
         if not new_value:
-            raise KeyManagementError(f"{KEK_ENV} comes from the environment: put the new key in OMNIFIT_FACE_NEW_KEK", field="OMNIFIT_FACE_NEW_KEK")
+            raise KeyManagementError(
+                f"{KEK_ENV} comes from the environment: put the new key in OMNIFIT_FACE_NEW_KEK",
+                field="OMNIFIT_FACE_NEW_KEK",
+            )
         new_kek = KeyRing.from_env_value(new_value).active
     else:
         new_kek = KeyEncryptionKey.generate()
