@@ -31,7 +31,8 @@ BODY_HEIGHT_RANGE_M = (1.0, 2.4)
 LEVEL_STEP = 0.005  # fraction of stature between the horizontal sections of a landmark search
 AXILLA_SEARCH = (0.60, 0.88)  # fractions of stature searched for the armpits
 ARM_MERGE_JUMP = 0.03  # a torso edge that jumps this far (fraction of stature) is an arm joining
-CHEST_BELOW_AXILLA = (0.10, 0.01)  # chest level searched this far below the lower axilla
+AXILLA_BISECTIONS = 6
+CHEST_BELOW_AXILLA = (0.08, 0.015)  # chest level searched this far below the lower armpit, under its fold
 HIP_ABOVE_CROTCH = (0.01, 0.14)
 WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
 UP = np.array([0.0, 0.0, 1.0])
@@ -104,26 +105,40 @@ class _Axilla:
     edge_x: float  # the torso's lateral edge just below the armpit
 
 
+def _torso_edge(slicer: Slicer, z: float, side: float) -> float:
+    """How far the torso loop reaches toward ``side`` (+1 right, -1 left) at height ``z``."""
+    loop, _girth = torso_loop(slicer.horizontal(z))
+    return float(np.max(side * loop[:, 0])) if len(loop) else np.nan
+
+
 def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
-    """Right (+x) and left (-x) armpits: where the arm's loop joins the torso's going up."""
+    """Right (+x) and left (-x) armpits: where the arm's loop joins the torso's going up.
+
+    A coarse pass every 1 % of stature finds the jump of the torso's edge; bisection then
+    narrows it to well under a millimetre, so the chest window and shoulder points that
+    hang on it do not move with the coarse grid.
+    """
     levels = np.arange(*AXILLA_SEARCH, 2 * LEVEL_STEP) * stature
-    edges = []
-    for z in levels:
-        loop, _girth = torso_loop(slicer.horizontal(z))
-        edges.append((loop[:, 0].max(), -loop[:, 0].min()) if len(loop) else (np.nan, np.nan))
-    edges_by_side = np.array(edges).T
+    loops = [torso_loop(slicer.horizontal(z))[0] for z in levels]
     found = []
-    for side, edge in zip(("right", "left"), edges_by_side):
-        jumps = np.diff(edge)
-        merged = np.flatnonzero(jumps > ARM_MERGE_JUMP * stature)
+    for name, side in (("right", 1.0), ("left", -1.0)):
+        edge = np.array([np.max(side * loop[:, 0]) if len(loop) else np.nan for loop in loops])
+        merged = np.flatnonzero(np.diff(edge) > ARM_MERGE_JUMP * stature)
         if len(merged) == 0:
             raise MeasurementError(
-                f"no {side} armpit found: the {side} arm seems to touch the torso all the way up; "
+                f"no {name} armpit found: the {name} arm seems to touch the torso all the way up; "
                 "expected the arms held slightly away from the body",
-                side=side,
+                side=name,
             )
-        below = merged[0]
-        found.append(_Axilla(height=float(levels[below]), edge_x=float(edge[below])))
+        low, high, low_edge = levels[merged[0]], levels[merged[0] + 1], edge[merged[0]]
+        for _ in range(AXILLA_BISECTIONS):
+            middle = 0.5 * (low + high)
+            middle_edge = _torso_edge(slicer, middle, side)
+            if middle_edge - low_edge > 0.5 * ARM_MERGE_JUMP * stature:
+                high = middle
+            else:
+                low, low_edge = middle, middle_edge
+        found.append(_Axilla(height=float(low), edge_x=float(low_edge)))
     return found[0], found[1]
 
 

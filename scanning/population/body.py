@@ -31,7 +31,8 @@ _HALF_WIDTH = {"female": np.array([0.100, 0.108, 0.078, 0.088, 0.088, 0.098]), "
 _HALF_DEPTH = {"female": np.array([0.060, 0.072, 0.056, 0.072, 0.066, 0.050]), "male": np.array([0.056, 0.066, 0.060, 0.068, 0.066, 0.052])}
 _CENTRE_Y = np.array([-0.008, -0.012, 0.0, 0.006, 0.004, -0.004])
 HIP_STATION, WAIST_STATION, CHEST_STATION = 1, 2, 3
-ARM_GAP = 0.008  # fraction of stature between the hanging arm and the chest
+ARM_GAP = 0.008  # fraction of stature between the hanging arm and the torso below the armpit
+ARMPIT_ABOVE_CHEST = 0.03  # fraction of stature
 
 
 @dataclass(frozen=True)
@@ -103,15 +104,18 @@ def _head_and_neck(points: np.ndarray, p: BodyParameters) -> np.ndarray:
 def arm_joints(p: BodyParameters, side: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Shoulder, elbow, wrist centres (3,) of one arm and its abduction angle (radians).
 
-    The shoulder joint sits just inside the torso's shoulder line; the arm is abducted at
-    least enough to leave a gap (ARM_GAP of stature) beside the chest, so arms never fuse
-    with the torso below the armpit.
+    The shoulder joint sits just outside the torso's shoulder line; the arm is abducted at
+    least enough to leave a gap (ARM_GAP of stature) beside the torso from ARMPIT_ABOVE_CHEST
+    above the chest level downward, so the armpit always sits clearly above the chest and the
+    arms never fuse with the torso below it.
     """
     h = p.height
     levels, half_width, _depth, _centre = torso_sections(p)
     shoulder = np.array([side * (half_width[-1] + 0.004 * h), -0.004 * h, 0.795 * h])
-    drop = shoulder[2] - levels[CHEST_STATION]
-    needed = (half_width[CHEST_STATION] + ARM_GAP * h + _upper_arm_radius(p) - abs(shoulder[0])) / drop
+    clear_level = levels[CHEST_STATION] + ARMPIT_ABOVE_CHEST * h
+    drop = shoulder[2] - clear_level
+    torso_half_width = float(np.interp(clear_level, levels, half_width))
+    needed = (torso_half_width + ARM_GAP * h + _upper_arm_radius(p) - abs(shoulder[0])) / drop
     angle = max(np.radians(p.arm_abduction_deg), np.arctan(needed))
     down = np.array([side * np.sin(angle), 0.0, -np.cos(angle)])
     forearm_dir = np.array([side * np.sin(angle), 0.12, -np.cos(angle)])
