@@ -8,6 +8,7 @@ psycopg 3 with a sized connection pool; writers lock the cart row they change.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -73,6 +74,16 @@ def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
     return sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, pool_recycle=1800)
 
 
+@functools.lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> type:
+    return collections.namedtuple("Row", names)  # type: ignore[misc]
+
+
+def _named_rows(cursor: Any) -> list[Any]:
+    row_type = _row_type(tuple(d[0] for d in cursor.description))
+    return [row_type(*row) for row in cursor.fetchall()]
+
+
 class Database:
     """An engine plus the bounded thread pool that runs its blocking work for asyncio callers."""
 
@@ -83,7 +94,7 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="omnifit-db")
         self._write_lock = threading.Lock() if not self.is_postgres else None
         self._settings: dict[str, str] = {}
-        self._compiled: dict[tuple[sa.Executable, tuple[str, ...]], tuple[str, dict[str, object]]] = {}
+        self._compiled: dict[tuple[sa.Executable, tuple[str, ...]], tuple[str, dict[str, object], tuple[str, ...]]] = {}
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -107,35 +118,49 @@ class Database:
     def run_batch(self, conn: Connection, batch: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[list[Any]]:
         """Execute ``batch`` in order inside ``conn``'s transaction; the rows of each statement.
 
-        On PostgreSQL the statements go out together in one psycopg pipeline, a single
-        network round trip instead of one per statement (the transaction's ``BEGIN``
-        rides along when it is the first thing sent). Each Core statement is compiled
-        to driver SQL once. SQLite runs in-process, so it simply executes them in turn.
-        Rows allow attribute access by column name either way.
+        The hot path's statements are Core statements compiled to driver SQL once
+        and run on the driver's cursor, skipping SQLAlchemy's per-call execution
+        work. On PostgreSQL they go out together in one psycopg pipeline, a single
+        network round trip (the transaction's ``BEGIN`` rides along when it is the
+        first thing sent). Rows allow attribute access by column name.
         """
-        if not self.is_postgres:
-            results = [conn.execute(statement, dict(params)) for statement, params in batch]
-            return [result.all() if result.returns_rows else [] for result in results]
+        driver = conn.connection.driver_connection
+        if self.is_postgres:
+            return self._run_pipeline(driver, batch)
+        cursor = driver.cursor()
+        results = []
+        for statement, params in batch:
+            sql, defaults, positions = self._driver_sql(statement, tuple(params))
+            values = {**defaults, **params}
+            cursor.execute(sql, [values[name] for name in positions])
+            results.append(_named_rows(cursor) if cursor.description else [])
+        cursor.close()
+        return results
+
+    def _run_pipeline(self, driver: Any, batch: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[list[Any]]:
         from psycopg.rows import namedtuple_row
 
-        driver = conn.connection.driver_connection
         cursors = []
         with driver.pipeline():
             for statement, params in batch:
-                sql, defaults = self._driver_sql(statement, tuple(params))
+                sql, defaults, _ = self._driver_sql(statement, tuple(params))
                 cursor = driver.cursor(row_factory=namedtuple_row)
                 cursor.execute(sql, {**defaults, **params})
                 cursors.append(cursor)
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
 
-    def _driver_sql(self, statement: sa.Executable, keys: tuple[str, ...]) -> tuple[str, dict[str, object]]:
-        """Driver SQL and default parameters; an INSERT names only the columns given (as Core does)."""
+    def _driver_sql(self, statement: sa.Executable, keys: tuple[str, ...]) -> tuple[str, dict[str, object], tuple[str, ...]]:
+        """Driver SQL, default parameters and (for positional drivers) parameter order.
+
+        An INSERT names only the columns given, as Core does.
+        """
         cache_key = (statement, keys if isinstance(statement, sa.Insert) else ())
         cached = self._compiled.get(cache_key)
         if cached is None:
             column_keys = list(keys) if isinstance(statement, sa.Insert) else None
             compiled = statement.compile(dialect=self.engine.dialect, column_keys=column_keys)
-            cached = self._compiled[cache_key] = (str(compiled), dict(compiled.params))
+            cached = (str(compiled), dict(compiled.params), tuple(compiled.positiontup or ()))
+            self._compiled[cache_key] = cached
         return cached
 
     def setting(self, key: str) -> str:
