@@ -8,7 +8,7 @@ median time from frames to measurements (reconstruction + measurement; rendering
 stands in for the cameras, is reported separately). Feet are scanned in pairs (the
 generated right foot and its mirror image); both feet count as cases.
 
-Run: ``.venv/bin/python -m benchmarks.scan_accuracy [--feet 30] [--bodies 10] [--views 4]``.
+Run: ``.venv/bin/python -m benchmarks.scan_accuracy [--feet 30] [--bodies 10] [--views N]``.
 Prints ONE JSON object on stdout; progress goes to stderr.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ RESCAN_SHAPES = 5
 RESCAN_SEEDS = (101, 202, 303)
 
 
-def _scan_once(subject, kind: str, views: int, seed: int) -> tuple[dict[str, dict[str, float]], float, float, list]:
+def _scan_once(subject, kind: str, views: int | None, seed: int) -> tuple[dict[str, dict[str, float]], float, float, list]:
     """(measurements per part, render seconds, scan→measurements seconds, flag codes)."""
     from scanning.pipeline import scan, synthetic_source
 
@@ -51,8 +51,10 @@ class _Frames:
         return iter(self._frames)
 
 
-def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], views: int) -> dict[str, object]:
+def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], views: int | None) -> dict[str, object]:
     """Scan every (name, canonical mesh, truth mm) case; aggregate errors, spread and time."""
+    from scanning.sources.synthetic import DEFAULT_VIEWS
+
     errors: dict[str, list[float]] = {}
     spreads: dict[str, list[float]] = {}
     scan_times, render_times, failures, flagged = [], [], [], 0
@@ -81,13 +83,13 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
         "rescan_sd_mm": {key: round(float(np.mean(v)), 3) for key, v in spreads.items()},
         "scan_s_median": round(float(np.median(scan_times)), 3) if scan_times else None,
         "render_s_median": round(float(np.median(render_times)), 3) if render_times else None,
-        "views": views,
+        "views": views or DEFAULT_VIEWS[kind],
         "scans_with_flags": flagged,
         "failures": failures,
     }
 
 
-def _add_rescan_spread(subject, kind: str, views: int, spreads: dict[str, list[float]]) -> None:
+def _add_rescan_spread(subject, kind: str, views: int | None, spreads: dict[str, list[float]]) -> None:
     """Scan one shape with several noise seeds; add each measurement's SD (first part only)."""
     repeats = [_scan_once(subject, kind, views, seed)[0] for seed in RESCAN_SEEDS]
     first_part = next(iter(repeats[0]))
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feet", type=int, default=30, help="generated feet (default 30)")
     parser.add_argument("--bodies", type=int, default=10, help="generated bodies (default 10)")
-    parser.add_argument("--views", type=int, default=4, help="cameras in the rig (default 4)")
+    parser.add_argument("--views", type=int, default=None, help="cameras in the rig (default 4 feet, 6 bodies)")
     parser.add_argument("--no-acceptance", action="store_true", help="skip the real meshes in shared/acceptance")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")

@@ -140,10 +140,11 @@ def load_subject(path: str | Path, kind: str, *, units: str = "m", up: str = "z"
     return mesh
 
 
-def synthetic_source(subject: trimesh.Trimesh, kind: str, *, views: int = 4, seed: int = 0,
+def synthetic_source(subject: trimesh.Trimesh, kind: str, *, views: int | None = None, seed: int = 0,
                      noise: bool = True) -> DepthSource:
     """The virtual kiosk rig looking at ``subject`` (canonical frame, metres): both feet
-    (the subject as the right foot, its mirror as the left) or the standing body."""
+    (the subject as the right foot, its mirror as the left) or the standing body.
+    ``views`` defaults to the kind's rig (4 cameras for feet, 6 for bodies)."""
     from scanning.sources.synthetic import SyntheticRig, body_scene, foot_pair_scene, kiosk_rig
 
     scene = foot_pair_scene(subject) if kind == "foot" else body_scene(subject)
@@ -151,7 +152,7 @@ def synthetic_source(subject: trimesh.Trimesh, kind: str, *, views: int = 4, see
 
 
 def make_source(name: str, *, kind: str, mesh: str | None = None, path: str | None = None,
-                calibration: str | None = None, units: str = "m", up: str = "z", views: int = 4,
+                calibration: str | None = None, units: str = "m", up: str = "z", views: int | None = None,
                 seed: int = 0) -> DepthSource:
     """A depth source by name: ``synthetic`` (needs ``mesh``), ``recorded`` (needs
     ``path``), ``realsense`` (needs ``calibration``, the rig's JSON)."""

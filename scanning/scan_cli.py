@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--calibration", help="realsense source: the rig calibration JSON")
     parser.add_argument("--units", default="m", choices=("m", "cm", "mm"), help="length unit of --mesh (default m)")
     parser.add_argument("--up", default="z", choices=("x", "y", "z"), help="vertical axis of --mesh (default z)")
-    parser.add_argument("--views", type=int, default=4, help="synthetic source: number of cameras (default 4)")
+    parser.add_argument("--views", type=int, default=None,
+                        help="synthetic source: number of cameras (default 4 for feet, 6 for a body)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sensor noise and RANSAC (default 0)")
     parser.add_argument("--icp", action="store_true", help="refine the camera extrinsics by ICP before fusion")
     parser.add_argument("--out", required=True, help="folder to write the meshes and reports into")

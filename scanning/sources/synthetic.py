@@ -9,8 +9,8 @@ the real cameras. Every run with the same seed yields the same frames.
 
 Camera choices, from Intel's D400 datasheet: a D415 (55 mm baseline, 65° HFOV); at
 640×480 feet are seen with fx = 600 px from about 0.55 m at 30° elevation (low enough
-to see the sides of the sole), bodies with fx = 500 px in
-portrait orientation from about 1.8 m.
+to see the sides of the sole), bodies with fx = 500 px in portrait orientation from
+about 1.6 m, alternately from 2.1 m and 0.8 m high.
 """
 from __future__ import annotations
 
@@ -31,7 +31,10 @@ _LOGGER = logging.getLogger(__name__)
 SKIN_RGB = (0.82, 0.64, 0.52)
 PLATFORM_RGB = (0.45, 0.47, 0.50)
 FLOOR_RGB = (0.30, 0.28, 0.26)
+WALL_RGB = (0.85, 0.85, 0.82)
 D415_BASELINE_M = 0.055
+BOOTH_HALF_M = 2.2
+BOOTH_HEIGHT_M = 2.6
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,18 +48,20 @@ class VirtualCamera:
 
 @dataclass(frozen=True)
 class RigLayout:
-    """Where a kind of kiosk puts its cameras (metres, platform frame, z up)."""
+    """Where a kind of kiosk puts its cameras (metres, platform frame, z up): on a circle
+    of ``radius_m``, camera i at height ``heights_m[i % len(heights_m)]``."""
 
     radius_m: float
-    height_m: float
+    heights_m: tuple[float, ...]
     target: tuple[float, float, float]
     intrinsics: Intrinsics
 
 
+DEFAULT_VIEWS = {"foot": 4, "body": 6}
 RIG_LAYOUTS = {
-    "foot": RigLayout(radius_m=0.45, height_m=0.28, target=(0.0, 0.0, 0.03),
+    "foot": RigLayout(radius_m=0.45, heights_m=(0.28,), target=(0.0, 0.0, 0.03),
                       intrinsics=Intrinsics(600.0, 600.0, 319.5, 239.5, 640, 480)),
-    "body": RigLayout(radius_m=1.75, height_m=1.05, target=(0.0, 0.0, 0.92),
+    "body": RigLayout(radius_m=1.6, heights_m=(2.1, 0.8), target=(0.0, 0.0, 0.9),
                       intrinsics=Intrinsics(500.0, 500.0, 239.5, 319.5, 480, 640)),
 }
 
@@ -75,35 +80,46 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0,
     return pose
 
 
-def kiosk_rig(kind: str, views: int = 4, *, intrinsics: Intrinsics | None = None) -> list[VirtualCamera]:
-    """``views`` cameras evenly around the platform (the first at 45°), alternating a
-    little in height so that more of the surface is seen at a good angle."""
+def kiosk_rig(kind: str, views: int | None = None, *, intrinsics: Intrinsics | None = None) -> list[VirtualCamera]:
+    """``views`` cameras evenly around the platform (the first at 45°); body rigs
+    alternate high cameras (that see the crown and shoulders) with low ones (that see
+    between the legs and under the arms)."""
     if kind not in RIG_LAYOUTS:
         raise FrameError(f"unknown rig kind {kind!r}; expected one of {sorted(RIG_LAYOUTS)}", field="kind")
-    if not 2 <= views <= 12:
+    if views is not None and not 2 <= views <= 12:
         raise FrameError(f"a kiosk rig has 2 to 12 cameras; got {views}", field="views")
     layout = RIG_LAYOUTS[kind]
+    views = DEFAULT_VIEWS[kind] if views is None else views
     cameras = []
     for index in range(views):
         azimuth = np.radians(45.0 + 360.0 * index / views)
-        lift = 1.0 + (0.15 if index % 2 else 0.0) * (views > 4)
-        eye = np.array([layout.radius_m * np.cos(azimuth), layout.radius_m * np.sin(azimuth), layout.height_m * lift])
+        height = layout.heights_m[index % len(layout.heights_m)]
+        eye = np.array([layout.radius_m * np.cos(azimuth), layout.radius_m * np.sin(azimuth), height])
         cameras.append(VirtualCamera(f"cam{index}", intrinsics or layout.intrinsics, look_at(eye, layout.target)))
     return cameras
 
 
 def platform_scene(kind: str) -> list[SceneMesh]:
-    """The kiosk's platform (a grey plate at z = 0) and the shop floor 8 cm below it."""
+    """The kiosk's platform (a grey plate at z = 0) and the shop floor 8 cm below it; a
+    body kiosk stands in a fitting booth, whose walls the cameras see behind the shopper."""
     half = 0.45 if kind == "foot" else 0.8
-    return [
-        _quad(half, 0.0, PLATFORM_RGB),
-        _quad(4.0, -0.08, FLOOR_RGB),
-    ]
+    scene = [_quad(half, 0.0, PLATFORM_RGB), _quad(4.0, -0.08, FLOOR_RGB)]
+    if kind == "body":
+        scene.append(_booth_walls(BOOTH_HALF_M, BOOTH_HEIGHT_M))
+    return scene
 
 
 def _quad(half: float, z: float, rgb: tuple[float, float, float]) -> SceneMesh:
     vertices = np.array([[-half, -half, z], [half, -half, z], [half, half, z], [-half, half, z]])
     return SceneMesh(vertices, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(rgb, (4, 1)))
+
+
+def _booth_walls(half: float, height: float) -> SceneMesh:
+    """Four walls and a ceiling around the platform (faces unculled, so winding is free)."""
+    booth = trimesh.creation.box(extents=[2 * half, 2 * half, height + 0.08])
+    booth.apply_translation([0.0, 0.0, height / 2.0 - 0.04])
+    walls = booth.faces[booth.face_normals[:, 2] > -0.5]  # no bottom: the floor is there
+    return SceneMesh(np.asarray(booth.vertices), walls, np.tile(WALL_RGB, (len(booth.vertices), 1)))
 
 
 def mesh_to_scene(mesh: trimesh.Trimesh, rgb: tuple[float, float, float] = SKIN_RGB) -> SceneMesh:
