@@ -293,16 +293,17 @@ class PaymentService:
             return self._replay(replay)
         try:
             return self._locked(action, intent_id, key, request_digest, body, amount_minor, staff_id, precheck)
-        finally:
-            self._keys.release(key)  # no-op once an outcome was stored
+        except BaseException:
+            self._keys.release(key)  # no-op when the failure's outcome was stored
+            raise
 
     def _locked(
         self, action: IntentAction, intent_id: str, key: str, request_digest: str,
         body: Callable[[PaymentIntent, _Pending], PaymentIntent], amount_minor: int | None, staff_id: str | None,
         precheck: Callable[[PaymentIntent], None] | None,
     ) -> PaymentIntent:
-        version = self._version(intent_id)
-        pending = _Pending(action, f"{intent_id}:{action.value}:{version}:{key}", key, request_digest, amount_minor, staff_id)
+        reference = f"{intent_id}:{action.value}:{uuid.uuid4().hex[:16]}"  # one per attempt at the gateway
+        pending = _Pending(action, reference, key, request_digest, amount_minor, staff_id)
         for _attempt in range(_SETTLE_ROUNDS):
             intent, stale = self._acquire(intent_id, pending, precheck)
             if stale is None:
@@ -317,14 +318,14 @@ class PaymentService:
         else:
             raise IntentBusyError(f"intent {intent_id} keeps being interrupted; retry shortly with the same key",
                                   intent_id=intent_id)
-        interrupted = False
         try:
-            return body(intent, pending)
+            return body(intent, pending)  # on success the booking transaction took the marker off
         except GatewayTimeoutError:
-            interrupted = True
+            self._unlock(intent_id, pending, interrupted=True)
             raise
-        finally:
-            self._unlock(intent_id, pending, interrupted=interrupted)
+        except BaseException:
+            self._unlock(intent_id, pending)
+            raise
 
     def _acquire(
         self, intent_id: str, pending: _Pending, precheck: Callable[[PaymentIntent], None] | None = None
@@ -356,12 +357,16 @@ class PaymentService:
             return self._load(conn, intent_id), None
 
     def _unlock(self, intent_id: str, pending: _Pending, *, interrupted: bool = False) -> None:
-        """Clear our marker, or on an interrupted network call leave it expired for the next request to reconcile."""
-        values = {"pending_until_ms": 0} if interrupted else _NO_PENDING
+        """Clear ``pending``'s marker, or on an interrupted network call leave it expired for the next request."""
         with self.engine.begin() as conn:
-            conn.execute(payment_intents.update().where(
-                payment_intents.c.intent_id == intent_id, payment_intents.c.pending_reference == pending.reference
-            ).values(**values))
+            self._unlock_in(conn, intent_id, pending, interrupted=interrupted)
+
+    @staticmethod
+    def _unlock_in(conn: Connection, intent_id: str, pending: _Pending, *, interrupted: bool = False) -> None:
+        values = {"pending_until_ms": 0} if interrupted else _NO_PENDING
+        conn.execute(payment_intents.update().where(
+            payment_intents.c.intent_id == intent_id, payment_intents.c.pending_reference == pending.reference
+        ).values(**values))
 
     def _settle(self, intent: PaymentIntent, stale: _Pending) -> bool:
         """Book what the gateway did with an interrupted call; True when the gateway saw it at all."""
@@ -428,6 +433,7 @@ class PaymentService:
         if intent.authorization_id is None:
             with self.engine.begin() as conn:
                 self._update(conn, intent.intent_id, {"state": IntentState.CANCELLED.value})
+                self._unlock_in(conn, intent.intent_id, pending)
                 cancelled = self._load(conn, intent.intent_id)
                 self._keys.finish_in(conn, pending.key, pending.action.value, intent.intent_id, pending.fingerprint,
                                      _success(cancelled))
@@ -462,6 +468,7 @@ class PaymentService:
                          .with_for_update())
             intent = self._load(conn, intent_id)
             error = self._book(conn, intent, pending, result, now)
+            self._unlock_in(conn, intent_id, pending)
             booked = self._load(conn, intent_id)
             stores_outcome = error is None or booked.state is IntentState.FAILED
             if stores_outcome:
@@ -599,11 +606,6 @@ class PaymentService:
         conn.execute(payment_intents.update().where(payment_intents.c.intent_id == intent_id).values(
             **values, updated_at_ms=self._clock_ms(), version=payment_intents.c.version + 1,
         ))
-
-    def _version(self, intent_id: str) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(payment_intents.c.version)
-                                    .where(payment_intents.c.intent_id == intent_id)).scalar_one())
 
     def _replay(self, outcome: StoredOutcome) -> PaymentIntent:
         if not outcome.succeeded:
