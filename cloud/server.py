@@ -41,6 +41,7 @@ from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2, catalog_pb2_g
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_DB_URL = "sqlite:///./var/omnifit.sqlite"
 DB_URL_ENV = "OMNIFIT_DB_URL"
+LISTENER_APPLICATION_NAME = "omnifit-listen-{port}"  # how a replica's LISTEN connection shows in pg_stat_activity
 SERVICE_NAMES = (
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     cart_pb2.DESCRIPTOR.services_by_name["CartService"].full_name,
@@ -98,12 +99,12 @@ class RunningServer:
         self.address = f"{host}:{port}"
         self.database = database
         self.services = services
-        self._listener = listener
+        self.listener = listener
 
     async def stop(self, grace: float = 1.0) -> None:
         await self.server.stop(grace)
-        if self._listener is not None:
-            await asyncio.to_thread(self._listener.stop)
+        if self.listener is not None:
+            await asyncio.to_thread(self.listener.stop)
         await asyncio.to_thread(self.database.close)
 
     async def wait_for_termination(self) -> None:
@@ -159,7 +160,8 @@ async def start_server(config: ServerConfig) -> RunningServer:
         raise OSError(f"cannot listen on {config.listen}: {exc}") from exc
     listener = None
     if database.is_postgres:
-        conninfo = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        url = database.url.set(drivername="postgresql").update_query_dict({"application_name": LISTENER_APPLICATION_NAME.format(port=port)})
+        conninfo = url.render_as_string(hide_password=False)
         listener = PgListener(conninfo, hub, asyncio.get_running_loop())
         listener.start()
     await server.start()

@@ -55,3 +55,39 @@ def test_writes_through_one_replica_reach_watchers_on_the_other(replicas: tuple[
         finally:
             watch_a.close()
             watch_b.close()
+
+
+def test_watchers_survive_a_dropped_listen_connection(pg_schema_url: str) -> None:
+    import psycopg
+
+    from cloud.server import LISTENER_APPLICATION_NAME, ServerConfig
+    from tests.cloud.conftest import ServerThread
+
+    watched = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=pg_schema_url, pool_size=2)).start()
+    writer = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=pg_schema_url, pool_size=2)).start()
+    try:
+        token = writer.services.accounts.issue_device_token(STORE).token
+        with grpc.insecure_channel(watched.address) as ch_a, grpc.insecure_channel(writer.address) as ch_b:
+            a, b = stubs_for(ch_a), stubs_for(ch_b)
+            cart = b.carts.CreateCart(cart_pb2.CreateCartRequest(idempotency_key="c", store_id=STORE), metadata=bearer(token))
+            sku = b.catalog.GetStock(catalog_pb2.GetStockRequest(store_id=STORE, product_id=load_seed().products[0].product_id)).levels[0].sku
+            watcher = Watcher(a.carts, cart.cart_id, token)
+            try:
+                assert watcher.next().cart.version == 1
+                raw = pg_schema_url.replace("postgresql+psycopg", "postgresql").split("?")[0]
+                with psycopg.connect(raw, autocommit=True) as conn:
+                    killed = conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                        (LISTENER_APPLICATION_NAME.format(port=watched.running.port),),
+                    ).fetchall()
+                assert killed, "the LISTEN connections should show under their application name"
+                written = b.carts.AddLine(
+                    cart_pb2.AddLineRequest(cart_id=cart.cart_id, idempotency_key="after-drop", sku=sku, quantity=1), metadata=bearer(token)
+                )
+                assert watcher.next(timeout=15).cart == written
+                assert watched.running.listener.connected.wait(10), "the listener should reconnect"
+            finally:
+                watcher.close()
+    finally:
+        writer.stop()
+        watched.stop()
