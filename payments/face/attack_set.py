@@ -14,6 +14,9 @@ signature can be given). From one real photo we build:
     the whole photo printed near life size, held flat at 0.4–0.75 m, tilted ±20°.
 ``curved_print``
     the same print bent around a vertical cylinder (radius 7–20 cm, either way).
+``folded_print``
+    the same print folded down the face's midline (each half turned 10–40° away), so
+    the crease stands out like a nose: the hardest of the flat attacks for depth relief.
 ``phone_screen`` / ``tablet_screen``
     the photo shown letterboxed on a 68x150 mm (phone) or 200x150 mm (tablet)
     display inside a black bezel, close enough for the face to be detected; glossy:
@@ -54,6 +57,7 @@ class PresentationKind(str, enum.Enum):
     BONA_FIDE = "bona_fide"
     FLAT_PRINT = "flat_print"
     CURVED_PRINT = "curved_print"
+    FOLDED_PRINT = "folded_print"
     PHONE_SCREEN = "phone_screen"
     TABLET_SCREEN = "tablet_screen"
 
@@ -175,16 +179,20 @@ def _grid(width_m: float, height_m: float, nx: int, ny: int) -> tuple[np.ndarray
     return vertices, faces, np.column_stack([u.ravel(), 1.0 - v.ravel()])
 
 
-def print_surface(photo: SourcePhoto, rng: np.random.Generator, *, curved: bool, extra_yaw_deg: float = 0.0) -> object:
-    """The whole photo printed near life size, flat or bent round a vertical cylinder, posed."""
+def print_surface(photo: SourcePhoto, rng: np.random.Generator, kind: PresentationKind, extra_yaw_deg: float = 0.0) -> object:
+    """The whole photo printed near life size, posed: flat, bent round a vertical cylinder, or
+    folded down the face's midline so the crease stands out like a nose."""
     metres_per_px = rng.uniform(0.08, 0.11) / photo.eye_span_px
     height, width = photo.texture.shape[:2]
     vertices, faces, uv = _grid(width * metres_per_px, height * metres_per_px, 48, 48)
     vertices[:, :2] -= (photo.face_centre_px - np.array([width, height]) / 2.0) * metres_per_px
-    if curved:
+    x = vertices[:, 0].copy()
+    if kind is PresentationKind.CURVED_PRINT:
         radius = rng.uniform(0.07, 0.20) * rng.choice([-1.0, 1.0])
-        x = vertices[:, 0]
         vertices[:, 0], vertices[:, 2] = radius * np.sin(x / radius), radius * (1.0 - np.cos(x / radius))
+    elif kind is PresentationKind.FOLDED_PRINT:
+        half_angle = np.radians(rng.uniform(10.0, 40.0))  # how far each half turns away from the camera
+        vertices[:, 0], vertices[:, 2] = x * np.cos(half_angle), np.abs(x) * np.sin(half_angle)
     placed = _place(vertices, rng, rng.uniform(0.4, 0.75), 20.0, extra_yaw_deg)
     return _scene_mesh(placed, faces, uv, photo.texture, shaded=True)
 
@@ -266,7 +274,7 @@ def _presentation_scene(
         return [face_surface(photo, rng, extra_yaw_deg=extra_yaw_deg, eyes_closed=eyes_closed)]
     if kind in SCREENS:
         return screen_surfaces(photo, rng, kind, fx, extra_yaw_deg)
-    return [print_surface(photo, rng, curved=kind is PresentationKind.CURVED_PRINT, extra_yaw_deg=extra_yaw_deg)]
+    return [print_surface(photo, rng, kind, extra_yaw_deg)]
 
 
 # What the shopper (or the attacker holding a picture) does over a challenge's frames.

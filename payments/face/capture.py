@@ -159,10 +159,11 @@ def _check_size_and_framing(box: tuple[int, int, int, int], shape: tuple[int, ..
 
 
 def keypoints_from_landmarks(box: tuple[int, int, int, int], landmarks: dict[str, list[tuple[int, int]]]) -> FaceKeypoints:
-    """Nose tip (point 30 of the 68) and eye centres from face_recognition's landmark dict."""
+    """Nose tip (point 30 of the 68), nose bridge (27) and eye centres from face_recognition's landmark dict."""
     return FaceKeypoints(
         box=box,
         nose_tip=tuple(map(float, landmarks["nose_bridge"][-1])),
+        nose_bridge=tuple(map(float, landmarks["nose_bridge"][0])),
         left_eye=tuple(np.mean(landmarks["left_eye"], axis=0).tolist()),
         right_eye=tuple(np.mean(landmarks["right_eye"], axis=0).tolist()),
     )

@@ -6,8 +6,10 @@ Depth relief
     at most bent (a curved print is close to a cylinder). We back-project the depth
     inside the face box, fit a quadric surface ``z = f(x, y)`` robustly (so tilt and
     bending are explained away), and measure what the quadric cannot explain: how far
-    the nose tip stands in front of it relative to the eye regions. We also check the
-    face's metric width (a face on a phone screen is far too small for its distance).
+    the nose tip stands in front of it relative to the eye regions, and relative to the
+    nose bridge (a print folded down the midline raises a straight crease that stands
+    out as much at the bridge as at the tip). We also check the face's metric width (a
+    face on a phone screen is far too small for its distance).
 
 Active challenge
     The shopper blinks or turns the head over a short frame sequence; MediaPipe Face
@@ -42,11 +44,13 @@ class FaceKeypoints:
     """Where the face is in a (registered) image, pixels.
 
     box : (top, right, bottom, left) as face_recognition returns it.
-    nose_tip, left_eye, right_eye : (x, y) centres.
+    nose_tip, nose_bridge, left_eye, right_eye : (x, y); the bridge is the top of the nose
+        between the eyes (point 27 of the 68).
     """
 
     box: tuple[int, int, int, int]
     nose_tip: tuple[float, float]
+    nose_bridge: tuple[float, float]
     left_eye: tuple[float, float]
     right_eye: tuple[float, float]
 
@@ -60,6 +64,7 @@ class DepthLivenessConfig:
     """Thresholds of the depth check (metres unless named ``_mm``)."""
 
     min_relief_mm: float = 9.0  # nose tip in front of the eye regions, after removing the fitted quadric
+    min_bridge_relief_mm: float = 6.0  # nose tip in front of the nose bridge (a fold's crease is straight)
     min_valid_fraction: float = 0.4  # of face-box pixels with a depth reading
     min_face_width_m: float = 0.10  # dlib's box spans roughly cheek to cheek: ~0.12-0.20 m on adults
     max_face_width_m: float = 0.26
@@ -79,6 +84,7 @@ class LivenessReason(str, enum.Enum):
     OUT_OF_RANGE = "out_of_range"
     FACE_SIZE = "face_size"
     FLAT = "flat"
+    FOLDED = "folded"
     NO_BLINK = "no_blink"
     NO_TURN = "no_turn"
     NO_FACE_IN_FRAME = "no_face_in_frame"
@@ -90,6 +96,7 @@ class LivenessResult:
 
     live: bool
     relief_mm: float | None = None
+    bridge_relief_mm: float | None = None
     face_width_m: float | None = None
     distance_m: float | None = None
     reasons: tuple[LivenessReason, ...] = ()
@@ -98,6 +105,7 @@ class LivenessResult:
         return {
             "live": self.live,
             "relief_mm": None if self.relief_mm is None else round(self.relief_mm, 2),
+            "bridge_relief_mm": None if self.bridge_relief_mm is None else round(self.bridge_relief_mm, 2),
             "face_width_m": None if self.face_width_m is None else round(self.face_width_m, 4),
             "distance_m": None if self.distance_m is None else round(self.distance_m, 3),
             "reasons": [reason.value for reason in self.reasons],
@@ -180,24 +188,30 @@ def check_depth_liveness(
         reasons.append(LivenessReason.OUT_OF_RANGE)
     if not config.min_face_width_m <= width_m <= config.max_face_width_m:
         reasons.append(LivenessReason.FACE_SIZE)
-    relief = _nose_relief_mm(pixels, points, face)
+    relief, bridge_relief = _nose_relief_mm(pixels, points, face)
     if relief is None or relief < config.min_relief_mm:
         reasons.append(LivenessReason.FLAT)
-    return LivenessResult(not reasons, relief, width_m, distance, tuple(reasons))
+    elif bridge_relief is None or bridge_relief < config.min_bridge_relief_mm:
+        reasons.append(LivenessReason.FOLDED)
+    return LivenessResult(not reasons, relief, bridge_relief, width_m, distance, tuple(reasons))
 
 
-def _nose_relief_mm(pixels: np.ndarray, points: np.ndarray, face: FaceKeypoints) -> float | None:
-    """How far the nose tip stands in front of the eye regions once the quadric is removed, mm."""
+def _nose_relief_mm(pixels: np.ndarray, points: np.ndarray, face: FaceKeypoints) -> tuple[float | None, float | None]:
+    """How far the nose tip stands in front of the eye regions and of the nose bridge, mm,
+    once the quadric is removed. A print folded down the midline raises a crease that
+    passes the first test but not the second: along a straight crease tip and bridge
+    stand out equally."""
     if len(points) < 50:
-        return None
+        return None, None
     _, residuals = fit_quadric(points)
     radius = max(3.0, 0.18 * face.eye_distance_px)
     nose = _disc_median(pixels, residuals, face.nose_tip, radius)
+    bridge = _disc_median(pixels, residuals, face.nose_bridge, radius)
     eyes = [_disc_median(pixels, residuals, eye, radius) for eye in (face.left_eye, face.right_eye)]
     eyes = [value for value in eyes if value is not None]
     if nose is None or not eyes:
-        return None
-    return 1000.0 * (float(np.mean(eyes)) - nose)
+        return None, None
+    return 1000.0 * (float(np.mean(eyes)) - nose), None if bridge is None else 1000.0 * (bridge - nose)
 
 
 # --------------------------------------------------------------------------- active challenge

@@ -17,7 +17,10 @@ from scanning.sources.frame import Intrinsics
 from scanning.sources.noise import add_depth_noise
 
 CAMERA = Intrinsics(fx=600.0, fy=600.0, cx=319.5, cy=239.5, width=640, height=480)
-FACE = FaceKeypoints(box=(170, 380, 330, 260), nose_tip=(320.0, 265.0), left_eye=(350.0, 225.0), right_eye=(290.0, 225.0))
+FACE = FaceKeypoints(
+    box=(170, 380, 330, 260), nose_tip=(320.0, 265.0), nose_bridge=(320.0, 222.0),
+    left_eye=(350.0, 225.0), right_eye=(290.0, 225.0),
+)
 
 
 def _surface(z_of_xy, distance: float = 0.55) -> np.ndarray:
@@ -58,6 +61,10 @@ def test_real_relief_is_live_and_flat_or_bent_sheets_are_not(noisy: bool, rng: n
     assert not flat.live and flat.reasons == (LivenessReason.FLAT,) and abs(flat.relief_mm) < 2
     bent = check_depth_liveness(observe(_surface(lambda x, y: 0.12 - np.sqrt(0.12**2 - np.minimum(x**2, 0.0143)))), CAMERA, FACE)
     assert not bent.live and LivenessReason.FLAT in bent.reasons
+    crease_x = (FACE.nose_tip[0] - CAMERA.cx) * 0.55 / CAMERA.fx
+    folded = check_depth_liveness(observe(_surface(lambda x, y: 1.2 * np.abs(x - crease_x))), CAMERA, FACE)
+    assert not folded.live and folded.reasons == (LivenessReason.FOLDED,), folded
+    assert folded.relief_mm > 9 and abs(folded.bridge_relief_mm) < 2
 
 
 def test_small_face_close_up_is_refused_by_its_metric_size() -> None:
@@ -83,7 +90,7 @@ def test_malformed_depth_is_an_input_error(depth: np.ndarray, message: str) -> N
 
 
 def test_box_outside_the_frame_is_an_input_error() -> None:
-    outside = FaceKeypoints(box=(500, 700, 600, 650), nose_tip=(0, 0), left_eye=(0, 0), right_eye=(0, 0))
+    outside = FaceKeypoints(box=(500, 700, 600, 650), nose_tip=(0, 0), nose_bridge=(0, 0), left_eye=(0, 0), right_eye=(0, 0))
     with pytest.raises(LivenessInputError, match="outside"):
         check_depth_liveness(_surface(_face_like), CAMERA, outside)
 
