@@ -1,5 +1,6 @@
-"""The mirror loop: tracking on a worker thread, rendering and compositing on the
-calling thread, so landmark inference of frame i+1 overlaps the drawing of frame i.
+"""The mirror loop: tracking on worker threads, smoothing, rendering and compositing on
+the calling thread, so landmark inference of the next frames overlaps the drawing of
+this one (and, with two workers, inference of two frames overlaps on two cores).
 
 MediaPipe releases the GIL inside its graph, and the moderngl context must stay
 on the thread that made it, hence this split. Per-frame timings feed
@@ -11,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,9 +21,10 @@ import numpy as np
 
 from tryon.ar.camera import CameraIntrinsics
 from tryon.ar.composite import composite_patch
+from tryon.ar.errors import ArInputError
 from tryon.ar.render import RenderedLayer
 from tryon.ar.sources import Frame
-from tryon.ar.tracking import BodyObservation, BodyTracker, TrackingState
+from tryon.ar.tracking import BodyObservation, BodyTracker, Detection, TrackingState
 
 _LOGGER = logging.getLogger(__name__)
 _END = object()
@@ -89,16 +91,82 @@ class MirrorStats:
         }
 
 
+class _WorkerPool:
+    """Detection on worker threads, one tracker each, handed back in frame order.
+
+    Workers take the next frame from the shared source as soon as they are free,
+    so with two workers landmark inference of two frames runs at once (MediaPipe
+    releases the GIL). ``slots`` bounds the frames in flight.
+    """
+
+    def __init__(self, trackers: Sequence[BodyTracker], frames: Iterable[Frame], detect: Callable) -> None:
+        self._frames = enumerate(frames)
+        self._lock = threading.Lock()
+        self._results: queue.Queue = queue.Queue()
+        self._slots = threading.Semaphore(2 * len(trackers))
+        self._stop = threading.Event()
+        self._workers = [threading.Thread(target=self._work, args=(tracker, detect), name=f"mirror-tracking-{i}",
+                                          daemon=True) for i, tracker in enumerate(trackers)]
+
+    def _next_frame(self) -> tuple[int, Frame] | None:
+        """(position in the stream, frame), or None at the end or on stop."""
+        while not self._slots.acquire(timeout=0.1):
+            if self._stop.is_set():
+                return None
+        with self._lock:
+            return next(self._frames, None)
+
+    def _work(self, tracker: BodyTracker, detect: Callable) -> None:
+        try:
+            while not self._stop.is_set() and (item := self._next_frame()) is not None:
+                position, frame = item
+                self._results.put((position, detect(tracker, frame)))
+        except BaseException as exc:  # handed to the caller's thread and raised there
+            self._results.put((-1, exc))
+        finally:
+            self._results.put((-1, _END))
+
+    def __iter__(self):
+        for worker in self._workers:
+            worker.start()
+        pending: dict[int, object] = {}
+        expected, running = 0, len(self._workers)
+        try:
+            while running or expected in pending:
+                if expected in pending:
+                    self._slots.release()
+                    yield pending.pop(expected)
+                    expected += 1
+                    continue
+                index, item = self._results.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if item is _END:
+                    running -= 1
+                else:
+                    pending[index] = item
+        finally:
+            self._stop.set()
+            for worker in self._workers:
+                worker.join(timeout=5.0)
+
+
 class Mirror:
     """Runs frames through tracking, a try-on and compositing.
 
+    ``trackers``: one per tracking worker thread (two overlap landmark inference
+    of consecutive frames; with ``pipelined=False`` the first runs inline).
     ``camera`` gives the intrinsics; when None they come from ``hfov_deg`` and each
-    frame's size. ``pipelined`` runs tracking on a worker thread (one frame ahead).
+    frame's size. Smoothing runs in frame order on the calling thread.
     """
 
-    def __init__(self, tryon: TryOn, tracker: BodyTracker, *, camera: CameraIntrinsics | None = None,
-                 hfov_deg: float = 60.0, pipelined: bool = True) -> None:
-        self.tryon, self.tracker = tryon, tracker
+    def __init__(self, tryon: TryOn, trackers: BodyTracker | Sequence[BodyTracker], *,
+                 camera: CameraIntrinsics | None = None, hfov_deg: float = 60.0, pipelined: bool = True) -> None:
+        self.tryon = tryon
+        self.trackers = [trackers] if isinstance(trackers, BodyTracker) else list(trackers)
+        if not self.trackers:
+            raise ArInputError("the mirror needs at least one tracker")
+        self.smoother = self.trackers[0].smoother
         self.camera, self.hfov_deg, self.pipelined = camera, hfov_deg, pipelined
 
     def _camera_for(self, image: np.ndarray) -> CameraIntrinsics:
@@ -107,14 +175,16 @@ class Mirror:
             self.camera = CameraIntrinsics.from_fov(width, height, self.hfov_deg)
         return self.camera
 
-    def _track(self, frame: Frame) -> tuple[Frame, BodyObservation, float, float]:
+    @staticmethod
+    def _detect(tracker: BodyTracker, frame: Frame) -> tuple[Frame, Detection, float, float]:
+        image = frame.image
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ArInputError(f"frame {frame.index}: expected an (H, W, 3) uint8 BGR image; got {image.shape} {image.dtype}")
         started = time.perf_counter()
-        rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
-        observation = self.tracker.process(rgb, frame.time_s)
-        return frame, observation, (time.perf_counter() - started) * 1000.0, started
+        detection = tracker.detect(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        return frame, detection, (time.perf_counter() - started) * 1000.0, started
 
-    def _draw(self, tracked: tuple[Frame, BodyObservation, float, float]) -> FrameResult:
-        frame, observation, landmarks_ms, _ = tracked
+    def _draw(self, frame: Frame, observation: BodyObservation, landmarks_ms: float) -> FrameResult:
         started = time.perf_counter()
         layer = self.tryon.render(observation, self._camera_for(frame.image)) if observation.tracking else None
         rendered = time.perf_counter()
@@ -126,50 +196,24 @@ class Mirror:
         return FrameResult(frame.index, image, observation.state, layer is not None, landmarks_ms,
                            (rendered - started) * 1000.0, (done - rendered) * 1000.0)
 
-    def _tracked(self, frames: Iterable[Frame]):
+    def _detections(self, frames: Iterable[Frame]):
         if not self.pipelined:
-            yield from (self._track(frame) for frame in frames)
-            return
-        handoff: queue.Queue = queue.Queue(maxsize=2)
-        stop = threading.Event()
-
-        def work() -> None:
-            try:
-                for frame in frames:
-                    item = self._track(frame)
-                    while not stop.is_set():
-                        try:
-                            handoff.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        return
-                handoff.put(_END)
-            except BaseException as exc:  # handed to the caller's thread and raised there
-                handoff.put(exc)
-
-        worker = threading.Thread(target=work, name="mirror-tracking", daemon=True)
-        worker.start()
-        try:
-            while (item := handoff.get()) is not _END:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            worker.join(timeout=5.0)
+            return (self._detect(self.trackers[0], frame) for frame in frames)
+        return iter(_WorkerPool(self.trackers, frames, self._detect))
 
     def run(self, frames: Iterable[Frame], sink: Callable[[FrameResult], None] | None = None) -> MirrorStats:
         """Process every frame, hand each result to ``sink``, and return the figures."""
         stats = MirrorStats()
         started = last = time.perf_counter()
-        for tracked in self._tracked(frames):
-            result = self._draw(tracked)
+        for frame, detection, landmarks_ms, detect_started in self._detections(frames):
+            smooth_started = time.perf_counter()
+            observation = self.smoother(detection, frame.time_s)
+            landmarks_ms += (time.perf_counter() - smooth_started) * 1000.0
+            result = self._draw(frame, observation, landmarks_ms)
             if sink is not None:
                 sink(result)
             now = time.perf_counter()
-            stats.add(result, (now - last) * 1000.0, (now - tracked[3]) * 1000.0)
+            stats.add(result, (now - last) * 1000.0, (now - detect_started) * 1000.0)
             last = now
         stats.wall_s = time.perf_counter() - started
         return stats

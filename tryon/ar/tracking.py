@@ -124,26 +124,68 @@ def gate_feet(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, mas
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class Detection:
+    """One frame's raw MediaPipe result after the person gate, before smoothing.
+
+    ``pixels`` (33, 2), ``world`` (33, 3) and ``visibility`` (33,) are None when
+    nobody passed the gate; ``mask`` : (H, W) float32 is always there.
+    """
+
+    mask: np.ndarray
+    pixels: np.ndarray | None = None
+    world: np.ndarray | None = None
+    visibility: np.ndarray | None = None
+
+
+class LandmarkSmoother:
+    """Smooths detections in frame order and gates the feet on the smoothed landmarks.
+
+    ``pixel_beta`` (per px/s) and ``world_beta`` (per m/s) say how fast the
+    One-Euro cut-off rises with speed; the track resets when nobody is there.
+    """
+
+    def __init__(self, gate: GateConfig | None = None, min_cutoff_hz: float = 1.5, pixel_beta: float = 0.05,
+                 world_beta: float = 1.0) -> None:
+        self.gate = gate or GateConfig()
+        self._pixel_filter = OneEuroFilter(min_cutoff_hz, pixel_beta)
+        self._world_filter = OneEuroFilter(min_cutoff_hz, world_beta)
+
+    def __call__(self, detection: Detection, time_s: float) -> BodyObservation:
+        if detection.pixels is None:
+            self._pixel_filter.reset()
+            self._world_filter.reset()
+            return BodyObservation(TrackingState.STEP_INTO_VIEW, mask=detection.mask)
+        pixels = self._pixel_filter(detection.pixels, time_s)
+        world = self._world_filter(detection.world, time_s)
+        visibility = detection.visibility
+        torso = bool((visibility[list(lm.TORSO)] > self.gate.min_visibility).all())
+        feet = gate_feet(pixels, world, visibility, detection.mask, self.gate)
+        return BodyObservation(TrackingState.TRACKING, pixels, world, visibility, detection.mask, feet, torso)
+
+
 class BodyTracker:
-    """MediaPipe Pose + person segmentation + smoothing + presence gate, frame by frame.
+    """MediaPipe Pose + person segmentation + presence gate (:meth:`detect`), and
+    smoothing (:meth:`process` = detect, then a :class:`LandmarkSmoother`).
 
     ``segmenter``: "selfie" runs MediaPipe selfie segmentation (landscape model)
     beside Pose; "pose" uses the mask Pose's own graph predicts (one model, cheaper).
-    Feed frames in time order; ``time_s`` drives the One-Euro filters, whose
-    ``pixel_beta`` (per px/s) and ``world_beta`` (per m/s) say how fast the cut-off
-    rises with speed.
+    Feed :meth:`process` frames in time order; ``time_s`` drives the smoothing.
+    One tracker is used from one thread at a time; the pipelined mirror gives each
+    worker its own and smooths in frame order itself.
     """
 
     SEGMENTERS = ("selfie", "pose")
 
     def __init__(self, *, static_image_mode: bool = False, segmenter: str = "pose", gate: GateConfig | None = None,
-                 min_cutoff_hz: float = 1.5, pixel_beta: float = 0.05, world_beta: float = 1.0) -> None:
+                 smoother: LandmarkSmoother | None = None) -> None:
         if segmenter not in self.SEGMENTERS:
             raise ArInputError(f"unknown segmenter {segmenter!r}; expected one of {self.SEGMENTERS}")
         import mediapipe as mp
 
         self.gate = gate or GateConfig()
         self.segmenter = segmenter
+        self.static_image_mode = static_image_mode
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=static_image_mode,
             model_complexity=1,
@@ -151,8 +193,7 @@ class BodyTracker:
             smooth_segmentation=not static_image_mode,
         )
         self._selfie = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1) if segmenter == "selfie" else None
-        self._pixel_filter = OneEuroFilter(min_cutoff_hz, pixel_beta)
-        self._world_filter = OneEuroFilter(min_cutoff_hz, world_beta)
+        self.smoother = smoother or LandmarkSmoother(self.gate)
 
     def close(self) -> None:
         self._pose.close()
@@ -173,28 +214,23 @@ class BodyTracker:
             mask = getattr(results, "segmentation_mask", None)
         return np.zeros((height, width), np.float32) if mask is None else np.asarray(mask, dtype=np.float32)
 
-    def process(self, rgb: np.ndarray, time_s: float) -> BodyObservation:
-        """rgb : (H, W, 3) uint8 RGB frame taken at ``time_s`` seconds -> observation."""
+    def detect(self, rgb: np.ndarray) -> Detection:
+        """rgb : (H, W, 3) uint8 RGB frame -> raw detection (landmarks only when the person gate passes)."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ArInputError(f"expected an (H, W, 3) uint8 RGB frame; got {rgb.shape} {rgb.dtype}")
         rgb = np.ascontiguousarray(rgb)
         results = self._pose.process(rgb)
         mask = self._segment(rgb, results)
         if results.pose_landmarks is None or results.pose_world_landmarks is None:
-            return self._lost(mask)
+            return Detection(mask)
         height, width = rgb.shape[:2]
         raw = np.array([(p.x * width, p.y * height, p.visibility) for p in results.pose_landmarks.landmark])
-        world_raw = np.array([(p.x, p.y, p.z) for p in results.pose_world_landmarks.landmark])
+        world = np.array([(p.x, p.y, p.z) for p in results.pose_world_landmarks.landmark])
         pixels, visibility = raw[:, :2], raw[:, 2]
-        if not gate_person(pixels, world_raw, visibility, mask, self.gate):
-            return self._lost(mask)
-        pixels = self._pixel_filter(pixels, time_s)
-        world = self._world_filter(world_raw, time_s)
-        torso = bool((visibility[list(lm.TORSO)] > self.gate.min_visibility).all())
-        feet = gate_feet(pixels, world, visibility, mask, self.gate)
-        return BodyObservation(TrackingState.TRACKING, pixels, world, visibility, mask, feet, torso)
+        if not gate_person(pixels, world, visibility, mask, self.gate):
+            return Detection(mask)
+        return Detection(mask, pixels, world, visibility)
 
-    def _lost(self, mask: np.ndarray) -> BodyObservation:
-        self._pixel_filter.reset()
-        self._world_filter.reset()
-        return BodyObservation(TrackingState.STEP_INTO_VIEW, mask=mask)
+    def process(self, rgb: np.ndarray, time_s: float) -> BodyObservation:
+        """rgb : (H, W, 3) uint8 RGB frame taken at ``time_s`` seconds -> smoothed observation."""
+        return self.smoother(self.detect(rgb), time_s)

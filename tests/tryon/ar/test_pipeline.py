@@ -1,0 +1,50 @@
+"""The pipelined mirror: frames come back in order, worker errors reach the caller."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.tryon.ar.conftest import SHOE_GLB
+from tryon.ar import ArInputError, BodyTracker, Mirror, TrackingState, build_tryon
+from tryon.ar.sources import Frame, FrameSource
+
+
+@pytest.fixture(scope="module")
+def trackers():
+    pair = [BodyTracker(), BodyTracker()]
+    yield pair
+    for tracker in pair:
+        tracker.close()
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_two_workers_keep_frame_order_and_track_the_walker(clip_path, renderer, trackers):
+    tryon = build_tryon(shoe=SHOE_GLB, renderer=renderer)
+    frames = list(FrameSource(str(clip_path), size=(640, 480)))[20:80]
+    results = []
+    stats = Mirror(tryon, trackers).run(frames, results.append)
+    assert [r.index for r in results] == [f.index for f in frames]
+    assert stats.frames == 60 and stats.person_frames >= 30 and stats.overlay_frames >= 15, stats.summary()
+    # Frames 20-27 show the empty room: no overlay, untouched pixels.
+    for result, frame in zip(results[:8], frames[:8]):
+        assert result.state is TrackingState.STEP_INTO_VIEW and not result.overlay
+        np.testing.assert_array_equal(result.image, frame.image)
+    summary = stats.summary(skip=5)
+    assert summary["fps"] > 0 and set(summary["stages_ms"]) == {"landmarks", "render", "composite"}
+
+
+def test_a_worker_error_reaches_the_caller(renderer, trackers):
+    tryon = build_tryon(shoe=SHOE_GLB, renderer=renderer)
+    frames = [Frame(i, i / 30, np.zeros((48, 64, 3), np.uint8)) for i in range(4)]
+    frames.append(Frame(4, 4 / 30, np.zeros((48, 64, 4), np.uint8)))
+    with pytest.raises(ArInputError, match="frame 4: expected an"):
+        Mirror(tryon, trackers).run(frames)
+
+
+def test_inline_mode_gives_every_frame(renderer):
+    tryon = build_tryon(shoe=SHOE_GLB, renderer=renderer)
+    frames = [Frame(i, i / 30, np.full((48, 64, 3), 90, np.uint8)) for i in range(3)]
+    with BodyTracker() as tracker:
+        stats = Mirror(tryon, tracker, pipelined=False).run(frames)
+    assert stats.frames == 3 and stats.person_frames == 0
