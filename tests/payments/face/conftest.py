@@ -11,9 +11,7 @@ import pytest
 
 from payments.face.keys import KeyEncryptionKey, KeyRing
 from payments.face.store import Channel, Consent, FaceTemplateStore
-from tests.conftest import SHARED_DATA, shared_path
-
-FACES = SHARED_DATA / "faces"
+from tests.conftest import shared_path
 
 
 class Clock:
@@ -69,8 +67,7 @@ def consent(clock: Clock) -> Consent:
 
 def random_embedding(rng: np.random.Generator) -> np.ndarray:
     """A vector shaped like a dlib descriptor (128 values, norm about 1)."""
-    vector = rng.normal(0.0, 0.09, 128)
-    return vector
+    return rng.normal(0.0, 0.09, 128)
 
 
 def face_file(name: str) -> Path:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from kiosk.cli import main
 from payments.audit import audit_log_table
 from payments.face.store import face_templates
-from tests.payments.face.conftest import face_file
+from tests.payments.face.conftest import face_embedding, face_file
 
 pytestmark = pytest.mark.shared_data
 
@@ -53,6 +53,10 @@ def test_enroll_delete_rotate_sweep_and_audit(
     assert code == 0 and out["shopper_id"] == "obama" and "DEVELOPMENT key" in caplog.text
     key_file = tmp_path / "face-kek.json"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert sorted(os.listdir(tmp_path)) == ["face-kek.json", "omnifit.sqlite"]  # no image kept anywhere
+    stored = (tmp_path / "omnifit.sqlite").read_bytes()
+    plain = face_embedding("obama.jpg").astype("<f8").tobytes()
+    assert plain[:32] not in stored and plain[-32:] not in stored and face_file("obama.jpg").read_bytes()[:4096] not in stored
     old_key = json.loads(key_file.read_text())["active"]
     code, out, _ = _run(capsys, "face", "rotate-key", "--db", db, "--json")
     assert code == 0 and out == {"active_kek": out["active_kek"], "retired_kek": old_key, "rewrapped_data_keys": 1}
