@@ -147,7 +147,8 @@ class FacePayService:
         bucket = None if phone_last4_digits is None else self.store.phone_bucket(bucket_digits(phone_last4_digits))
         mode = MatchMode.ONE_TO_N if bucket is None else MatchMode.ONE_TO_FEW
         nearest, distance, count = self.cache.nearest(embedding, bucket)
-        if nearest is not None and not self.store.is_live(nearest.template_id):
+        # Another process may have deleted (or retention expired) what this cache still holds.
+        while nearest is not None and distance <= self.policy.threshold and not self.store.is_live(nearest.template_id):
             _LOGGER.info("cached template %s is gone from the store; evicting it", nearest.template_id)
             self.cache.evict(nearest.shopper_id)
             nearest, distance, count = self.cache.nearest(embedding, bucket)
