@@ -58,6 +58,7 @@ class SandboxBehaviour(str, enum.Enum):
     DO_NOT_HONOUR = "do_not_honour"
     STEP_UP = "step_up"
     TIMEOUT = "timeout"  # the authorisation request is lost on the way in: nothing happens, no answer
+    AUTHORIZE_RESPONSE_LOST = "authorize_response_lost"  # the hold is placed, its answer never arrives
     CAPTURE_RESPONSE_LOST = "capture_response_lost"  # the capture is booked, its answer never arrives
 
 
@@ -69,6 +70,7 @@ TEST_TOKENS: dict[str, SandboxBehaviour] = {
     "tok_decline_do_not_honour": SandboxBehaviour.DO_NOT_HONOUR,
     "tok_step_up": SandboxBehaviour.STEP_UP,
     "tok_timeout": SandboxBehaviour.TIMEOUT,
+    "tok_authorize_response_lost": SandboxBehaviour.AUTHORIZE_RESPONSE_LOST,
     "tok_capture_response_lost": SandboxBehaviour.CAPTURE_RESPONSE_LOST,
 }
 
@@ -136,7 +138,10 @@ class SandboxGateway:
         if behaviour is SandboxBehaviour.STEP_UP and not step_up_verified:
             decline = DeclineCode.STEP_UP_REQUIRED
         with self._books() as conn:
-            return self._record(conn, GatewayOperation.AUTHORIZE, reference, token, None, amount, decline).as_result()
+            booked = self._record(conn, GatewayOperation.AUTHORIZE, reference, token, None, amount, decline)
+        if booked.approved and behaviour is SandboxBehaviour.AUTHORIZE_RESPONSE_LOST:
+            self._time_out(GatewayOperation.AUTHORIZE, reference)
+        return booked.as_result()
 
     def capture(self, *, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
         with self._books() as conn:

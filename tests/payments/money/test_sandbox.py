@@ -63,6 +63,14 @@ def test_lost_capture_answer_still_takes_the_money(network: SandboxGateway) -> N
     assert found is not None and found.approved and found.operation is GatewayOperation.CAPTURE
 
 
+def test_lost_authorization_answer_still_places_the_hold(network: SandboxGateway) -> None:
+    with pytest.raises(GatewayTimeoutError, match="authorize"):
+        network.authorize(token="tok_authorize_response_lost", amount=CNY_100, reference="a", step_up_verified=False)
+    found = network.lookup("a")
+    assert found is not None and found.approved and found.operation is GatewayOperation.AUTHORIZE
+    assert network.capture(authorization_id=found.transaction_id or "", amount=CNY_100, reference="c").approved
+
+
 def test_network_does_not_deduplicate_references(network: SandboxGateway) -> None:
     first = network.authorize(token="tok_visa_approve", amount=CNY_100, reference="same", step_up_verified=False)
     second = network.authorize(token="tok_visa_approve", amount=CNY_100, reference="same", step_up_verified=False)

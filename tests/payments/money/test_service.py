@@ -239,6 +239,31 @@ def test_capture_with_a_lost_answer_is_reconciled_not_repeated(
         assert ledger.check_books(conn).balanced
 
 
+def test_lost_authorization_answer_is_reconciled_by_the_retry(
+    service: PaymentService, sandbox: SandboxGateway, make_intent: MakeIntent
+) -> None:
+    token = "tok_authorize_response_lost"
+    intent = make_intent(token=token)
+    with pytest.raises(GatewayTimeoutError, match="did not answer authorize"):
+        service.confirm(intent.intent_id, key="lost-auth")
+    confirmed = service.confirm(intent.intent_id, key="lost-auth")
+    assert confirmed.state is IntentState.AUTHORIZED
+    assert _operations(sandbox, token, GatewayOperation.AUTHORIZE) == 1  # no second hold on the card
+
+
+def test_cancel_after_a_lost_authorization_voids_the_hold(
+    service: PaymentService, sandbox: SandboxGateway, make_intent: MakeIntent
+) -> None:
+    token = "tok_authorize_response_lost"
+    intent = make_intent(token=token)
+    with pytest.raises(GatewayTimeoutError):
+        service.confirm(intent.intent_id, key=new_key())
+    assert service.cancel(intent.intent_id, key=new_key()).state is IntentState.CANCELLED
+    assert [(t.operation, t.approved) for t in sandbox.transactions(token=token)] == [
+        (GatewayOperation.AUTHORIZE, True), (GatewayOperation.VOID, True)]
+    assert sandbox.net_charged(token, "CNY") == Money.zero("CNY")
+
+
 def test_a_new_key_after_a_lost_capture_reconciles_and_refuses(
     service: PaymentService, sandbox: SandboxGateway, make_intent: MakeIntent
 ) -> None:
