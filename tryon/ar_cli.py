@@ -29,6 +29,7 @@ def register(subparsers) -> None:
     what.add_argument("--shoe", help="shoe model (glTF or GLB; long axis X, Y up, sole at Y=0, metres)")
     what.add_argument("--sku", help="catalog SKU {product_id}-{colour}-{size} (shoe, top or bottom)")
     what.add_argument("--garment", help="garment image (PNG with alpha and its .json sidecar)")
+    parser.add_argument("--variant", help="KHR_materials_variants variant of the --shoe model, e.g. beach")
     parser.add_argument("--out", required=True, help="composited image (image input) or video (video/camera input)")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the figures")
     parser.add_argument("--size", type=_size, help="crop and resize frames to WIDTHxHEIGHT, e.g. 640x480")
@@ -49,7 +50,7 @@ def run_tryon(args: argparse.Namespace) -> int:
         raise ArInputError(f"--workers must be between 1 and 8; got {args.workers}")
     source = FrameSource(args.input, size=args.size, max_frames=args.max_frames)
     sink = FrameSink(args.out, fps=source.fps or 1.0, still=source.is_image)
-    tryon = build_tryon(shoe=args.shoe, garment=args.garment, sku=args.sku)
+    tryon = build_tryon(shoe=args.shoe, garment=args.garment, sku=args.sku, variant=args.variant)
     count = 1 if source.is_image else args.workers or (2 if args.input.startswith("camera:") else 1)
     trackers = [BodyTracker(static_image_mode=source.is_image, segmenter=args.segmenter) for _ in range(count)]
     try:

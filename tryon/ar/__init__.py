@@ -7,7 +7,7 @@ from tryon.ar.camera import CameraIntrinsics
 from tryon.ar.catalog import asset_for_sku, build_tryon
 from tryon.ar.errors import ArError, ArInputError, ModelLoadError, RenderError
 from tryon.ar.garment import Garment, GarmentTryOn, load_garment
-from tryon.ar.mesh import ShoeModel, load_shoe_model
+from tryon.ar.mesh import ShoeModel, load_shoe_model, model_variants
 from tryon.ar.pipeline import FrameResult, Mirror, MirrorStats
 from tryon.ar.render import ShoeRenderer
 from tryon.ar.shoes import ShoeFit, ShoeTryOn
@@ -18,5 +18,5 @@ __all__ = [
     "ArError", "ArInputError", "BodyObservation", "BodyTracker", "CameraIntrinsics", "FrameResult", "FrameSink",
     "FrameSource", "GateConfig", "Garment", "GarmentTryOn", "Mirror", "MirrorStats", "ModelLoadError", "RenderError",
     "ShoeFit", "ShoeModel", "ShoeRenderer", "ShoeTryOn", "TrackingState", "asset_for_sku", "build_tryon",
-    "load_garment", "load_shoe_model",
+    "load_garment", "load_shoe_model", "model_variants",
 ]

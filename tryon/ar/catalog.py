@@ -31,14 +31,19 @@ def asset_for_sku(sku: str) -> tuple[str, Path]:
 
 
 def build_tryon(*, shoe: str | Path | None = None, garment: str | Path | None = None, sku: str | None = None,
-                renderer: ShoeRenderer | None = None, max_triangles: int = DEFAULT_MAX_TRIANGLES) -> ShoeTryOn | GarmentTryOn:
-    """One try-on from exactly one of ``shoe`` (glTF/GLB), ``garment`` (PNG + sidecar) or ``sku``."""
+                renderer: ShoeRenderer | None = None, max_triangles: int = DEFAULT_MAX_TRIANGLES,
+                variant: str | None = None) -> ShoeTryOn | GarmentTryOn:
+    """One try-on from exactly one of ``shoe`` (glTF/GLB, optionally a material ``variant``),
+    ``garment`` (PNG + sidecar) or ``sku``."""
     given = [name for name, value in (("shoe", shoe), ("garment", garment), ("sku", sku)) if value]
     if len(given) != 1:
         raise ArInputError(f"give exactly one of --shoe, --garment or --sku; got {given or 'none'}")
     if sku:
         category, path = asset_for_sku(sku)
         shoe, garment = (path, None) if category == "shoes" else (None, path)
+    if variant is not None and not shoe:
+        raise ArInputError("a material variant applies to a shoe model (--shoe) only")
     if shoe:
-        return ShoeTryOn(load_shoe_model(shoe, max_triangles=max_triangles), renderer or ShoeRenderer())
+        model = load_shoe_model(shoe, max_triangles=max_triangles, variant=variant)
+        return ShoeTryOn(model, renderer or ShoeRenderer())
     return GarmentTryOn(load_garment(garment))

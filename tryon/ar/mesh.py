@@ -59,39 +59,75 @@ class ShoeModel:
         return sum(p.triangles for p in self.parts)
 
 
-def _strip_images(path: Path) -> bytes:
-    """The GLB at ``path`` with every texture reference removed (base colours kept)."""
-    from pygltflib import GLTF2, BufferFormat
+def _read_gltf(path: Path):
+    from pygltflib import GLTF2
 
     try:
-        gltf = GLTF2().load(str(path))
+        return GLTF2().load(str(path))
     except Exception as exc:  # pygltflib raises bare exceptions on malformed files
         raise ModelLoadError(f"shoe model {path} is not a readable glTF/GLB: {exc}", path=str(path)) from exc
+
+
+def _load_edited(gltf, path: Path):
+    """trimesh Scene of an edited glTF read from ``path`` (a .gltf still finds its files beside it)."""
+    import trimesh
+
+    if path.suffix.lower() == ".glb":
+        return trimesh.load(io.BytesIO(b"".join(gltf.save_to_bytes())), file_type="glb", force="scene")
+    resolver = trimesh.resolvers.FilePathResolver(str(path.parent))
+    return trimesh.load(io.BytesIO(gltf.gltf_to_json().encode("utf-8")), file_type="gltf", resolver=resolver,
+                        force="scene")
+
+
+def _without_images(path: Path):
+    """The model at ``path`` with every texture reference removed (base colours kept)."""
+    gltf = _read_gltf(path)
     for material in gltf.materials:
         if material.pbrMetallicRoughness is not None:
             material.pbrMetallicRoughness.baseColorTexture = None
             material.pbrMetallicRoughness.metallicRoughnessTexture = None
         material.normalTexture = material.occlusionTexture = material.emissiveTexture = None
     gltf.textures, gltf.images, gltf.samplers = [], [], []
-    if path.suffix.lower() == ".gltf":
-        gltf.convert_buffers(BufferFormat.BINARYBLOB)
-    return b"".join(gltf.save_to_bytes())
+    return _load_edited(gltf, path)
 
 
-def _load_scene(path: Path):
+def model_variants(path: str | Path) -> tuple[str, ...]:
+    """Names of the KHR_materials_variants of a glTF/GLB (empty when it has none)."""
+    extension = (_read_gltf(Path(path)).extensions or {}).get("KHR_materials_variants", {})
+    return tuple(v.get("name", str(i)) for i, v in enumerate(extension.get("variants", ())))
+
+
+def _with_variant(path: Path, variant: str):
+    """The model with every primitive switched to ``variant``'s material."""
+    names = model_variants(path)
+    if variant not in names:
+        raise ModelLoadError(f"shoe model {path} has no material variant {variant!r}; variants: {list(names) or 'none'}",
+                             path=str(path))
+    index = names.index(variant)
+    gltf = _read_gltf(path)
+    for mesh in gltf.meshes:
+        for primitive in mesh.primitives:
+            mappings = (primitive.extensions or {}).get("KHR_materials_variants", {}).get("mappings", ())
+            chosen = [m["material"] for m in mappings if index in m.get("variants", ())]
+            if chosen:
+                primitive.material = chosen[0]
+    return _load_edited(gltf, path)
+
+
+def _load_scene(path: Path, variant: str | None = None):
+    """A trimesh Scene of the model; on texture trouble, the same model without textures."""
     import trimesh
 
     if not path.is_file():
         raise ModelLoadError(f"shoe model not found: {path}", path=str(path))
     try:
-        return trimesh.load(str(path), force="scene")
+        return _with_variant(path, variant) if variant is not None else trimesh.load(str(path), force="scene")
     except ModelLoadError:
         raise
     except Exception as exc:  # trimesh raises many kinds for bad images or buffers
         _LOGGER.warning("shoe model %s did not load with its textures (%s); using base colours", path, exc)
     try:
-        data = _strip_images(path)
-        return trimesh.load(io.BytesIO(data), file_type="glb", force="scene")
+        return _without_images(path)
     except ModelLoadError:
         raise
     except Exception as exc:
@@ -207,11 +243,14 @@ def _transform_part(part: MeshPart, matrix: np.ndarray) -> MeshPart:
     )
 
 
-def load_shoe_model(path: str | Path, *, max_triangles: int = DEFAULT_MAX_TRIANGLES) -> ShoeModel:
-    """Read a glTF/GLB shoe, decimate to at most ``max_triangles``, and put it in the model frame."""
+def load_shoe_model(path: str | Path, *, max_triangles: int = DEFAULT_MAX_TRIANGLES, variant: str | None = None) -> ShoeModel:
+    """Read a glTF/GLB shoe, decimate to at most ``max_triangles``, and put it in the model frame.
+
+    ``variant`` picks a KHR_materials_variants variant by name (see :func:`model_variants`).
+    """
     path = Path(path)
     started = time.perf_counter()
-    scene = _load_scene(path)
+    scene = _load_scene(path, variant)
     meshes = [m for m in scene.dump(concatenate=False) if hasattr(m, "faces") and len(m.faces)]
     if not meshes:
         raise ModelLoadError(f"shoe model {path} holds no triangles", path=str(path))

@@ -15,6 +15,7 @@ from assets.shoes import SHOES_DIR, build_product_shoe, colourway, reference_siz
 from assets.shoes.generator import build_shoe, write_glb
 from assets.shoes.styles import style_for
 from tryon.ar import load_garment, load_shoe_model
+from tests.scanning.test_export import validate_gltf
 from tryon.fit.lasts import shoe_last
 
 SEED = load_seed()
@@ -88,3 +89,8 @@ def test_committed_garment_is_what_the_generator_makes(tmp_path):
     committed = GARMENTS_DIR / f"{product.product_id}.png"
     np.testing.assert_array_equal(cv2.imread(str(fresh), cv2.IMREAD_UNCHANGED), cv2.imread(str(committed), cv2.IMREAD_UNCHANGED))
     assert json.loads(fresh.with_suffix(".json").read_text()) == json.loads(committed.with_suffix(".json").read_text())
+
+
+def test_committed_shoe_models_pass_the_khronos_validator():
+    reports = validate_gltf(*(SHOES_DIR / f"{p.product_id}.glb" for p in SHOES))
+    assert [(r["path"], r["errors"], r["warnings"]) for r in reports if r["errors"] or r["warnings"]] == []

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.cli import main
 from tests.conftest import shared_path
-from tests.tryon.ar.conftest import PEOPLE, SHOE_GLB, changed_pixels
+from tests.tryon.ar.conftest import PEOPLE, SHOE_GLB, TOP_PNG, changed_pixels
 
 STAGES = {"landmarks", "render", "composite"}
 
@@ -70,6 +70,8 @@ def test_corrupt_video_is_named_and_nothing_is_written(tmp_path, capsys):
     (["--input", "IMAGE", "--shoe", str(SHOE_GLB), "--out", "OUT.mp4"], "must end in"),
     (["--input", "missing.jpg", "--shoe", str(SHOE_GLB), "--out", "OUT.png"], "not found"),
     (["--input", "camera:x", "--shoe", str(SHOE_GLB), "--out", "OUT.mp4"], "camera:N"),
+    (["--input", "IMAGE", "--garment", str(TOP_PNG), "--variant", "beach", "--out", "OUT.png"], "shoe model"),
+    (["--input", "IMAGE", "--shoe", str(SHOE_GLB), "--variant", "beach", "--out", "OUT.png"], "no material variant"),
 ])
 def test_bad_arguments_get_a_clear_error(tmp_path, capsys, args, message):
     image = tmp_path / "in.png"

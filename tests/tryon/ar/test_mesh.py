@@ -10,7 +10,7 @@ from pygltflib import GLTF2, BufferFormat
 
 from tests.conftest import shared_path
 from tests.tryon.ar.conftest import SHOE_GLB
-from tryon.ar import CameraIntrinsics, ModelLoadError, load_shoe_model
+from tryon.ar import CameraIntrinsics, ModelLoadError, load_shoe_model, model_variants
 from tryon.ar.render import ShoeInstance
 
 
@@ -99,3 +99,15 @@ def test_huge_mesh_is_decimated_in_bounded_time(tmp_path, renderer):
     assert elapsed < 60.0
     assert 0.29 < model.length_m < 0.31
     assert _draws(renderer, model) > 1000
+
+
+@pytest.mark.shared_data
+def test_material_variants_switch_the_texture():
+    path = shared_path("data", "shoes", "MaterialsVariantsShoe", "glTF", "MaterialsVariantsShoe.gltf")
+    assert model_variants(path) == ("midnight", "beach", "street")
+    means = {name: load_shoe_model(path, variant=name).parts[0].texture.reshape(-1, 4)[:, :3].mean(axis=0)
+             for name in ("midnight", "beach", "street")}
+    assert np.abs(means["beach"] - means["midnight"]).max() > 10
+    assert np.abs(means["street"] - means["beach"]).max() > 10
+    with pytest.raises(ModelLoadError, match="no material variant 'disco'"):
+        load_shoe_model(path, variant="disco")
