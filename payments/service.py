@@ -217,8 +217,8 @@ class PaymentService:
     def confirm(self, intent_id: str, *, key: str, pin: str | None = None, face_match_close: bool = False) -> PaymentIntent:
         """Authorise the payment; a PIN is needed above the limit, on a close face match, or when the issuer asks."""
         def pin_present(intent: PaymentIntent) -> None:
-            if pin is None and self._needs_pin(intent, face_match_close):
-                self._verify_pin(intent, None, None)
+            if self._needs_pin(intent, face_match_close):
+                self._require_pin(intent, pin)
 
         params = {"pin_supplied": pin is not None, "face_match_close": bool(face_match_close)}
         return self._run(IntentAction.CONFIRM, intent_id, key, params,
@@ -396,7 +396,7 @@ class PaymentService:
     def _needs_pin(self, intent: PaymentIntent, face_match_close: bool) -> bool:
         return intent.step_up_required or self.step_up.requires_pin(intent.amount, face_match_close=face_match_close)
 
-    def _verify_pin(self, intent: PaymentIntent, pending: _Pending | None, pin: str | None) -> None:
+    def _require_pin(self, intent: PaymentIntent, pin: str | None) -> str:
         if pin is None:
             raise StepUpRequiredError(
                 f"intent {intent.intent_id} needs the shopper's PIN to confirm {intent.amount}", intent_id=intent.intent_id
@@ -404,9 +404,13 @@ class PaymentService:
         if self._pin_verifier is None:
             raise StepUpRequiredError("a PIN is needed but this service has no PIN verifier configured",
                                       intent_id=intent.intent_id)
-        if self._pin_verifier(intent.shopper_id, pin):
+        return pin
+
+    def _verify_pin(self, intent: PaymentIntent, pending: _Pending, pin: str | None) -> None:
+        """Pass when the PIN matches; otherwise count the attempt (failing the intent after the last) and raise."""
+        pin = self._require_pin(intent, pin)
+        if self._pin_verifier is not None and self._pin_verifier(intent.shopper_id, pin):
             return
-        assert pending is not None  # a PIN was given, so this runs under the intent's lock
         failures = intent.pin_failures + 1
         left = max(self.step_up.max_pin_attempts - failures, 0)
         values: dict[str, Any] = {"pin_failures": failures}
