@@ -25,8 +25,8 @@ from scanning.reconstruct.fusion import (
     Slab,
     block_keys,
     camera_points,
-    crop_to_volume,
     fuse_solid,
+    in_volume,
 )
 from scanning.reconstruct.quality import QualityFlag, ScanQuality, assess_part, check_frames
 from scanning.reconstruct.segment import Floor, fit_floor, footprint_boxes, settle_on_floor, split_feet
@@ -115,9 +115,8 @@ def _find_footprints(frames: list[RGBDFrame], settings: ScanSettings,
     upper = np.array(settings.fusion.volume_max, dtype=np.float32)
     samples = []
     for frame in frames:
-        points = camera_points(frame)
-        depth = crop_to_volume(frame, points, lower, upper)[::FLOOR_STRIDE, ::FLOOR_STRIDE]
-        samples.append(points[::FLOOR_STRIDE, ::FLOOR_STRIDE][depth > 0].astype(np.float64))
+        points, depth = camera_points(frame, FLOOR_STRIDE)
+        samples.append(points[in_volume(points, depth, lower, upper)].astype(np.float64))
     floor = fit_floor(np.concatenate(samples), seed=seed)
     above = [s[(s @ floor.normal + floor.offset) > OBJECT_MIN_HEIGHT_M] for s in samples]
     if sum(len(a) for a in above) < MIN_OBJECT_POINTS:

@@ -1,10 +1,12 @@
-"""TSDF fusion of calibrated depth frames with Open3D's tensor ``VoxelBlockGrid``.
+"""TSDF fusion of calibrated depth frames into a closed solid, with Open3D's tensor ``VoxelBlockGrid``.
 
-Only the part of each depth image that falls inside the scan volume (a box above the
-platform, platform frame, metres) is fused: the rest of the shop does not spend voxel
-blocks. The result is the fused surface as an open triangle mesh in the platform
-frame (the platform's surface still attached; :mod:`scanning.reconstruct.segment`
-cuts it away).
+Voxel blocks cover only boxes around what stands on the platform, and of those only
+the blocks the surface can pass through (:func:`select_blocks`). Every voxel of them is
+integrated from every frame, so any camera that sees past a voxel carves it free.
+Voxels no camera could see into (inside the shopper, under the arch, between toes)
+count as solid, and the solid is intersected with a :class:`Slab` above the platform,
+so marching cubes returns a closed surface: the platform cut away with a flat face,
+every hole filled. Platform frame, metres, z up.
 """
 from __future__ import annotations
 
@@ -72,24 +74,24 @@ FUSION_SETTINGS = {
 }
 
 
-def camera_points(frame: RGBDFrame) -> np.ndarray:
-    """(H, W, 3) float32 platform-frame position of every pixel (garbage where depth is 0)."""
+def camera_points(frame: RGBDFrame, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Platform-frame positions of every ``stride``-th pixel: (h, w, 3) float32 points
+    (garbage where there is no reading) and their (h, w) float32 depths (0 = none)."""
     if frame.extrinsic is None:
         raise ReconstructionError(f"camera {frame.camera_id}: frame has no extrinsic; calibrate the rig first",
                                   camera=frame.camera_id)
     k = frame.intrinsics
-    u = (np.arange(k.width, dtype=np.float32) - k.cx) / k.fx
-    v = (np.arange(k.height, dtype=np.float32) - k.cy) / k.fy
-    z = frame.depth
+    u = (np.arange(0, k.width, stride, dtype=np.float32) - k.cx) / k.fx
+    v = (np.arange(0, k.height, stride, dtype=np.float32) - k.cy) / k.fy
+    depth = frame.depth[::stride, ::stride]
     rays = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.float32(1.0)), axis=-1)
     rotation = frame.extrinsic[:3, :3].astype(np.float32)
-    return (rays @ rotation.T) * z[..., None] + frame.extrinsic[:3, 3].astype(np.float32)
+    return (rays @ rotation.T) * depth[..., None] + frame.extrinsic[:3, 3].astype(np.float32), depth
 
 
-def crop_to_volume(frame: RGBDFrame, points: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """(H, W) float32 depth with every pixel outside the box [lower, upper] set to 0."""
-    inside = (frame.depth > 0) & np.all((points >= lower) & (points <= upper), axis=-1)
-    return np.where(inside, frame.depth, np.float32(0.0))
+def in_volume(points: np.ndarray, depth: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """(h, w) bool: pixels with a reading whose point lies in the box [lower, upper]."""
+    return (depth > 0) & np.all((points >= lower) & (points <= upper), axis=-1)
 
 
 def block_keys(boxes: list[tuple[np.ndarray, np.ndarray]], settings: FusionSettings) -> np.ndarray:

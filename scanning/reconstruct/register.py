@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from scanning.reconstruct.fusion import FusionSettings, camera_points, crop_to_volume
+from scanning.reconstruct.fusion import FusionSettings, camera_points, in_volume
 from scanning.sources.frame import RGBDFrame
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ def refine_extrinsics(frames: list[RGBDFrame], fusion: FusionSettings) -> list[R
     voxel = 2.0 * fusion.voxel_m
     clouds = []
     for frame in frames:
-        points = camera_points(frame)
-        valid = crop_to_volume(frame, points, lower, upper) > 0
+        points, depth = camera_points(frame)
+        valid = in_volume(points, depth, lower, upper)
         cloud = o3d.t.geometry.PointCloud(o3c.Tensor(points[valid].astype(np.float32))).voxel_down_sample(voxel)
         cloud.estimate_normals(max_nn=20, radius=4 * voxel)
         clouds.append(cloud)

@@ -1,12 +1,12 @@
 """Floor removal and isolation of the feet or the body in a fused scan.
 
-The platform is found by RANSAC on the fused points near z = 0 (the calibration puts
-it there; RANSAC corrects small drift and reports it). The fused surface is then
-levelled, cut at ``cut_height_m`` above the platform (everything below is platform),
-capped there and the cap lowered onto the platform, so each foot or the body becomes a
-closed solid standing on z = 0. Feet are also cut at ``top_cut_m`` (the ankle) and
-split into left and right by their side of the platform's centre line (the shopper
-faces +x on a foot kiosk, so the left foot is at +y).
+The platform is found by RANSAC on the camera points near z = 0 (the calibration puts
+it there; RANSAC corrects small drift and reports it). ``footprint_boxes`` puts a box
+around each thing standing on it, for the fusion to work in. The fused solid is cut
+flat at a stated height above the platform (and, for feet, at the ankle) by the fusion
+itself; ``settle_on_floor`` then lowers that cut face onto z = 0, and ``split_feet``
+names the feet by their side of the platform's centre line (the shopper faces +x on a
+foot kiosk, so the left foot is at +y).
 """
 from __future__ import annotations
 
