@@ -10,6 +10,7 @@ shoes is rasterised and read back, which keeps llvmpipe fast.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,9 +150,14 @@ class ShoeRenderer:
     uploaded models (keyed by model identity). Not thread-safe: use it from one thread.
     """
 
-    def __init__(self, near_m: float = 0.05, far_m: float = 20.0) -> None:
+    def __init__(self, near_m: float = 0.05, far_m: float = 20.0, raster_threads: int | None = 1) -> None:
         import moderngl
 
+        # llvmpipe rasterises on its own thread pool; the shoe patch is small and the
+        # landmark workers already hold the cores, so one raster thread has the lower p95.
+        # An LP_NUM_THREADS the user set wins; the driver reads it when the first context opens.
+        if raster_threads is not None:
+            os.environ.setdefault("LP_NUM_THREADS", str(raster_threads))
         try:
             self.ctx = moderngl.create_context(standalone=True, backend="egl")
         except Exception as exc:  # moderngl/glcontext raise plain Exceptions when EGL is missing
