@@ -220,8 +220,14 @@ class ShoeRenderer:
         y1 = min(int(np.ceil(pixels[:, 1].max())) + pad + 1, camera.height)
         return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
-    def render(self, instances: list[ShoeInstance], camera: CameraIntrinsics, occluders: list[Occluder] = ()) -> RenderedLayer | None:
-        """Draw ``instances`` (and hide what ``occluders`` cover); None when nothing is on screen."""
+    def render(self, instances: list[ShoeInstance], camera: CameraIntrinsics, occluders: list[Occluder] = (),
+               scene_depth: np.ndarray | None = None, depth_margin_m: float = 0.03) -> RenderedLayer | None:
+        """Draw ``instances`` (and hide what ``occluders`` cover); None when nothing is on screen.
+
+        ``scene_depth`` : (H, W) float metres from a depth camera registered to this
+        camera (0 = no reading) hides every shoe pixel that lies more than
+        ``depth_margin_m`` behind the real surface there.
+        """
         if not instances:
             return None
         box = self.screen_box(instances, camera)
@@ -246,7 +252,25 @@ class ShoeRenderer:
                 vao.render()
         data = fbo.read(viewport=(0, 0, width, height), components=4)
         rgba = np.flipud(np.frombuffer(data, np.uint8).reshape(height, width, 4))
+        if scene_depth is not None:
+            rgba = self._hide_behind(rgba, fbo, box, camera, scene_depth, depth_margin_m)
         return RenderedLayer(rgba, x0, y0)
+
+    def _hide_behind(self, rgba: np.ndarray, fbo, box: tuple[int, int, int, int], camera: CameraIntrinsics,
+                     scene_depth: np.ndarray, margin_m: float) -> np.ndarray:
+        """``rgba`` with alpha 0 where the real surface is nearer than the rendered one."""
+        if scene_depth.shape != (camera.height, camera.width):
+            raise RenderError(f"scene depth must be {camera.height}x{camera.width} like the frame; got {scene_depth.shape}")
+        x0, y0, width, height = box
+        raw = fbo.read(viewport=(0, 0, width, height), components=1, attachment=-1, dtype="f4")
+        window = np.flipud(np.frombuffer(raw, np.float32).reshape(height, width)).astype(np.float64)
+        near, far = self.near_m, self.far_m
+        rendered = 2.0 * far * near / (far + near - (2.0 * window - 1.0) * (far - near))
+        real = np.asarray(scene_depth[y0:y0 + height, x0:x0 + width], dtype=np.float64)
+        hidden = (real > 0) & (real < rendered - margin_m) & (window < 1.0)
+        out = rgba.copy()
+        out[hidden, 3] = 0
+        return out
 
     def _draw_occluders(self, fbo, clip: np.ndarray, occluders: list[Occluder]) -> None:
         if not occluders:

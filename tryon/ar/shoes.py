@@ -94,10 +94,15 @@ class ShoeTryOn:
             occluders.append(Occluder(foot.ankle - foot.rotation[:, 1] * 0.01, foot.knee, radius))
         return instances, occluders
 
-    def render(self, observation: BodyObservation, camera: CameraIntrinsics) -> RenderedLayer | None:
-        """The shoes layer (BGRA, straight alpha), or None when no foot is tracked or on screen."""
+    def render(self, observation: BodyObservation, camera: CameraIntrinsics,
+               scene_depth: np.ndarray | None = None) -> RenderedLayer | None:
+        """The shoes layer (BGRA, straight alpha), or None when no foot is tracked or on screen.
+
+        ``scene_depth`` (H, W) metres from a registered depth camera, when the kiosk has one,
+        also hides the shoe behind whatever real surface is in front of it.
+        """
         instances, occluders = self.scene(observation, camera)
-        layer = self.renderer.render(instances, camera, occluders)
+        layer = self.renderer.render(instances, camera, occluders, scene_depth=scene_depth)
         if layer is None:
             return None
         return RenderedLayer(np.ascontiguousarray(layer.rgba[..., [2, 1, 0, 3]]), layer.x0, layer.y0)

@@ -66,3 +66,23 @@ def test_rendered_point_lands_within_a_pixel(renderer, point):
     centroid = np.array([(xs * alpha[ys, xs]).sum(), (ys * alpha[ys, xs]).sum()]) / alpha[ys, xs].sum()
     expected = camera.project(np.array([point]))[0]
     assert np.linalg.norm(centroid + [layer.x0, layer.y0] - expected) < 1.0
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(("distance_m", "visible"), [(0.5, True), (1.2, False)])
+def test_real_depth_hides_what_is_behind_the_person(renderer, distance_m, visible):
+    # depth.png: a person's upper body, the chest about 0.74 m away, in millimetres.
+    import cv2
+
+    from tests.conftest import shared_path
+
+    depth_mm = cv2.imread(str(shared_path("data", "rgbd", "open3d-testdata", "depth.png")), cv2.IMREAD_UNCHANGED)
+    scene_depth = depth_mm.astype(np.float64) / 1000.0
+    camera = CameraIntrinsics(640, 480, 525.0, 525.0, 319.5, 239.5)
+    torso = (360, 300)  # a pixel on the person's chest
+    assert 0.6 < scene_depth[torso[1], torso[0]] < 0.9
+    pose = np.eye(4)
+    pose[:3, 3] = camera.unproject(np.array([torso]), np.array([distance_m]))[0]
+    layer = renderer.render([ShoeInstance(_marker(0.05), pose)], camera, scene_depth=scene_depth)
+    shown = int((layer.rgba[..., 3] > 0).sum())
+    assert (shown > 50) if visible else (shown == 0)
