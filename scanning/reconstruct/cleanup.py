@@ -68,16 +68,29 @@ def fill_holes(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
 def keep_large_components(mesh: trimesh.Trimesh, min_share: float, max_count: int) -> list[trimesh.Trimesh]:
     """Connected pieces whose area is at least ``min_share`` of the largest, largest first.
 
-    Components are labelled on the face adjacency graph and only the kept ones become
-    meshes: a noisy scan can hold thousands of specks.
+    Components are labelled on the vertex graph (sparse, fast) and only the kept ones
+    become meshes: a noisy scan can hold thousands of specks.
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     if len(mesh.faces) == 0:
         return []
-    labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
+    faces = np.asarray(mesh.faces)
+    edges = faces[:, [0, 1, 1, 2]].reshape(-1, 2)
+    count = len(mesh.vertices)
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(count, count))
+    _, vertex_labels = connected_components(graph, directed=False)
+    labels = vertex_labels[faces[:, 0]]
     areas = np.bincount(labels, weights=mesh.area_faces)
     order = np.argsort(areas)[::-1]
     kept = [label for label in order[:max_count] if areas[label] >= min_share * areas[order[0]]]
-    return [mesh.submesh([np.flatnonzero(labels == label)], append=True) for label in kept]
+    pieces = []
+    for label in kept:
+        piece = trimesh.Trimesh(mesh.vertices, faces[labels == label], process=False)
+        piece.remove_unreferenced_vertices()
+        pieces.append(piece)
+    return pieces
 
 
 def smooth(mesh: trimesh.Trimesh, iterations: int = TAUBIN_ITERATIONS) -> trimesh.Trimesh:

@@ -122,8 +122,8 @@ def split_feet(pieces: list[trimesh.Trimesh]) -> dict[str, trimesh.Trimesh]:
     if len(pieces) > 2:
         raise ReconstructionError(f"expected at most two feet, found {len(pieces)} separate objects on the platform")
     named: dict[str, trimesh.Trimesh] = {}
-    for piece in sorted(pieces, key=lambda p: float(p.centroid[1])):
-        side = "left" if float(piece.centroid[1]) > 0 else "right"
+    for piece in sorted(pieces, key=lambda p: float(p.bounds[:, 1].mean())):
+        side = "left" if float(piece.bounds[:, 1].mean()) > 0 else "right"
         if side in named:
             side = "left" if side == "right" else "right"
         named[side] = piece
