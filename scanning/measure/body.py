@@ -35,6 +35,7 @@ AXILLA_BISECTIONS = 6
 CHEST_BELOW_AXILLA = (0.08, 0.015)  # chest level searched this far below the lower armpit, under its fold
 HIP_ABOVE_CROTCH = (0.01, 0.14)
 WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
+TAPE_SMOOTHING_M = 0.005  # torso loops smoothed over this arc against scan noise (0.1 mm shrink at R = 130 mm)
 UP = np.array([0.0, 0.0, 1.0])
 LATERAL = np.array([1.0, 0.0, 0.0])
 
@@ -152,7 +153,8 @@ def _crotch_height(slicer: Slicer, stature: float) -> float:
 
 
 def _torso_girth(slicer: Slicer, z: float) -> float:
-    return torso_loop(slicer.horizontal(z))[1]
+    """Tape girth (metres) of the torso at height ``z``, the loop smoothed against scan noise."""
+    return torso_loop(slicer.horizontal(z).smoothed(TAPE_SMOOTHING_M))[1]
 
 
 def _extreme_girth(slicer: Slicer, low: float, high: float, stature: float, pick: str) -> tuple[float, float]:

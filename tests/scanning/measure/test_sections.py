@@ -51,3 +51,24 @@ def test_repeated_sections_through_the_axis_index_match_a_full_scan() -> None:
         expected = Slicer(torus).horizontal(height)  # a fresh slicer scans every face
         np.testing.assert_allclose(np.sort(got.points, axis=0), np.sort(expected.points, axis=0), atol=1e-12)
         assert got.loops == expected.loops == 2
+
+
+def _cylinder(radius: float, noise: float, rng: np.random.Generator) -> trimesh.Trimesh:
+    cylinder = trimesh.creation.cylinder(radius=radius, height=0.4, sections=256)
+    cylinder = cylinder.subdivide().subdivide()
+    side = np.abs(cylinder.vertices[:, 2]) < 0.199
+    radial = cylinder.vertices[:, :2] / np.linalg.norm(cylinder.vertices[:, :2], axis=1, keepdims=True).clip(1e-9)
+    cylinder.vertices[side, :2] += radial[side] * rng.normal(0.0, noise, size=(int(side.sum()), 1))
+    return cylinder
+
+
+def test_smoothing_keeps_a_clean_loop_and_takes_the_tape_off_noise_spikes(rng: np.random.Generator) -> None:
+    up = np.array([0.0, 0.0, 1.0])
+    truth = 2 * np.pi * 0.13
+    clean = Slicer(_cylinder(0.13, 0.0, rng)).horizontal(0.01)
+    assert convex_perimeter(clean.smoothed(0.005).points, up) == pytest.approx(truth, abs=0.001)
+    noisy = Slicer(_cylinder(0.13, 0.002, rng)).horizontal(0.01)
+    raw_error = convex_perimeter(noisy.points, up) - truth
+    smoothed_error = convex_perimeter(noisy.smoothed(0.005).points, up) - truth
+    assert raw_error > 0.004  # the hull rides on the outermost spikes
+    assert abs(smoothed_error) < 0.5 * raw_error
