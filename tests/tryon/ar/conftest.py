@@ -62,3 +62,9 @@ def changed_pixels(before: np.ndarray, after: np.ndarray, threshold: int = 12) -
     diff = np.abs(before.astype(np.int16) - after.astype(np.int16)).max(axis=2)
     ys, xs = np.nonzero(diff > threshold)
     return np.stack([xs, ys], axis=1)
+
+
+@pytest.fixture(autouse=True)
+def _asset_cache(tmp_path_factory, monkeypatch):
+    """Generated shoe and garment variants go to a per-session folder, not the user's cache."""
+    monkeypatch.setenv("OMNIFIT_CACHE", str(tmp_path_factory.getbasetemp() / "omnifit-cache"))
