@@ -115,7 +115,7 @@ class CartServicer(cart_pb2_grpc.CartServiceServicer):
 
     async def _mutation(self, context: grpc.aio.ServicerContext, fn, *args: object) -> cart_pb2.Cart:  # type: ignore[no-untyped-def]
         principal = await self.s.principal(context)
-        result: Mutation = await self.s.database.run(fn, principal, *args)
+        result: Mutation = await self.s.database.run_write(fn, principal, *args)
         self.s.publish(result.change)
         return convert.cart(result.cart)
 
@@ -198,14 +198,14 @@ class PairingServicer(pairing_pb2_grpc.PairingServiceServicer):
     @grpc_errors
     async def CreatePairingCode(self, request: pairing_pb2.CreatePairingCodeRequest, context: grpc.aio.ServicerContext) -> pairing_pb2.PairingCode:
         principal = await self.s.principal(context)
-        return convert.pairing_code(await self.s.database.run(self.s.pairing.create_code, principal, request.cart_id))
+        return convert.pairing_code(await self.s.database.run_write(self.s.pairing.create_code, principal, request.cart_id))
 
     @grpc_errors
     async def ClaimPairingCode(
         self, request: pairing_pb2.ClaimPairingCodeRequest, context: grpc.aio.ServicerContext
     ) -> pairing_pb2.ClaimPairingCodeResponse:
         principal = await self.s.principal(context)
-        result = await self.s.database.run(self.s.pairing.claim, principal, request.code)
+        result = await self.s.database.run_write(self.s.pairing.claim, principal, request.code)
         self.s.publish(*result.changes)
         return pairing_pb2.ClaimPairingCodeResponse(cart=convert.cart(result.cart), profile=convert.fit_profile(result.profile))
 
@@ -243,5 +243,5 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     async def PutFitProfile(self, request: profile_pb2.PutFitProfileRequest, context: grpc.aio.ServicerContext) -> profile_pb2.FitProfile:
         principal = await self.s.principal(context)
         update = convert.fit_profile_update(request.profile)
-        profile = await self.s.database.run(self.s.profiles.put_profile, principal, request.cart_id, request.idempotency_key, update)
+        profile = await self.s.database.run_write(self.s.profiles.put_profile, principal, request.cart_id, request.idempotency_key, update)
         return convert.fit_profile(profile)

@@ -84,16 +84,20 @@ HEAD_COLUMNS = (
     _carts.c.merged_into,
     _carts.c.version,
 )
+_requested = _stock.alias("requested")
+_REQUESTED_ON_HAND = (
+    sa.select(_requested.c.on_hand)
+    .where(_requested.c.store_id == _carts.c.store_id, _requested.c.sku == sa.bindparam("stock_of", type_=sa.String))
+    .correlate(_carts)
+    .scalar_subquery()
+    .label("requested_on_hand")
+)
 _SELECT_CART_WITH_LINES = (
-    sa.select(*HEAD_COLUMNS, *(c for c in _lines.c if c.name != "cart_id"), _stock.c.on_hand)
+    sa.select(*HEAD_COLUMNS, *(c for c in _lines.c if c.name != "cart_id"), _stock.c.on_hand, _REQUESTED_ON_HAND)
     .join_from(_carts, _lines, _lines.c.cart_id == _carts.c.cart_id, isouter=True)
     .join(_stock, sa.and_(_stock.c.store_id == _carts.c.store_id, _stock.c.sku == _lines.c.sku), isouter=True)
     .where(_carts.c.cart_id == sa.bindparam("cart_id"))
     .order_by(_lines.c.position)
-)
-_SELECT_STOCK_FOR_CART = sa.select(_stock.c.on_hand).where(
-    _stock.c.sku == sa.bindparam("sku"),
-    _stock.c.store_id == sa.select(_carts.c.store_id).where(_carts.c.cart_id == sa.bindparam("cart_id")).scalar_subquery(),
 )
 _SELECT_ON_HAND = sa.select(_stock.c.on_hand).where(_stock.c.store_id == sa.bindparam("store_id"), _stock.c.sku == sa.bindparam("sku"))
 _UPDATE_CART = (
@@ -184,17 +188,14 @@ class CartRepository:
         self._ship_days: dict[str, tuple[int, int]] = {}
 
     def lock_cart(self, conn: Connection, cart_id: str, stock_of: str | None = None) -> CartHead:
-        """The cart, its lines and their store stock (plus ``stock_of``'s) in one round trip, the row locked."""
-        batch: Batch = [(self._lock_statement, {"cart_id": cart_id})]
-        if stock_of is not None:
-            batch.append((_SELECT_STOCK_FOR_CART, {"cart_id": cart_id, "sku": stock_of}))
-        results = self.database.run_batch(conn, batch)
-        if not results[0]:
+        """The cart, its lines and their store stock (plus ``stock_of``'s) in one query, the row locked."""
+        rows = self.database.execute(conn, self._lock_statement, {"cart_id": cart_id, "stock_of": stock_of})
+        if not rows:
             raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
-        first, stored = results[0][0], [r for r in results[0] if r.line_id is not None]
+        first, stored = rows[0], [r for r in rows if r.line_id is not None]
         on_hand = {r.sku: r.on_hand or 0 for r in stored}
         if stock_of is not None:
-            on_hand[stock_of] = results[1][0].on_hand if results[1] else 0
+            on_hand[stock_of] = first.requested_on_hand or 0
         return CartHead(
             cart_id=first.cart_id,
             store_id=first.store_id,
@@ -223,26 +224,31 @@ class CartRepository:
             updated_at_ms=updated_at_ms,
         )
 
-    def stage_version(self, writes: Batch, head: CartHead, kind: ChangeKind) -> tuple[CartChange, str]:
+    def stage_version(self, writes: Batch, head: CartHead, kind: ChangeKind, new: bool = False) -> tuple[CartChange, str]:
         """Stage ``head`` (status, owner, merge target, lines) one version up with its snapshot.
 
-        Returns the change and its snapshot JSON. On PostgreSQL a trigger on
-        ``cart_changes`` sends the ``pg_notify`` inside the same transaction.
+        ``new`` inserts the cart row instead of updating it. Returns the change and its
+        snapshot JSON. On PostgreSQL a trigger on ``cart_changes`` sends the
+        ``pg_notify`` inside the same transaction.
         """
         stamp = now_ms()
         head = replace(head, version=head.version + 1)
         cart_row = {
-            "b_cart_id": head.cart_id,
             "version": head.version,
             "status": head.status.value,
             "owner_shopper_id": head.owner_shopper_id,
             "merged_into": head.merged_into,
             "updated_at_ms": stamp,
         }
+        if new:
+            row = {c.name: getattr(head, c.name) for c in HEAD_COLUMNS}
+            writes.append((INSERT_CART, {**row, **cart_row, "created_at_ms": stamp}))
+        else:
+            writes.append((_UPDATE_CART, {**cart_row, "b_cart_id": head.cart_id}))
         cart = self.build_cart(head, stamp)
         snapshot = cart.to_json()
         change_row = {"cart_id": cart.cart_id, "version": cart.version, "kind": kind.value, "snapshot": snapshot, "created_at_ms": stamp}
-        writes += [(_UPDATE_CART, cart_row), (_INSERT_CHANGE, change_row)]
+        writes.append((_INSERT_CHANGE, change_row))
         return CartChange(kind, cart), snapshot
 
     @staticmethod

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cloud.domain import idempotency
-from cloud.domain.cart_repository import HEAD_COLUMNS, INSERT_CART, Batch, CartHead, CartRepository, check_access, new_id
+from cloud.domain.cart_repository import Batch, CartHead, CartRepository, check_access, new_id
 from cloud.domain.types import Cart, CartChange, CartLine, CartStatus, ChangeKind, Fulfilment, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_expected_version, require_id, require_idempotency_key, require_quantity
 from cloud.errors import CloudError, FailedPrecondition, NotFound, PermissionDenied, VersionConflict
@@ -90,11 +90,8 @@ class CartService:
                 merged_into=None,
                 version=0,
             )
-            stamp = now_ms()
-            row = {c.name: getattr(head, c.name) for c in HEAD_COLUMNS}
-            writes.append((INSERT_CART, {**row, "status": head.status.value, "created_at_ms": stamp, "updated_at_ms": stamp}))
             stage_audit(writes, principal, "CreateCart", head.cart_id)
-            return self.repo.stage_version(writes, head, ChangeKind.CREATED)
+            return self.repo.stage_version(writes, head, ChangeKind.CREATED, new=True)
 
         return self._idempotent(principal, "CreateCart", key, {"store_id": store_id}, work)
 
@@ -217,7 +214,7 @@ class CartService:
                 writes: Batch = []
                 change, snapshot = work(conn, writes)
                 writes.append(idempotency.insert_if_new(conn, principal, method, key, digest, snapshot))
-                if not self.database.run_batch(conn, writes)[-1]:
+                if not self.database.execute_writes(conn, writes):
                     raise idempotency.KeyAlreadyUsed(f"idempotency_key {key!r} already holds a {method} result", field="idempotency_key")
             return Mutation(change.cart, change)
         except CloudError:

@@ -148,7 +148,8 @@ class PairingService:
             kiosk, merged = self._merge_cart(conn, writes, old, kiosk)
             changes.append(merged)
         claimed, _ = self.carts.stage_version(writes, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
-        self.database.run_batch(conn, writes)
+        for statement, params in writes:  # in order: a merge may write the same line twice
+            self.database.execute(conn, statement, params)
         profile = merge_profile(conn, cart_key(kiosk.cart_id), shopper_key(principal.subject_id), principal.subject_id)
         return ClaimResult(cart=claimed.cart, profile=profile, changes=(*changes, claimed))
 

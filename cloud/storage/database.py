@@ -12,6 +12,7 @@ import collections
 import contextlib
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_POOL_SIZE = 8
 _WRITE_OPTION = "omnifit_write"
+_PYFORMAT_PARAM = re.compile(r"%\((\w+)\)s")
 
 
 def normalise_url(url: str) -> sa.URL:
@@ -92,8 +94,14 @@ class Database:
         self.url = engine.url
         self.is_postgres = engine.dialect.name == "postgresql"
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="omnifit-db")
+        # SQLite has one writer at a time: one thread runs the writes back to back rather
+        # than several threads taking turns at the lock (and at the GIL) for every commit.
+        self._write_executor = (
+            self._executor if self.is_postgres else ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnifit-db-write")
+        )
         self._write_lock = threading.Lock() if not self.is_postgres else None
         self._settings: dict[str, str] = {}
+        self._combined: dict[tuple[tuple[sa.Executable, tuple[str, ...]], ...], str] = {}
         self._compiled: dict[tuple[sa.Executable, tuple[str, ...]], tuple[str, dict[str, object], tuple[str, ...]]] = {}
 
     @contextlib.contextmanager
@@ -115,39 +123,63 @@ class Database:
         """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
         return query.with_for_update(of=of) if self.is_postgres else query
 
-    def run_batch(self, conn: Connection, batch: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[list[Any]]:
-        """Execute ``batch`` in order inside ``conn``'s transaction; the rows of each statement.
+    def execute(self, conn: Connection, statement: sa.Executable, params: Mapping[str, object]) -> list[Any]:
+        """Run one hot-path statement inside ``conn``'s transaction; its rows (attribute access by name).
 
-        The hot path's statements are Core statements compiled to driver SQL once
-        and run on the driver's cursor, skipping SQLAlchemy's per-call execution
-        work. On PostgreSQL they go out together in one psycopg pipeline, a single
-        network round trip (the transaction's ``BEGIN`` rides along when it is the
-        first thing sent). Rows allow attribute access by column name.
+        The statement is a Core statement compiled to driver SQL once and run on the
+        driver's cursor, which skips SQLAlchemy's per-call execution work.
         """
+        sql, defaults, positions = self._driver_sql(statement, tuple(params))
+        values = {**defaults, **params}
         driver = conn.connection.driver_connection
         if self.is_postgres:
-            return self._run_pipeline(driver, batch)
-        cursor = driver.cursor()
-        results = []
-        for statement, params in batch:
-            sql, defaults, positions = self._driver_sql(statement, tuple(params))
-            values = {**defaults, **params}
-            cursor.execute(sql, [values[name] for name in positions])
-            results.append(_named_rows(cursor) if cursor.description else [])
-        cursor.close()
-        return results
+            from psycopg.rows import namedtuple_row
 
-    def _run_pipeline(self, driver: Any, batch: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[list[Any]]:
+            with driver.cursor(row_factory=namedtuple_row) as cursor:
+                cursor.execute(sql, values)
+                return cursor.fetchall() if cursor.description else []
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, [values[name] for name in positions])
+            return _named_rows(cursor) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def execute_writes(self, conn: Connection, writes: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[Any]:
+        """Run writes that touch different rows; the rows the last one returns.
+
+        On PostgreSQL they travel as ONE statement (each but the last in a
+        data-modifying ``WITH``), so a mutation's writes cost one round trip; they
+        then all see the same snapshot, which is why no write may depend on
+        another's effect. SQLite runs them in turn.
+        """
+        if not self.is_postgres or len(writes) == 1:
+            rows: list[Any] = []
+            for statement, params in writes:
+                rows = self.execute(conn, statement, params)
+            return rows
         from psycopg.rows import namedtuple_row
 
-        cursors = []
-        with driver.pipeline():
-            for statement, params in batch:
-                sql, defaults, _ = self._driver_sql(statement, tuple(params))
-                cursor = driver.cursor(row_factory=namedtuple_row)
-                cursor.execute(sql, {**defaults, **params})
-                cursors.append(cursor)
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        sql = self._combined_sql(writes)
+        values: dict[str, object] = {}
+        for index, (statement, params) in enumerate(writes):
+            defaults = self._driver_sql(statement, tuple(params))[1]
+            values.update({f"w{index}_{key}": value for key, value in {**defaults, **params}.items()})
+        with conn.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchall() if cursor.description else []
+
+    def _combined_sql(self, writes: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> str:
+        cache_key = tuple((statement, tuple(params)) for statement, params in writes)
+        sql = self._combined.get(cache_key)
+        if sql is None:
+            parts = [
+                _PYFORMAT_PARAM.sub(rf"%(w{index}_\1)s", self._driver_sql(statement, tuple(params))[0])
+                for index, (statement, params) in enumerate(writes)
+            ]
+            sql = "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:-1])) + " " + parts[-1]
+            self._combined[cache_key] = sql
+        return sql
 
     def _driver_sql(self, statement: sa.Executable, keys: tuple[str, ...]) -> tuple[str, dict[str, object], tuple[str, ...]]:
         """Driver SQL, default parameters and (for positional drivers) parameter order.
@@ -174,10 +206,16 @@ class Database:
         return self._settings[key]
 
     async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run blocking ``fn(*args, **kwargs)`` on the database worker pool."""
+        """Run blocking ``fn(*args, **kwargs)`` (reads) on the database worker pool."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
+    async def run_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run blocking ``fn(*args, **kwargs)`` that writes: on SQLite's single writer thread, else the pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._write_executor, functools.partial(fn, *args, **kwargs))
+
     def close(self) -> None:
+        self._write_executor.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()
