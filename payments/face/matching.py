@@ -80,8 +80,8 @@ class MatchResult:
         }
 
 
-def embedding_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.ndarray | None = None) -> np.ndarray:
-    """Euclidean distances from ``probe`` (128,) to each row of ``matrix`` (n, 128) -> (n,).
+def squared_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.ndarray | None = None) -> np.ndarray:
+    """Squared Euclidean distances from ``probe`` (128,) to each row of ``matrix`` (n, 128) -> (n,).
 
     Uses ``|m|² - 2 m·p + |p|²`` (one matrix-vector product); pass the rows' squared
     norms ``row_sqnorms`` (n,) when they are cached.
@@ -89,8 +89,12 @@ def embedding_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.n
     probe = probe.astype(matrix.dtype)
     if row_sqnorms is None:
         row_sqnorms = np.einsum("ij,ij->i", matrix, matrix)
-    squared = row_sqnorms - 2.0 * (matrix @ probe) + float(probe @ probe)
-    return np.sqrt(np.maximum(squared, 0.0))
+    return row_sqnorms - 2.0 * (matrix @ probe) + float(probe @ probe)
+
+
+def embedding_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean distances from ``probe`` (128,) to each row of ``matrix`` (n, 128) -> (n,)."""
+    return np.sqrt(np.maximum(squared_distances(matrix, probe, row_sqnorms), 0.0))
 
 
 class CandidateCache:
@@ -113,6 +117,7 @@ class CandidateCache:
             self._meta: dict[int, StoredTemplate] = {}
             self._buckets: dict[str, set[int]] = {}
             self._free: list[int] = []
+            self._high = 0  # one past the highest row ever handed out
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -135,6 +140,7 @@ class CandidateCache:
         if not self._free:
             self._grow()
         row = self._free.pop()
+        self._high = max(self._high, row + 1)
         self._matrix[row] = template.embedding
         self._sqnorms[row] = self._matrix[row] @ self._matrix[row]
         self._live[row] = True
@@ -174,18 +180,19 @@ class CandidateCache:
         probe = np.asarray(probe, dtype=np.float32).reshape(EMBEDDING_DIM)
         with self._lock:
             if bucket is None:
-                # Free rows carry an infinite norm, so they never come out nearest.
+                # Rows are handed out lowest first, so the used ones sit below _high; free
+                # rows among them carry an infinite norm and never come out nearest.
                 rows, count = None, len(self._rows)
-                distances = embedding_distances(self._matrix, probe, self._sqnorms)
+                squared = squared_distances(self._matrix[:self._high], probe, self._sqnorms[:self._high])
             else:
                 rows = np.fromiter(self._buckets.get(bucket, ()), dtype=np.int64)
                 count = len(rows)
-                distances = embedding_distances(self._matrix[rows], probe, self._sqnorms[rows])
+                squared = squared_distances(self._matrix[rows], probe, self._sqnorms[rows])
             if count == 0:
                 return None, None, 0
-            best = int(np.argmin(distances))
+            best = int(np.argmin(squared))
             row = best if rows is None else int(rows[best])
-            return self._meta[row], float(distances[best]), count
+            return self._meta[row], float(np.sqrt(max(float(squared[best]), 0.0))), count
 
 
 def decide(
