@@ -11,7 +11,9 @@ Accounts used by the payment service (``kind:owner``):
 - ``refunds:<store_id>`` — contra-income: money given back to shoppers (debit balance).
 
 A capture posts Dr gateway_clearing / Cr store_revenue; a refund posts
-Dr refunds / Cr gateway_clearing.
+Dr refunds / Cr gateway_clearing. The shopper's side (what their payment method was
+charged) is the gateway's books, not ours: the sandbox keeps them per token, and
+``gateway_clearing`` must agree with them at settlement.
 """
 from __future__ import annotations
 
