@@ -142,7 +142,9 @@ class PaymentService:
     """Payment intents over one database and a set of gateway plugins (by name).
 
     ``lease_s`` is how long a request may hold an intent before others may take it
-    over and reconcile; ``wait_s`` how long a double tap waits for its twin.
+    over and reconcile: it must be longer than any gateway call can take (the
+    gateway client's own timeout), or a slow call could be looked up before it lands.
+    ``wait_s`` is how long a double tap waits for its twin.
     """
 
     def __init__(
@@ -160,6 +162,8 @@ class PaymentService:
     ) -> None:
         if not gateways:
             raise ValueError("PaymentService needs at least one gateway")
+        if lease_s <= 0 or wait_s < 0:
+            raise ValueError(f"lease_s must be > 0 and wait_s >= 0 seconds; got {lease_s} and {wait_s}")
         self.engine = engine
         self.gateways = dict(gateways)
         self.step_up = step_up if step_up is not None else StepUpPolicy()
