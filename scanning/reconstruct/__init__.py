@@ -36,7 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 
 OBJECT_MIN_HEIGHT_M = 0.008  # points higher than this above the platform belong to the shopper
 MIN_OBJECT_POINTS = 400
-FOOTPRINT_MARGIN_M = 0.02
+FOOTPRINT_MARGIN_M = 0.012
 FLOOR_STRIDE = 4
 
 
