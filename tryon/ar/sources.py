@@ -3,6 +3,7 @@ that writes composited frames; bad files fail early with the file's name."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,13 @@ class FrameSource:
             yield Frame(0, 0.0, _fit(self._still, self.size))
             return
         index, image = 0, self._first
+        live = self.spec.startswith("camera:")
+        started = time.monotonic()
         try:
             while image is not None and (self.max_frames is None or index < self.max_frames):
-                yield Frame(index, index / self.fps, _fit(image, self.size))
+                # A live camera's frames are stamped when read; a file's by its frame rate.
+                stamp = time.monotonic() - started if live else index / self.fps
+                yield Frame(index, stamp, _fit(image, self.size))
                 index += 1
                 ok, image = self._capture.read()
                 image = image if ok else None
