@@ -34,7 +34,8 @@ from cloud.domain.catalog import CatalogService
 from cloud.domain.pairing import PairingService
 from cloud.domain.profiles import ProfileService
 from cloud.fanout import CartHub, PgListener
-from cloud.storage import DEFAULT_POOL_SIZE, Database, open_database
+from cloud.errors import InvalidArgument
+from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
 from cloud.storage.seeding import CATALOG_CURRENCY_KEY
 from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2, catalog_pb2_grpc, pairing_pb2, pairing_pb2_grpc, profile_pb2, profile_pb2_grpc
 
@@ -48,6 +49,17 @@ SERVICE_NAMES = (
     pairing_pb2.DESCRIPTOR.services_by_name["PairingService"].full_name,
     profile_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
+)
+
+
+# No port sharing (a second server on a taken port must fail, not split traffic);
+# keepalive pings find phones that vanished mid-WatchCart.
+_SERVER_OPTIONS = (
+    ("grpc.so_reuseport", 0),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
 )
 
 
@@ -70,8 +82,10 @@ class ServerConfig:
         host, sep, port = self.listen.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError(f"listen {self.listen!r}; expected HOST:PORT with PORT 0..65535 (0 picks a free port)")
-        if not self.db_url:
-            raise ValueError("db_url is empty; expected sqlite:///FILE or postgresql+psycopg://...")
+        try:
+            normalise_url(self.db_url)
+        except InvalidArgument as exc:
+            raise ValueError(str(exc)) from exc
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together; give both or neither")
         for name in ("tls_cert", "tls_key"):
@@ -92,9 +106,17 @@ class RunningServer:
     """A started server; ``port`` is the bound port (the real one when 0 was asked for)."""
 
     def __init__(
-        self, server: grpc.aio.Server, port: int, host: str, database: Database, listener: PgListener | None, services: Services
+        self,
+        server: grpc.aio.Server,
+        port: int,
+        host: str,
+        database: Database,
+        listener: PgListener | None,
+        services: Services,
+        health_servicer: health.aio.HealthServicer,
     ) -> None:
         self.server = server
+        self._health = health_servicer
         self.port = port
         self.address = f"{host}:{port}"
         self.database = database
@@ -102,6 +124,8 @@ class RunningServer:
         self.listener = listener
 
     async def stop(self, grace: float = 1.0) -> None:
+        """Report NOT_SERVING, let calls in flight finish for ``grace`` seconds, then close everything."""
+        await self._health.enter_graceful_shutdown()
         await self.server.stop(grace)
         if self.listener is not None:
             await asyncio.to_thread(self.listener.stop)
@@ -126,11 +150,12 @@ def build_services(database: Database, hub: CartHub) -> Services:
     )
 
 
-async def _add_health(server: grpc.aio.Server) -> None:
+async def _add_health(server: grpc.aio.Server) -> health.aio.HealthServicer:
     servicer = health.aio.HealthServicer()
     for name in ("", *SERVICE_NAMES):
         await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    return servicer
 
 
 def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
@@ -145,13 +170,13 @@ async def start_server(config: ServerConfig) -> RunningServer:
     database = await asyncio.to_thread(open_database, config.db_url, pool_size=config.pool_size)
     hub = CartHub()
     services = await asyncio.to_thread(build_services, database, hub)
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    server = grpc.aio.server(options=_SERVER_OPTIONS)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(services), server)
     cart_pb2_grpc.add_CartServiceServicer_to_server(CartServicer(services), server)
     pairing_pb2_grpc.add_PairingServiceServicer_to_server(PairingServicer(services), server)
     profile_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(services), server)
     profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(services), server)
-    await _add_health(server)
+    health_servicer = await _add_health(server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     try:
         port = _bind(server, config)
@@ -166,4 +191,4 @@ async def start_server(config: ServerConfig) -> RunningServer:
         listener.start()
     await server.start()
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
-    return RunningServer(server, port, config.host, database, listener, services)
+    return RunningServer(server, port, config.host, database, listener, services, health_servicer)

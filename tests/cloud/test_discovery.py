@@ -97,6 +97,7 @@ def test_tls_serves_trusting_clients_and_refuses_plaintext(tls_server: tuple[Ser
         ({"listen": "127.0.0.1:70000"}, "HOST:PORT"),
         ({"tls_cert": Path("/etc/hostname")}, "tls_key"),
         ({"tls_cert": Path("/nope.crt"), "tls_key": Path("/nope.key")}, "tls_cert"),
+        ({"db_url": "mysql://db/omnifit"}, "db_url"),
     ],
 )
 def test_server_config_says_what_is_wrong(kwargs: dict, needle: str) -> None:
