@@ -81,19 +81,10 @@ def _add(commands: argparse._SubParsersAction, name: str, help_text: str, handle
 
 
 def _service(args: argparse.Namespace, pin_records: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    from payments.audit import AuditLog
-    from payments.gateways import SandboxGateway
-    from payments.service import PaymentService, TableStaffRoster
-    from payments.stepup import ScryptPinVerifier
-    from payments.storage import create_engine, create_schema
+    from payments.service import open_service
 
-    engine = create_engine(args.db or os.environ.get("OMNIFIT_DB_URL") or DEFAULT_DB_URL)
-    create_schema(engine)
-    delay = float(os.environ.get(SANDBOX_DELAY_ENV, "2.0"))
-    return PaymentService(
-        engine, {"sandbox": SandboxGateway(engine, timeout_delay_s=delay)}, staff=TableStaffRoster(engine),
-        audit=AuditLog(engine), pin_verifier=ScryptPinVerifier((pin_records or {}).get),
-    )
+    return open_service(args.db or os.environ.get("OMNIFIT_DB_URL") or DEFAULT_DB_URL, pin_records=pin_records,
+                        sandbox_timeout_s=float(os.environ.get(SANDBOX_DELAY_ENV, "2.0")))
 
 
 def _view(service: Any, intent: Any) -> dict[str, Any]:

@@ -645,6 +645,28 @@ class PaymentService:
         )
 
 
+def open_service(
+    db_url: str, *, pin_records: Mapping[str, str] | None = None, sandbox_timeout_s: float = 2.0,
+    step_up: StepUpPolicy | None = None,
+) -> PaymentService:
+    """The standard wiring on one database: the sandbox gateway, refunds by registered staff
+    (the cloud ``staff`` table), the shared audit log, and PINs checked against ``pin_records``
+    (shopper id -> encoded :class:`payments.stepup.PinRecord`, from the account layer).
+    Creates the payments tables when they are missing.
+    """
+    from payments.audit import AuditLog
+    from payments.gateways import SandboxGateway
+    from payments.stepup import ScryptPinVerifier
+    from payments.storage import create_engine, create_schema
+
+    engine = create_engine(db_url)
+    create_schema(engine)
+    return PaymentService(
+        engine, {"sandbox": SandboxGateway(engine, timeout_delay_s=sandbox_timeout_s)}, staff=TableStaffRoster(engine),
+        audit=AuditLog(engine), step_up=step_up, pin_verifier=ScryptPinVerifier(dict(pin_records or {}).get),
+    )
+
+
 def intent_from_dict(data: Mapping[str, Any], payment_token: str) -> PaymentIntent:
     """Rebuild a :class:`PaymentIntent` from :meth:`PaymentIntent.as_dict` (which shows only the token's tail)."""
     def money(field: str) -> Money:
