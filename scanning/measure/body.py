@@ -35,6 +35,7 @@ AXILLA_BISECTIONS = 6
 CHEST_BELOW_AXILLA = (0.08, 0.015)  # chest level searched this far below the lower armpit, under its fold
 HIP_ABOVE_CROTCH = (0.01, 0.14)
 WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
+WRIST_BAND = 0.03  # sections this much wider than the narrowest still count as the wrist
 TAPE_SMOOTHING_M = 0.005  # torso loops smoothed over this arc against scan noise (0.1 mm shrink at R = 130 mm)
 UP = np.array([0.0, 0.0, 1.0])
 LATERAL = np.array([1.0, 0.0, 0.0])
@@ -87,7 +88,7 @@ def torso_loop(section: Section) -> tuple[np.ndarray, float]:
     no points and 0.0 when the section is empty. Loops whose bounding box holds the axis are
     tried first; only if none does is every loop's hull compared.
     """
-    loops = [section.loop(index) for index in range(section.loops)]
+    loops = [p for p in section.all_loops() if len(p) >= 3]
     around_axis = [p for p in loops if p[:, 0].min() <= 0.0 <= p[:, 0].max() and p[:, 1].min() <= 0.0 <= p[:, 1].max()]
     best, best_distance, girth = np.empty((0, 3)), np.inf, 0.0
     for points in around_axis or loops:
@@ -200,27 +201,40 @@ def _arm_mesh(mesh: trimesh.Trimesh, shoulder: np.ndarray, side: float) -> trime
     return trimesh.Trimesh(mesh.vertices[corners], compact_faces.reshape(-1, 3), process=False)
 
 
+def _arm_loop(slicer: Slicer, centre: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, float]:
+    """Points and tape girth of the arm across ``axis`` at ``centre``: the largest loop there
+    (a scan can leave tiny loops of noise beside the arm); no points and inf if none."""
+    section = slicer.section(centre, axis).smoothed(TAPE_SMOOTHING_M)
+    loops = section.all_loops()
+    girths = [convex_perimeter(loop, axis) for loop in loops]
+    if not girths:
+        return np.empty((0, 3)), np.inf
+    index = int(np.argmax(girths))
+    return loops[index], girths[index]
+
+
 def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray:
-    """Centre (3,) of the arm's narrowest section between elbow and hand: the wrist."""
+    """Centre (3,) of the arm's narrow part between forearm and hand: the wrist.
+
+    The forearm narrows gently to the wrist, so the single narrowest section wanders with
+    noise; the middle of the run of sections within WRIST_BAND of the narrowest does not.
+    """
     slicer = Slicer(arm_mesh)
     arm = np.asarray(arm_mesh.vertices)
     tip = arm[np.argmax(np.linalg.norm(arm - shoulder, axis=1))]
-    axis = (tip - shoulder) / np.linalg.norm(tip - shoulder)
     reach = float(np.linalg.norm(tip - shoulder))
-    best, best_girth = None, np.inf
-    for fraction in np.arange(*WRIST_SEARCH, 0.02):
-        centre = shoulder + fraction * reach * axis
-        section = slicer.section(centre, axis)
-        loops = [section.loop(i) for i in range(section.loops)]
-        if not loops:
-            continue
-        loop = min(loops, key=lambda pts: float(np.linalg.norm(pts.mean(axis=0) - centre)))
-        girth = convex_perimeter(loop, axis)
-        if girth < best_girth:
-            best, best_girth = loop.mean(axis=0), girth
-    if best is None:
+    axis = (tip - shoulder) / reach
+    fractions = np.arange(WRIST_SEARCH[0], WRIST_SEARCH[1] + 1e-9, 0.01)
+    girths = np.array([_arm_loop(slicer, shoulder + f * reach * axis, axis)[1] for f in fractions])
+    if not np.isfinite(girths).any():
         raise MeasurementError("no wrist found along the arm")
-    return best
+    narrowest = int(np.argmin(girths))
+    inside = girths <= girths[narrowest] * (1.0 + WRIST_BAND)
+    run_start = narrowest - int(np.argmin(inside[narrowest::-1])) + 1 if not inside[: narrowest + 1].all() else 0
+    run_stop = narrowest + int(np.argmin(inside[narrowest:])) if not inside[narrowest:].all() else len(inside)
+    centre = shoulder + float(np.mean(fractions[run_start:run_stop])) * reach * axis
+    loop, _girth = _arm_loop(slicer, centre, axis)
+    return loop.mean(axis=0) if len(loop) else centre
 
 
 def _body_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:

@@ -54,7 +54,15 @@ class Section:
 
     def loop(self, index: int) -> np.ndarray:
         """Points (m, 3) of one loop."""
-        return self.points[self.loop_ids == index]
+        return self.all_loops()[index]
+
+    def all_loops(self) -> list[np.ndarray]:
+        """Points of every loop, indexed by loop id (one sort instead of a scan per loop)."""
+        if "_loops" not in self.__dict__:
+            order = np.argsort(self.loop_ids, kind="stable")
+            bounds = np.flatnonzero(np.diff(self.loop_ids[order])) + 1
+            self.__dict__["_loops"] = np.split(self.points[order], bounds) if len(order) else []
+        return self.__dict__["_loops"]
 
     def is_empty(self) -> bool:
         return len(self.points) == 0
@@ -96,28 +104,28 @@ class Slicer:
     def __init__(self, mesh: trimesh.Trimesh) -> None:
         self.vertices = np.asarray(mesh.vertices, dtype=float)
         self.faces = np.asarray(mesh.faces, dtype=np.int64)
-        self._face_order: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
-        self._axis_uses = np.zeros(3, dtype=int)
+        self._face_order: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self._direction_uses: dict[tuple[float, ...], int] = {}
 
-    def _axis_index(self, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """Faces sorted by their lowest coordinate along ``axis``: order (m,), sorted lows (m,),
-        highs (m,) in that order, and the largest face extent; built once per axis."""
-        if axis not in self._face_order:
-            coordinate = self.vertices[:, axis][self.faces]
-            low, high = coordinate.min(axis=1), coordinate.max(axis=1)
+    def _direction_index(self, key: tuple[float, ...], normal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Faces sorted by their lowest height along ``normal``: order (m,), sorted lows (m,),
+        highs (m,) in that order, and the largest face extent; built once per direction."""
+        if key not in self._face_order:
+            height = (self.vertices @ normal)[self.faces]
+            low, high = height.min(axis=1), height.max(axis=1)
             order = np.argsort(low, kind="stable")
-            self._face_order[axis] = (order, low[order], high[order], float(np.max(high - low)) if len(low) else 0.0)
-        return self._face_order[axis]
+            self._face_order[key] = (order, low[order], high[order], float(np.max(high - low)) if len(low) else 0.0)
+        return self._face_order[key]
 
     def _straddling(self, origin: np.ndarray, normal: np.ndarray) -> np.ndarray:
         """Faces (k, 3) with corners on both sides (a corner on the plane counts as below)."""
-        axis = int(np.argmax(np.abs(normal)))
-        self._axis_uses[axis] += normal[axis] == 1.0
-        # Sorting the faces along an axis pays off from a handful of sections on: then only the
-        # faces whose lowest corner lies within one face extent below the plane are looked at.
-        if normal[axis] == 1.0 and self._axis_uses[axis] > INDEX_AFTER_SECTIONS:
-            order, lows, highs, extent = self._axis_index(axis)
-            level = origin[axis]
+        key = tuple(np.round(normal, 12))
+        self._direction_uses[key] = uses = self._direction_uses.get(key, 0) + 1
+        # Sorting the faces along a direction pays off once several parallel sections use it:
+        # then only faces whose lowest corner lies within one face extent below the plane are looked at.
+        if uses > INDEX_AFTER_SECTIONS:
+            order, lows, highs, extent = self._direction_index(key, normal)
+            level = float(origin @ normal)
             start, stop = np.searchsorted(lows, [level - extent, level], side="right")
             window = slice(max(start - 1, 0), stop)
             return self.faces[order[window][highs[window] > level]]
@@ -127,8 +135,6 @@ class Slicer:
     def section(self, origin: np.ndarray, normal: np.ndarray) -> Section:
         """Cut with the plane through ``origin`` (3,) with ``normal`` (3,); loops by connectivity."""
         normal = np.asarray(normal, dtype=float) / np.linalg.norm(normal)
-        if np.min(normal) == -1.0:
-            normal = -normal  # the same plane; the cached axis index is built for +axis
         origin = np.asarray(origin, dtype=float)
         straddling = self._straddling(origin, normal)
         if len(straddling) == 0:
