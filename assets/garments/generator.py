@@ -22,6 +22,7 @@ TOP_CANVAS = (768, 640)
 BOTTOM_CANVAS = (512, 960)
 SLEEVE_ANGLE_DEG = 28.0
 UPPER_ARM_PX, FOREARM_PX = 250.0, 230.0
+SHOULDERS = ["right_shoulder", "left_shoulder"]
 
 
 @dataclass
@@ -34,9 +35,14 @@ class GarmentDrawing:
     anchors: dict[str, tuple[float, float]] = field(default_factory=dict)
     parts: list[dict] = field(default_factory=list)
 
-    def add_part(self, name: str, polygon: np.ndarray, anchors: list[str], behind_arms: bool) -> None:
-        self.parts.append({"name": name, "polygon": np.round(polygon, 1).tolist(), "anchors": anchors,
-                           "behind_arms": behind_arms})
+    def add_part(self, name: str, polygon: np.ndarray, anchors: list[str], behind_arms: bool,
+                 width_from: list[str] | None = None) -> None:
+        """A part tied to 2 or 4 anchors; a 2-anchor part may take its width scale from another
+        anchor pair (``width_from``), so a sleeve stays as wide as the shoulders say."""
+        part = {"name": name, "polygon": np.round(polygon, 1).tolist(), "anchors": anchors, "behind_arms": behind_arms}
+        if width_from:
+            part["width_from"] = width_from
+        self.parts.append(part)
 
     def sidecar(self, scale: float = 1.0) -> dict:
         """The JSON sidecar for the image stored at ``scale`` times the canvas size."""
@@ -71,13 +77,13 @@ def _sleeve(drawing: GarmentDrawing, style: GarmentStyle, shoulder: np.ndarray, 
 
     if style.sleeves == "short":
         polygon = np.vstack([[shoulder], band(20.0, 125.0, top_width, 0.8 * top_width)[1:3], [armpit]])
-        drawing.add_part(f"{side}_sleeve", flip(polygon), [f"{side}_shoulder", f"{side}_elbow"], False)
+        drawing.add_part(f"{side}_sleeve", flip(polygon), [f"{side}_shoulder", f"{side}_elbow"], False, SHOULDERS)
         return
     elbow_s = UPPER_ARM_PX - 10.0
     upper = np.vstack([[shoulder], band(0.0, elbow_s + 12, top_width, 0.62 * top_width)[1:3], [armpit]])
     lower = band(elbow_s - 12, elbow_s + FOREARM_PX + 10, 0.64 * top_width, 0.5 * top_width)
-    drawing.add_part(f"{side}_upper_sleeve", flip(upper), [f"{side}_shoulder", f"{side}_elbow"], False)
-    drawing.add_part(f"{side}_lower_sleeve", flip(lower), [f"{side}_elbow", f"{side}_wrist"], False)
+    drawing.add_part(f"{side}_upper_sleeve", flip(upper), [f"{side}_shoulder", f"{side}_elbow"], False, SHOULDERS)
+    drawing.add_part(f"{side}_lower_sleeve", flip(lower), [f"{side}_elbow", f"{side}_wrist"], False, SHOULDERS)
 
 
 def layout_top(style: GarmentStyle) -> GarmentDrawing:
@@ -132,7 +138,7 @@ def layout_bottom(style: GarmentStyle) -> GarmentDrawing:
         for side in ("right", "left"):
             leg = np.array([[knee[0] - knee_w, 508.0], [ankle[0] - hem_w, hem_y], [ankle[0] + hem_w, hem_y], [knee[0] + knee_w, 508.0]])
             leg = _mirror(leg, width) if side == "left" else leg
-            drawing.add_part(f"{side}_lower", leg, [f"{side}_knee", f"{side}_ankle"], False)
+            drawing.add_part(f"{side}_lower", leg, [f"{side}_knee", f"{side}_ankle"], False, ["right_knee", "left_knee"])
     return drawing
 
 

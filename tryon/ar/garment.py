@@ -39,7 +39,11 @@ ANCHOR_LANDMARKS = {
 @dataclass(frozen=True)
 class GarmentPart:
     """One warped piece: its premultiplied BGRA crop : (h, w, 4) float32 in [0, 1], the crop's
-    top-left in garment pixels, its anchors (garment pixels, (k, 2)) and their landmark names."""
+    top-left in garment pixels, its anchors (garment pixels, (k, 2)) and their landmark names.
+
+    A 2-anchor part with ``width_names`` (another anchor pair, e.g. the shoulders) scales
+    across its axis by that pair instead of by its own length.
+    """
 
     name: str
     crop: np.ndarray
@@ -47,6 +51,8 @@ class GarmentPart:
     anchor_names: tuple[str, ...]
     anchors: np.ndarray
     behind_arms: bool
+    width_names: tuple[str, ...] = ()
+    width_anchors: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,13 @@ def _part(raw: dict, image: np.ndarray, anchors: dict, path: Path) -> GarmentPar
         polygon = np.asarray(raw["polygon"], dtype=np.float64)
         names = tuple(raw["anchors"])
         points = np.array([anchors[n] for n in names], dtype=np.float64)
+        width_names = tuple(raw.get("width_from", ()))
+        width_points = np.array([anchors[n] for n in width_names], dtype=np.float64) if width_names else None
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"garment sidecar for {path} has a malformed part: {exc!r}", path=str(path)) from exc
+    if len(width_names) not in (0, 2) or any(n not in ANCHOR_LANDMARKS for n in width_names):
+        raise ModelLoadError(f"garment part {raw.get('name')!r} of {path}: width_from {width_names}; expected 2 of "
+                             f"{sorted(ANCHOR_LANDMARKS)}", path=str(path))
     if len(names) not in (2, 4) or any(n not in ANCHOR_LANDMARKS for n in names):
         raise ModelLoadError(f"garment part {raw.get('name')!r} of {path}: anchors {names}; expected 2 or 4 of "
                              f"{sorted(ANCHOR_LANDMARKS)}", path=str(path))
@@ -87,7 +98,8 @@ def _part(raw: dict, image: np.ndarray, anchors: dict, path: Path) -> GarmentPar
     crop = image[y0:y1, x0:x1].astype(np.float32) / 255.0
     crop[..., 3] *= mask / 255.0
     crop[..., :3] *= crop[..., 3:4]
-    return GarmentPart(str(raw.get("name", "part")), crop, (int(x0), int(y0)), names, points, bool(raw.get("behind_arms")))
+    return GarmentPart(str(raw.get("name", "part")), crop, (int(x0), int(y0)), names, points, bool(raw.get("behind_arms")),
+                       width_names, width_points)
 
 
 def load_garment(path: str | Path) -> Garment:
@@ -110,8 +122,10 @@ def load_garment(path: str | Path) -> Garment:
     return Garment(path.stem, str(sidecar.get("category", "tops")), parts)
 
 
-def part_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray | None:
-    """3x3 map from garment to frame pixels: a homography for 4 anchors, a similarity for 2.
+def part_transform(source: np.ndarray, target: np.ndarray, width_scale: float | None = None) -> np.ndarray | None:
+    """3x3 map from garment to frame pixels: a homography for 4 anchors; for 2, a rotation
+    with the segment's length ratio along it and ``width_scale`` across it (default: the same,
+    a similarity).
 
     Returns None for a degenerate target (a collapsed quad or segment).
     """
@@ -126,9 +140,11 @@ def part_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     src_len, dst_len = float(np.linalg.norm(src)), float(np.linalg.norm(dst))
     if src_len < 1e-6 or dst_len < 2.0:
         return None
+    along, across = src / src_len, np.array([-src[1], src[0]]) / src_len
+    to_along, to_across = dst / dst_len, np.array([-dst[1], dst[0]]) / dst_len
     scale = dst_len / src_len
-    angle = np.arctan2(dst[1], dst[0]) - np.arctan2(src[1], src[0])
-    rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    rotation = (np.outer(to_along, along) * scale
+                + np.outer(to_across, across) * (scale if width_scale is None else width_scale))
     matrix = np.eye(3)
     matrix[:2, :2] = rotation
     matrix[:2, 2] = target[0] - rotation @ source[0]
@@ -160,13 +176,24 @@ class GarmentTryOn:
         self.arm_width = arm_width
         self._sleeved = {side for side in ("left", "right") if any(p.name.startswith(side) for p in garment.parts)}
 
+    @staticmethod
+    def _width_scale(part: GarmentPart, observation: BodyObservation, min_visibility: float) -> float | None:
+        """Across-axis scale from the part's width pair, or None (a plain similarity) when it is hidden."""
+        if part.width_anchors is None:
+            return None
+        idx = [ANCHOR_LANDMARKS[n] for n in part.width_names]
+        source = float(np.linalg.norm(part.width_anchors[1] - part.width_anchors[0]))
+        if (observation.visibility[idx] <= min_visibility).any() or source < 1e-6:
+            return None
+        return float(np.linalg.norm(observation.pixels[idx[1]] - observation.pixels[idx[0]])) / source
+
     def _placements(self, observation: BodyObservation, width: int, height: int, min_visibility: float):
         placed = []
         for part in self.garment.parts:
             idx = [ANCHOR_LANDMARKS[n] for n in part.anchor_names]
             if (observation.visibility[idx] <= min_visibility).any():
                 continue
-            matrix = part_transform(part.anchors, observation.pixels[idx])
+            matrix = part_transform(part.anchors, observation.pixels[idx], self._width_scale(part, observation, min_visibility))
             box = None if matrix is None else _warp_box(part, matrix, width, height)
             if box is not None:
                 placed.append((part, *box))

@@ -83,3 +83,12 @@ def test_garment_without_sidecar_or_with_bad_parts_is_refused(tmp_path):
         load_garment(png)
     with pytest.raises(ModelLoadError, match="not found"):
         load_garment(tmp_path / "missing.png")
+
+
+def test_width_pair_scales_across_the_segment_only():
+    src, dst = np.array([[0.0, 0.0], [0.0, 100.0]]), np.array([[10.0, 10.0], [10.0, 60.0]])
+    matrix = part_transform(src, dst, width_scale=2.0)
+    across = matrix[:2, :2] @ np.array([1.0, 0.0])
+    along = matrix[:2, :2] @ np.array([0.0, 1.0])
+    np.testing.assert_allclose(np.abs(across), [2.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(along, [0.0, 0.5], atol=1e-9)
