@@ -12,7 +12,7 @@ import trimesh
 
 _LOGGER = logging.getLogger(__name__)
 
-TAUBIN_ITERATIONS = 6
+TAUBIN_ITERATIONS = 20
 
 
 def boundary_loops(mesh: trimesh.Trimesh) -> list[np.ndarray]:
