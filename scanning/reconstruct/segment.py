@@ -22,6 +22,7 @@ _LOGGER = logging.getLogger(__name__)
 
 FLOOR_BAND_M = 0.015  # points this close to z = 0 are platform candidates
 RANSAC_DISTANCE_M = 0.002
+MAX_FOOT_WIDTH_M = 0.16  # wider than any adult foot's ball, narrower than two feet side by side
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,33 @@ def settle_on_floor(levelled: trimesh.Trimesh, cut_height_m: float, voxel_m: flo
     return trimesh.Trimesh(vertices, levelled.faces, process=False)
 
 
+def separate_touching_feet(piece: trimesh.Trimesh) -> list[trimesh.Trimesh]:
+    """Split one piece wider than any foot (two feet touching) into two closed feet.
+
+    The vertices' y coordinates are clustered into two groups (2-means); the cut is the
+    plane y = const between the group centres where the fewest vertices lie (the
+    narrowest contact), and both halves are capped there. A piece of one foot's width
+    comes back unchanged. Levelled frame, metres, feet along x.
+    """
+    y = np.asarray(piece.vertices[:, 1])
+    if np.ptp(y) <= MAX_FOOT_WIDTH_M:
+        return [piece]
+    centres = np.percentile(y, [25.0, 75.0])
+    for _ in range(20):
+        upper = np.abs(y - centres[0]) > np.abs(y - centres[1])
+        centres = np.array([y[~upper].mean(), y[upper].mean()])
+    counts, edges = np.histogram(y[(y > centres[0]) & (y < centres[1])], bins=40)
+    cut = float(edges[np.argmin(counts)] + (edges[1] - edges[0]) / 2.0)
+    halves = [piece.slice_plane([0.0, cut, 0.0], [0.0, sign, 0.0], cap=True) for sign in (1.0, -1.0)]
+    _LOGGER.info("two touching feet split at y = %.1f mm", cut * 1000.0)
+    return [half for half in halves if len(half.faces)]
+
+
 def split_feet(pieces: list[trimesh.Trimesh]) -> dict[str, trimesh.Trimesh]:
-    """Name the (at most two) foot pieces by their side: ``left`` at +y, ``right`` at −y."""
+    """Name the (at most two) foot pieces by their side: ``left`` at +y, ``right`` at −y.
+    A single piece as wide as two feet is first split in two (feet touching)."""
+    if len(pieces) == 1:
+        pieces = separate_touching_feet(pieces[0])
     if len(pieces) > 2:
         raise ReconstructionError(f"expected at most two feet, found {len(pieces)} separate objects on the platform")
     named: dict[str, trimesh.Trimesh] = {}

@@ -116,3 +116,16 @@ def test_fill_holes_closes_an_open_box() -> None:
     closed = fill_holes(box)
     assert closed.is_watertight
     assert closed.volume == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_touching_feet_are_split_into_left_and_right(right_foot) -> None:
+    width = float(right_foot.extents[1])
+    scene = foot_pair_scene(right_foot, separation_m=width - 0.004)  # the feet press together
+    frames = list(SyntheticRig(scene, kiosk_rig("foot", 4), seed=1).frames())
+    result = reconstruct(frames, "foot")
+    assert sorted(result.parts) == ["left", "right"]
+    truth = measure_foot(right_foot).to_mm_dict()
+    for side, mesh in result.parts.items():
+        assert mesh.is_watertight, side
+        assert abs(measure_foot(mesh).to_mm_dict()["length"] - truth["length"]) < 3.0, side
