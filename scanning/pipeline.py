@@ -58,17 +58,15 @@ class ScanResult:
         }
 
 
-def _no_progress(stage: str, fraction: float) -> None:
-    return None
-
-
 def scan(source: DepthSource, kind: str, *, seed: int = 0, refine_icp: bool = False,
-         progress: Progress = _no_progress) -> ScanResult:
-    """Capture from ``source``, reconstruct and measure. ``kind`` is ``foot`` or ``body``."""
+         progress: Progress | None = None) -> ScanResult:
+    """Capture from ``source``, reconstruct and measure. ``kind`` is ``foot`` or ``body``;
+    ``progress(stage, fraction)`` is told as each stage starts."""
     from scanning.measure import measure_body, measure_foot
 
     if kind not in KINDS:
         raise ScanningError(f"unknown scan kind {kind!r}; expected one of {KINDS}", kind=kind)
+    progress = progress or (lambda stage, fraction: None)
     timing: dict[str, float] = {}
     started = time.perf_counter()
     progress("capture", 0.0)

@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from scanning.pipeline import make_source, scan, write_scan
 
-    progress = _no_bar if args.json or not sys.stderr.isatty() else _draw_bar
+    progress = None if args.json or not sys.stderr.isatty() else _draw_bar
     source = make_source(args.source, kind=args.kind, mesh=args.mesh, path=args.path, calibration=args.calibration,
                          units=args.units, up=args.up, views=args.views, seed=args.seed)
     result = scan(source, args.kind, seed=args.seed, refine_icp=args.icp, progress=progress)
@@ -53,10 +53,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(_table(result.summary(), args.out))
     return 0
-
-
-def _no_bar(stage: str, fraction: float) -> None:
-    return None
 
 
 def _draw_bar(stage: str, fraction: float) -> None:

@@ -2,7 +2,6 @@
 Open3D's Redwood sequence, and the calibration mismatches that must be refused."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
