@@ -37,11 +37,13 @@ def open_edge_count(faces: np.ndarray, vertex_count: int) -> int:
     return int(np.sum(counts != 2))
 
 
-def face_centres_and_areas(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
-    """Centroids (m, 3) and areas (m,) of the faces, without trimesh's hashed caches."""
+def face_geometry(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centroids (m, 3), areas (m,) and unit normals (m, 3) of the faces, without trimesh's hashed caches."""
     vertices = np.asarray(mesh.vertices)
     a, b, c = (vertices[mesh.faces[:, i]] for i in range(3))
-    return (a + b + c) / 3.0, 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    cross = np.cross(b - a, c - a)
+    doubled = np.linalg.norm(cross, axis=1)
+    return (a + b + c) / 3.0, 0.5 * doubled, cross / np.maximum(doubled, 1e-300)[:, None]
 
 
 def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:

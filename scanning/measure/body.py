@@ -22,7 +22,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from scanning.errors import MeasurementError, ShapeKindError
 from scanning.measure.sections import Section, Slicer, convex_perimeter
-from scanning.mesh_utils import face_centres_and_areas, file_to_canonical, prepare_mesh, principal_direction
+from scanning.mesh_utils import face_geometry, file_to_canonical, prepare_mesh, principal_direction
 from scanning.types import BodyMeasurements
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
             f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m (check --units and --up)",
             height_m=stature,
         )
-    centres, weights = face_centres_and_areas(prepared)
+    centres, weights, _normals = face_geometry(prepared)
     heights = centres[:, 2] - floor
     lateral = principal_direction(centres[:, :2], weights)
     forward = np.array([-lateral[1], lateral[0]])

@@ -17,13 +17,14 @@ import trimesh
 
 from scanning.errors import MeasurementError, ShapeKindError
 from scanning.measure.sections import Section, Slicer, convex_perimeter, line_crossings
-from scanning.mesh_utils import face_centres_and_areas, file_to_canonical, prepare_mesh, principal_direction
+from scanning.mesh_utils import face_geometry, file_to_canonical, prepare_mesh, principal_direction
 from scanning.types import FootMeasurements
 
 _LOGGER = logging.getLogger(__name__)
 
 FOOT_LENGTH_RANGE_M = (0.10, 0.40)
 MAX_FOOT_HEIGHT_M = 0.45
+MIN_SOLE_FRACTION = 0.10  # of the surface area: flat, facing down, in the lowest 5 % of the height
 FOOTPRINT_HEIGHT_FRACTION = 0.3  # below this fraction of the mesh height, the surface is "foot", not leg
 BALL_REGION = (0.55, 0.80)  # fractions of length searched for the 1st and 5th metatarsal heads
 INSTEP_STATIONS = (0.50, 0.525, 0.55)
@@ -38,9 +39,11 @@ ALONG = np.array([1.0, 0.0, 0.0])
 ACROSS = np.array([0.0, 1.0, 0.0])
 
 
-def _footprint_frame(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
-    """Long axis (2,) heel-to-toe and a point (2,) on it, from the low part of the surface."""
-    centres, areas = face_centres_and_areas(mesh)
+def _footprint_frame(mesh: trimesh.Trimesh, centres: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Long axis (2,) heel-to-toe and a point (2,) on it, from the low part of the surface.
+
+    ``centres`` (m, 3) and ``areas`` (m,) are the mesh's face centroids and areas.
+    """
     floor, top = mesh.vertices[:, 2].min(), mesh.vertices[:, 2].max()
     low = centres[:, 2] < floor + FOOTPRINT_HEIGHT_FRACTION * (top - floor)
     weights = areas[low]
@@ -63,13 +66,28 @@ def canonicalize_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
     Raises :class:`ShapeKindError` when the shape is not foot-sized.
     """
     prepared = prepare_mesh(mesh, up=up, units=units)
-    axis, centre = _footprint_frame(prepared)
+    centres, areas, normals = face_geometry(prepared)
+    _check_sole_at_bottom(prepared, centres, areas, normals, up)
+    axis, centre = _footprint_frame(prepared, centres, areas)
     rotation = np.array([[axis[0], axis[1], 0.0], [-axis[1], axis[0], 0.0], [0.0, 0.0, 1.0]])
     rotated = prepared.vertices @ rotation.T
     offset = -np.array([rotated[:, 0].min(), rotation[1, :2] @ centre, rotated[:, 2].min()])
     prepared.vertices = rotated + offset
     _check_foot_size(prepared)
     return prepared, file_to_canonical(rotation, offset, up=up, units=units)
+
+
+def _check_sole_at_bottom(mesh: trimesh.Trimesh, centres: np.ndarray, areas: np.ndarray, normals: np.ndarray, up: str) -> None:
+    """A standing foot has a flat sole facing the floor; a foot on its side has none there."""
+    floor, top = mesh.vertices[:, 2].min(), mesh.vertices[:, 2].max()
+    sole = (normals[:, 2] < -0.9) & (centres[:, 2] < floor + 0.05 * (top - floor))
+    fraction = float(areas[sole].sum() / areas.sum())
+    if fraction < MIN_SOLE_FRACTION:
+        raise ShapeKindError(
+            f"shape is not a foot standing on its sole with up = {up!r}: {fraction:.0%} of its surface faces "
+            f"the floor at the bottom, expected at least {MIN_SOLE_FRACTION:.0%} (check --up; glTF/GLB files are y-up)",
+            sole_fraction=fraction,
+        )
 
 
 def _check_foot_size(mesh: trimesh.Trimesh) -> None:

@@ -117,3 +117,8 @@ def test_measurements_serialise_to_the_report_keys(generated_feet: list[trimesh.
     values = measure_foot(generated_feet[0]).to_mm_dict()
     assert tuple(values) == FOOT_MEASUREMENT_NAMES
     assert json.loads(json.dumps(values)) == values
+
+
+def test_a_foot_on_its_side_is_caught_by_its_missing_sole(generated_feet: list[trimesh.Trimesh]) -> None:
+    with pytest.raises(ShapeKindError, match="check --up"):
+        measure_foot(generated_feet[0], up="y")
