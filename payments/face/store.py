@@ -405,6 +405,9 @@ class FaceTemplateStore:
 
     def _delete_rows(self, conn: Connection, rows: Sequence[sa.Row], reason: DeletionReason) -> None:
         now = self.clock()
+        if conn.dialect.name == "sqlite":
+            # Without it SQLite leaves deleted rows' bytes in free pages of the file.
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
         for row in rows:
             conn.execute(face_templates.delete().where(face_templates.c.template_id == row.template_id))
             conn.execute(
