@@ -233,16 +233,16 @@ class GarmentTryOn:
         x1 = max(b[2] for _, _, b in placed)
         y1 = max(b[3] for _, _, b in placed)
         canvas = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
-        arms = None
-        to_canvas = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
-        for part, matrix, _box in placed:
-            warped = cv2.warpPerspective(part.crop, to_canvas @ matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+        for part, matrix, (bx0, by0, bx1, by1) in placed:
+            # Each part is warped into its own box only, then laid over what is below it.
+            to_box = np.array([[1.0, 0.0, -bx0], [0.0, 1.0, -by0], [0.0, 0.0, 1.0]])
+            warped = cv2.warpPerspective(part.crop, to_box @ matrix, (bx1 - bx0, by1 - by0), flags=cv2.INTER_LINEAR,
                                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             if part.behind_arms:
-                arms = self._arm_mask(observation, (x0, y0, x1, y1), min_visibility) if arms is None else arms
-                warped *= (1.0 - arms)[..., None]
-            canvas *= (1.0 - warped[..., 3:4])
-            canvas += warped
+                warped *= (1.0 - self._arm_mask(observation, (bx0, by0, bx1, by1), min_visibility))[..., None]
+            below = canvas[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
+            below *= 1.0 - warped[..., 3:4]
+            below += warped
         return self._finish(canvas, observation.mask[y0:y1, x0:x1], x0, y0)
 
     def _finish(self, canvas: np.ndarray, person: np.ndarray, x0: int, y0: int) -> RenderedLayer:
