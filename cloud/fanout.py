@@ -2,10 +2,10 @@
 
 ``CartHub`` lives on the server's event loop. Mutations served by this process
 publish their change directly (the watcher needs no database read); with
-PostgreSQL, ``PgListener`` holds one ``LISTEN omnifit_cart`` connection in a
-thread and hands every ``<cart_id>:<version>`` notification (from any replica,
-this one included) to the loop, where watchers that are behind read the stored
-changes. After the listener reconnects every watcher re-reads, so a notification
+PostgreSQL, ``PgNotifier`` then announces ``<cart_id>:<version>`` on channel
+``omnifit_cart`` and ``PgListener`` holds one ``LISTEN`` connection in a thread
+and hands every announcement (from any replica, this one included) to the loop,
+where watchers that are behind read the stored changes. After the listener reconnects every watcher re-reads, so a notification
 lost while it was down delays a change but never drops it.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from cloud.domain.types import CartChange
 
 _LOGGER = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "omnifit_cart"
+MAX_PAYLOAD_BYTES = 7000
 
 
 @dataclass(eq=False)
@@ -84,12 +86,81 @@ class CartHub:
         return sum(len(subs) for subs in self._subscriptions.values())
 
 
-def parse_payload(payload: str) -> tuple[str, int] | None:
-    cart_id, _, version = payload.rpartition(":")
-    try:
-        return cart_id, int(version)
-    except ValueError:
-        return None
+def encode_payloads(entries: list[tuple[str, int]]) -> list[str]:
+    """``cart_id:version`` entries joined by commas, split to stay under PostgreSQL's 8000-byte payload limit."""
+    payloads, current = [], ""
+    for cart_id, version in entries:
+        entry = f"{cart_id}:{version}"
+        if current and len(current) + 1 + len(entry) > MAX_PAYLOAD_BYTES:
+            payloads.append(current)
+            current = ""
+        current = f"{current},{entry}" if current else entry
+    return [*payloads, current] if current else payloads
+
+
+def parse_payload(payload: str) -> list[tuple[str, int]]:
+    """The ``(cart_id, version)`` entries of one notification; malformed entries are skipped."""
+    entries = []
+    for entry in payload.split(","):
+        cart_id, _, version = entry.rpartition(":")
+        if cart_id and version.isdigit():
+            entries.append((cart_id, int(version)))
+    return entries
+
+
+class PgNotifier:
+    """Tells the other replicas about committed versions: ``NOTIFY`` from a thread, after the commit.
+
+    PostgreSQL serialises the commits of transactions that ``NOTIFY`` (a global lock
+    is held through each one's WAL flush), which caps mutations at one fsync each.
+    So writers commit without notifying and this thread sends everything committed
+    meanwhile in one notification from its own autocommit connection. If that fails
+    twice the entries are dropped and the other replicas pick the change up on their
+    watchers' periodic re-read instead (a delay, never a loss).
+    """
+
+    def __init__(self, conninfo: str) -> None:
+        self._conninfo = conninfo
+        self._queue: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="omnifit-pg-notify", daemon=True)
+        self._conn = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def notify(self, cart_id: str, version: int) -> None:
+        self._queue.put((cart_id, version))
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            burst = [self._queue.get()]  # everything queued while the last NOTIFY was in flight
+            while burst[-1] is not None and not self._queue.empty():
+                burst.append(self._queue.get_nowait())
+            entries = [entry for entry in burst if entry is not None]
+            if entries:
+                self._send(encode_payloads(entries))
+            if burst[-1] is None:
+                break
+        if self._conn is not None:
+            self._conn.close()
+
+    def _send(self, payloads: list[str]) -> None:
+        import psycopg
+
+        for attempt in (1, 2):
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self._conninfo, autocommit=True)
+                for payload in payloads:
+                    self._conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, payload))
+                return
+            except psycopg.Error as exc:
+                _LOGGER.warning("NOTIFY failed (attempt %d): %s", attempt, exc)
+                self._conn = None
 
 
 class PgListener:
@@ -132,6 +203,5 @@ class PgListener:
             self._loop.call_soon_threadsafe(self._hub.resync_all)
             while not self._stop.is_set():
                 for notify in conn.notifies(timeout=self._poll_s, stop_after=None):
-                    parsed = parse_payload(notify.payload)
-                    if parsed is not None:
-                        self._loop.call_soon_threadsafe(self._hub.publish, *parsed)
+                    for cart_id, version in parse_payload(notify.payload):
+                        self._loop.call_soon_threadsafe(self._hub.publish, cart_id, version)

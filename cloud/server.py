@@ -4,7 +4,7 @@
 the domain services into the servicers, adds the standard health service (every
 service SERVING) and server reflection, binds the address (port 0 picks a free
 port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
-another replica commits.
+another replica commits, and the notifier thread that tells the others.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from cloud.domain.carts import CartService
 from cloud.domain.catalog import CatalogService
 from cloud.domain.pairing import PairingService
 from cloud.domain.profiles import ProfileService
-from cloud.fanout import CartHub, PgListener
+from cloud.fanout import CartHub, PgListener, PgNotifier
 from cloud.errors import InvalidArgument
 from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
 from cloud.storage.seeding import CATALOG_CURRENCY_KEY
@@ -129,13 +129,21 @@ class RunningServer:
         await self.server.stop(grace)
         if self.listener is not None:
             await asyncio.to_thread(self.listener.stop)
+        if self.services.notifier is not None:
+            await asyncio.to_thread(self.services.notifier.stop)
         await asyncio.to_thread(self.database.close)
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()
 
 
-def build_services(database: Database, hub: CartHub) -> Services:
+def _conninfo(database: Database, application_name: str) -> str:
+    """A libpq URL for a psycopg connection of our own to ``database``, named in pg_stat_activity."""
+    url = database.url.set(drivername="postgresql").update_query_dict({"application_name": application_name})
+    return url.render_as_string(hide_password=False)
+
+
+def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None = None) -> Services:
     repository = CartRepository(database, database.setting(CATALOG_CURRENCY_KEY))
     signer = signer_for(database)
     return Services(
@@ -147,6 +155,7 @@ def build_services(database: Database, hub: CartHub) -> Services:
         pairing=PairingService(database, repository),
         profiles=ProfileService(database, repository),
         accounts=AccountService(database, signer),
+        notifier=notifier,
     )
 
 
@@ -169,7 +178,8 @@ async def start_server(config: ServerConfig) -> RunningServer:
     """Open the database and serve every Omnifit service on ``config.listen``."""
     database = await asyncio.to_thread(open_database, config.db_url, pool_size=config.pool_size)
     hub = CartHub()
-    services = await asyncio.to_thread(build_services, database, hub)
+    notifier = PgNotifier(_conninfo(database, "omnifit-notify")) if database.is_postgres else None
+    services = await asyncio.to_thread(build_services, database, hub, notifier)
     server = grpc.aio.server(options=_SERVER_OPTIONS)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(services), server)
     cart_pb2_grpc.add_CartServiceServicer_to_server(CartServicer(services), server)
@@ -185,10 +195,9 @@ async def start_server(config: ServerConfig) -> RunningServer:
         raise OSError(f"cannot listen on {config.listen}: {exc}") from exc
     listener = None
     if database.is_postgres:
-        url = database.url.set(drivername="postgresql").update_query_dict({"application_name": LISTENER_APPLICATION_NAME.format(port=port)})
-        conninfo = url.render_as_string(hide_password=False)
-        listener = PgListener(conninfo, hub, asyncio.get_running_loop())
+        listener = PgListener(_conninfo(database, LISTENER_APPLICATION_NAME.format(port=port)), hub, asyncio.get_running_loop())
         listener.start()
+        services.notifier.start()
     await server.start()
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
     return RunningServer(server, port, config.host, database, listener, services, health_servicer)

@@ -23,7 +23,7 @@ from cloud.domain.profiles import ProfileService
 from cloud.domain.types import CartChange, ChangeKind, Principal
 from cloud.domain.validate import require_id
 from cloud.errors import InvalidArgument
-from cloud.fanout import CartHub
+from cloud.fanout import CartHub, PgNotifier
 from cloud.storage import Database
 from proto.omnifit.v1 import (
     cart_pb2,
@@ -54,6 +54,7 @@ class Services:
     pairing: PairingService
     profiles: ProfileService
     accounts: AccountService
+    notifier: PgNotifier | None = None
 
     async def principal(self, context: grpc.aio.ServicerContext) -> Principal:
         header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
@@ -63,9 +64,12 @@ class Services:
         return principal
 
     def publish(self, *changes: CartChange | None) -> None:
+        """Wake this replica's watchers and, with PostgreSQL, tell the other replicas."""
         for change in changes:
             if change is not None:
                 self.hub.publish_change(change)
+                if self.notifier is not None:
+                    self.notifier.notify(change.cart.cart_id, change.cart.version)
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):

@@ -228,8 +228,7 @@ class CartRepository:
         """Stage ``head`` (status, owner, merge target, lines) one version up with its snapshot.
 
         ``new`` inserts the cart row instead of updating it. Returns the change and its
-        snapshot JSON. On PostgreSQL a trigger on ``cart_changes`` sends the
-        ``pg_notify`` inside the same transaction.
+        snapshot JSON; the caller publishes the change once it is committed.
         """
         stamp = now_ms()
         head = replace(head, version=head.version + 1)

@@ -2,8 +2,8 @@
 
 Every mutation is one short write transaction: the cart row locked and read with
 its lines and stock, access and version checks, the change, a version bump with
-the new snapshot stored in ``cart_changes`` (a trigger sends ``pg_notify`` on
-PostgreSQL) and the idempotency record, the writes sent together. Any error rolls
+the new snapshot stored in ``cart_changes`` and the idempotency record, the
+writes sent together. The caller publishes the committed change (``cloud.fanout``). Any error rolls
 all of it back; a request whose key already holds a result gets that result
 instead (see ``cloud.domain.idempotency``).
 """

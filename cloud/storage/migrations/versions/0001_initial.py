@@ -207,24 +207,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['cart_id'], ['carts.cart_id'], name=op.f('fk_pairing_codes_cart_id_carts')),
     sa.PrimaryKeyConstraint('code_hash', name=op.f('pk_pairing_codes'))
     )
-    if op.get_bind().dialect.name == "postgresql":
-        # Every committed cart version wakes the watchers on every replica (see cloud.fanout).
-        op.execute(
-            "CREATE FUNCTION omnifit_notify_cart() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_notify('omnifit_cart', NEW.cart_id || ':' || NEW.version); RETURN NEW; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER cart_changes_notify AFTER INSERT ON cart_changes "
-            "FOR EACH ROW EXECUTE FUNCTION omnifit_notify_cart()"
-        )
     settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.Text))
     op.bulk_insert(settings, [{"key": "token_secret", "value": secrets.token_hex(32)}])
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS cart_changes_notify ON cart_changes")
-        op.execute("DROP FUNCTION IF EXISTS omnifit_notify_cart()")
     op.drop_table('pairing_codes')
     with op.batch_alter_table('cart_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cart_lines_cart_id'))
