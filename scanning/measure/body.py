@@ -32,6 +32,8 @@ LEVEL_STEP = 0.005  # fraction of stature between the horizontal sections of a l
 AXILLA_SEARCH = (0.60, 0.88)  # fractions of stature searched for the armpits
 ARM_MERGE_JUMP = 0.03  # a torso edge that jumps this far (fraction of stature) is an arm joining
 AXILLA_BISECTIONS = 6
+FOLD_SLOPE = 0.6  # an edge moving outward faster than this per unit height is the armpit fold
+FOLD_MAX_DEPTH = 0.08  # fraction of stature
 CHEST_BELOW_AXILLA = (0.08, 0.015)  # chest level searched this far below the lower armpit, under its fold
 HIP_ABOVE_CROTCH = (0.01, 0.14)
 WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
@@ -140,8 +142,23 @@ def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
                 high = middle
             else:
                 low, low_edge = middle, middle_edge
-        found.append(_Axilla(height=float(low), edge_x=float(low_edge)))
+        found.append(_below_fold(slicer, low, low_edge, side, stature))
     return found[0], found[1]
+
+
+def _below_fold(slicer: Slicer, height: float, edge: float, side: float, stature: float) -> _Axilla:
+    """Walk down from where the arm joins while the torso's edge still slopes outward steeply.
+
+    Raised arms (a T-pose) pull a web of tissue (the armpit fold) several centimetres down
+    the torso's side; hanging arms leave none. The armpit proper is at the bottom of the fold.
+    """
+    step = LEVEL_STEP * stature
+    for _ in range(int(FOLD_MAX_DEPTH / LEVEL_STEP)):
+        lower = _torso_edge(slicer, height - step, side)
+        if not np.isfinite(lower) or (edge - lower) / step < FOLD_SLOPE:
+            break
+        height, edge = height - step, lower
+    return _Axilla(height=float(height), edge_x=float(edge))
 
 
 def _crotch_height(slicer: Slicer, stature: float) -> float:

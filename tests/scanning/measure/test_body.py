@@ -93,7 +93,10 @@ def test_smpl_templates_as_they_come(name: str, height_cm: float) -> None:
     assert got["height"] == pytest.approx(height_cm * 10, abs=2.0)
     assert got["waist_girth"] < got["hip_girth"]
     assert 0.40 * got["height"] < got["inseam"] < 0.50 * got["height"]
-    assert all(value > 0 for value in got.values())
+    # raised arms: the armpit fold must not be taken for chest or shoulders
+    assert 0.18 * got["height"] < got["shoulder_width"] < 0.24 * got["height"]
+    assert got["chest_girth"] < 1.0 * got["hip_girth"]
+    assert 0.28 * got["height"] < got["arm_length"] < 0.40 * got["height"]
 
 
 def test_foot_sized_shape_is_not_a_body(generated_body: trimesh.Trimesh) -> None:
