@@ -56,7 +56,7 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
     low, high = BODY_HEIGHT_RANGE_M
     if not low <= stature <= high:
         raise ShapeKindError(
-            f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m (check --units and --up)",
+            f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m (check --units and --up; glTF/GLB files are y-up)",
             height_m=stature,
         )
     centres, weights, _normals = face_geometry(prepared)
