@@ -18,9 +18,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError
 
-
-
-INDEX_AFTER_SECTIONS = 4
+INDEX_AFTER_SECTIONS = 4  # parallel sections after which a Slicer sorts the faces along their normal
 MAX_SMOOTHING_ROUNDS = 64
 
 
@@ -94,8 +92,6 @@ class Section:
         if "loop_ids" in self.__dict__:  # the same loops: reuse them when already known
             smoothed.__dict__["loop_ids"] = self.__dict__["loop_ids"]
         return smoothed
-
-
 
 
 class Slicer:
