@@ -78,12 +78,24 @@ def scan(source: DepthSource, kind: str, *, seed: int = 0, refine_icp: bool = Fa
     progress("measure", 0.8)
     measure = measure_foot if kind == "foot" else measure_body
     measured_at = time.perf_counter()
-    measurements = {part: measure(mesh) for part, mesh in reconstruction.parts.items()}
+    measurements = {part: _measure_part(measure, part, mesh, reconstruction) for part, mesh in
+                    reconstruction.parts.items()}
     timing["measure"] = time.perf_counter() - measured_at
     timing["scan_to_measurements"] = timing["reconstruct"] + timing["measure"]
     timing["total"] = time.perf_counter() - started
     progress("done", 1.0)
     return ScanResult(kind, measurements, reconstruction, {k: round(v, 4) for k, v in timing.items()})
+
+
+def _measure_part(measure: Callable, part: str, mesh: trimesh.Trimesh, reconstruction: Reconstruction):
+    """Measurements of one part; a failure names the part and the scan's quality flags."""
+    try:
+        return measure(mesh)
+    except ScanningError as exc:
+        flags = "; ".join(flag.message for flag in reconstruction.quality.flags) or "none"
+        label = f"{part} foot" if reconstruction.kind == "foot" else part
+        raise ScanningError(f"the scanned {label} could not be measured ({exc}); quality flags: {flags}",
+                            part=part) from exc
 
 
 def write_scan(result: ScanResult, out_dir: str | Path) -> list[Path]:

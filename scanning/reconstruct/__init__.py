@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import trimesh
 
-from scanning.errors import ReconstructionError
+from scanning.errors import ReconstructionError, ScanningError
 from scanning.reconstruct.cleanup import keep_large_components, make_watertight, smooth
 from scanning.reconstruct.fusion import (
     FUSION_SETTINGS,
@@ -149,11 +149,12 @@ def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor
     parts: dict[str, trimesh.Trimesh] = {}
     to_canonical: dict[str, np.ndarray] = {}
     for name, piece in named.items():
+        label = f"{name} foot" if settings.kind == "foot" else name
         solid_part = piece if piece.is_watertight else make_watertight(piece)
         solid_part = smooth(solid_part)
-        _flag_volume_edges(name, solid_part, floor, settings, quality)
-        residuals.append(assess_part(name, solid_part, frames, to_platform, quality))
-        parts[name], canonical = _canonicalise(settings.kind, solid_part)
+        _flag_volume_edges(name, label, solid_part, floor, settings, quality)
+        residuals.append(assess_part(name, solid_part, frames, to_platform, quality, label))
+        parts[name], canonical = _canonicalise(name, label, settings.kind, solid_part, quality)
         to_canonical[name] = canonical @ floor.to_level
     differences = np.concatenate(residuals)
     quality.fusion_residual_mm = (round(float(np.sqrt(np.mean(differences**2))) * 1000.0, 3)
@@ -161,7 +162,7 @@ def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor
     return parts, to_canonical
 
 
-def _flag_volume_edges(name: str, mesh: trimesh.Trimesh, floor: Floor, settings: ScanSettings,
+def _flag_volume_edges(name: str, label: str, mesh: trimesh.Trimesh, floor: Floor, settings: ScanSettings,
                        quality: ScanQuality) -> None:
     """Flag a part that reaches the side of the scan volume: part of it was not fused."""
     lower = np.array(settings.fusion.volume_min[:2])
@@ -169,17 +170,22 @@ def _flag_volume_edges(name: str, mesh: trimesh.Trimesh, floor: Floor, settings:
     points = trimesh.transform_points(mesh.vertices, np.linalg.inv(floor.to_level))
     margin = 2 * settings.fusion.voxel_m
     if np.any(points[:, :2] <= lower + margin) or np.any(points[:, :2] >= upper - margin):
-        quality.flags.append(QualityFlag("cut_off_at_volume", f"the {name} reaches the edge of the scan volume; "
+        quality.flags.append(QualityFlag("cut_off_at_volume", f"the {label} reaches the edge of the scan volume; "
                                          f"part of it was not scanned", part=name))
 
 
-def _canonicalise(kind: str, mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, np.ndarray]:
-    """The part in its canonical frame and the (4, 4) transform that put it there."""
+def _canonicalise(name: str, label: str, kind: str, mesh: trimesh.Trimesh,
+                  quality: ScanQuality) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """The part in its canonical frame and the (4, 4) transform that put it there. A part
+    whose shape is not a whole foot or body stays in the levelled frame, flagged."""
     from scanning import measure
 
-    if kind == "foot":
-        return measure.canonicalize_foot(mesh, up="z")
-    return measure.canonicalize_body(mesh, up="z")
+    canonicalize = measure.canonicalize_foot if kind == "foot" else measure.canonicalize_body
+    try:
+        return canonicalize(mesh, up="z")
+    except ScanningError as exc:
+        quality.flags.append(QualityFlag("not_canonical", f"the {label} is not a whole {kind}: {exc}", part=name))
+        return mesh, np.eye(4)
 
 
 __all__ = ["Reconstruction", "SCAN_SETTINGS", "ScanSettings", "reconstruct"]

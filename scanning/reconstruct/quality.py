@@ -68,12 +68,14 @@ def check_frames(frames: list[RGBDFrame], quality: ScanQuality) -> None:
 
 
 def assess_part(name: str, mesh: trimesh.Trimesh, frames: list[RGBDFrame], to_frame: np.ndarray,
-                quality: ScanQuality) -> np.ndarray:
+                quality: ScanQuality, label: str | None = None) -> np.ndarray:
     """Coverage and edge-of-view checks of one part against every camera.
 
+    name : the part's key (``left``); label : how messages call it (``left foot``).
     mesh : the part in the levelled frame; to_frame : (4, 4) levelled → platform.
     Returns the depth differences (metres) of the seen samples, for the residual.
     """
+    label = label or name
     rng = np.random.default_rng(0)
     vertices = np.asarray(mesh.vertices)
     if len(vertices) > MAX_SAMPLES:
@@ -89,18 +91,18 @@ def assess_part(name: str, mesh: trimesh.Trimesh, frames: list[RGBDFrame], to_fr
         if off_image > MAX_OFF_IMAGE_SHARE:
             quality.flags.append(QualityFlag(
                 "cut_off_at_edge",
-                f"camera {frame.camera_id}: {off_image:.0%} of the {name} falls outside its image; "
-                f"the {name} is cut off at the edge of view",
+                f"camera {frame.camera_id}: {off_image:.0%} of the {label} falls outside its image; "
+                f"the {label} is cut off at the edge of view",
                 camera=frame.camera_id, part=name,
             ))
         elif seen.mean() < MIN_COVERAGE:
             quality.flags.append(QualityFlag(
                 "low_coverage",
-                f"camera {frame.camera_id}: sees only {seen.mean():.0%} of the {name}",
+                f"camera {frame.camera_id}: sees only {seen.mean():.0%} of the {label}",
                 camera=frame.camera_id, part=name,
             ))
     if not mesh.is_watertight:
-        quality.flags.append(QualityFlag("not_watertight", f"the {name} mesh is not watertight", part=name))
+        quality.flags.append(QualityFlag("not_watertight", f"the {label} mesh is not watertight", part=name))
     return np.concatenate(differences) if differences else np.zeros(0)
 
 

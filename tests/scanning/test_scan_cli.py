@@ -114,3 +114,16 @@ def test_realsense_without_its_library_or_calibration_is_a_clear_error(tmp_path:
         assert code == 2 and "pyrealsense2 is not installed" in err
     else:
         pytest.skip("pyrealsense2 is installed; no RealSense hardware is assumed in tests")
+
+
+@pytest.mark.slow
+def test_feet_off_the_edge_of_view_are_refused_naming_cameras_and_feet() -> None:
+    from scanning.errors import ScanningError
+    from scanning.pipeline import scan
+
+    scene = foot_pair_scene(make_foot(7))
+    scene.apply_translation([0.27, 0.0, 0.0])
+    with pytest.raises(ScanningError, match=r"scanned (left|right) foot could not be measured") as caught:
+        scan(SyntheticRig(scene, kiosk_rig("foot", 4), seed=1), "foot")
+    assert "is cut off at the edge of view" in str(caught.value)
+    assert "camera cam" in str(caught.value)
