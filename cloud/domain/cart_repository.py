@@ -1,7 +1,7 @@
 """Connection-level cart storage shared by the cart, pairing and profile services.
 
-A mutation reads once and writes once: ``lock_cart`` fetches the cart row (locked
-on PostgreSQL), its lines and their store stock in one round trip; the changes are
+A mutation reads once and writes once: ``lock_cart`` locks the cart row and
+fetches it with its lines and their store stock in one round trip; the changes are
 then *staged* into a ``Batch`` and the caller runs the batch at the end of the
 transaction, so on PostgreSQL all the writes share one round trip (a psycopg
 pipeline, see ``Database.run_batch``). The statements are built once at import.
@@ -99,6 +99,9 @@ _SELECT_CART_WITH_LINES = (
     .where(_carts.c.cart_id == sa.bindparam("cart_id"))
     .order_by(_lines.c.position)
 )
+# The lock is its own statement: under READ COMMITTED a joined SELECT ... FOR UPDATE
+# that waited for the lock would still show the lines of its older snapshot.
+_LOCK_CART = sa.select(_carts.c.cart_id).where(_carts.c.cart_id == sa.bindparam("cart_id")).with_for_update()
 _SELECT_ON_HAND = sa.select(_stock.c.on_hand).where(_stock.c.store_id == sa.bindparam("store_id"), _stock.c.sku == sa.bindparam("sku"))
 _UPDATE_CART = (
     _carts.update()
@@ -182,14 +185,19 @@ class CartRepository:
     def __init__(self, database: Database, currency: str) -> None:
         self.database = database
         self.currency = currency
-        self._lock_statement = database.lock_for_update(_SELECT_CART_WITH_LINES, of=_carts)
         self._cache_lock = threading.Lock()
         self._variants: dict[str, VariantInfo] = {}  # the catalog and stores do not change while serving
         self._ship_days: dict[str, tuple[int, int]] = {}
 
     def lock_cart(self, conn: Connection, cart_id: str, stock_of: str | None = None) -> CartHead:
-        """The cart, its lines and their store stock (plus ``stock_of``'s) in one query, the row locked."""
-        rows = self.database.execute(conn, self._lock_statement, {"cart_id": cart_id, "stock_of": stock_of})
+        """The cart, its lines and their store stock (plus ``stock_of``'s), the row locked; one round trip.
+
+        PostgreSQL locks the row first and reads after (a pipeline); SQLite's write
+        transaction already excludes other writers.
+        """
+        params = {"cart_id": cart_id, "stock_of": stock_of}
+        lock = [(_LOCK_CART, {"cart_id": cart_id})] if self.database.is_postgres else []
+        rows = self.database.execute_in_turn(conn, [*lock, (_SELECT_CART_WITH_LINES, params)])[-1]
         if not rows:
             raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
         first, stored = rows[0], [r for r in rows if r.line_id is not None]

@@ -143,3 +143,15 @@ def test_racing_duplicates_apply_once(services: Services, kiosk: Principal, cart
     assert sum(r.change is not None for r in results) == 1
     assert {r.cart.version for r in results} == {2}
     assert services.carts.get_cart(kiosk, cart_id).lines[0].quantity == 1
+
+
+def test_concurrent_adds_of_one_sku_merge_into_one_line(services: Services, kiosk: Principal, cart_id: str, skus: StockedSkus) -> None:
+    """Each writer must see the lines committed before it got the cart's lock (READ COMMITTED on PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: services.carts.add_line(kiosk, cart_id, f"same-{i}", skus.missing, 1), range(12)))
+    cart = services.carts.get_cart(kiosk, cart_id)
+    assert cart.version == 13
+    assert [(line.sku, line.quantity) for line in cart.lines] == [(skus.missing, 12)]
+    assert [c.cart.lines[0].quantity for c in services.carts.changes_after(cart_id, 1)] == list(range(1, 13))
