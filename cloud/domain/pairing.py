@@ -158,7 +158,8 @@ class PairingService:
         ids = conn.execute(
             sa.select(c.c.cart_id).where(c.c.owner_shopper_id == shopper_id, c.c.status == CartStatus.OPEN.value).order_by(c.c.created_at_ms)
         ).scalars().all()
-        return [self.carts.lock_cart(conn, cart_id) for cart_id in ids]
+        heads = [self.carts.lock_cart(conn, cart_id) for cart_id in ids]
+        return [head for head in heads if head.status is CartStatus.OPEN]  # a racing claim may have merged one
 
     def _merge_cart(self, conn: Connection, writes: Batch, old: CartHead, into: CartHead) -> tuple[CartHead, CartChange]:
         """Move ``old``'s lines into ``into`` (each SKU capped at the quantity limit) and mark ``old`` merged."""
