@@ -8,6 +8,7 @@ import numpy as np
 
 from tryon.ar import landmarks as lm
 from tryon.ar.camera import CameraIntrinsics
+from tryon.ar.errors import ArInputError
 from tryon.ar.mesh import ShoeModel
 from tryon.ar.pose import FootPose, estimate_foot_poses
 from tryon.ar.render import Occluder, RenderedLayer, ShoeInstance, ShoeRenderer
@@ -28,6 +29,15 @@ class ShoeFit:
     sole_below_heel: float = 0.10
     scale_range: tuple[float, float] = (0.5, 2.0)
     leg_radius_range_m: tuple[float, float] = (0.025, 0.07)
+
+    def __post_init__(self) -> None:
+        for name in ("toe_room", "heel_back", "sole_below_heel"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ArInputError(f"ShoeFit.{name} must be a fraction of the foot in [0, 1); got {getattr(self, name)}")
+        for name in ("scale_range", "leg_radius_range_m"):
+            low, high = getattr(self, name)
+            if not 0.0 < low <= high:
+                raise ArInputError(f"ShoeFit.{name} must be (low, high) with 0 < low <= high; got {(low, high)}")
 
 
 def shoe_matrix(model: ShoeModel, foot: FootPose, fit: ShoeFit, mirror: bool) -> np.ndarray:

@@ -41,6 +41,19 @@ class GateConfig:
     foot_to_shin_range: tuple[float, float] = (0.05, 1.5)
     shoulder_to_torso_range: tuple[float, float] = (0.25, 1.6)
 
+    def __post_init__(self) -> None:
+        fractions = {"min_visibility": self.min_visibility, "min_person_area": self.min_person_area,
+                     "min_mask_value": self.min_mask_value, "frame_margin": self.frame_margin}
+        for name, value in fractions.items():
+            if not 0.0 <= value < 1.0:
+                raise ArInputError(f"GateConfig.{name} must be in [0, 1); got {value}")
+        if not 0 <= self.min_torso_on_mask <= len(lm.TORSO):
+            raise ArInputError(f"GateConfig.min_torso_on_mask must be 0-{len(lm.TORSO)}; got {self.min_torso_on_mask}")
+        for name in ("foot_to_shin_range", "shoulder_to_torso_range"):
+            low, high = getattr(self, name)
+            if not 0.0 <= low < high:
+                raise ArInputError(f"GateConfig.{name} must be (low, high) with 0 <= low < high; got {(low, high)}")
+
 
 @dataclass(frozen=True)
 class BodyObservation:

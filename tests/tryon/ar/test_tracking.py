@@ -63,3 +63,14 @@ def test_tracker_refuses_a_wrong_frame():
         tracker.process(np.zeros((10, 10), np.uint8), 0.0)
     with pytest.raises(ArInputError, match="segmenter"):
         BodyTracker(segmenter="magic")
+
+
+def test_bad_gate_and_fit_settings_are_refused():
+    from tryon.ar import GateConfig, ShoeFit
+
+    with pytest.raises(ArInputError, match="min_visibility"):
+        GateConfig(min_visibility=1.5)
+    with pytest.raises(ArInputError, match="foot_to_shin_range"):
+        GateConfig(foot_to_shin_range=(1.0, 0.5))
+    with pytest.raises(ArInputError, match="scale_range"):
+        ShoeFit(scale_range=(0.0, 2.0))
