@@ -1,7 +1,8 @@
 """One decorator maps domain errors (``proto.errors.ErrorCode``) to gRPC status codes.
 
 A stale expected version also carries the stored version in the trailing
-metadata ``current-version``. Anything that is not an ``OmnifitError`` is a bug:
+metadata ``current-version``. A database that is unreachable or busy gives
+``UNAVAILABLE`` (retry). Anything else that is not an ``OmnifitError`` is a bug:
 it is logged with its traceback and the caller gets ``INTERNAL`` without details.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import grpc
 
+from cloud.storage import is_unavailable
 from proto.errors import ErrorCode, OmnifitError
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: 
         if "current_version" in exc.details:
             trailing = ((CURRENT_VERSION_KEY, str(exc.details["current_version"])),)
         await context.abort(STATUS_FOR_CODE[exc.code], exc.message, trailing_metadata=trailing)
+    if is_unavailable(exc):
+        _LOGGER.warning("%s: database unavailable: %s", method, exc)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, f"{method}: the database is unavailable or busy; retry shortly")
     _LOGGER.exception("%s failed unexpectedly", method, exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, f"{method} failed on the server; the error is logged there")
 

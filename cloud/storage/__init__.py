@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cloud.storage.database import DEFAULT_POOL_SIZE, Database, create_engine, normalise_url
+from cloud.storage.database import DEFAULT_POOL_SIZE, Database, create_engine, is_unavailable, normalise_url
 from cloud.storage.schema import metadata
 
-__all__ = ["DEFAULT_POOL_SIZE", "Database", "create_engine", "metadata", "normalise_url", "open_database"]
+__all__ = ["DEFAULT_POOL_SIZE", "Database", "create_engine", "is_unavailable", "metadata", "normalise_url", "open_database"]
 
 
 def open_database(url: str, *, seed_folder: Path | None = None, pool_size: int = DEFAULT_POOL_SIZE) -> Database:

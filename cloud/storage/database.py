@@ -12,6 +12,7 @@ import collections
 import contextlib
 import functools
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from cloud.storage import schema
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_POOL_SIZE = 8
+POOL_APPLICATION_NAME = "omnifit"  # pool connections show as omnifit-<pid> in pg_stat_activity
 _WRITE_OPTION = "omnifit_write"
 _PYFORMAT_PARAM = re.compile(r"%\((\w+)\)s")
 
@@ -71,9 +73,31 @@ def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
         engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    # No pre-ping (a round trip per transaction): a dropped connection fails its
-    # statement, SQLAlchemy discards the pool, and the caller's retry gets a fresh one.
-    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, pool_recycle=1800)
+    # No pre-ping (a round trip per transaction): a dropped connection fails the
+    # request holding it (UNAVAILABLE, so the caller retries), its rollback on return
+    # fails too and the pool discards it.
+    return sa.create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=2,
+        pool_recycle=1800,
+        connect_args={"application_name": f"{POOL_APPLICATION_NAME}-{os.getpid()}"},
+    )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is unreachable or busy (worth a retry), not a bug."""
+    import sqlite3
+
+    if isinstance(exc, sa.exc.DBAPIError):
+        exc = exc.orig or exc
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg.OperationalError)
 
 
 @functools.lru_cache(maxsize=256)

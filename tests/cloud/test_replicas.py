@@ -91,3 +91,37 @@ def test_watchers_survive_a_dropped_listen_connection(pg_schema_url: str) -> Non
     finally:
         writer.stop()
         watched.stop()
+
+
+def test_a_lost_database_connection_is_unavailable_then_recovers(pg_schema_url: str) -> None:
+    import os
+
+    import psycopg
+
+    from cloud.server import ServerConfig
+    from cloud.storage.database import POOL_APPLICATION_NAME
+    from tests.cloud.conftest import ServerThread
+
+    server = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=pg_schema_url, pool_size=2)).start()
+    try:
+        token = server.services.accounts.issue_device_token(STORE).token
+        with grpc.insecure_channel(server.address) as channel:
+            stubs = stubs_for(channel)
+            cart = stubs.carts.CreateCart(cart_pb2.CreateCartRequest(idempotency_key="c", store_id=STORE), metadata=bearer(token))
+            raw = pg_schema_url.replace("postgresql+psycopg", "postgresql").split("?")[0]
+            with psycopg.connect(raw, autocommit=True) as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                    (f"{POOL_APPLICATION_NAME}-{os.getpid()}",),
+                )
+            codes = []
+            for _ in range(4):
+                try:
+                    stubs.carts.GetCart(cart_pb2.GetCartRequest(cart_id=cart.cart_id), metadata=bearer(token))
+                    codes.append(grpc.StatusCode.OK)
+                except grpc.RpcError as exc:
+                    codes.append(exc.code())
+            # the pooled connection is dead: that call is retryable, never INTERNAL; the next ones reconnect
+            assert codes[0] == grpc.StatusCode.UNAVAILABLE and set(codes[1:]) == {grpc.StatusCode.OK}, codes
+    finally:
+        server.stop()
