@@ -20,8 +20,11 @@ def composite_patch(frame: np.ndarray, rgba: np.ndarray, x0: int, y0: int, *, al
     fx1, fy1 = min(x0 + rgba.shape[1], width), min(y0 + rgba.shape[0], height)
     if fx1 <= fx0 or fy1 <= fy0:
         return
+    import cv2
+
     patch = rgba[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
-    a = (patch[..., 3] if alpha is None else alpha[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]).astype(np.uint16)[..., None]
+    weight = (patch[..., 3] if alpha is None else alpha[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]).astype(np.float32)
+    weight *= 1.0 / 255.0
     region = frame[fy0:fy1, fx0:fx1]
-    blended = (patch[..., :3].astype(np.uint16) * a + region.astype(np.uint16) * (255 - a) + 127) // 255
-    region[...] = blended.astype(np.uint8)
+    # OpenCV blends in native code without the GIL, so the landmark workers keep running.
+    region[...] = cv2.blendLinear(np.ascontiguousarray(patch[..., :3]), np.ascontiguousarray(region), weight, 1.0 - weight)
