@@ -1,5 +1,6 @@
-"""Shoe try-on: place a shoe model on each tracked foot, render it, hide what the leg
-covers, and composite it onto the frame."""
+"""Shoe try-on: place a shoe model on each tracked foot and render it as a layer, with
+the shins (sized from the person mask) hiding what the leg covers; the mirror
+composites the layer onto the frame."""
 from __future__ import annotations
 
 from dataclasses import dataclass
