@@ -69,7 +69,7 @@ class Slab:
 FUSION_SETTINGS = {
     "foot": FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8,
                            volume_min=(-0.30, -0.36, -0.012), volume_max=(0.30, 0.36, 0.14)),
-    "body": FusionSettings(voxel_m=0.005, trunc_voxels=4.0, block_resolution=4,
+    "body": FusionSettings(voxel_m=0.006, trunc_voxels=4.0, block_resolution=4,
                            volume_min=(-0.75, -0.75, -0.02), volume_max=(0.75, 0.75, 2.30)),
 }
 
