@@ -98,8 +98,7 @@ def reconstruct(frames: list[RGBDFrame], kind: str, *, settings: ScanSettings | 
     timing["prepare"] = time.perf_counter() - started
     top = settings.top_cut_m if settings.top_cut_m is not None else np.inf
     slab = Slab(floor.normal, floor.offset, settings.cut_height_m, top)
-    solid = fuse_solid(frames, [frame.depth for frame in frames], block_keys(boxes, settings.fusion),
-                       settings.fusion, slab)
+    solid = fuse_solid(frames, block_keys(boxes, settings.fusion), settings.fusion, slab)
     timing["fuse"] = time.perf_counter() - started - timing["prepare"]
     parts, to_canonical = _isolate_parts(solid, frames, floor, settings, quality)
     timing["total"] = time.perf_counter() - started

@@ -106,18 +106,19 @@ def block_keys(boxes: list[tuple[np.ndarray, np.ndarray]], settings: FusionSetti
     return np.unique(np.concatenate(keys), axis=0).astype(np.int32)
 
 
-def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.ndarray, settings: FusionSettings,
+def fuse_solid(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSettings,
                slab: Slab) -> trimesh.Trimesh:
-    """Fuse the depths into a TSDF over the blocks ``keys`` and extract a closed surface.
+    """Fuse the frames' depths into a TSDF over the scan blocks and extract a closed surface.
 
-    Every voxel of the blocks near the surface (see :func:`select_blocks`) is
-    integrated, so free space seen by any camera is carved. Voxels no camera saw (hidden behind the shopper or under the platform) are
-    taken as solid, which closes every hole the cameras could not see into. The solid is
-    intersected with the kept ``slab`` above the platform's cut, which cuts the platform
-    away with a flat face; the outer shell of
-    the blocks is forced to empty space, which bounds the solid. Returns the closed surface in the platform frame, metres.
+    Every voxel of the blocks near the surface (see :func:`select_blocks`) is integrated,
+    so free space seen by any camera is carved. Voxels no camera saw (hidden behind the
+    shopper or under the platform) are taken as solid, which closes every hole the
+    cameras could not see into. The solid is intersected with the kept ``slab`` above
+    the platform's cut, which cuts the platform away with a flat face; the outer shell of
+    the blocks is forced to empty space, which bounds the solid. Returns the closed
+    surface in the platform frame, metres.
 
-    depths : one (H, W) float32 metres per frame (already cropped), same order as frames.
+    all_keys : (n, 3) int32 keys of the blocks covering the scan boxes (:func:`block_keys`).
     """
     import open3d as o3d
     import open3d.core as o3c
@@ -133,13 +134,11 @@ def fuse_solid(frames: list[RGBDFrame], depths: list[np.ndarray], all_keys: np.n
     )
     key_tensor = o3c.Tensor(keys)
     grid.hashmap().activate(key_tensor)
-    for frame, depth in zip(frames, depths):
-        if not np.any(depth):
-            continue
-        grid.integrate(key_tensor, o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(depth))),
+    for frame in frames:
+        grid.integrate(key_tensor, o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(frame.depth))),
                        o3c.Tensor(frame.intrinsics.matrix(), o3c.float64),
                        o3c.Tensor(np.linalg.inv(frame.extrinsic), o3c.float64),
-                       1.0, float(depth.max()) + 0.01, settings.trunc_voxels)
+                       1.0, float(frame.depth.max()) + 0.01, settings.trunc_voxels)
     slots = grid.hashmap().find(key_tensor)[0].numpy().astype(np.int64)
     tsdf = grid.attribute("tsdf").numpy()
     weight = grid.attribute("weight").numpy()
