@@ -1,7 +1,7 @@
 """Connection-level cart storage shared by the cart, pairing and profile services.
 
 A mutation reads once and writes once: ``lock_cart`` locks the cart row and
-fetches it with its lines and their store stock in one round trip; the changes are
+fetches it with its lines and their store stock in one query; the changes are
 then *staged* into a ``Batch`` and the caller runs the batch at the end of the
 transaction, so on PostgreSQL all the writes share one round trip (a psycopg
 pipeline, see ``Database.run_batch``). The statements are built once at import.
@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection
 
 from cloud.domain.types import Cart, CartChange, CartLine, CartStatus, ChangeKind, Fulfilment, Money, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import MAX_QUANTITY
-from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from cloud.storage import Database, schema
+from proto.errors import ErrorCode
 
 Batch = list[tuple[sa.Executable, dict[str, object]]]  # statements to run together before commit
 _carts, _lines, _changes, _stock = schema.carts, schema.cart_lines, schema.cart_changes, schema.stock
@@ -54,6 +55,12 @@ class VariantInfo:
     size_label: str
     colour: str
     price: Money
+
+
+class CartBusy(CloudError):
+    """Other writers kept committing to the cart while this one waited for it."""
+
+    code = ErrorCode.CONFLICT
 
 
 def new_id(prefix: str) -> str:
@@ -92,16 +99,22 @@ _REQUESTED_ON_HAND = (
     .scalar_subquery()
     .label("requested_on_hand")
 )
+# Under READ COMMITTED, a joined SELECT ... FOR UPDATE that waited for the cart's lock
+# rechecks its conditions against the cart's new row but keeps the other tables' rows
+# from its older snapshot: stale lines. Joining the change row *of the cart's version*
+# makes that recheck fail whenever another writer committed meanwhile (every change
+# bumps the version), so the query returns nothing and ``lock_cart`` reads again,
+# already holding the lock, with a fresh snapshot.
 _SELECT_CART_WITH_LINES = (
     sa.select(*HEAD_COLUMNS, *(c for c in _lines.c if c.name != "cart_id"), _stock.c.on_hand, _REQUESTED_ON_HAND)
-    .join_from(_carts, _lines, _lines.c.cart_id == _carts.c.cart_id, isouter=True)
+    .join_from(_carts, _changes, sa.and_(_changes.c.cart_id == _carts.c.cart_id, _changes.c.version == _carts.c.version))
+    .join(_lines, _lines.c.cart_id == _carts.c.cart_id, isouter=True)
     .join(_stock, sa.and_(_stock.c.store_id == _carts.c.store_id, _stock.c.sku == _lines.c.sku), isouter=True)
     .where(_carts.c.cart_id == sa.bindparam("cart_id"))
     .order_by(_lines.c.position)
 )
-# The lock is its own statement: under READ COMMITTED a joined SELECT ... FOR UPDATE
-# that waited for the lock would still show the lines of its older snapshot.
-_LOCK_CART = sa.select(_carts.c.cart_id).where(_carts.c.cart_id == sa.bindparam("cart_id")).with_for_update()
+_CART_EXISTS = sa.select(_carts.c.cart_id).where(_carts.c.cart_id == sa.bindparam("cart_id"))
+MAX_LOCK_READS = 4
 _SELECT_ON_HAND = sa.select(_stock.c.on_hand).where(_stock.c.store_id == sa.bindparam("store_id"), _stock.c.sku == sa.bindparam("sku"))
 _UPDATE_CART = (
     _carts.update()
@@ -185,21 +198,19 @@ class CartRepository:
     def __init__(self, database: Database, currency: str) -> None:
         self.database = database
         self.currency = currency
+        self._lock_statement = database.lock_for_update(_SELECT_CART_WITH_LINES, of=_carts)
         self._cache_lock = threading.Lock()
         self._variants: dict[str, VariantInfo] = {}  # the catalog and stores do not change while serving
         self._ship_days: dict[str, tuple[int, int]] = {}
 
     def lock_cart(self, conn: Connection, cart_id: str, stock_of: str | None = None) -> CartHead:
-        """The cart, its lines and their store stock (plus ``stock_of``'s), the row locked; one round trip.
+        """The cart, its lines and their store stock (plus ``stock_of``'s), the row locked (PostgreSQL).
 
-        PostgreSQL locks the row first and reads after (a pipeline); SQLite's write
+        One query, read again only when another writer committed while this one
+        waited for the lock (see ``_SELECT_CART_WITH_LINES``). SQLite's write
         transaction already excludes other writers.
         """
-        params = {"cart_id": cart_id, "stock_of": stock_of}
-        lock = [(_LOCK_CART, {"cart_id": cart_id})] if self.database.is_postgres else []
-        rows = self.database.execute_in_turn(conn, [*lock, (_SELECT_CART_WITH_LINES, params)])[-1]
-        if not rows:
-            raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
+        rows = self._read_locked(conn, cart_id, stock_of)
         first, stored = rows[0], [r for r in rows if r.line_id is not None]
         on_hand = {r.sku: r.on_hand or 0 for r in stored}
         if stock_of is not None:
@@ -216,6 +227,15 @@ class CartRepository:
             max_position=max((r.position for r in stored), default=-1),
             on_hand=on_hand,
         )
+
+    def _read_locked(self, conn: Connection, cart_id: str, stock_of: str | None) -> list[sa.Row]:
+        for _ in range(MAX_LOCK_READS):
+            rows = self.database.execute(conn, self._lock_statement, {"cart_id": cart_id, "stock_of": stock_of})
+            if rows:
+                return rows
+            if not self.database.execute(conn, _CART_EXISTS, {"cart_id": cart_id}):
+                raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
+        raise CartBusy(f"cart {cart_id} kept changing while this request waited for it; retry", cart_id=cart_id)
 
     def build_cart(self, head: CartHead, updated_at_ms: int) -> Cart:
         subtotal = sum(line.unit_price.minor_units * line.quantity for line in head.lines)

@@ -143,9 +143,9 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
-    def lock_for_update(self, query: sa.Select) -> sa.Select:
-        """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
-        return query.with_for_update() if self.is_postgres else query
+    def lock_for_update(self, query: sa.Select, of: sa.Table | None = None) -> sa.Select:
+        """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+        return query.with_for_update(of=of) if self.is_postgres else query
 
     def execute(self, conn: Connection, statement: sa.Executable, params: Mapping[str, object]) -> list[Any]:
         """Run one hot-path statement inside ``conn``'s transaction; its rows (attribute access by name).
@@ -168,26 +168,6 @@ class Database:
             return _named_rows(cursor) if cursor.description else []
         finally:
             cursor.close()
-
-    def execute_in_turn(self, conn: Connection, statements: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[list[Any]]:
-        """Run statements one after another (each sees what the ones before it did); the rows of each.
-
-        On PostgreSQL they travel together in one psycopg pipeline: one round trip,
-        with the transaction's ``BEGIN`` riding along when it is the first thing sent.
-        """
-        if not self.is_postgres:
-            return [self.execute(conn, statement, params) for statement, params in statements]
-        from psycopg.rows import namedtuple_row
-
-        driver = conn.connection.driver_connection
-        cursors = []
-        with driver.pipeline():
-            for statement, params in statements:
-                sql, defaults, _ = self._driver_sql(statement, tuple(params))
-                cursor = driver.cursor(row_factory=namedtuple_row)
-                cursor.execute(sql, {**defaults, **params})
-                cursors.append(cursor)
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
 
     def execute_writes(self, conn: Connection, writes: Sequence[tuple[sa.Executable, Mapping[str, object]]]) -> list[Any]:
         """Run writes that touch different rows; the rows the last one returns.
