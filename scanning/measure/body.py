@@ -38,6 +38,7 @@ CHEST_BELOW_AXILLA = (0.08, 0.015)  # chest level searched this far below the lo
 HIP_ABOVE_CROTCH = (0.01, 0.14)
 WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
 WRIST_BAND = 0.03  # sections this much wider than the narrowest still count as the wrist
+WRIST_STEP = 0.02  # of the shoulder-to-fingertip distance between sections across the arm
 TAPE_SMOOTHING_M = 0.005  # torso loops smoothed over this arc against scan noise (0.1 mm shrink at R = 130 mm)
 UP = np.array([0.0, 0.0, 1.0])
 LATERAL = np.array([1.0, 0.0, 0.0])
@@ -83,24 +84,26 @@ def _hull_2d(points: np.ndarray) -> ConvexHull | None:
         return None
 
 
-def torso_loop(section: Section) -> tuple[np.ndarray, float]:
-    """The loop around the body's vertical axis (x = y = 0) in a horizontal section: the torso, not an arm.
+def torso_loop(section: Section) -> np.ndarray:
+    """Points (n, 3) of the loop around the body's vertical axis (x = y = 0) in a horizontal
+    section: the torso, not an arm; no points when the section is empty.
 
-    Returns its points (n, 3) and its tape girth (metres, the perimeter of its convex hull);
-    no points and 0.0 when the section is empty. Loops whose bounding box holds the axis are
-    tried first; only if none does is every loop's hull compared.
+    A loop whose bounding box alone holds the axis is taken at once; otherwise (several such
+    loops, or none) the loop whose convex hull holds the axis deepest, or misses it least, wins.
     """
     loops = [p for p in section.all_loops() if len(p) >= 3]
     around_axis = [p for p in loops if p[:, 0].min() <= 0.0 <= p[:, 0].max() and p[:, 1].min() <= 0.0 <= p[:, 1].max()]
-    best, best_distance, girth = np.empty((0, 3)), np.inf, 0.0
+    if len(around_axis) == 1:
+        return around_axis[0]
+    best, best_distance = np.empty((0, 3)), np.inf
     for points in around_axis or loops:
         hull = _hull_2d(points)
         if hull is None:
             continue
         outside = float(np.max(hull.equations[:, 2]))  # signed distance of the origin to the hull
         if outside < best_distance:
-            best, best_distance, girth = points, outside, float(hull.area)  # a 2-D hull's "area" is its perimeter
-    return best, girth
+            best, best_distance = points, outside
+    return best
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ class _Axilla:
 
 def _torso_edge(slicer: Slicer, z: float, side: float) -> float:
     """How far the torso loop reaches toward ``side`` (+1 right, -1 left) at height ``z``."""
-    loop, _girth = torso_loop(slicer.horizontal(z))
+    loop = torso_loop(slicer.horizontal(z))
     return float(np.max(side * loop[:, 0])) if len(loop) else np.nan
 
 
@@ -123,7 +126,7 @@ def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
     hang on it do not move with the coarse grid.
     """
     levels = np.arange(*AXILLA_SEARCH, 2 * LEVEL_STEP) * stature
-    loops = [torso_loop(slicer.horizontal(z))[0] for z in levels]
+    loops = [torso_loop(slicer.horizontal(z)) for z in levels]
     found = []
     for name, side in (("right", 1.0), ("left", -1.0)):
         edge = np.array([np.max(side * loop[:, 0]) if len(loop) else np.nan for loop in loops])
@@ -172,25 +175,30 @@ def _crotch_height(slicer: Slicer, stature: float) -> float:
 
 def _torso_girth(slicer: Slicer, z: float) -> float:
     """Tape girth (metres) of the torso at height ``z``, the loop smoothed against scan noise."""
-    return torso_loop(slicer.horizontal(z).smoothed(TAPE_SMOOTHING_M))[1]
+    return convex_perimeter(torso_loop(slicer.horizontal(z).smoothed(TAPE_SMOOTHING_M)), UP)
 
 
 def _extreme_girth(slicer: Slicer, low: float, high: float, stature: float, pick: str) -> tuple[float, float]:
     """Level and torso tape girth of the largest (``pick="max"``) or smallest girth in [low, high].
 
-    A coarse pass every 2*LEVEL_STEP of stature, then a fine pass around the best level.
+    Sections at most 2*LEVEL_STEP of stature apart; a parabola through the best one and its two
+    neighbours then places the extreme between them (a girth is smooth near its extreme).
     """
     choose = np.argmax if pick == "max" else np.argmin
-    step = 2 * LEVEL_STEP * stature
-    levels = np.arange(low, high + 1e-9, step)
-    if len(levels) == 0:
+    if high <= low:
         raise MeasurementError(f"empty search range for the torso {pick} girth: {low:.3f}-{high:.3f} m")
+    levels = np.linspace(low, high, int(np.ceil((high - low) / (2 * LEVEL_STEP * stature))) + 1)  # both ends sampled
+    step = float(levels[1] - levels[0])
     girths = np.array([_torso_girth(slicer, z) for z in levels])
-    best = levels[choose(girths)]
-    fine = np.clip(np.linspace(best - step, best + step, 9), low, high)
-    fine_girths = np.array([_torso_girth(slicer, z) for z in fine])
-    index = choose(fine_girths)
-    return float(fine[index]), float(fine_girths[index])
+    best = int(choose(girths))
+    if best == 0 or best == len(levels) - 1:
+        return float(levels[best]), float(girths[best])
+    before, at, after = girths[best - 1 : best + 2]
+    curvature = before - 2.0 * at + after
+    if curvature == 0.0:
+        return float(levels[best]), float(at)
+    shift = float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
+    return float(levels[best] + shift * step), float(at - 0.25 * (before - after) * shift)
 
 
 def _shoulder_point(slicer: Slicer, axilla: _Axilla, side: float) -> np.ndarray:
@@ -241,7 +249,7 @@ def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray
     tip = arm[np.argmax(np.linalg.norm(arm - shoulder, axis=1))]
     reach = float(np.linalg.norm(tip - shoulder))
     axis = (tip - shoulder) / reach
-    fractions = np.arange(WRIST_SEARCH[0], WRIST_SEARCH[1] + 1e-9, 0.01)
+    fractions = np.arange(WRIST_SEARCH[0], WRIST_SEARCH[1] + 1e-9, WRIST_STEP)
     girths = np.array([_arm_loop(slicer, shoulder + f * reach * axis, axis)[1] for f in fractions])
     if not np.isfinite(girths).any():
         raise MeasurementError("no wrist found along the arm")

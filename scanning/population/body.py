@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import trimesh
+from scipy.interpolate import PchipInterpolator
 
 from scanning.population import sdf
 
@@ -78,11 +79,16 @@ def ellipse_perimeter(a: float, b: float) -> float:
 
 
 def _torso(points: np.ndarray, p: BodyParameters) -> np.ndarray:
+    """Loft of horizontal ellipses through the stations, capped below the crotch and over the shoulders.
+
+    Shape-preserving cubic (PCHIP) interpolation between stations keeps the torso smooth, as a
+    body is, and puts every girth extreme exactly on a station, where its girth is known.
+    """
     levels, half_width, half_depth, centre_y = torso_sections(p)
     z = np.clip(points[:, 2], levels[0], levels[-1])
-    a = np.interp(z, levels, half_width)
-    b = np.interp(z, levels, half_depth)
-    rho = np.hypot(points[:, 0] / a, (points[:, 1] - np.interp(z, levels, centre_y)) / b)
+    a = PchipInterpolator(levels, half_width)(z)
+    b = PchipInterpolator(levels, half_depth)(z)
+    rho = np.hypot(points[:, 0] / a, (points[:, 1] - PchipInterpolator(levels, centre_y)(z)) / b)
     section = (rho - 1.0) * np.minimum(a, b)
     # Rounded ends: an ellipsoid cap below the crotch station and over the shoulders.
     below = levels[0] - points[:, 2]
