@@ -4,8 +4,8 @@ Each reconstructed part (a foot, the body) is projected back into every camera:
 the share of its vertices a camera saw (its depth agrees within
 ``SEEN_TOLERANCE_M``) is that camera's view coverage, and the RMS of those depth
 differences is the fusion residual. Parts that run off a camera's image, cameras
-that see almost nothing or have lost most pixels, and meshes that are not closed
-are raised as flags.
+that see far less of a part than the others or have lost most pixels, and meshes
+that are not closed are raised as flags.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from scanning.sources.frame import RGBDFrame
 SEEN_TOLERANCE_M = 0.005
 EDGE_MARGIN_PX = 2
 MIN_VALID_FRACTION = 0.2
-MIN_COVERAGE = 0.05
+MIN_COVERAGE_OF_MEDIAN = 0.25  # a camera seeing a quarter of what the typical camera sees is blocked or mis-aimed
 MAX_OFF_IMAGE_SHARE = 0.02
 MAX_SAMPLES = 4000
 
@@ -95,11 +95,14 @@ def assess_part(name: str, mesh: trimesh.Trimesh, frames: list[RGBDFrame], to_fr
                 f"the {label} is cut off at the edge of view",
                 camera=frame.camera_id, part=name,
             ))
-        elif seen.mean() < MIN_COVERAGE:
+    typical = float(np.median(list(quality.coverage[name].values())))
+    for camera_id, share in quality.coverage[name].items():
+        if share < MIN_COVERAGE_OF_MEDIAN * typical:
             quality.flags.append(QualityFlag(
                 "low_coverage",
-                f"camera {frame.camera_id}: sees only {seen.mean():.0%} of the {label}",
-                camera=frame.camera_id, part=name,
+                f"camera {camera_id}: sees only {share:.0%} of the {label} (the cameras' median is {typical:.0%}); "
+                f"is it blocked or knocked out of place?",
+                camera=camera_id, part=name,
             ))
     if not mesh.is_watertight:
         quality.flags.append(QualityFlag("not_watertight", f"the {label} mesh is not watertight", part=name))

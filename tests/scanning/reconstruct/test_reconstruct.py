@@ -96,6 +96,8 @@ def test_blind_camera_is_flagged_and_frames_need_extrinsics(pair_scan) -> None:
     result = reconstruct(frames, "foot")
     low = [flag for flag in result.quality.flags if flag.code == "low_valid_depth"]
     assert [flag.camera for flag in low] == ["cam2"]
+    blocked = {flag.camera for flag in result.quality.flags if flag.code == "low_coverage"}
+    assert blocked == {"cam2"}
     uncalibrated = RGBDFrame(blind.colour, blind.depth, blind.intrinsics, "cam2")
     with pytest.raises(ReconstructionError, match="camera cam2: frame has no extrinsic"):
         reconstruct([*frames[:2], uncalibrated], "foot")
