@@ -31,6 +31,7 @@ TOKEN_LIFETIME_MS = {
     PrincipalKind.DEVICE: 365 * 24 * 3600 * 1000,
 }
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MAX_REMEMBERED_TOKENS = 10_000
 
 
 def _b64encode(raw: bytes) -> str:
@@ -61,6 +62,7 @@ class TokenSigner:
         if len(secret) < 16:
             raise ValueError(f"token secret must be at least 16 bytes; got {len(secret)}")
         self._secret = secret
+        self._verified: dict[str, tuple[Principal, int]] = {}  # token -> principal, expiry (ms)
 
     def _sign(self, payload: str) -> str:
         return _b64encode(hmac.new(self._secret, payload.encode("ascii"), hashlib.sha256).digest())
@@ -73,7 +75,23 @@ class TokenSigner:
         return f"{TOKEN_PREFIX}.{payload}.{self._sign(payload)}", expires
 
     def verify(self, token: str) -> Principal:
-        """The principal a token names; ``Unauthenticated`` if it is malformed, forged or expired."""
+        """The principal a token names; ``Unauthenticated`` if it is malformed, forged or expired.
+
+        Tokens that verified are remembered (a bounded cache) so a busy caller pays
+        for the HMAC and the JSON once, not per call; expiry is checked every time.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            if known[1] <= now_ms():
+                raise Unauthenticated("token has expired; sign in again")
+            return known[0]
+        principal, expires = self._verify_signed(token)
+        if len(self._verified) >= MAX_REMEMBERED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify_signed(self, token: str) -> tuple[Principal, int]:
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             raise Unauthenticated(f"token is malformed; expected {TOKEN_PREFIX}.<payload>.<signature>")
@@ -87,7 +105,7 @@ class TokenSigner:
             raise Unauthenticated("token payload is malformed") from exc
         if expires <= now_ms():
             raise Unauthenticated("token has expired; sign in again")
-        return principal
+        return principal, expires
 
 
 def signer_for(database: Database) -> TokenSigner:
