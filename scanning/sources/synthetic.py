@@ -8,9 +8,10 @@ D4xx noise model, so the output has the same form and the same faults as frames 
 the real cameras. Every run with the same seed yields the same frames.
 
 Camera choices, from Intel's D400 datasheet: a D415 (55 mm baseline, 65° HFOV); at
-640×480 feet are seen with fx = 600 px from about 0.55 m at 30° elevation (low enough
-to see the sides of the sole), bodies with fx = 500 px in portrait orientation from
-about 1.6 m, alternately from 2.1 m and 0.8 m high.
+640×480 feet are seen with fx = 600 px from about 0.5 m, alternately 0.20 m and
+0.34 m high (the low ones see the sides of the sole and into the arch, the high ones
+the instep), bodies with fx = 500 px in portrait orientation from about 1.6 m,
+alternately from 2.1 m and 0.8 m high.
 """
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ class RigLayout:
 
 DEFAULT_VIEWS = {"foot": 4, "body": 6}
 RIG_LAYOUTS = {
-    "foot": RigLayout(radius_m=0.45, heights_m=(0.28,), target=(0.0, 0.0, 0.03),
+    "foot": RigLayout(radius_m=0.45, heights_m=(0.20, 0.34), target=(0.0, 0.0, 0.03),
                       intrinsics=Intrinsics(600.0, 600.0, 319.5, 239.5, 640, 480)),
     "body": RigLayout(radius_m=1.6, heights_m=(2.1, 0.8), target=(0.0, 0.0, 0.9),
                       intrinsics=Intrinsics(500.0, 500.0, 239.5, 319.5, 480, 640)),
@@ -81,9 +82,9 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0,
 
 
 def kiosk_rig(kind: str, views: int | None = None, *, intrinsics: Intrinsics | None = None) -> list[VirtualCamera]:
-    """``views`` cameras evenly around the platform (the first at 45°); body rigs
-    alternate high cameras (that see the crown and shoulders) with low ones (that see
-    between the legs and under the arms)."""
+    """``views`` cameras evenly around the platform (the first at 45°), alternating high
+    cameras (instep; crown and shoulders) with low ones (sides of the sole; between the
+    legs and under the arms)."""
     if kind not in RIG_LAYOUTS:
         raise FrameError(f"unknown rig kind {kind!r}; expected one of {sorted(RIG_LAYOUTS)}", field="kind")
     if views is not None and not 2 <= views <= 12:
