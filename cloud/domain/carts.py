@@ -108,17 +108,17 @@ class CartService:
     def get_cart(self, principal: Principal, cart_id: str) -> Cart:
         require_id(cart_id, "cart_id")
         with self.database.read() as conn:
-            snapshot = conn.execute(_SELECT_CURRENT_SNAPSHOT, {"cart_id": cart_id}).scalar()
-        if snapshot is None:
+            rows = self.database.execute(conn, _SELECT_CURRENT_SNAPSHOT, {"cart_id": cart_id})
+        if not rows:
             raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
-        cart = Cart.from_json(snapshot)
+        cart = Cart.from_json(rows[0].snapshot)
         check_access(principal, _head_of(cart))
         return cart
 
     def changes_after(self, cart_id: str, after_version: int) -> list[CartChange]:
         """Stored changes with version above ``after_version``, oldest first (access checked by the caller)."""
         with self.database.read() as conn:
-            rows = conn.execute(_SELECT_CHANGES_AFTER, {"cart_id": cart_id, "after": after_version}).all()
+            rows = self.database.execute(conn, _SELECT_CHANGES_AFTER, {"cart_id": cart_id, "after": after_version})
         return [CartChange(ChangeKind(r.kind), Cart.from_json(r.snapshot)) for r in rows]
 
     def add_line(
