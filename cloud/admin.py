@@ -1,4 +1,4 @@
-"""Operator actions on a database: migrate, kiosk device tokens, staff credentials.
+"""Operator actions on a database: migrate, kiosk device tokens, staff credentials, pruning.
 
 Used by ``omnifit admin ...`` and, programmatically, by tests and the demo. Each
 call opens the database (migrating and seeding it if needed) and closes it again.
@@ -50,6 +50,19 @@ def revoke_device(db_url: str, device_id: str) -> None:
     """Revoke a kiosk device; servers refuse its token within about a second."""
     with _accounts(db_url) as accounts:
         accounts.revoke_device(device_id)
+
+
+def prune(db_url: str, keep_days: int = 7) -> dict[str, int]:
+    """Drop old idempotency keys, long-expired pairing codes and stale failed claims; counts removed."""
+    from dataclasses import asdict
+
+    from cloud.domain.retention import prune as prune_database
+
+    database = open_database(db_url, pool_size=1)
+    try:
+        return asdict(prune_database(database, keep_days))
+    finally:
+        database.close()
 
 
 def create_staff(db_url: str, staff_id: str, password: str) -> None:

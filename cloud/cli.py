@@ -90,6 +90,17 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prune(args: argparse.Namespace) -> int:
+    from cloud.admin import prune
+
+    removed = prune(_db_url(args), args.keep_days)
+    if args.json:
+        print(json.dumps(removed))
+    else:
+        print(", ".join(f"{count} {table.replace('_', ' ')}" for table, count in removed.items()) + " removed")
+    return 0
+
+
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="URL", help=DB_HELP)
 
@@ -123,3 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     migrate.add_argument("--json", action="store_true")
     _add_db(migrate)
     migrate.set_defaults(handler=_migrate)
+    prune = actions.add_parser("prune", help="drop old idempotency keys, expired pairing codes and stale failed claims")
+    prune.add_argument("--keep-days", type=int, default=7, help="keep idempotency keys this many days (default 7)")
+    prune.add_argument("--json", action="store_true")
+    _add_db(prune)
+    prune.set_defaults(handler=_prune)

@@ -51,3 +51,4 @@ def test_staff_changes_are_audited(services: Services, skus: StockedSkus) -> Non
     with services.database.read() as conn:
         rows = conn.execute(sa.select(schema.staff_audit.c.staff_id, schema.staff_audit.c.action, schema.staff_audit.c.target)).all()
     assert [tuple(r) for r in rows] == [("ops-9", "AddLine", cart_id)]
+
