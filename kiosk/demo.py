@@ -73,14 +73,20 @@ async def run_demo(db_url: str | None = None, store_id: str | None = None, echo:
     with tempfile.TemporaryDirectory(prefix="omnifit-demo-") as folder:
         report = DemoReport(db_url=db_url or f"sqlite:///{folder}/omnifit.sqlite")
         journey = _Journey(report, echo)
-        with journey.step("start the cloud service (gRPC, health, reflection) on the database") as step:
-            server = await start_server(ServerConfig(listen="127.0.0.1:0", db_url=report.db_url))
-            report.target = f"127.0.0.1:{server.port}"
-            step.detail = f"{report.target}, {report.db_url}"
+        try:
+            with journey.step("start the cloud service (gRPC, health, reflection) on the database") as step:
+                server = await start_server(ServerConfig(listen="127.0.0.1:0", db_url=report.db_url))
+                report.target = f"127.0.0.1:{server.port}"
+                step.detail = f"{report.target}, {report.db_url}"
+        except Exception as exc:  # recorded as the failed first step; nothing else can run
+            _LOGGER.debug("the cloud service did not start", exc_info=exc)
+            return report
         try:
             await _shop(journey, report, store_id)
-        except Exception as exc:  # the failed step is already in the report; say why and stop
+        except Exception as exc:  # a failed step is already in the report; anything else is added
             _LOGGER.debug("demo stopped", exc_info=exc)
+            if report.steps[-1].ok:
+                report.steps.append(Step("the journey stopped", ok=False, detail=f"{type(exc).__name__}: {exc}"))
         finally:
             await server.stop(0.5)
     return report
@@ -101,8 +107,11 @@ async def _shop(journey: _Journey, report: DemoReport, store_id: str | None) -> 
         code = await _kiosk_shows_qr(journey, kiosk, cart_id)
         with journey.step("phone: register the shopper and claim the code") as step:
             await phone.register(f"shopper-{int(time.time() * 1000)}@example.com", "correct horse battery", "+8613800138000")
-            cart, _profile = await phone.claim_pairing_code(code.qr_payload)
-            step.detail = f"cart {cart.cart_id} now belongs to {cart.owner_shopper_id}, v{cart.version}"
+            cart, profile = await phone.claim_pairing_code(code.qr_payload)
+            if not profile.left_foot or not profile.right_foot:
+                raise AssertionError("the kiosk's foot scan did not reach the shopper's profile")
+            step.detail = (f"cart {cart.cart_id} now belongs to {cart.owner_shopper_id}, v{cart.version}; "
+                           f"profile has both feet ({profile.right_foot['length']:.1f} mm)")
         await _live_sync(journey, report, kiosk, phone, cart_id, shoes.products)
 
 
@@ -115,13 +124,21 @@ async def _first_store(target: str) -> str:
 
 
 async def _kiosk_builds_cart(journey: _Journey, kiosk: SyncClient, store_id: str, products) -> str:
-    with journey.step("kiosk: start a cart and add a shoe from the shelf") as step:
+    with journey.step("kiosk: start a cart"):
         cart = await kiosk.create_cart(store_id)
+    feet = _scan_feet(journey)
+    with journey.step("kiosk: keep the scan with the session (fit profile)") as step:
+        profile = await kiosk.put_fit_profile(
+            cart_id=cart.cart_id, left_foot=feet.left.to_mm_dict(), right_foot=feet.right.to_mm_dict()
+        )
+        step.detail = f"left length {profile.left_foot['length']:.1f} mm, right {profile.right_foot['length']:.1f} mm"
+    with journey.step("kiosk: recommend a size and add it to the cart") as step:
         product = products[0]
-        levels = await kiosk.stock(store_id, [v.sku for v in product.variants])
-        in_stock = next(v for v in product.variants if levels.get(v.sku, 0) > 0)
-        cart = await kiosk.add_line(cart.cart_id, in_stock.sku)
-        step.detail = f"{product.name} size {in_stock.size_label}: {cart.lines[-1].fulfilment.value}, v{cart.version}"
+        recommendation = _recommend(product.product_id, feet)
+        variant = next(v for v in product.variants if v.size_label == recommendation.size_label)
+        cart = await kiosk.add_line(cart.cart_id, variant.sku)
+        step.detail = (f"{product.name} size {variant.size_label} (confidence {recommendation.confidence:.2f}, "
+                       f"{cart.lines[-1].fulfilment.value}): {recommendation.explanation}")
     with journey.step("kiosk: add a size this store lacks (endless aisle)") as step:
         missing = await _missing_variant(kiosk, store_id, products)
         cart = await kiosk.add_line(cart.cart_id, missing.sku)
@@ -130,6 +147,29 @@ async def _kiosk_builds_cart(journey: _Journey, kiosk: SyncClient, store_id: str
             raise AssertionError(f"expected ship-to-home for {missing.sku}, got {line.fulfilment.value}")
         step.detail = f"{line.name} size {line.size_label}: ship to home in {line.delivery_days[0]}-{line.delivery_days[1]} days"
     return cart.cart_id
+
+
+def _scan_feet(journey: _Journey):
+    """Both feet of a generated shopper through the synthetic kiosk rig (4 noisy depth cameras)."""
+    from scanning.pipeline import scan, synthetic_source
+    from scanning.population import make_foot
+    from tryon.fit import Feet
+
+    with journey.step("kiosk: scan both feet (synthetic rig: 4 depth cameras with sensor noise)") as step:
+        result = scan(synthetic_source(make_foot(seed=0), "foot", seed=0), "foot")
+        left, right = result.measurements["left"], result.measurements["right"]
+        step.detail = (f"length L/R {left.length_mm:.1f}/{right.length_mm:.1f} mm, ball girth "
+                       f"{left.ball_girth_mm:.1f}/{right.ball_girth_mm:.1f} mm, fused in "
+                       f"{result.timing_s['scan_to_measurements']:.2f} s, watertight {all(result.reconstruction.quality.watertight.values())}")
+    return Feet(left=left, right=right)
+
+
+def _recommend(product_id: str, feet):
+    from assets.catalog import load_seed
+    from tryon.fit import recommend_shoe_size
+
+    product = next(p for p in load_seed().products if p.product_id == product_id)
+    return recommend_shoe_size(product, feet)
 
 
 async def _missing_variant(kiosk: SyncClient, store_id: str, products):
