@@ -1,9 +1,11 @@
 """Plain values the sync client hands to the kiosk and the mobile app (no protobuf past here)."""
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+# The cart's states are the wire contract's; the client and the service share one definition.
+from cloud.domain.types import CartStatus, ChangeKind, Fulfilment
 
 # ISO 4217 minor-unit exponents for the currencies the catalog prices in.
 _EXPONENT = {"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "JPY": 0, "KRW": 0}
@@ -22,28 +24,6 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount:,} {self.currency}"
-
-
-class Fulfilment(str, enum.Enum):
-    STORE_PICKUP = "store_pickup"
-    SHIP_TO_HOME = "ship_to_home"
-
-
-class CartStatus(str, enum.Enum):
-    OPEN = "open"
-    MERGED = "merged"
-    CHECKED_OUT = "checked_out"
-
-
-class ChangeKind(str, enum.Enum):
-    SNAPSHOT = "snapshot"
-    CREATED = "created"
-    LINE_ADDED = "line_added"
-    LINE_UPDATED = "line_updated"
-    LINE_REMOVED = "line_removed"
-    CLAIMED = "claimed"
-    MERGED = "merged"
-    CHECKED_OUT = "checked_out"
 
 
 @dataclass(frozen=True)
