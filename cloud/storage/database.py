@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with a busy timeout and foreign keys on; a write
 transaction starts with ``BEGIN IMMEDIATE`` and writers inside one process queue
-on a lock rather than in SQLite's sleeping busy handler. PostgreSQL goes through
+on a lock rather than in SQLite's sleeping busy handler; the service's writes go
+through one thread that commits those queued together (``group_commit``). PostgreSQL goes through
 psycopg 3 with a sized connection pool; writers lock the cart row they change.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cloud.errors import InvalidArgument
 from cloud.storage import schema
+from cloud.storage.group_commit import GroupCommitter, savepoint
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -140,19 +142,31 @@ class Database:
         self.url = engine.url
         self.is_postgres = engine.dialect.name == "postgresql"
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="omnifit-db")
-        # SQLite has one writer at a time: one thread runs the writes back to back rather
-        # than several threads taking turns at the lock (and at the GIL) for every commit.
-        self._write_executor = (
-            self._executor if self.is_postgres else ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnifit-db-write")
-        )
         self._write_lock = threading.Lock() if not self.is_postgres else None
+        # SQLite has one writer at a time: one thread runs the writes, those queued
+        # meanwhile in one transaction (see ``group_commit``). PostgreSQL writers run
+        # on the pool, each locking the rows it changes.
+        self._committer = None if self.is_postgres else GroupCommitter(self._transaction)
         self._settings: dict[str, str] = {}
         self._combined: dict[tuple[tuple[sa.Executable, tuple[str, ...]], ...], str] = {}
         self._compiled: dict[tuple[sa.Executable, tuple[str, ...]], tuple[str, dict[str, object], tuple[str, ...]]] = {}
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """One short write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        """One short write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success.
+
+        On SQLite's writer thread it is a savepoint in the running batch's transaction.
+        """
+        batch = self._committer.connection if self._committer is not None else None
+        if batch is not None:
+            with savepoint(batch):
+                yield batch
+            return
+        with self._transaction() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
         lock = self._write_lock or contextlib.nullcontext()
         with lock, self.engine.connect() as conn:
             conn.execution_options(**{_WRITE_OPTION: True})
@@ -161,7 +175,11 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction, rolled back at the end."""
+        """A read-only transaction, rolled back at the end (on SQLite's writer thread: the batch's, seeing its writes)."""
+        batch = self._committer.connection if self._committer is not None else None
+        if batch is not None:
+            yield batch
+            return
         with self.engine.connect() as conn:
             yield conn
 
@@ -249,11 +267,14 @@ class Database:
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def run_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run blocking ``fn(*args, **kwargs)`` that writes: on SQLite's single writer thread, else the pool."""
+        """Run blocking ``fn(*args, **kwargs)`` that writes: on SQLite's group-committing writer thread, else the pool."""
+        if self._committer is not None:
+            return await self._committer.submit(functools.partial(fn, *args, **kwargs))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._write_executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
-        self._write_executor.shutdown(wait=True, cancel_futures=True)
+        if self._committer is not None:
+            self._committer.close()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()
