@@ -28,9 +28,17 @@ SIDES = ("right", "left")
 # the 0.5 station is replaced by the drawn instep height.
 _DORSUM_T = np.array([0.08, 0.22, 0.36, 0.50, 0.60, 0.69])
 _DORSUM_H = np.array([0.20, 0.27, 0.262, 0.235, 0.20, 0.155])
-_HALF_WIDTH_OF_BALL = np.array([0.50, 0.62, 0.74, 0.78, 0.80, 0.78])
+# Half-width of the tube's sections at the same stations, as a fraction of ball width: the
+# dorsum over the midfoot is nearly as broad as the forefoot (section breadth ~85 % of ball
+# width at 50 % of length), not a narrow waist.
+_HALF_WIDTH_OF_BALL = np.array([0.50, 0.62, 0.80, 0.86, 0.88, 0.80])
 _HEEL_HALF_WIDTH = 0.31  # fraction of ball width
 _MEDIAL_SHIFT = np.array([0.0, 0.0, 0.01, 0.015, 0.02, 0.025])
+# Midfoot sections (36-60 % of length) are superellipses |u|^n + |v|^n = 1, steep-sided and
+# full over the dorsum like a real instep; n is drawn per foot (lean to full instep) and blends
+# back to ellipses (n = 2) at the heel and the ball. With the drawn instep height this gives
+# an instep girth of about 99-107 % of the ball girth (see draw_foot_parameters).
+INSTEP_FULLNESS_RANGE = (3.0, 4.0)
 _SOLE_DEPTH = 0.035  # how far below the floor the tube's ellipses reach, fraction of length
 # Toes, hallux first (right foot, fractions of ball width for y and of length otherwise).
 _TOE_BASE_X = np.array([0.735, 0.755, 0.74, 0.72, 0.69])
@@ -51,6 +59,7 @@ class FootParameters:
     instep_height: float
     cut_height: float
     second_toe_offset: float  # hallux tip minus second-toe tip, metres (negative: Greek foot)
+    instep_fullness: float  # superellipse exponent of the midfoot sections (2: ellipse; larger: fuller, squarer)
 
 
 def draw_foot_parameters(seed: int, side: str = "right") -> FootParameters:
@@ -68,11 +77,17 @@ def draw_foot_parameters(seed: int, side: str = "right") -> FootParameters:
         instep_height=length * rng.uniform(0.215, 0.255),
         cut_height=rng.uniform(0.100, 0.120),
         second_toe_offset=length * rng.uniform(-0.012, 0.02),
+        instep_fullness=rng.uniform(*INSTEP_FULLNESS_RANGE),
     )
 
 
+def _section_exponents(p: FootParameters) -> np.ndarray:
+    """Superellipse exponent of the tube's sections at each ``_DORSUM_T`` station."""
+    return np.array([2.0, 2.0, p.instep_fullness, p.instep_fullness, p.instep_fullness, 2.0])
+
+
 def _midfoot_tube(points: np.ndarray, p: FootParameters) -> np.ndarray:
-    """Heel-to-ball tube of elliptic sections (flat-bottomed once cut by the floor)."""
+    """Heel-to-ball tube of elliptic (heel, ball) to superelliptic (instep) sections, flat-bottomed once cut by the floor."""
     length = p.length
     t = np.clip(points[:, 0] / length, _DORSUM_T[0], _DORSUM_T[-1])
     dorsum = _DORSUM_H.copy()
@@ -83,7 +98,8 @@ def _midfoot_tube(points: np.ndarray, p: FootParameters) -> np.ndarray:
     half_height = 0.5 * (top - bottom)
     half_width = np.interp(t, _DORSUM_T, _HALF_WIDTH_OF_BALL) * 0.5 * p.ball_width
     centre_y = np.interp(t, _DORSUM_T, _MEDIAL_SHIFT) * length
-    rho = np.hypot((points[:, 1] - centre_y) / half_width, (points[:, 2] - centre_z) / half_height)
+    exponent = np.interp(t, _DORSUM_T, _section_exponents(p))
+    rho = sdf.superellipse_norm((points[:, 1] - centre_y) / half_width, (points[:, 2] - centre_z) / half_height, exponent)
     section = (rho - 1.0) * np.minimum(half_width, half_height)
     beyond = np.maximum(_DORSUM_T[0] * length - points[:, 0], points[:, 0] - _DORSUM_T[-1] * length)
     return np.maximum(section, beyond)
@@ -177,7 +193,7 @@ def make_foot(seed: int, *, side: str = "right") -> trimesh.Trimesh:
     p = draw_foot_parameters(seed, side)
     half = 0.5 * p.ball_width + 0.02
     mesh = sdf.mesh_from_field(lambda pts: foot_field(pts, p), np.array([0.0, -half, 0.0]), np.array([p.length, half, p.cut_height]), GRID_SPACING_M)
-    truth = {k: (v * 1000.0 if isinstance(v, float) else v) for k, v in asdict(p).items()}
+    truth = {k: (v * 1000.0 if isinstance(v, float) and k != "instep_fullness" else v) for k, v in asdict(p).items()}
     mesh.metadata["omnifit_truth"] = {"kind": "foot", **truth, "ball_points_distance": ball_width_of(p) * 1000.0}
     return mesh
 

@@ -33,6 +33,17 @@ def ellipsoid(points: np.ndarray, centre: np.ndarray, radii: np.ndarray, rotatio
     return (scaled - 1.0) * float(np.min(radii))
 
 
+def superellipse_norm(u: np.ndarray, v: np.ndarray, exponent: float | np.ndarray) -> np.ndarray:
+    """``(|u|^n + |v|^n)^(1/n)``: 1 on a superellipse of unit semi-axes, 2 an ellipse, larger squarer.
+
+    ``u``, ``v`` : coordinates already divided by the semi-axes (same shape); ``exponent`` n >= 2,
+    scalar or per point. ``(norm - 1) * min(semi-axes)`` is then an approximate signed distance:
+    zero on the surface and, like :func:`ellipsoid`, never overestimating nearby (its gradient
+    is at most 1), which is what :func:`sample_field` needs.
+    """
+    return (np.abs(u) ** exponent + np.abs(v) ** exponent) ** (1.0 / exponent)
+
+
 def round_cone(points: np.ndarray, start: np.ndarray, end: np.ndarray, r_start: float, r_end: float) -> np.ndarray:
     """Signed distance to a capsule whose radius tapers linearly from ``r_start`` to ``r_end``.
 
