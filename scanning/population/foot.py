@@ -2,12 +2,20 @@
 
 Each foot is a smooth signed-distance model (see :mod:`scanning.population.sdf`) whose
 proportions are drawn from adult ranges by a seed: length 220-300 mm, ball width 35-43 %
-of length (narrow to wide), medial arch raised 3-20 mm (flat to high), instep height, toe
-pattern (hallux or second toe longest) and the height at which the ankle is cut.
+of length (narrow to wide), medial arch raised 3-20 mm (flat to high), instep height and
+fullness (low to high instep), toe pattern (hallux or second toe longest) and the height at
+which the ankle is cut.
+
+The instep is as full as an adult's: adult foot studies reporting both tape girths (e.g.
+Hajaghazadeh et al., Health Scope 7(3):e14063, 2018; Witana et al., Int. J. Ind. Ergon. 36,
+2006) and shoe-last practice put the instep girth at roughly 100-105 % of the ball girth, so
+the midfoot sections are broad, steep-sided superellipses (``INSTEP_FULLNESS_RANGE``); the
+generated feet measure 0.99-1.06 (docs/measurements.md, "Test population").
 
 Canonical frame (metres): heel at the origin, +x toward the toes, z up, sole on z = 0; a
 right foot has its medial side (big toe, arch) toward +y, a left foot toward -y.
-``mesh.metadata["omnifit_truth"]`` holds the values the model was built with (millimetres).
+``mesh.metadata["omnifit_truth"]`` holds the values the model was built with (millimetres;
+``instep_fullness`` is a dimensionless exponent).
 """
 from __future__ import annotations
 
