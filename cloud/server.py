@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from cloud.api.payments import PaymentServicer, open_payments
 from cloud.api.servicers import (
     AccountServicer,
     CartServicer,
@@ -37,7 +38,9 @@ from cloud.fanout import CartHub, PgListener, PgNotifier
 from cloud.errors import InvalidArgument
 from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
 from cloud.storage.seeding import CATALOG_CURRENCY_KEY
+from payments.service import PaymentService
 from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2, catalog_pb2_grpc, pairing_pb2, pairing_pb2_grpc, profile_pb2, profile_pb2_grpc
+from proto.omnifit.v1 import payment_pb2, payment_pb2_grpc
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_DB_URL = "sqlite:///./var/omnifit.sqlite"
@@ -49,6 +52,7 @@ SERVICE_NAMES = (
     pairing_pb2.DESCRIPTOR.services_by_name["PairingService"].full_name,
     profile_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
+    payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name,
 )
 
 
@@ -114,6 +118,7 @@ class RunningServer:
         listener: PgListener | None,
         services: Services,
         health_servicer: health.aio.HealthServicer,
+        payments: PaymentService,
     ) -> None:
         self.server = server
         self._health = health_servicer
@@ -122,6 +127,7 @@ class RunningServer:
         self.database = database
         self.services = services
         self.listener = listener
+        self.payments = payments
 
     async def stop(self, grace: float = 1.0) -> None:
         """Report NOT_SERVING, let calls in flight finish for ``grace`` seconds, then close everything."""
@@ -131,6 +137,7 @@ class RunningServer:
             await asyncio.to_thread(self.listener.stop)
         if self.services.notifier is not None:
             await asyncio.to_thread(self.services.notifier.stop)
+        await asyncio.to_thread(self.payments.engine.dispose)
         await asyncio.to_thread(self.database.close)
 
     async def wait_for_termination(self) -> None:
@@ -180,17 +187,20 @@ async def start_server(config: ServerConfig) -> RunningServer:
     hub = CartHub()
     notifier = PgNotifier(_conninfo(database, "omnifit-notify")) if database.is_postgres else None
     services = await asyncio.to_thread(build_services, database, hub, notifier)
+    payments = await asyncio.to_thread(open_payments, database)
     server = grpc.aio.server(options=_SERVER_OPTIONS)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(services), server)
     cart_pb2_grpc.add_CartServiceServicer_to_server(CartServicer(services), server)
     pairing_pb2_grpc.add_PairingServiceServicer_to_server(PairingServicer(services), server)
     profile_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(services), server)
     profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(services), server)
+    payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(services, payments), server)
     health_servicer = await _add_health(server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     try:
         port = _bind(server, config)
     except RuntimeError as exc:
+        payments.engine.dispose()
         database.close()
         raise OSError(f"cannot listen on {config.listen}: {exc}") from exc
     listener = None
@@ -200,4 +210,4 @@ async def start_server(config: ServerConfig) -> RunningServer:
         services.notifier.start()
     await server.start()
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
-    return RunningServer(server, port, config.host, database, listener, services, health_servicer)
+    return RunningServer(server, port, config.host, database, listener, services, health_servicer, payments)

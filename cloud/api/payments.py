@@ -1,0 +1,298 @@
+"""``PaymentService`` over gRPC: a thin servicer over :class:`payments.service.PaymentService`.
+
+Who may do what (the cart service's own access rule decides whose cart it is):
+
+* kiosk devices and shoppers create, confirm, capture and cancel the intents of carts
+  they may see — a device the carts of its store that it created, a shopper its own;
+* staff read and cancel any intent and are the only callers who refund (the staff id
+  comes from the token and must be registered staff; the refund is audited);
+* someone else's intent is ``PERMISSION_DENIED``; a missing, forged or revoked token
+  ``UNAUTHENTICATED``; a malformed field ``INVALID_ARGUMENT`` naming it.
+
+An intent is created for an open cart's subtotal with the cart's lines, so a cart that
+changed after it was shown is refused (``FAILED_PRECONDITION``) rather than charged the
+wrong amount. Idempotency keys are scoped to the caller, as for every other mutation.
+Payment calls block on the database and, through the gateway, the card network: they
+run on the database worker pool.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+import grpc
+
+from cloud.api.convert import to_wire_enum
+from cloud.api.errors import grpc_errors
+from cloud.api.servicers import Services
+from cloud.domain.types import Cart, CartStatus, Principal, PrincipalKind
+from cloud.domain.validate import require_id, require_idempotency_key
+from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from cloud.storage import Database
+from payments.errors import PaymentsError
+from payments.intents import IntentState, PaymentIntent, PurchaseLine, check_payment_token
+from payments.money import CURRENCY_EXPONENTS, Money
+from payments.service import PaymentService, open_service
+from payments.stepup import check_pin_format
+from proto.omnifit.v1 import common_pb2, payment_pb2, payment_pb2_grpc
+
+_LOGGER = logging.getLogger(__name__)
+DEFAULT_GATEWAY = "sandbox"
+_PAYERS = frozenset({PrincipalKind.DEVICE, PrincipalKind.SHOPPER})
+_HAS_ORDER = frozenset({IntentState.CAPTURED, IntentState.REFUNDED, IntentState.PARTIALLY_REFUNDED})
+
+
+def open_payments(database: Database) -> PaymentService:
+    """The payment service on the cloud database (its tables come from migration ``0002_payments``)."""
+    return open_service(database.url.render_as_string(hide_password=False))
+
+
+# ---------------------------------------------------------------------- request fields
+
+
+def _money(message: common_pb2.Money, present: bool, field: str) -> Money:
+    """A positive amount in a supported currency; errors name ``field.currency`` or ``field.minor_units``."""
+    if not present:
+        raise InvalidArgument(f"{field} is required (minor_units and an ISO 4217 currency)", field=field)
+    if message.currency not in CURRENCY_EXPONENTS:
+        raise InvalidArgument(
+            f"{field}.currency {message.currency[:8]!r} is not supported; expected one of {sorted(CURRENCY_EXPONENTS)}",
+            field=f"{field}.currency",
+        )
+    if message.minor_units <= 0:
+        raise InvalidArgument(f"{field}.minor_units must be more than zero; got {message.minor_units}",
+                              field=f"{field}.minor_units")
+    return Money(message.minor_units, message.currency)
+
+
+def _checked(check: Callable[[str], str], value: str, field: str) -> str:
+    """``check(value)`` with its error restated under the wire field's name."""
+    try:
+        return check(value)
+    except PaymentsError as exc:
+        raise InvalidArgument(f"{field}: {exc.message}", field=field) from exc
+
+
+def _scoped_key(principal: Principal, key: str) -> str:
+    """The caller's key, scoped to the caller (one caller's key never replays another's result)."""
+    require_idempotency_key(key)
+    if not all("!" <= char <= "~" for char in key):  # what the payments key store accepts
+        raise InvalidArgument("idempotency_key must be printable ASCII without spaces for payments", field="idempotency_key")
+    caller = hashlib.sha256(principal.key.encode("utf-8")).hexdigest()[:16]
+    return f"{principal.kind.value}:{caller}/{key}"
+
+
+def _require_payer(principal: Principal, method: str) -> None:
+    if principal.kind not in _PAYERS:
+        raise PermissionDenied(f"{method}: payments are taken by a kiosk or the shopper's app, not a {principal.kind.value}")
+
+
+def _require_staff(principal: Principal) -> None:
+    if principal.kind is not PrincipalKind.STAFF:
+        raise PermissionDenied(f"RefundIntent needs a staff credential; the caller is a {principal.kind.value}")
+
+
+# ---------------------------------------------------------------------- blocking use cases
+
+
+@dataclass(frozen=True)
+class _Reply:
+    intent: PaymentIntent
+    order_id: str
+
+
+@dataclass(frozen=True)
+class _NewIntent:
+    key: str
+    cart_id: str
+    amount: Money
+    payment_token: str
+    shopper_id: str
+    gateway: str
+
+
+class PaymentAccess:
+    """The payment use cases with the cloud's access rules; every method blocks (run it on the worker pool)."""
+
+    def __init__(self, services: Services, payments: PaymentService) -> None:
+        self.s = services
+        self.payments = payments
+
+    def create(self, principal: Principal, new: _NewIntent) -> _Reply:
+        _require_payer(principal, "CreateIntent")
+        cart = self.s.carts.get_cart(principal, new.cart_id)
+        self._check_payable(cart, new.amount)
+        lines = tuple(
+            PurchaseLine(line.sku, line.quantity, Money(line.unit_price.minor_units, line.unit_price.currency),
+                         f"{line.name} {line.size_label}".strip())
+            for line in cart.lines
+        )
+        intent = self.payments.create_intent(
+            key=new.key, amount=new.amount, payment_token=new.payment_token, cart_id=cart.cart_id,
+            store_id=cart.store_id, shopper_id=self._payer(principal, cart, new.shopper_id), gateway=new.gateway,
+            lines=lines,
+        )
+        _LOGGER.info("%s created %s on cart %s", principal.key, intent.intent_id, cart.cart_id)
+        return self._reply(intent)
+
+    def act(self, principal: Principal, intent_id: str, action: Callable[[str], PaymentIntent], *,
+            payers_only: bool = True, method: str) -> _Reply:
+        """Run ``action(intent_id)`` once the caller may act on the intent's cart."""
+        if payers_only:
+            _require_payer(principal, method)
+        self._visible(principal, intent_id)
+        return self._reply(action(intent_id))
+
+    def refund(self, principal: Principal, intent_id: str, key: str, amount: Money) -> _Reply:
+        _require_staff(principal)
+        return self._reply(self.payments.refund(intent_id, key=key, amount=amount, staff_id=principal.subject_id))
+
+    def get(self, principal: Principal, intent_id: str) -> _Reply:
+        return self._reply(self._visible(principal, intent_id))
+
+    def _visible(self, principal: Principal, intent_id: str) -> PaymentIntent:
+        """The intent when its cart is one the caller may see (staff see every intent)."""
+        intent = self.payments.get(intent_id)
+        if principal.kind is PrincipalKind.STAFF:
+            return intent
+        try:
+            self.s.carts.get_cart(principal, intent.cart_id)
+        except (NotFound, PermissionDenied) as exc:
+            raise PermissionDenied(
+                f"intent {intent_id} is for cart {intent.cart_id}, which belongs to another store or shopper",
+                intent_id=intent_id,
+            ) from exc
+        return intent
+
+    @staticmethod
+    def _check_payable(cart: Cart, amount: Money) -> None:
+        if cart.status is not CartStatus.OPEN:
+            raise FailedPrecondition(f"cart {cart.cart_id} is {cart.status.value}; only an open cart can be paid",
+                                     field="cart_id")
+        if not cart.lines:
+            raise FailedPrecondition(f"cart {cart.cart_id} has no lines to pay for", field="cart_id")
+        subtotal = Money(cart.subtotal.minor_units, cart.subtotal.currency)
+        if amount != subtotal:
+            raise FailedPrecondition(
+                f"amount {amount} does not match cart {cart.cart_id}'s subtotal {subtotal} at version {cart.version};"
+                " show the cart again and pay its subtotal",
+                field="amount",
+            )
+
+    @staticmethod
+    def _payer(principal: Principal, cart: Cart, shopper_id: str) -> str:
+        """Who pays: a shopper always themselves; a kiosk the shopper it names (face pay) or the cart's owner."""
+        if principal.kind is PrincipalKind.SHOPPER:
+            if shopper_id and shopper_id != principal.subject_id:
+                raise PermissionDenied(f"shopper_id {shopper_id!r}: a shopper pays only as themselves",
+                                       field="shopper_id")
+            return principal.subject_id
+        named = shopper_id or cart.owner_shopper_id
+        if not named:
+            raise InvalidArgument(
+                f"shopper_id is required: cart {cart.cart_id} has no owner; name the shopper face pay identified",
+                field="shopper_id",
+            )
+        return require_id(named, "shopper_id", max_length=64)
+
+    def _reply(self, intent: PaymentIntent) -> _Reply:
+        order = self.payments.order(intent.intent_id) if intent.state in _HAS_ORDER else None
+        return _Reply(intent, order.order_id if order is not None else "")
+
+
+# ---------------------------------------------------------------------- protobuf
+
+
+def _wire_money(value: Money) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=value.minor, currency=value.currency)
+
+
+def intent_message(reply: _Reply) -> payment_pb2.PaymentIntent:
+    intent = reply.intent
+    return payment_pb2.PaymentIntent(
+        intent_id=intent.intent_id,
+        status=to_wire_enum(payment_pb2.PaymentIntentStatus, "PAYMENT_INTENT_STATUS", intent.state),
+        amount=_wire_money(intent.amount),
+        captured=_wire_money(intent.captured),
+        refunded=_wire_money(intent.refunded),
+        cart_id=intent.cart_id,
+        store_id=intent.store_id,
+        shopper_id=intent.shopper_id,
+        payment_method=f"token ...{intent.token_last4}",
+        gateway=intent.gateway,
+        lines=[payment_pb2.PaymentLine(sku=line.sku, quantity=line.quantity, unit_price=_wire_money(line.unit_price),
+                                       description=line.description) for line in intent.lines],
+        step_up_required=intent.step_up_required,
+        failure_code=intent.failure_code or "",
+        order_id=reply.order_id,
+        created_at_ms=intent.created_at_ms,
+        updated_at_ms=intent.updated_at_ms,
+    )
+
+
+class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
+    def __init__(self, services: Services, payments: PaymentService) -> None:
+        self.s = services
+        self.access = PaymentAccess(services, payments)
+        self.payments = payments
+
+    async def _run(self, fn: Callable[..., _Reply], *args: object, **kwargs: object) -> payment_pb2.PaymentIntent:
+        return intent_message(await self.s.database.run(fn, *args, **kwargs))
+
+    @grpc_errors
+    async def CreateIntent(self, request: payment_pb2.CreateIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
+        principal = await self.s.principal(context)
+        new = _NewIntent(
+            key=_scoped_key(principal, request.idempotency_key),
+            cart_id=require_id(request.cart_id, "cart_id", max_length=64),
+            amount=_money(request.amount, request.HasField("amount"), "amount"),
+            payment_token=_checked(check_payment_token, request.payment_token, "payment_token"),
+            shopper_id=request.shopper_id and require_id(request.shopper_id, "shopper_id", max_length=64),
+            gateway=request.gateway or DEFAULT_GATEWAY,
+        )
+        return await self._run(self.access.create, principal, new)
+
+    @grpc_errors
+    async def ConfirmIntent(self, request: payment_pb2.ConfirmIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
+        principal = await self.s.principal(context)
+        intent_id, key = self._target(principal, request)
+        pin = _checked(check_pin_format, request.pin, "pin") if request.HasField("pin") else None
+
+        def confirm(target: str) -> PaymentIntent:
+            return self.payments.confirm(target, key=key, pin=pin, face_match_close=request.face_match_close)
+
+        return await self._run(self.access.act, principal, intent_id, confirm, method="ConfirmIntent")
+
+    @grpc_errors
+    async def CaptureIntent(self, request: payment_pb2.CaptureIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
+        principal = await self.s.principal(context)
+        intent_id, key = self._target(principal, request)
+        return await self._run(self.access.act, principal, intent_id,
+                               lambda target: self.payments.capture(target, key=key), method="CaptureIntent")
+
+    @grpc_errors
+    async def CancelIntent(self, request: payment_pb2.CancelIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
+        principal = await self.s.principal(context)
+        intent_id, key = self._target(principal, request)
+        return await self._run(self.access.act, principal, intent_id, lambda target: self.payments.cancel(target, key=key),
+                               payers_only=False, method="CancelIntent")
+
+    @grpc_errors
+    async def RefundIntent(self, request: payment_pb2.RefundIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
+        principal = await self.s.principal(context)
+        _require_staff(principal)
+        intent_id, key = self._target(principal, request)
+        amount = _money(request.amount, request.HasField("amount"), "amount")
+        return await self._run(self.access.refund, principal, intent_id, key, amount)
+
+    @grpc_errors
+    async def GetIntent(self, request: payment_pb2.GetIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
+        principal = await self.s.principal(context)
+        return await self._run(self.access.get, principal, require_id(request.intent_id, "intent_id", max_length=64))
+
+    @staticmethod
+    def _target(principal: Principal, request: object) -> tuple[str, str]:
+        """The request's intent id and its caller-scoped idempotency key, both checked."""
+        intent_id = require_id(request.intent_id, "intent_id", max_length=64)  # type: ignore[attr-defined]
+        return intent_id, _scoped_key(principal, request.idempotency_key)  # type: ignore[attr-defined]
