@@ -4,8 +4,9 @@ Who may do what (the cart service's own access rule decides whose cart it is):
 
 * kiosk devices and shoppers create, confirm, capture and cancel the intents of carts
   they may see — a device the carts of its store that it created, a shopper its own;
-* staff read and cancel any intent and are the only callers who refund (the staff id
-  comes from the token and must be registered staff; the refund is audited);
+* staff read and cancel any intent (a cancel goes to ``staff_audit``) and are the only
+  callers who refund (the staff id comes from the token and must be registered staff;
+  the refund goes to the payments audit log with the ledger entry);
 * someone else's intent is ``PERMISSION_DENIED``; a missing, forged or revoked token
   ``UNAUTHENTICATED``; a malformed field ``INVALID_ARGUMENT`` naming it.
 
@@ -26,10 +27,10 @@ import grpc
 from cloud.api.convert import to_wire_enum
 from cloud.api.errors import grpc_errors
 from cloud.api.servicers import Services
-from cloud.domain.types import Cart, CartStatus, Principal, PrincipalKind
+from cloud.domain.types import Cart, CartStatus, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from cloud.storage import Database
+from cloud.storage import Database, schema
 from payments.errors import PaymentsError
 from payments.intents import IntentState, PaymentIntent, PurchaseLine, check_payment_token
 from payments.money import CURRENCY_EXPONENTS, Money
@@ -142,7 +143,12 @@ class PaymentAccess:
         if payers_only:
             _require_payer(principal, method)
         self._visible(principal, intent_id)
-        return self._reply(action(intent_id))
+        intent = action(intent_id)
+        if principal.kind is PrincipalKind.STAFF:  # staff change other people's payments: audited like carts
+            with self.s.database.write() as conn:
+                conn.execute(schema.staff_audit.insert().values(
+                    staff_id=principal.subject_id, action=method, target=intent_id, at_ms=now_ms()))
+        return self._reply(intent)
 
     def refund(self, principal: Principal, intent_id: str, key: str, amount: Money) -> _Reply:
         _require_staff(principal)

@@ -9,6 +9,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from cloud.domain.auth import signer_for
 from cloud.domain.types import Principal, PrincipalKind
+from cloud.storage import schema
 from payments.storage import payment_intents
 from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, payment_pb2, payment_pb2_grpc, profile_pb2
 from tests.cloud.conftest import OTHER_STORE, STORE, ServerThread, StockedSkus, Stubs, bearer
@@ -269,3 +270,34 @@ def test_reflection_lists_the_payment_service_and_health_says_serving(server: Se
         assert name in {s.name for s in responses[0].list_services_response.service}
         check = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=name))
         assert check.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_keys_are_scoped_to_the_caller(server: ServerThread, pay: Pay, stubs: Stubs, kiosk: str, skus: StockedSkus) -> None:
+    other_kiosk = server.services.accounts.issue_device_token(STORE).token
+    mine = _create(pay, kiosk, _cart(stubs, kiosk, skus.plenty, key="m"), key="same")
+    theirs = _create(pay, other_kiosk, _cart(stubs, other_kiosk, skus.plenty, key="t"), key="same")
+    assert mine.intent_id != theirs.intent_id and mine.cart_id != theirs.cart_id
+
+
+def test_a_close_face_match_needs_the_pin(pay: Pay, stubs: Stubs, kiosk: str, skus: StockedSkus) -> None:
+    intent = _create(pay, kiosk, _cart(stubs, kiosk, skus.plenty))
+    close = payment_pb2.ConfirmIntentRequest(intent_id=intent.intent_id, idempotency_key="close", face_match_close=True)
+    status, details = _code(pay.ConfirmIntent, close, metadata=bearer(kiosk))
+    assert status == grpc.StatusCode.FAILED_PRECONDITION and "PIN" in details
+    assert _get(pay, kiosk, intent.intent_id).status == S.PAYMENT_INTENT_STATUS_REQUIRES_CONFIRMATION
+
+
+def test_staff_read_and_cancel_any_intent_but_do_not_take_payments(
+    server: ServerThread, pay: Pay, stubs: Stubs, kiosk: str, skus: StockedSkus
+) -> None:
+    intent = _create(pay, kiosk, _cart(stubs, kiosk, skus.plenty))
+    staff = _staff(server, stubs)
+    assert _get(pay, staff, intent.intent_id).intent_id == intent.intent_id
+    for call, request in ((pay.ConfirmIntent, _confirm(intent.intent_id)), (pay.CaptureIntent, _capture(intent.intent_id))):
+        assert _code(call, request, metadata=bearer(staff))[0] == grpc.StatusCode.PERMISSION_DENIED
+    cancel = payment_pb2.CancelIntentRequest(intent_id=intent.intent_id, idempotency_key="staff-cancel")
+    assert pay.CancelIntent(cancel, metadata=bearer(staff)).status == S.PAYMENT_INTENT_STATUS_CANCELLED
+    audit = schema.staff_audit
+    with server.services.database.read() as conn:
+        rows = conn.execute(sa.select(audit.c.staff_id, audit.c.action).where(audit.c.target == intent.intent_id)).all()
+    assert [tuple(row) for row in rows] == [("ops-lin", "CancelIntent")]
