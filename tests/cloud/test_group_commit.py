@@ -67,6 +67,21 @@ def test_a_failing_write_rolls_back_alone_and_the_rest_commit(database: Database
     assert {"first", "last"} <= stored and "half-done" not in stored
 
 
+def _insert_stock_checked_at_commit(database: Database) -> None:
+    """A write that succeeds itself but makes its batch's COMMIT fail (a foreign key checked only then)."""
+    with database.write() as conn:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.execute(schema.stock.insert().values(store_id="no-such-store", sku="no-such-sku", on_hand=1))
+
+
+def test_when_the_batch_commit_fails_no_caller_hears_success(database: Database) -> None:
+    calls = [(_insert_setting, database, "good"), (_insert_stock_checked_at_commit, database)]
+    results = asyncio.run(_in_one_batch(database, *calls))
+    assert all(isinstance(result, sa.exc.IntegrityError) for result in results)
+    assert "good" not in _settings(database)
+    assert _insert_setting(database, "after") == "after"
+
+
 def test_a_duplicate_in_the_same_batch_replays_the_first_result(database: Database, skus: StockedSkus) -> None:
     services: Services = build_services(database, CartHub())
     kiosk = device(services)
