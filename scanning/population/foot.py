@@ -9,8 +9,8 @@ which the ankle is cut.
 The instep is as full as an adult's: adult foot studies reporting both tape girths (e.g.
 Hajaghazadeh et al., Health Scope 7(3):e14063, 2018; Witana et al., Int. J. Ind. Ergon. 36,
 2006) and shoe-last practice put the instep girth at roughly 100-105 % of the ball girth, so
-the midfoot sections are broad, steep-sided superellipses (``INSTEP_FULLNESS_RANGE``); the
-generated feet measure 0.99-1.06 (docs/measurements.md, "Test population").
+the midfoot is broad and its dorsum full (``INSTEP_FULLNESS_RANGE``); the generated feet
+measure 0.99-1.04 (docs/measurements.md, "Test population").
 
 Canonical frame (metres): heel at the origin, +x toward the toes, z up, sole on z = 0; a
 right foot has its medial side (big toe, arch) toward +y, a left foot toward -y.
@@ -37,16 +37,19 @@ SIDES = ("right", "left")
 _DORSUM_T = np.array([0.08, 0.22, 0.36, 0.50, 0.60, 0.69])
 _DORSUM_H = np.array([0.20, 0.27, 0.262, 0.235, 0.20, 0.155])
 # Half-width of the tube's sections at the same stations, as a fraction of ball width: the
-# dorsum over the midfoot is nearly as broad as the forefoot (section breadth ~85 % of ball
-# width at 50 % of length), not a narrow waist.
-_HALF_WIDTH_OF_BALL = np.array([0.50, 0.62, 0.80, 0.86, 0.88, 0.80])
+# midfoot is nearly as broad as the forefoot (section breadth ~85-90 % of the ball width at
+# half length, with the medial bulge over the navicular), not a narrow waist; it narrows
+# again toward 60 % so the 1st metatarsal head stays the most medial point of the forefoot.
+_HALF_WIDTH_OF_BALL = np.array([0.50, 0.62, 0.82, 0.90, 0.82, 0.78])
 _HEEL_HALF_WIDTH = 0.31  # fraction of ball width
 _MEDIAL_SHIFT = np.array([0.0, 0.0, 0.01, 0.015, 0.02, 0.025])
-# Midfoot sections (36-60 % of length) are superellipses |u|^n + |v|^n = 1, steep-sided and
-# full over the dorsum like a real instep; n is drawn per foot (lean to full instep) and blends
-# back to ellipses (n = 2) at the heel and the ball. With the drawn instep height this gives
-# an instep girth of about 99-107 % of the ball girth (see draw_foot_parameters).
-INSTEP_FULLNESS_RANGE = (3.0, 4.0)
+# The upper half of the midfoot sections (36-60 % of length) is a superellipse
+# |u|^n + |v|^n = 1, steep-sided and full over the dorsum like a real instep; n is drawn per
+# foot (lean to full instep) and blends back to ellipses (n = 2) at the heel and the ball.
+# The under half stays elliptic: a squarer underside fills the arch shadow differently in a
+# scan and turns the scanned footprint axis by a degree or more. With the drawn instep
+# height this gives an instep girth of about 99-104 % of the ball girth.
+INSTEP_FULLNESS_RANGE = (4.0, 6.0)
 _SOLE_DEPTH = 0.035  # how far below the floor the tube's ellipses reach, fraction of length
 # Toes, hallux first (right foot, fractions of ball width for y and of length otherwise).
 _TOE_BASE_X = np.array([0.735, 0.755, 0.74, 0.72, 0.69])
@@ -89,13 +92,13 @@ def draw_foot_parameters(seed: int, side: str = "right") -> FootParameters:
     )
 
 
-def _section_exponents(p: FootParameters) -> np.ndarray:
+def _section_exponents(fullness: float) -> np.ndarray:
     """Superellipse exponent of the tube's sections at each ``_DORSUM_T`` station."""
-    return np.array([2.0, 2.0, p.instep_fullness, p.instep_fullness, p.instep_fullness, 2.0])
+    return np.array([2.0, 2.0, fullness, fullness, fullness, 2.0])
 
 
 def _midfoot_tube(points: np.ndarray, p: FootParameters) -> np.ndarray:
-    """Heel-to-ball tube of elliptic (heel, ball) to superelliptic (instep) sections, flat-bottomed once cut by the floor."""
+    """Heel-to-ball tube of elliptic sections, full (superelliptic) over the instep, flat-bottomed once cut by the floor."""
     length = p.length
     t = np.clip(points[:, 0] / length, _DORSUM_T[0], _DORSUM_T[-1])
     dorsum = _DORSUM_H.copy()
@@ -106,8 +109,10 @@ def _midfoot_tube(points: np.ndarray, p: FootParameters) -> np.ndarray:
     half_height = 0.5 * (top - bottom)
     half_width = np.interp(t, _DORSUM_T, _HALF_WIDTH_OF_BALL) * 0.5 * p.ball_width
     centre_y = np.interp(t, _DORSUM_T, _MEDIAL_SHIFT) * length
-    exponent = np.interp(t, _DORSUM_T, _section_exponents(p))
-    rho = sdf.superellipse_norm((points[:, 1] - centre_y) / half_width, (points[:, 2] - centre_z) / half_height, exponent)
+    v = (points[:, 2] - centre_z) / half_height
+    # Only the dorsum (upper half) is full; the under half stays elliptic, as the sole and arch are.
+    exponent = np.where(v > 0.0, np.interp(t, _DORSUM_T, _section_exponents(p.instep_fullness)), 2.0)
+    rho = sdf.superellipse_norm((points[:, 1] - centre_y) / half_width, v, exponent)
     section = (rho - 1.0) * np.minimum(half_width, half_height)
     beyond = np.maximum(_DORSUM_T[0] * length - points[:, 0], points[:, 0] - _DORSUM_T[-1] * length)
     return np.maximum(section, beyond)
