@@ -15,11 +15,11 @@ import logging
 import uuid
 from decimal import ROUND_HALF_EVEN, Decimal
 
-import qrcode
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.engine import Connection
 
+from assets.qr import MASK_PATTERNS, qr_image, reads_back
 from payments.errors import InvalidPaymentRequestError, ReceiptNotFoundError
 from payments.intents import PaymentIntent
 from payments.money import Money
@@ -107,27 +107,6 @@ def build_document(
     return ReceiptDocument(receipt, store_name(conn, intent.store_id), order, intent.token_last4, vat_rate_percent, vat)
 
 
-def qr_image(url: str, size_px: int, *, mask_pattern: int | None = None) -> Image.Image:
-    """A QR code for ``url`` scaled to about ``size_px`` square, with the standard quiet zone.
-
-    ``mask_pattern`` 0-7 picks the data mask; None lets the encoder choose by its penalty rules.
-    """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=mask_pattern)
-    code.add_data(url)
-    code.make(fit=True)
-    modules = code.modules_count + 2 * code.border
-    code.box_size = max(2, size_px // modules)
-    return code.make_image(fill_color="black", back_color="white").get_image().convert("L")
-
-
-def _reads_back(image: Image.Image, url: str) -> bool:
-    import cv2
-    import numpy as np
-
-    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(np.asarray(image))
-    return text == url
-
-
 def _text_rows(document: ReceiptDocument) -> list[tuple[str, str]]:
     """(left, right) text rows of the receipt body; an empty right puts the text on its own."""
     order = document.order
@@ -168,11 +147,11 @@ def render_receipt(document: ReceiptDocument, *, paper_mm: int = 58) -> Image.Im
             f"paper width {paper_mm} mm is not supported; expected one of {sorted(PAPER_WIDTH_DOTS)}", field="paper_mm"
         )
     first = _compose(document, paper_mm, None)
-    if _reads_back(first, document.receipt.url):
+    if reads_back(first, document.receipt.url):
         return first
-    for mask in range(8):
+    for mask in MASK_PATTERNS:
         image = _compose(document, paper_mm, mask)
-        if _reads_back(image, document.receipt.url):
+        if reads_back(image, document.receipt.url):
             return image
     _LOGGER.warning("the QR code of %s does not read back with any mask; printing the default", document.receipt.url)
     return first

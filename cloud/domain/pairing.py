@@ -42,11 +42,14 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode("ascii")).hexdigest()
 
 
-def qr_png(payload: str) -> bytes:
-    """``payload`` as a QR code PNG (error correction M, 8 px modules)."""
-    import qrcode  # imported here: only pairing draws QR codes
+QR_SIZE_PX = 264  # 33 modules (version 2 plus the quiet zone) at 8 px
 
-    image = qrcode.make(payload, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+
+def qr_png(payload: str) -> bytes:
+    """``payload`` as a QR code PNG (error correction M, about 8 px modules) that reads back."""
+    from assets.qr import scannable_qr  # imported here: only pairing draws QR codes
+
+    image = scannable_qr(payload, QR_SIZE_PX)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
