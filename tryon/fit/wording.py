@@ -53,6 +53,21 @@ def describe_zone(fit: ZoneFit, *, would: bool = False) -> str:
     return f"{_WOULD[verb]} {'only ' if short_toes else ''}{rest}"
 
 
+def why_rival_lost(best: Candidate, rival: Candidate, body: Mapping[str, float]) -> str:
+    """A verb phrase for the size not chosen: what goes wrong with it, or, when the zone that
+    cost it is a girth it still fits, that it sits further from the design ease than the chosen
+    size ("fits the ball well" is no reason to lose)."""
+    losing = deciding_zone(best, rival, body)
+    if losing.verdict is not FitVerdict.GOOD or losing.zone not in _ZONE_NAMES:
+        return describe_zone(losing, would=True)
+    spec = next(s for s in best.zones if s.zone is losing.zone)
+    chosen = spec.zone_fit(body[spec.measurement])
+    return (
+        f"would fit the {_ZONE_NAMES[losing.zone]} less closely ({abs(losing.off_target_mm):.0f} mm from the "
+        f"design ease, against {abs(chosen.off_target_mm):.0f} mm for {best.size_label})"
+    )
+
+
 def choice_reason(candidates: Sequence[Candidate], choice: Choice, body: Mapping[str, float], decisive: FitZone,
                   decisive_name: str) -> str:
     """Why the winner beat its neighbours, in one sentence (may be empty when there is no rival).
@@ -66,20 +81,18 @@ def choice_reason(candidates: Sequence[Candidate], choice: Choice, body: Mapping
     best_item, rival_item = (next(s.item_mm for s in c.zones if s.zone is decisive) for c in (best, rival))
     if rival_item != best_item:
         way = "up" if rival_item < best_item else "down"
-        losing = deciding_zone(best, rival, body)
         return (
             f" By {decisive_name} alone you are a {rival.size_label}, but {rival.size_label} "
-            f"{describe_zone(losing, would=True)}, so we go {way} to {best.size_label}."
+            f"{why_rival_lost(best, rival, body)}, so we go {way} to {best.size_label}."
         )
     if choice.runner_up is None:
         return ""
     rival = candidates[choice.runner_up]
-    losing = deciding_zone(best, rival, body)
     between = between_sizes(choice, candidates, body, decisive)
     if between:
         way = "up" if between[1] == best.size_label else "down"
         return (
             f" You are between {between[0]} and {between[1]}: we go {way} to {best.size_label} because "
-            f"{rival.size_label} {describe_zone(losing, would=True)}."
+            f"{rival.size_label} {why_rival_lost(best, rival, body)}."
         )
-    return f" Next best: {rival.size_label}, which {describe_zone(losing)}."
+    return f" Next best: {rival.size_label}, which {describe_zone(deciding_zone(best, rival, body))}."
