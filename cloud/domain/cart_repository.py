@@ -3,8 +3,9 @@
 A mutation reads once and writes once: ``lock_cart`` locks the cart row and
 fetches it with its lines and their store stock in one query; the changes are
 then *staged* into a ``Batch`` and the caller runs the batch at the end of the
-transaction, so on PostgreSQL all the writes share one round trip (a psycopg
-pipeline, see ``Database.run_batch``). The statements are built once at import.
+transaction, so on PostgreSQL all the writes share one round trip (one statement
+of data-modifying ``WITH`` parts, see ``Database.execute_writes``). The statements
+are built once at import.
 
 Who sees a cart (``check_access``): staff see all; a shopper the carts it owns; a
 kiosk device the carts of its own store that it created.
