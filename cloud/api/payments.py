@@ -27,7 +27,7 @@ import grpc
 from cloud.api.convert import to_wire_enum
 from cloud.api.errors import grpc_errors
 from cloud.api.servicers import Services
-from cloud.domain.types import Cart, CartStatus, Principal, PrincipalKind, now_ms
+from cloud.domain.types import Cart, CartChange, CartStatus, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from cloud.storage import Database, schema
@@ -149,6 +149,22 @@ class PaymentAccess:
                 conn.execute(schema.staff_audit.insert().values(
                     staff_id=principal.subject_id, action=method, target=intent_id, at_ms=now_ms()))
         return self._reply(intent)
+
+    def capture(self, principal: Principal, intent_id: str, key: str) -> tuple[_Reply, CartChange | None]:
+        """Capture, then check the cart out so it cannot be paid twice; the change to publish.
+
+        A retried capture checks the cart out too, should the first one have stopped in between.
+        """
+        reply = self.act(principal, intent_id, lambda target: self.payments.capture(target, key=key), method="CaptureIntent")
+        intent = self.payments.get(intent_id)
+        if intent.state is not IntentState.CAPTURED:
+            return reply, None
+        try:
+            return reply, self.s.carts.check_out(principal, intent.cart_id, f"capture-{intent_id}").change
+        except FailedPrecondition:
+            if self.s.carts.get_cart(principal, intent.cart_id).status is not CartStatus.CHECKED_OUT:
+                raise
+            return reply, None  # another caller's capture of this intent closed it first
 
     def refund(self, principal: Principal, intent_id: str, key: str, amount: Money) -> _Reply:
         _require_staff(principal)
@@ -274,8 +290,9 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
     async def CaptureIntent(self, request: payment_pb2.CaptureIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
         principal = await self.s.principal(context)
         intent_id, key = self._target(principal, request)
-        return await self._run(self.access.act, principal, intent_id,
-                               lambda target: self.payments.capture(target, key=key), method="CaptureIntent")
+        reply, change = await self.s.database.run(self.access.capture, principal, intent_id, key)
+        self.s.publish(change)
+        return intent_message(reply)
 
     @grpc_errors
     async def CancelIntent(self, request: payment_pb2.CancelIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:

@@ -170,6 +170,14 @@ class CartService:
 
         return self._mutate(principal, "RemoveLine", cart_id, idempotency_key, expected_version, {"line_id": line_id}, apply)
 
+    def check_out(self, principal: Principal, cart_id: str, idempotency_key: str) -> Mutation:
+        """Close a paid cart: it takes no more changes and cannot be paid again."""
+
+        def apply(conn: Connection, writes: Batch, head: CartHead) -> tuple[ChangeKind, CartHead]:
+            return ChangeKind.CHECKED_OUT, replace(head, status=CartStatus.CHECKED_OUT)
+
+        return self._mutate(principal, "CheckOut", cart_id, idempotency_key, None, {}, apply)
+
     def _mutate(
         self,
         principal: Principal,

@@ -126,6 +126,24 @@ def test_the_same_key_twice_charges_once(server: ServerThread, pay: Pay, stubs: 
     assert status == grpc.StatusCode.ABORTED and "captured" in details
 
 
+def test_a_captured_cart_is_checked_out_and_cannot_be_paid_or_changed_again(
+    pay: Pay, stubs: Stubs, kiosk: str, skus: StockedSkus
+) -> None:
+    cart = _cart(stubs, kiosk, skus.plenty)
+    intent = _paid(pay, kiosk, cart)
+    closed = stubs.carts.GetCart(cart_pb2.GetCartRequest(cart_id=cart.cart_id), metadata=bearer(kiosk))
+    assert closed.status == cart_pb2.CART_STATUS_CHECKED_OUT and closed.version == cart.version + 1
+    # A retried capture (same key) answers the same and closes nothing twice.
+    assert pay.CaptureIntent(_capture(intent.intent_id), metadata=bearer(kiosk)) == intent
+    again = stubs.carts.GetCart(cart_pb2.GetCartRequest(cart_id=cart.cart_id), metadata=bearer(kiosk))
+    assert again.version == closed.version
+    status, details = _code(_create, pay, kiosk, cart, key="second-payment")
+    assert status == grpc.StatusCode.FAILED_PRECONDITION and "checked_out" in details
+    add = cart_pb2.AddLineRequest(cart_id=cart.cart_id, idempotency_key="late-add", sku=skus.plenty, quantity=1)
+    status, _ = _code(stubs.carts.AddLine, add, metadata=bearer(kiosk))
+    assert status == grpc.StatusCode.FAILED_PRECONDITION
+
+
 def test_a_declined_token_fails_the_intent_and_takes_nothing(
     server: ServerThread, pay: Pay, stubs: Stubs, kiosk: str, skus: StockedSkus
 ) -> None:
