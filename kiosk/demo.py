@@ -116,11 +116,8 @@ async def _shop(journey: _Journey, report: DemoReport, store_id: str | None) -> 
 
 
 async def _first_store(target: str) -> str:
-    from proto.omnifit.v1 import catalog_pb2
-
     async with SyncClient(target) as client:
-        response = await client._call("catalog", "ListStores", catalog_pb2.ListStoresRequest())
-        return response.stores[0].store_id
+        return (await client.list_stores())[0].store_id
 
 
 async def _kiosk_builds_cart(journey: _Journey, kiosk: SyncClient, store_id: str, products) -> str:

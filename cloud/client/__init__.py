@@ -22,6 +22,7 @@ from cloud.client.types import (
     ProductPage,
     QueuedMutation,
     Session,
+    Store,
     Variant,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "QueuedMutation",
     "RetryPolicy",
     "Session",
+    "Store",
     "SyncClient",
     "Variant",
     "VersionConflict",

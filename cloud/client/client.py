@@ -220,6 +220,10 @@ class SyncClient:
         response, _ = await self._cached(f"product:{product_id}", "GetProduct", request, catalog_pb2.Product)
         return convert.product(response)
 
+    async def list_stores(self) -> tuple[types.Store, ...]:
+        response = await self._call("catalog", "ListStores", catalog_pb2.ListStoresRequest())
+        return tuple(convert.store(s) for s in response.stores)
+
     async def stock(self, store_id: str, skus: Sequence[str]) -> dict[str, int]:
         request = catalog_pb2.GetStockRequest(store_id=store_id, skus=list(skus))
         response = await self._call("catalog", "GetStock", request)

@@ -93,6 +93,10 @@ def product(message: catalog_pb2.Product) -> types.Product:
     )
 
 
+def store(message: catalog_pb2.Store) -> types.Store:
+    return types.Store(store_id=message.store_id, name=message.name, city=message.city, timezone=message.timezone)
+
+
 def product_page(message: catalog_pb2.ListProductsResponse, *, stale: bool = False) -> types.ProductPage:
     return types.ProductPage(
         products=tuple(product(p) for p in message.products),

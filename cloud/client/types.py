@@ -87,6 +87,14 @@ class Product:
 
 
 @dataclass(frozen=True)
+class Store:
+    store_id: str
+    name: str
+    city: str
+    timezone: str
+
+
+@dataclass(frozen=True)
 class ProductPage:
     products: tuple[Product, ...]
     next_page_token: str

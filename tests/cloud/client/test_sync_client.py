@@ -14,10 +14,7 @@ FAST_RETRY = RetryPolicy(attempts=3, initial_backoff_s=0.02, max_backoff_s=0.2, 
 
 async def _store_and_skus(client: SyncClient, count: int) -> tuple[str, list[str]]:
     """A store and ``count`` distinct SKUs it holds, found through the public catalog."""
-    from proto.omnifit.v1 import catalog_pb2
-
-    stores = await client._call("catalog", "ListStores", catalog_pb2.ListStoresRequest())
-    store_id = stores.stores[0].store_id
+    store_id = (await client.list_stores())[0].store_id
     page = await client.list_products(store_id=store_id, in_stock_only=True, page_size=50)
     skus: list[str] = []
     for product in page.products:
