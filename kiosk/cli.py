@@ -16,6 +16,7 @@ from proto.errors import OmnifitError
 # Modules whose register() adds subcommands, in the order --help lists them.
 COMMAND_MODULES = (
     "kiosk.demo_cli",
+    "kiosk.kiosk_cli",
     "cloud.cli",
     "scanning.measure_cli",
     "scanning.scan_cli",

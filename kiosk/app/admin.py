@@ -1,0 +1,482 @@
+"""Staff admin mode: sign in with a staff credential, refunds, face-data deletion, rig status, the outbox.
+
+Every admin call goes out on a client holding the staff member's own token (the
+cloud checks it and writes the staff audit); the kiosk's device token is never used
+for staff actions. Signing out, or ``staff_idle_s`` without a touch, drops that token.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pygame
+
+from cloud.client import Money
+from kiosk.app import ui
+from kiosk.app.journal import JournalEntry, PaymentJournal
+from kiosk.app.screen import Screen
+
+
+def _new_key() -> str:
+    return f"kiosk-{uuid.uuid4().hex}"
+
+
+def parse_amount(text: str, like: Money) -> Money:
+    """``text`` (e.g. ``"12.50"``) as Money in ``like``'s currency and minor units; ValueError if it is not one."""
+    exponent = -like.amount.as_tuple().exponent
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"{text!r} is not an amount") from exc
+    minor = value.scaleb(exponent)
+    if value <= 0 or minor != minor.to_integral_value():
+        raise ValueError(f"{text} {like.currency} is not a positive amount in whole minor units")
+    return Money(int(minor), like.currency)
+
+
+class StaffSignInScreen(Screen):
+    """Staff id and password on the on-screen keyboard (or a USB keyboard)."""
+
+    name = "staff_sign_in"
+    title = "Staff sign-in"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.keyboard = ui.TextKeyboard((60, 340), ("staff id", "password"), masked=frozenset({"password"}))
+
+    def layout(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        return [ui.Button("Cancel", pygame.Rect(width - 300, height - 130, 260, 96), "cancel", colour=ui.PANEL)]
+
+    def on_action(self, action: str) -> None:
+        if action == "cancel":
+            self.app.reset_session()
+
+    def on_tap(self, pos: tuple[int, int]) -> None:
+        for index, rect in enumerate(self._field_rects()):
+            if rect.collidepoint(pos):
+                self.keyboard.focus = index
+                return
+        if self.keyboard.tap(pos) == "ok":
+            self._submit()
+
+    def on_key(self, event: pygame.event.Event) -> None:
+        if event.key == pygame.K_ESCAPE:
+            self.app.reset_session()
+        elif self.keyboard.key(event) == "ok":
+            self._submit()
+
+    def _submit(self) -> None:
+        staff_id = self.keyboard.values["staff id"].strip()
+        password = self.keyboard.values["password"]
+        if not staff_id or not password:
+            self.app.notify("Enter your staff id and password.", "warning")
+            return
+        if self.busy:
+            return
+        self.keyboard.values["password"] = ""  # not kept on screen or in memory past this call
+        job = self.app.worker.sign_in_staff(staff_id, password)
+        self.busy[job] = "Signing in"
+        self._callbacks[job] = (lambda session, error: self._signed_in(staff_id, session, error), None)
+
+    def _signed_in(self, staff_id: str, session, error) -> None:
+        if error is not None:
+            self.app.fail(error, "sign you in")
+            return
+        self.app.sign_in_staff(staff_id, session)
+        self.app.go(AdminHomeScreen(self.app))
+
+    def _field_rects(self) -> list[pygame.Rect]:
+        return [pygame.Rect(60, 150, 480, 80), pygame.Rect(600, 150, 480, 80)]
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        for index, (name, rect) in enumerate(zip(self.keyboard.field_names, self._field_rects())):
+            ui.draw_field(surface, name.title(), self.keyboard.shown(name), rect, focused=index == self.keyboard.focus)
+        ui.draw_text(surface, "Staff actions are recorded with your id.", (60, 270), size=ui.SMALL_PX, colour=ui.MUTED)
+        self.keyboard.draw(surface)
+
+
+class AdminScreen(Screen):
+    """Base of the screens behind the staff sign-in; a way home and out on each."""
+
+    staff_only = True
+
+    def nav(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        return ui.button_row([("Admin home", "home"), ("Sign out", "sign_out")], height - 120, width, margin=40,
+                             height=88)
+
+    def on_action(self, action: str) -> None:
+        if action == "home":
+            self.app.go(AdminHomeScreen(self.app))
+        elif action == "sign_out":
+            self.app.sign_out_staff()
+
+
+class AdminHomeScreen(AdminScreen):
+    name = "admin_home"
+    title = "Admin"
+
+    def layout(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        tiles = [("Payments and refunds", "payments"), ("Delete face data", "face"),
+                 ("Rig and cameras", "rig"), ("Sync outbox", "outbox")]
+        tile_w, tile_h = (width - 120) // 2, 150
+        buttons = [ui.Button(label, pygame.Rect(40 + (i % 2) * (tile_w + 40), 150 + (i // 2) * (tile_h + 30), tile_w, tile_h),
+                             action, colour=ui.PANEL) for i, (label, action) in enumerate(tiles)]
+        sign_out = pygame.Rect(0, 0, 400, 96)
+        sign_out.midbottom = (width // 2, height - 40)
+        return buttons + [ui.Button("Sign out", sign_out, "sign_out", colour=ui.DANGER)]
+
+    def on_action(self, action: str) -> None:
+        screens = {"payments": PaymentsScreen, "face": FaceDataScreen, "rig": RigStatusScreen, "outbox": OutboxScreen}
+        if action in screens:
+            self.app.go(screens[action](self.app))
+        else:
+            super().on_action(action)
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        staff = self.app.staff
+        if staff is not None:
+            expires = time.strftime("%H:%M", time.localtime(staff.session.expires_at_ms / 1000))
+            ui.draw_text(surface, f"Signed in as {staff.staff_id} (session until {expires}); "
+                         f"closes after {int(self.app.config.staff_idle_s)} s without a touch.",
+                         (40, 100), size=ui.SMALL_PX, colour=ui.MUTED)
+
+
+class RigStatusScreen(AdminScreen):
+    """The scanning rig: its source, its calibration file (cameras, reprojection error), and a re-calibration."""
+
+    name = "admin_rig"
+    title = "Rig and cameras"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.calibration = None
+        self.problem: str | None = None
+
+    @property
+    def calibration_path(self) -> Path:
+        return self.app.config.calibration or self.app.config.data_dir / "rig-calibration.json"
+
+    def enter(self) -> None:
+        from scanning.calibration import RigCalibration
+        from scanning.errors import CalibrationError
+
+        self.calibration, self.problem = None, None
+        path = self.calibration_path
+        if not path.exists():
+            self.problem = f"No calibration file at {path}."
+            return
+        try:
+            self.calibration = RigCalibration.load(path)
+        except CalibrationError as exc:
+            self.problem = str(exc)
+
+    def layout(self) -> list[ui.Button]:
+        width, _ = self.app.surface.get_size()
+        button = ui.Button("Calibrate now", pygame.Rect(width - 400, 110, 360, 96), "calibrate")
+        button.enabled = self.app.config.camera == "synthetic" and not self.busy
+        return [button] + self.nav()
+
+    def on_action(self, action: str) -> None:
+        if action != "calibrate":
+            return super().on_action(action)
+        path = self.calibration_path
+        self.run_blocking(lambda _progress: calibrate_synthetic_rig(path), self._calibrated,
+                          waiting="Calibrating with the ChArUco board")
+
+    def _calibrated(self, calibration, error) -> None:
+        if error is not None:
+            self.app.fail(error, "calibrate the rig")
+            return
+        self.app.notify(f"Calibration saved to {self.calibration_path}.")
+        self.enter()
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        config = self.app.config
+        source = {"synthetic": "synthetic rig (virtual cameras, sensor noise model)",
+                  "recorded": f"recorded RGB-D folder {config.camera_path}",
+                  "realsense": "RealSense depth cameras"}[config.camera]
+        ui.draw_text(surface, f"Depth source: {source}", (40, 110), size=ui.SMALL_PX)
+        ui.draw_text(surface, f"Calibration: {self.calibration_path}", (40, 150), size=ui.SMALL_PX, colour=ui.MUTED)
+        if self.problem is not None:
+            ui.draw_paragraph(surface, self.problem, pygame.Rect(40, 220, 800, 200), colour=ui.WARNING)
+            return
+        cameras = self.calibration.cameras
+        worst = max(c.reprojection_error_px for c in cameras.values())
+        colour = ui.GOOD if worst <= 1.0 else ui.WARNING
+        ui.draw_text(surface, f"{len(cameras)} cameras calibrated, worst reprojection error {worst:.2f} px",
+                     (40, 230), colour=colour)
+        for i, (camera_id, camera) in enumerate(sorted(cameras.items())):
+            intr = camera.intrinsics
+            ui.draw_text(surface, f"{camera_id}: {intr.width}x{intr.height}, reprojection {camera.reprojection_error_px:.2f} px, "
+                         f"{camera.corners} board corners, {camera.extrinsic[2, 3] * 100:.0f} cm above the platform",
+                         (60, 290 + i * 44), size=ui.SMALL_PX)
+
+
+def calibrate_synthetic_rig(path: Path):
+    """Calibrate the virtual foot rig from the ChArUco board lying on its platform; writes ``path``."""
+    from scanning.calibration import CharucoBoardSpec, calibrate_rig
+    from scanning.calibration.charuco import board_scene_mesh
+    from scanning.sources.synthetic import SyntheticRig, kiosk_rig
+
+    spec = CharucoBoardSpec()
+    rig = SyntheticRig(None, kiosk_rig("foot"), extras=(board_scene_mesh(spec),), supersample=4, noise=False)
+    calibration = calibrate_rig(spec, list(rig.frames()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    calibration.save(path)
+    return calibration
+
+
+class OutboxScreen(AdminScreen):
+    """Cart changes waiting for the cloud, and those it refused for good (with the reason)."""
+
+    name = "admin_outbox"
+    title = "Sync outbox"
+
+    def layout(self) -> list[ui.Button]:
+        width, _ = self.app.surface.get_size()
+        send = ui.Button("Send now", pygame.Rect(width - 320, 110, 280, 88), "flush")
+        send.enabled = bool(self.app.pending_mutations()) and not self.busy
+        return [send] + self.nav()
+
+    def on_action(self, action: str) -> None:
+        if action == "flush":
+            self.call(lambda client: client.flush_outbox(), self._flushed, waiting="Sending")
+        else:
+            super().on_action(action)
+
+    def _flushed(self, applied, error) -> None:
+        if error is not None:
+            self.app.fail(error, "send the outbox")
+        else:
+            self.app.notify(f"{applied} change(s) reached the cloud; {self.app.pending_mutations()} still waiting.")
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        client = self.app.worker.device
+        ui.draw_text(surface, f"{self.app.pending_mutations()} change(s) waiting to sync", (40, 120))
+        dead = client.dead_letters() if client is not None else []
+        ui.draw_text(surface, f"{len(dead)} refused by the cloud:", (40, 200), colour=ui.WARNING if dead else ui.MUTED)
+        for i, (entry, reason) in enumerate(dead[-8:]):
+            ui.draw_text(surface, f"#{entry.seq} {entry.method} cart {entry.cart_id}: {reason}"[:110],
+                         (60, 250 + i * 40), size=ui.SMALL_PX)
+
+
+class FaceDataScreen(AdminScreen):
+    """Delete a shopper's face data on their request: shopper id, a confirmation, then one audited call."""
+
+    name = "admin_face"
+    title = "Delete face data"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.keyboard = ui.TextKeyboard((60, 250), ("shopper id",))
+        self.confirming: str | None = None
+        self.key = _new_key()
+        self.result: str | None = None
+
+    def layout(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        if self.confirming is not None:
+            return ui.button_row([("Delete", "delete"), ("Keep", "keep")], height - 260, width, margin=200) + self.nav()
+        return self.nav()
+
+    def on_action(self, action: str) -> None:
+        shopper_id = self.confirming
+        if action == "keep":
+            self.confirming = None
+        elif action == "delete" and shopper_id and not self.busy:
+            key = self.key
+            self.call(lambda client: client.delete_face_data(shopper_id=shopper_id, idempotency_key=key),
+                      self._deleted, waiting="Deleting", staff=True)
+        else:
+            super().on_action(action)
+
+    def _deleted(self, deletion, error) -> None:
+        if error is not None:
+            self.app.fail(error, "delete the face data")
+            return
+        self.confirming = None
+        self.key = _new_key()
+        self.keyboard.values["shopper id"] = ""
+        if deletion.deleted:
+            self.result = f"Face data of {deletion.shopper_id} deleted (template {deletion.template_id})."
+        else:
+            self.result = f"{deletion.shopper_id} had no face data stored; nothing to delete."
+        self.app.notify(self.result)
+
+    def on_tap(self, pos: tuple[int, int]) -> None:
+        if self.confirming is None and self.keyboard.tap(pos) == "ok":
+            self._confirm()
+
+    def on_key(self, event: pygame.event.Event) -> None:
+        if self.confirming is None and self.keyboard.key(event) == "ok":
+            self._confirm()
+
+    def _confirm(self) -> None:
+        shopper_id = self.keyboard.values["shopper id"].strip()
+        if not shopper_id:
+            self.app.notify("Enter the shopper id from the shopper's app (Account > Privacy).", "warning")
+            return
+        self.confirming = shopper_id
+        self.result = None
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        width, _ = surface.get_size()
+        if self.confirming is not None:
+            ui.draw_paragraph(surface, f"Delete every face template of {self.confirming}? The shopper will have to "
+                              "enrol again to pay by face. This is recorded in the audit log.",
+                              pygame.Rect(200, 200, width - 400, 200), centred=True)
+            return
+        ui.draw_field(surface, "Shopper id", self.keyboard.shown("shopper id"), pygame.Rect(60, 150, 700, 80), focused=True)
+        if self.result:
+            ui.draw_paragraph(surface, self.result, pygame.Rect(940, 250, width - 980, 300), size=ui.SMALL_PX,
+                              colour=ui.GOOD)
+        self.keyboard.draw(surface)
+
+
+class PaymentsScreen(AdminScreen):
+    """The payments this kiosk took (its journal), each with its state from the cloud."""
+
+    name = "admin_payments"
+    title = "Payments and refunds"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.entries: list[JournalEntry] = PaymentJournal(app.config.journal_path).recent(6)
+        self.intents: dict[str, object] = {}
+
+    def enter(self) -> None:
+        for entry in self.entries:
+            intent_id = entry.intent_id
+            self.call(lambda client, i=intent_id: client.get_payment_intent(i), self._loaded,
+                      waiting="Loading payments", staff=True)
+
+    def _loaded(self, intent, error) -> None:
+        if error is not None:
+            self.app.fail(error, "load a payment")
+        else:
+            self.intents[intent.intent_id] = intent
+
+    def layout(self) -> list[ui.Button]:
+        width, _ = self.app.surface.get_size()
+        buttons = []
+        for i, entry in enumerate(self.entries):
+            intent = self.intents.get(entry.intent_id)
+            button = ui.Button("Refund", pygame.Rect(width - 240, 110 + i * 96, 200, 84), f"refund:{entry.intent_id}",
+                               colour=ui.PANEL)
+            button.enabled = intent is not None and refundable(intent)
+            buttons.append(button)
+        return buttons + self.nav()
+
+    def on_action(self, action: str) -> None:
+        if action.startswith("refund:"):
+            self.app.go(RefundScreen(self.app, self.intents[action.split(":", 1)[1]]))
+        else:
+            super().on_action(action)
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        if not self.entries:
+            ui.draw_text(surface, "This kiosk has taken no payments yet.", (40, 130), colour=ui.MUTED)
+        for i, entry in enumerate(self.entries):
+            y = 110 + i * 96
+            intent = self.intents.get(entry.intent_id)
+            when = time.strftime("%d %b %H:%M", time.localtime(entry.created_at_ms / 1000))
+            ui.draw_text(surface, f"{when}  {Money(entry.amount_minor, entry.currency)}  by {entry.method}", (40, y + 6))
+            state = describe_intent(intent) if intent is not None else "loading\u2026"
+            ui.draw_text(surface, f"{entry.intent_id}  \u00b7  {state}", (40, y + 48), size=ui.SMALL_PX, colour=ui.MUTED)
+
+
+def refundable(intent) -> bool:
+    return intent.status.value in ("captured", "partially_refunded")
+
+
+def describe_intent(intent) -> str:
+    text = intent.status.value.replace("_", " ")
+    if intent.refunded.minor_units:
+        text += f", {intent.refunded} refunded"
+    return text
+
+
+class RefundScreen(AdminScreen):
+    """A full refund in one tap, or a partial one typed on the keypad; a confirmation either way."""
+
+    name = "admin_refund"
+    title = "Refund"
+
+    def __init__(self, app, intent) -> None:
+        super().__init__(app)
+        self.intent = intent
+        self.keypad = ui.Keypad((700, 130), max_length=10, decimal=True)
+        self.pending: Money | None = None
+        self.key = _new_key()
+
+    @property
+    def remaining(self) -> Money:
+        return Money(self.intent.captured.minor_units - self.intent.refunded.minor_units, self.intent.captured.currency)
+
+    def layout(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        if self.pending is not None:
+            return ui.button_row([(f"Refund {self.pending}", "confirm"), ("Back", "back")], height - 260, width,
+                                 margin=120) + self.nav()
+        full = ui.Button(f"Refund all {self.remaining}", pygame.Rect(40, 330, 560, 96), "full")
+        full.enabled = refundable(self.intent)
+        return [full] + self.nav()
+
+    def on_action(self, action: str) -> None:
+        if action == "full":
+            self.pending = self.remaining
+        elif action == "back":
+            self.pending = None
+        elif action == "confirm" and self.pending is not None and not self.busy:
+            intent_id, amount, key = self.intent.intent_id, self.pending, self.key
+            self.call(lambda client: client.refund_payment_intent(intent_id, amount, idempotency_key=key),
+                      self._refunded, waiting="Refunding", staff=True)
+        else:
+            super().on_action(action)
+
+    def on_tap(self, pos: tuple[int, int]) -> None:
+        if self.pending is None and self.keypad.tap(pos) == "ok":
+            self._partial()
+
+    def on_key(self, event: pygame.event.Event) -> None:
+        if self.pending is None and self.keypad.key(event) == "ok":
+            self._partial()
+
+    def _partial(self) -> None:
+        try:
+            amount = parse_amount(self.keypad.value, self.remaining)
+        except ValueError as exc:
+            self.app.notify(str(exc), "warning")
+            return
+        if amount.minor_units > self.remaining.minor_units:
+            self.app.notify(f"At most {self.remaining} is left to refund.", "warning")
+            return
+        self.pending = amount
+
+    def _refunded(self, intent, error) -> None:
+        if error is not None:
+            self.app.fail(error, "refund")
+            return
+        self.app.notify(f"Refunded {self.pending}; the payment is now {describe_intent(intent)}.")
+        self.intent, self.pending, self.key = intent, None, _new_key()
+        self.keypad.value = ""
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        intent = self.intent
+        ui.draw_text(surface, f"Payment {intent.intent_id}", (40, 110), size=ui.SMALL_PX, colour=ui.MUTED)
+        ui.draw_text(surface, f"Paid {intent.captured} ({intent.payment_method})", (40, 160))
+        ui.draw_text(surface, f"Refunded so far {intent.refunded}", (40, 210))
+        ui.draw_text(surface, f"State: {describe_intent(intent)}", (40, 260), colour=ui.MUTED)
+        if self.pending is not None:
+            ui.draw_text(surface, f"Refund {self.pending} to {intent.payment_method}?", (40, 460), size=ui.TITLE_PX,
+                         colour=ui.WARNING)
+            return
+        ui.draw_text(surface, "Or a part of it:", (40, 470))
+        ui.draw_field(surface, f"Amount ({self.remaining.currency})", self.keypad.value, pygame.Rect(40, 540, 560, 80),
+                      focused=True)
+        self.keypad.draw(surface)

@@ -1,0 +1,64 @@
+"""The kiosk's configuration: where the cloud is, which store, which cameras, how long screens wait."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CAMERA_SOURCES = ("synthetic", "recorded", "realsense")
+SCREEN_SIZES = ((1280, 800), (1920, 1080), (1080, 1920), (1024, 768))
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """Everything a store sets for one kiosk; checked on construction.
+
+    targets : cloud replicas as ``host:port`` (calls fail over between them).
+    store_id : the store this kiosk stands in; empty: the device token's store, else the cloud's first.
+    device_token : the kiosk's device token from ``omnifit admin issue-device-token``.
+    camera : the depth source for scans: ``synthetic`` (the virtual rig with a generated shopper),
+        ``recorded`` (``camera_path``, a recorded RGB-D folder) or ``realsense`` (needs ``calibration``).
+    calibration : the rig's ChArUco calibration JSON (admin mode shows it; RealSense scans need it).
+    face_photo : the synthetic face camera's subject (a photo rendered onto a 3D face through the
+        kiosk's depth camera model); None: face pay is off on this kiosk (card only).
+    data_dir : the kiosk's own files: the offline outbox and catalog cache, its payment journal.
+    """
+
+    targets: tuple[str, ...]
+    store_id: str = ""
+    device_token: str | None = None
+    camera: str = "synthetic"
+    camera_path: Path | None = None
+    calibration: Path | None = None
+    face_photo: Path | None = None
+    data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "omnifit-kiosk")
+    size: tuple[int, int] = (1280, 800)
+    fullscreen: bool = False
+    shopper_idle_s: float = 120.0
+    staff_idle_s: float = 90.0
+    scan_seed: int = 0
+    tls_root_cert: Path | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.targets, str):
+            object.__setattr__(self, "targets", (self.targets,))
+        if not self.targets or not all(isinstance(t, str) and ":" in t for t in self.targets):
+            raise ValueError(f"targets must be host:port strings; got {self.targets!r}")
+        if self.camera not in CAMERA_SOURCES:
+            raise ValueError(f"unknown camera source {self.camera!r}; expected one of {list(CAMERA_SOURCES)}")
+        if self.camera == "recorded" and self.camera_path is None:
+            raise ValueError("camera 'recorded' needs camera_path, the recorded RGB-D folder")
+        if self.camera == "realsense" and self.calibration is None:
+            raise ValueError("camera 'realsense' needs calibration, the rig's calibration JSON")
+        width, height = self.size
+        if width < 800 or height < 600:
+            raise ValueError(f"screen size {width}x{height} is too small; the kiosk needs at least 800x600")
+        if self.shopper_idle_s <= 0 or self.staff_idle_s <= 0:
+            raise ValueError("idle timeouts must be positive seconds")
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.sqlite"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / "payments.jsonl"

@@ -1,0 +1,160 @@
+"""Face pay at the kiosk: phone digits → capture → quality gate → liveness → embedding → identify → pay.
+
+Only the 128-number embedding leaves the kiosk; the images stay in memory for the
+few hundred milliseconds the checks take. The kiosk's face camera is a depth camera;
+a kiosk without one uses the synthetic face camera: a photo of the shopper placed on
+a 3D face surface and rendered through the depth camera model with its sensor noise
+(``payments.face.attack_set``), the same rendering the liveness test set uses.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from kiosk.app import ui
+from kiosk.app.checkout import PayingScreen, PaymentAttempt
+from kiosk.app.screen import Screen
+from payments.errors import FaceError
+
+
+@dataclass(frozen=True)
+class FaceScan:
+    """What the kiosk sends: the embedding; and what it tells the shopper: liveness and timings."""
+
+    embedding: tuple[float, ...]
+    relief_mm: float | None
+    seconds: float
+
+
+class SyntheticFaceCamera:
+    """The face in ``photo`` as a live shopper in front of the kiosk's depth camera, turning their head."""
+
+    def __init__(self, photo: Path, seed: int = 0) -> None:
+        self.photo = photo
+        self.seed = seed
+
+    def capture(self):
+        """(colour (H, W, 3) uint8, depth (H, W) metres, intrinsics, challenge colour frames)."""
+        from payments.face.attack_set import PresentationKind, prepare_photo, render_challenge_frames, render_presentation
+        from payments.face.capture import load_image
+        from payments.face.liveness import Challenge
+
+        photo = prepare_photo(self.photo.name, load_image(self.photo))
+        if photo is None:
+            raise FaceError(f"the face camera's subject {self.photo} shows no face")
+        sample = render_presentation(photo, PresentationKind.BONA_FIDE, np.random.default_rng(self.seed))
+        frames = render_challenge_frames(photo, PresentationKind.BONA_FIDE, Challenge.TURN_HEAD, self.seed)
+        return sample.colour, sample.depth_m, sample.intrinsics, frames
+
+
+def scan_face(camera: SyntheticFaceCamera, progress: Callable[[str, float], None]) -> FaceScan:
+    """Capture and check a live face; FaceQualityError / FaceError say what the shopper should change."""
+    import time
+
+    from payments.face.capture import capture_face, compute_embedding
+    from payments.face.liveness import Challenge, check_challenge, check_depth_liveness, face_mesh_landmarks
+
+    started = time.perf_counter()
+    progress("Look at the camera", 0.1)
+    colour, depth, intrinsics, frames = camera.capture()
+    progress("Checking the picture", 0.4)
+    capture = capture_face(colour)
+    depth_result = check_depth_liveness(depth, intrinsics, capture.keypoints)
+    if not depth_result.live:
+        raise FaceError("the camera did not see a real face (" + ", ".join(r.value for r in depth_result.reasons)
+                        + "); please look straight at the camera", reasons=depth_result.reasons)
+    progress("Turn your head slowly", 0.6)
+    turned = check_challenge([face_mesh_landmarks(frame) for frame in frames], Challenge.TURN_HEAD)
+    if not turned.live:
+        raise FaceError("we did not see your head turn; please turn it slowly when asked", reasons=turned.reasons)
+    progress("Recognising", 0.9)
+    embedding = compute_embedding(capture)
+    return FaceScan(tuple(float(x) for x in embedding), depth_result.relief_mm, time.perf_counter() - started)
+
+
+class FacePayScreen(Screen):
+    """Last four phone digits on the keypad, then the face capture and the match."""
+
+    name = "pay_face"
+    title = "Pay with your face"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        width, _ = app.surface.get_size()
+        self.keypad: ui.Keypad | None = ui.Keypad((width // 2 - 164, 250), max_length=4)
+        self.stage = ""
+        self.failed: str | None = None
+        self.digits = ""
+
+    def layout(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        buttons = [ui.Button("Pay by card instead", pygame.Rect(40, height - 130, 420, 96), "card", colour=ui.PANEL)]
+        if self.failed is not None:
+            buttons.append(ui.Button("Try again", pygame.Rect(width - 340, height - 130, 300, 96), "again"))
+        return buttons
+
+    def on_action(self, action: str) -> None:
+        if action == "card":
+            from kiosk.app.checkout import CardScreen
+
+            self.app.go(CardScreen(self.app))
+        elif action == "again":
+            self.failed = None
+            width, _ = self.app.surface.get_size()
+            self.keypad = ui.Keypad((width // 2 - 164, 250), max_length=4)
+
+    def on_tap(self, pos: tuple[int, int]) -> None:
+        if self.keypad is not None and self.keypad.tap(pos) == "ok":
+            self._digits_entered()
+
+    def on_key(self, event: pygame.event.Event) -> None:
+        if self.keypad is not None and self.keypad.key(event) == "ok":
+            self._digits_entered()
+
+    def _digits_entered(self) -> None:
+        if len(self.keypad.value) != 4:
+            self.app.notify("Type the last 4 digits of your phone number.", "warning")
+            return
+        self.digits, self.keypad = self.keypad.value, None
+        camera = SyntheticFaceCamera(self.app.config.face_photo, seed=self.app.session.scans)
+        self.run_blocking(lambda progress: scan_face(camera, progress), self._scanned, waiting="Look at the camera",
+                          progress=lambda stage, _fraction: setattr(self, "stage", stage))
+
+    def _scanned(self, scan: FaceScan | None, error) -> None:
+        if error is not None:
+            self.failed = str(error)
+            self.app.fail(error, "check your face")
+            return
+        digits = self.digits
+        self.stage = "Recognising"
+        self.call(lambda client: client.identify_face(scan.embedding, digits), self._identified, waiting="Recognising")
+
+    def _identified(self, match, error) -> None:
+        if error is not None:
+            self.failed = str(error)
+            self.app.fail(error, "recognise you")
+            return
+        if not match.matched:
+            self.failed = (f"We could not match your face to an account with those digits "
+                           f"({match.attempts_left} tries left). You can pay by card instead.")
+            return
+        self.app.go(PayingScreen(self.app, PaymentAttempt("face", face_match=match)))
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        width, _ = surface.get_size()
+        cart = self.app.session.cart
+        if cart is not None:
+            ui.draw_text(surface, f"{cart.subtotal}", (width - 40, 40), size=ui.TITLE_PX, anchor="topright")
+        if self.failed is not None:
+            ui.draw_paragraph(surface, self.failed, pygame.Rect(160, 220, width - 320, 240), centred=True)
+        elif self.keypad is not None:
+            ui.draw_text(surface, "Type the last 4 digits of your phone number", (width // 2, 150), anchor="center")
+            ui.draw_text(surface, self.keypad.value or " ", (width // 2, 205), size=ui.TITLE_PX, anchor="center")
+            self.keypad.draw(surface)
+        else:
+            ui.draw_text(surface, self.stage or "Look at the camera", (width // 2, 300), size=ui.TITLE_PX, anchor="center")
+

@@ -1,0 +1,78 @@
+"""The kiosk's foot scan and size advice: its configured depth source through ``scanning``, then ``tryon.fit``.
+
+These run on the worker's pool (a scan takes a second or more); they take and return plain values.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.app.config import KioskConfig
+
+STAGES = {
+    "capture": "Capturing from the depth cameras",
+    "reconstruct": "Building a 3D model of your feet",
+    "measure": "Measuring your feet",
+    "done": "Done",
+}
+
+
+@dataclass(frozen=True)
+class FootScan:
+    """Both feet's measurements (``tryon.fit.Feet``), the figures shown, and the scan's quality."""
+
+    feet: object
+    summary: dict[str, dict[str, float]]
+    watertight: bool
+    flags: tuple[str, ...]
+    seconds: float
+
+
+def foot_source(config: KioskConfig, shopper: int):
+    """The depth source of one scan. The synthetic rig scans a generated shopper (a new one each scan)."""
+    from scanning.pipeline import make_source, synthetic_source
+
+    if config.camera == "synthetic":
+        from scanning.population import make_foot
+
+        seed = config.scan_seed + shopper
+        return synthetic_source(make_foot(seed=seed), "foot", seed=seed)
+    if config.camera == "recorded":
+        return make_source("recorded", kind="foot", path=str(config.camera_path))
+    return make_source("realsense", kind="foot", calibration=str(config.calibration))
+
+
+def scan_feet(config: KioskConfig, shopper: int, progress: Callable[[str, float], None]) -> FootScan:
+    """Scan both feet from the kiosk's source; a :class:`scanning.errors.ScanningError` says what failed."""
+    from scanning.pipeline import scan
+    from tryon.fit import Feet
+
+    result = scan(foot_source(config, shopper), "foot", seed=config.scan_seed + shopper, progress=progress)
+    quality = result.reconstruction.quality
+    feet = Feet(left=result.measurements.get("left"), right=result.measurements.get("right"))
+    return FootScan(
+        feet=feet,
+        summary=result.measurements_mm(),
+        watertight=all(quality.watertight.values()),
+        flags=tuple(flag.message for flag in quality.flags),
+        seconds=result.timing_s.get("total", 0.0),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _seed_catalog():
+    from assets.catalog import load_seed
+
+    return {product.product_id: product for product in load_seed().products}
+
+
+def recommend(product_id: str, feet) -> object:
+    """``tryon.fit``'s size recommendation for one shoe; ``UnknownProductError`` when the kiosk has no fit data."""
+    from tryon.fit import UnknownProductError, recommend_shoe_size
+
+    product = _seed_catalog().get(product_id)
+    if product is None:
+        raise UnknownProductError(f"no size data for product {product_id!r} on this kiosk; "
+                                  "staff can help with sizing", product_id=product_id)
+    return recommend_shoe_size(product, feet)

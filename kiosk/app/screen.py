@@ -1,0 +1,127 @@
+"""The base of every kiosk screen: taps to actions, background jobs with callbacks, a common frame."""
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pygame
+
+from kiosk.app import ui
+
+if TYPE_CHECKING:
+    from cloud.client import SyncClient
+    from kiosk.app.app import KioskApp
+
+Done = Callable[[Any, BaseException | None], None]
+TAP_EVENTS = (pygame.MOUSEBUTTONUP, pygame.FINGERUP)
+
+
+class Screen:
+    """One screen of the state machine.
+
+    Subclasses give ``title``, build their buttons in :meth:`layout` (called on every
+    frame and tap, so buttons always match the state), act in :meth:`on_action`, and
+    draw their body in :meth:`draw_body`. Jobs started with :meth:`call` or
+    :meth:`run_blocking` report to their callback only while this screen is showing.
+    """
+
+    name = "screen"
+    title = ""
+    staff_only = False  # admin screens: leaving admin mode (sign-out, idle) drops them
+
+    def __init__(self, app: KioskApp) -> None:
+        self.app = app
+        self.busy: dict[int, str] = {}  # job id -> what the shopper is told while it runs
+        self._callbacks: dict[int, tuple[Done, Callable[[str, float], None] | None]] = {}
+        self.entered_at = time.monotonic()
+
+    # --- life cycle --------------------------------------------------------------------------
+    def enter(self) -> None:
+        """Called when the screen is shown (start loading here)."""
+
+    def layout(self) -> list[ui.Button]:
+        return []
+
+    def on_action(self, action: str) -> None:
+        """A button (or its keyboard shortcut) was pressed."""
+
+    def on_tap(self, pos: tuple[int, int]) -> None:
+        """A tap that hit no button (keypads and keyboards take theirs here)."""
+
+    def on_key(self, event: pygame.event.Event) -> None:
+        """A key press no button took."""
+
+    def update(self, now: float) -> None:
+        """Called once per frame (countdowns, timeouts)."""
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        """Everything between the title bar and the bottom edge."""
+
+    # --- events ------------------------------------------------------------------------------
+    def handle(self, event: pygame.event.Event) -> None:
+        if event.type in TAP_EVENTS:
+            pos = self._event_pos(event)
+            for button in self.layout():
+                if button.hit(pos):
+                    self.on_action(button.action)
+                    return
+            self.on_tap(pos)
+        elif event.type == pygame.KEYDOWN:
+            self.on_key(event)
+
+    def _event_pos(self, event: pygame.event.Event) -> tuple[int, int]:
+        if event.type == pygame.FINGERUP:  # fingers come normalised to 0..1
+            width, height = self.app.surface.get_size()
+            return int(event.x * width), int(event.y * height)
+        return event.pos
+
+    # --- background work ---------------------------------------------------------------------
+    def call(self, make: Callable[[SyncClient], Awaitable[Any]], done: Done, *, waiting: str = "One moment\u2026",
+             staff: bool = False) -> int:
+        """Run a cloud call off the UI thread; ``done(value, error)`` runs on the UI thread after."""
+        job = self.app.worker.call(make, staff=staff)
+        self._callbacks[job] = (done, None)
+        self.busy[job] = waiting
+        return job
+
+    def run_blocking(self, work: Callable[[Callable[[str, float], None]], Any], done: Done, *,
+                     waiting: str = "One moment\u2026", progress: Callable[[str, float], None] | None = None) -> int:
+        job = self.app.worker.run_blocking(work)
+        self._callbacks[job] = (done, progress)
+        self.busy[job] = waiting
+        return job
+
+    def owns(self, job: int) -> bool:
+        return job in self._callbacks
+
+    def deliver(self, job: int, value: Any, error: BaseException | None, progress: tuple[str, float] | None) -> None:
+        done, on_progress = self._callbacks[job]
+        if progress is not None:
+            if on_progress is not None:
+                on_progress(*progress)
+            return
+        del self._callbacks[job]
+        self.busy.pop(job, None)
+        done(value, error)
+
+    # --- drawing -----------------------------------------------------------------------------
+    def draw_button(self, surface: pygame.Surface, button: ui.Button) -> None:
+        button.draw(surface)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.fill(ui.BACKGROUND)
+        width, _ = surface.get_size()
+        if self.title:
+            ui.draw_text(surface, self.title, (40, 28), size=ui.TITLE_PX)
+        self.app.draw_status(surface)
+        self.draw_body(surface)
+        for button in self.layout():
+            self.draw_button(surface, button)
+        if self.busy:
+            text = next(iter(self.busy.values())).rstrip(".\u2026")
+            dots = "." * (1 + int(time.monotonic() * 2) % 3)
+            rect = pygame.Rect(0, 0, min(width - 80, 760), 96)
+            rect.midbottom = (width // 2, surface.get_height() - 140)
+            pygame.draw.rect(surface, ui.PANEL, rect, border_radius=16)
+            ui.draw_text(surface, text + dots, rect.center, anchor="center")

@@ -1,0 +1,158 @@
+"""Work the kiosk must never do on its UI thread: cloud calls and scans.
+
+The UI loop hands a job to :class:`Worker` and keeps drawing; the job runs on the
+worker's asyncio loop (cloud calls through :class:`cloud.client.SyncClient`) or on
+its thread pool (scans, face capture), and its outcome comes back as a
+:class:`Outcome` in a thread-safe queue that the UI loop drains once per frame.
+A slow or dead cloud therefore costs the shopper a spinner, never a frozen screen.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cloud.client import SyncClient
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished job (``value`` or ``error``) or, with ``progress`` set, a progress report of a running one."""
+
+    job: int
+    value: Any = None
+    error: BaseException | None = None
+    progress: tuple[str, float] | None = None
+    cloud: bool = False  # a cloud call: its success or failure says whether the cloud is reachable
+
+
+class Worker:
+    """An asyncio loop on a daemon thread holding the kiosk's cloud clients, plus a pool for blocking work.
+
+    ``device`` is the client with the kiosk's device token (the shopper journey);
+    ``staff`` the client of a signed-in staff member (admin mode), None otherwise.
+    """
+
+    def __init__(self, targets: list[str], *, device_token: str | None, store_path: Path | str,
+                 tls_root_cert: bytes | None = None) -> None:
+        self._targets = targets
+        self._device_token = device_token
+        self._store_path = store_path
+        self._tls_root_cert = tls_root_cert
+        self.outcomes: queue.Queue[Outcome] = queue.Queue()
+        self.device: SyncClient | None = None
+        self.staff: SyncClient | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="kiosk-cloud", daemon=True)
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-work")
+        self._next_job = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> Worker:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(30)
+        return self
+
+    async def _open(self) -> None:
+        # grpc.aio channels belong to the loop they are made on, so clients are made here.
+        self.device = SyncClient(self._targets, token=self._device_token, store_path=self._store_path,
+                                 tls_root_cert=self._tls_root_cert)
+
+    def _job_id(self) -> int:
+        with self._lock:
+            self._next_job += 1
+            return self._next_job
+
+    def call(self, make: Callable[[SyncClient], Awaitable[Any]], *, staff: bool = False) -> int:
+        """Run ``make(client)`` on the loop with the device (or staff) client; returns the job id."""
+        job = self._job_id()
+
+        async def run() -> None:
+            client = self.staff if staff else self.device
+            try:
+                if client is None:
+                    raise PermissionError("no staff member is signed in")
+                value = await make(client)
+            except Exception as exc:  # every failure goes back to the screen that asked, as data
+                _LOGGER.info("kiosk job %d failed: %s: %s", job, type(exc).__name__, exc)
+                self.outcomes.put(Outcome(job, error=exc, cloud=True))
+            else:
+                self.outcomes.put(Outcome(job, value=value, cloud=True))
+
+        asyncio.run_coroutine_threadsafe(run(), self._loop)
+        return job
+
+    def run_blocking(self, work: Callable[[Callable[[str, float], None]], Any]) -> int:
+        """Run ``work(progress)`` on the pool; ``progress(stage, fraction)`` reports back as it goes."""
+        job = self._job_id()
+
+        def progress(stage: str, fraction: float) -> None:
+            self.outcomes.put(Outcome(job, progress=(stage, fraction)))
+
+        def run() -> None:
+            try:
+                value = work(progress)
+            except Exception as exc:  # a failed scan is shown to the shopper, not raised in a pool thread
+                _LOGGER.info("kiosk job %d failed: %s: %s", job, type(exc).__name__, exc)
+                self.outcomes.put(Outcome(job, error=exc))
+            else:
+                self.outcomes.put(Outcome(job, value=value))
+
+        self._pool.submit(run)
+        return job
+
+    def sign_in_staff(self, staff_id: str, password: str) -> int:
+        """A job that signs a staff member in on a client of its own; that client becomes ``staff``."""
+
+        async def sign_in(_device: SyncClient) -> Any:
+            client = SyncClient(self._targets, tls_root_cert=self._tls_root_cert)
+            try:
+                session = await client.staff_sign_in(staff_id, password)
+            except BaseException:
+                await client.close()
+                raise
+            await self._close_staff()
+            self.staff = client
+            return session
+
+        return self.call(sign_in)
+
+    def adopt_staff_token(self, token: str) -> None:
+        """Use a staff token obtained elsewhere (a badge reader, a test) for admin calls."""
+
+        async def adopt() -> None:
+            await self._close_staff()
+            self.staff = SyncClient(self._targets, token=token, tls_root_cert=self._tls_root_cert)
+
+        asyncio.run_coroutine_threadsafe(adopt(), self._loop).result(10)
+
+    async def _close_staff(self) -> None:
+        staff, self.staff = self.staff, None
+        if staff is not None:
+            await staff.close()
+
+    def sign_out_staff(self) -> None:
+        """Forget the staff client (and with it the staff token) at once."""
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._close_staff(), self._loop).result(10)
+
+    def stop(self) -> None:
+        async def close() -> None:
+            await self._close_staff()
+            if self.device is not None:
+                await self.device.close()
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._loop.close()
