@@ -25,7 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
     from cloud.server import ServerConfig
 
     try:
-        config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key)
+        config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key,
+                              face_key_file=args.face_key_file)
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from exc
     asyncio.run(_run_until_signal(config))
@@ -106,11 +107,16 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    serve = subparsers.add_parser("serve", help="run the cloud gRPC service (catalog, carts, pairing, accounts)")
+    serve = subparsers.add_parser("serve", help="run the cloud gRPC service (catalog, carts, pairing, accounts, payments, face pay)")
     serve.add_argument("--listen", default="127.0.0.1:50051", metavar="HOST:PORT", help="address to bind; port 0 picks a free one")
     _add_db(serve)
     serve.add_argument("--tls-cert", type=Path, default=None, metavar="FILE", help="PEM certificate chain (with --tls-key)")
     serve.add_argument("--tls-key", type=Path, default=None, metavar="FILE", help="PEM private key (with --tls-cert)")
+    serve.add_argument(
+        "--face-key-file", type=Path, default=None, metavar="FILE",
+        help="key ring that seals face templates (default: $OMNIFIT_FACE_KEK, $OMNIFIT_FACE_KEY_FILE, "
+             "else face-kek.json beside a SQLite db; without one on PostgreSQL face pay is off)",
+    )
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser("admin", help="operator actions on the cloud database")

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from cloud.api.faces import FaceAccess, FaceServicer
 from cloud.api.payments import PaymentServicer, open_payments
 from cloud.api.servicers import (
     AccountServicer,
@@ -33,14 +34,18 @@ from cloud.domain.cart_repository import CartRepository
 from cloud.domain.carts import CartService
 from cloud.domain.catalog import CatalogService
 from cloud.domain.pairing import PairingService
+from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
 from cloud.fanout import CartHub, PgListener, PgNotifier
 from cloud.errors import InvalidArgument
 from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
 from cloud.storage.seeding import CATALOG_CURRENCY_KEY
+from payments.errors import KeyManagementError
+from payments.face.keys import resolve_keyring
+from payments.face.store import FaceTemplateStore
 from payments.service import PaymentService
 from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2, catalog_pb2_grpc, pairing_pb2, pairing_pb2_grpc, profile_pb2, profile_pb2_grpc
-from proto.omnifit.v1 import payment_pb2, payment_pb2_grpc
+from proto.omnifit.v1 import face_pb2, face_pb2_grpc, payment_pb2, payment_pb2_grpc
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_DB_URL = "sqlite:///./var/omnifit.sqlite"
@@ -53,6 +58,7 @@ SERVICE_NAMES = (
     profile_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
     payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name,
+    face_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name,
 )
 
 
@@ -74,13 +80,21 @@ def default_db_url() -> str:
 
 @dataclass
 class ServerConfig:
-    """Where to listen, which database, and optional TLS (both files or neither)."""
+    """Where to listen, which database, optional TLS (both files or neither), and the face-pay key.
+
+    ``face_key_file``: the key-encryption keys that seal face templates (JSON key ring, as
+    ``omnifit face`` writes it). None: ``OMNIFIT_FACE_KEK``, else ``OMNIFIT_FACE_KEY_FILE``,
+    else ``face-kek.json`` beside a SQLite database (created with a warning, for
+    development) — the same key ``omnifit face`` uses on that database. A PostgreSQL
+    server with none of them serves everything but face pay (``FAILED_PRECONDITION``).
+    """
 
     listen: str = "127.0.0.1:50051"
     db_url: str = DEFAULT_DB_URL
     tls_cert: Path | None = None
     tls_key: Path | None = None
     pool_size: int = DEFAULT_POOL_SIZE
+    face_key_file: Path | None = None
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -100,6 +114,10 @@ class ServerConfig:
                     raise ValueError(f"{name} {value} is not a readable file")
         if not 1 <= self.pool_size <= 64:
             raise ValueError(f"pool_size must be 1..64; got {self.pool_size}")
+        if self.face_key_file is not None:
+            self.face_key_file = Path(self.face_key_file)
+            if self.face_key_file.is_dir():
+                raise ValueError(f"face_key_file {self.face_key_file} is a folder; expected a key file (created if absent)")
 
     @property
     def host(self) -> str:
@@ -119,8 +137,10 @@ class RunningServer:
         services: Services,
         health_servicer: health.aio.HealthServicer,
         payments: PaymentService,
+        faces: FaceAccess,
     ) -> None:
         self.server = server
+        self.faces = faces
         self._health = health_servicer
         self.port = port
         self.address = f"{host}:{port}"
@@ -162,8 +182,21 @@ def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None
         pairing=PairingService(database, repository),
         profiles=ProfileService(database, repository),
         accounts=AccountService(database, signer),
+        pins=PaymentPins(database),
         notifier=notifier,
     )
+
+
+def open_faces(services: Services, payments: PaymentService, key_file: Path | None) -> FaceAccess:
+    """Face pay over the payments engine, sealed with the configured KEK; disabled (with the reason) without one."""
+    db_url = services.database.url.render_as_string(hide_password=False)
+    try:
+        ring, _ = resolve_keyring(db_url, key_file)
+        store = FaceTemplateStore(payments.engine, ring)
+    except KeyManagementError as exc:
+        _LOGGER.warning("face pay is off: %s", exc)
+        return FaceAccess(services, None, unavailable=f"face pay is not configured on this server: {exc}")
+    return FaceAccess(services, store)
 
 
 async def _add_health(server: grpc.aio.Server) -> health.aio.HealthServicer:
@@ -187,14 +220,16 @@ async def start_server(config: ServerConfig) -> RunningServer:
     hub = CartHub()
     notifier = PgNotifier(_conninfo(database, "omnifit-notify")) if database.is_postgres else None
     services = await asyncio.to_thread(build_services, database, hub, notifier)
-    payments = await asyncio.to_thread(open_payments, database)
+    payments = await asyncio.to_thread(open_payments, database, services.pins.verify)
+    faces = await asyncio.to_thread(open_faces, services, payments, config.face_key_file)
     server = grpc.aio.server(options=_SERVER_OPTIONS)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(services), server)
     cart_pb2_grpc.add_CartServiceServicer_to_server(CartServicer(services), server)
     pairing_pb2_grpc.add_PairingServiceServicer_to_server(PairingServicer(services), server)
     profile_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(services), server)
     profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(services), server)
-    payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(services, payments), server)
+    payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(services, payments, faces), server)
+    face_pb2_grpc.add_FaceServiceServicer_to_server(FaceServicer(services, faces), server)
     health_servicer = await _add_health(server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     try:
@@ -210,4 +245,4 @@ async def start_server(config: ServerConfig) -> RunningServer:
         services.notifier.start()
     await server.start()
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
-    return RunningServer(server, port, config.host, database, listener, services, health_servicer, payments)
+    return RunningServer(server, port, config.host, database, listener, services, health_servicer, payments, faces)

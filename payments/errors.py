@@ -127,9 +127,12 @@ class IllegalTransitionError(MoneyError):
 
 
 class IdempotencyKeyReusedError(MoneyError):
-    """An idempotency key came back with different parameters than its first use."""
+    """An idempotency key came back with different parameters than its first use.
 
-    code = ErrorCode.CONFLICT
+    INVALID_ARGUMENT, as for cart mutations: the caller must use a fresh key (retrying cannot help).
+    """
+
+    code = ErrorCode.INVALID_ARGUMENT
 
 
 class IntentBusyError(MoneyError):
@@ -145,9 +148,19 @@ class StepUpRequiredError(MoneyError):
 
 
 class PinRejectedError(MoneyError):
-    """The PIN did not match; ``attempts_left`` says how many tries remain."""
+    """The PIN did not match; ``attempts_left`` says how many tries remain.
 
-    code = ErrorCode.UNAUTHENTICATED
+    PERMISSION_DENIED, not UNAUTHENTICATED: the caller's token is fine, the shopper's
+    second factor is not (UNAUTHENTICATED would tell an app to sign in again).
+    """
+
+    code = ErrorCode.PERMISSION_DENIED
+
+
+class PinLockedError(MoneyError):
+    """Too many wrong PINs in a row: the shopper's PIN is locked until they set it again."""
+
+    code = ErrorCode.PERMISSION_DENIED
 
 
 class PaymentDeclinedError(MoneyError):

@@ -60,6 +60,9 @@ from payments.stepup import PinVerifier, StepUpPolicy
 from payments.storage import payment_intent_lines, payment_intents, payment_refunds
 
 _LOGGER = logging.getLogger(__name__)
+# The cloud schema owns ``staff_audit``; staff cancels are recorded there too when it exists.
+_STAFF_AUDIT = sa.table("staff_audit", sa.column("staff_id"), sa.column("action"), sa.column("target"),
+                        sa.column("at_ms"))
 
 
 class StaffAuthorizer(Protocol):
@@ -194,14 +197,20 @@ class PaymentService:
 
     def create_intent(
         self, *, key: str, amount: Money, payment_token: str, cart_id: str, store_id: str, shopper_id: str,
-        gateway: str = "sandbox", lines: Sequence[PurchaseLine] = (),
+        gateway: str = "sandbox", lines: Sequence[PurchaseLine] = (), step_up_required: bool = False,
     ) -> PaymentIntent:
-        """A new intent in ``requires_confirmation``; the same key returns the same intent."""
+        """A new intent in ``requires_confirmation``; the same key returns the same intent.
+
+        ``step_up_required`` makes confirming need the PIN whatever the amount (a face match
+        that was close to the threshold, known when the intent is made).
+        """
         check_key(key)
         self._check_new_intent(amount, payment_token, cart_id, store_id, shopper_id, gateway, lines)
         params = {"amount": amount.minor, "currency": amount.currency, "token": payment_token, "cart": cart_id,
                   "store": store_id, "shopper": shopper_id, "gateway": gateway,
                   "lines": [line.as_dict() for line in lines]}
+        if step_up_required:  # only when set, so keys stored before the flag existed still replay
+            params["step_up"] = True
         request_digest = fingerprint(IntentAction.CREATE.value, params)
         replay = self._keys.claim(key, IntentAction.CREATE.value, None, request_digest)
         if replay is not None:
@@ -209,7 +218,8 @@ class PaymentService:
         intent_id = f"pi_{uuid.uuid4().hex[:24]}"
         try:
             with self.engine.begin() as conn:
-                self._insert_intent(conn, intent_id, amount, payment_token, cart_id, store_id, shopper_id, gateway, lines)
+                self._insert_intent(conn, intent_id, amount, payment_token, cart_id, store_id, shopper_id, gateway, lines,
+                                    step_up_required)
                 intent = self._load(conn, intent_id)
                 self._keys.finish_in(conn, key, IntentAction.CREATE.value, intent_id, request_digest, _success(intent))
         except BaseException:
@@ -233,9 +243,16 @@ class PaymentService:
         """Take the authorised amount; creates the order and the receipt."""
         return self._run(IntentAction.CAPTURE, intent_id, key, {}, self._capture)
 
-    def cancel(self, intent_id: str, *, key: str) -> PaymentIntent:
-        """Cancel before capture (voiding the authorisation at the gateway when there is one)."""
-        return self._run(IntentAction.CANCEL, intent_id, key, {}, self._cancel)
+    def cancel(self, intent_id: str, *, key: str, staff_id: str | None = None) -> PaymentIntent:
+        """Cancel before capture (voiding the authorisation at the gateway when there is one).
+
+        ``staff_id``: a staff member cancels someone else's payment; recorded in the audit log
+        and the cloud's ``staff_audit`` (when the database has it) in the cancel's own transaction.
+        """
+        if staff_id is not None:
+            check_identifier(staff_id, "staff_id")
+        params = {} if staff_id is None else {"staff_id": staff_id}
+        return self._run(IntentAction.CANCEL, intent_id, key, params, self._cancel, staff_id=staff_id)
 
     def refund(self, intent_id: str, *, key: str, amount: Money, staff_id: str) -> PaymentIntent:
         """Give ``amount`` back (full or partial) on a verified staff id's authority; audited."""
@@ -441,6 +458,7 @@ class PaymentService:
         if intent.authorization_id is None:
             with self.engine.begin() as conn:
                 self._update(conn, intent.intent_id, {"state": IntentState.CANCELLED.value})
+                self._audit_staff_cancel(conn, intent.intent_id, pending)
                 self._unlock_in(conn, intent.intent_id, pending)
                 cancelled = self._load(conn, intent.intent_id)
                 self._keys.finish_in(conn, pending.key, pending.action.value, intent.intent_id, pending.fingerprint,
@@ -538,12 +556,22 @@ class PaymentService:
         order = create_order_in(conn, self._load(conn, intent.intent_id), now)
         issue_receipt_in(conn, order, now)
 
-    def _book_void(self, conn: Connection, intent: PaymentIntent, _pending: _Pending,
+    def _book_void(self, conn: Connection, intent: PaymentIntent, pending: _Pending,
                    _result: GatewayResult, _now: int) -> None:
         if intent.state is IntentState.CANCELLED:
             return
         check_transition(intent.intent_id, intent.state, IntentAction.CANCEL, IntentState.CANCELLED)
         self._update(conn, intent.intent_id, {"state": IntentState.CANCELLED.value})
+        self._audit_staff_cancel(conn, intent.intent_id, pending)
+
+    def _audit_staff_cancel(self, conn: Connection, intent_id: str, pending: _Pending) -> None:
+        """A staff cancel goes to the audit log and, in the cloud database, to ``staff_audit`` like staff cart changes."""
+        if pending.staff_id is None:
+            return
+        self._audit.append_in(conn, "payment.cancel", intent_id, {"staff_id": pending.staff_id})
+        if sa.inspect(conn).has_table("staff_audit"):
+            conn.execute(_STAFF_AUDIT.insert().values(staff_id=pending.staff_id, action="CancelIntent",
+                                                           target=intent_id, at_ms=self._clock_ms()))
 
     def _book_refund(self, conn: Connection, intent: PaymentIntent, pending: _Pending,
                      result: GatewayResult, now: int) -> None:
@@ -595,12 +623,13 @@ class PaymentService:
                 raise InvalidPaymentRequestError(f"lines add up to {total} but the amount is {amount}", field="lines")
 
     def _insert_intent(self, conn: Connection, intent_id: str, amount: Money, payment_token: str, cart_id: str,
-                       store_id: str, shopper_id: str, gateway: str, lines: Sequence[PurchaseLine]) -> None:
+                       store_id: str, shopper_id: str, gateway: str, lines: Sequence[PurchaseLine],
+                       step_up_required: bool) -> None:
         now = self._clock_ms()
         conn.execute(payment_intents.insert().values(
             intent_id=intent_id, state=IntentState.REQUIRES_CONFIRMATION.value, amount_minor=amount.minor,
             currency=amount.currency, captured_minor=0, refunded_minor=0, gateway=gateway, payment_token=payment_token,
-            cart_id=cart_id, store_id=store_id, shopper_id=shopper_id, step_up_required=False, pin_failures=0,
+            cart_id=cart_id, store_id=store_id, shopper_id=shopper_id, step_up_required=step_up_required, pin_failures=0,
             version=0, created_at_ms=now, updated_at_ms=now, **_NO_PENDING,
         ))
         if lines:
@@ -646,14 +675,16 @@ class PaymentService:
 
 
 def open_service(
-    db_url: str, *, pin_records: Mapping[str, str] | None = None, sandbox_timeout_s: float = 2.0,
-    step_up: StepUpPolicy | None = None,
+    db_url: str, *, pin_records: Mapping[str, str] | None = None, pin_verifier: PinVerifier | None = None,
+    sandbox_timeout_s: float = 2.0, step_up: StepUpPolicy | None = None,
 ) -> PaymentService:
     """The standard wiring on one database: the sandbox gateway, refunds by registered staff
-    (the cloud ``staff`` table), the shared audit log, and PINs checked against ``pin_records``
-    (shopper id -> encoded :class:`payments.stepup.PinRecord`, from the account layer).
-    Creates the payments tables when they are missing.
+    (the cloud ``staff`` table), the shared audit log, and PINs checked by ``pin_verifier``
+    (the account layer's), else against ``pin_records`` (shopper id -> encoded
+    :class:`payments.stepup.PinRecord`). Creates the payments tables when they are missing.
     """
+    if pin_verifier is not None and pin_records is not None:
+        raise ValueError("give pin_records or pin_verifier, not both")
     from payments.audit import AuditLog
     from payments.gateways import SandboxGateway
     from payments.stepup import ScryptPinVerifier
@@ -663,7 +694,8 @@ def open_service(
     create_schema(engine)
     return PaymentService(
         engine, {"sandbox": SandboxGateway(engine, timeout_delay_s=sandbox_timeout_s)}, staff=TableStaffRoster(engine),
-        audit=AuditLog(engine), step_up=step_up, pin_verifier=ScryptPinVerifier(dict(pin_records or {}).get),
+        audit=AuditLog(engine), step_up=step_up,
+        pin_verifier=pin_verifier or ScryptPinVerifier(dict(pin_records or {}).get),
     )
 
 

@@ -4,7 +4,13 @@ Who may do what (the cart service's own access rule decides whose cart it is):
 
 * kiosk devices and shoppers create, confirm, capture and cancel the intents of carts
   they may see — a device the carts of its store that it created, a shopper its own;
-* staff read and cancel any intent (a cancel goes to ``staff_audit``) and are the only
+* kiosks pay by face with the match token ``IdentifyFace`` gave (``face_match_token``): the
+  payer and payment method are the matched shopper's enrolled ones, and a close match makes
+  the intent need the PIN (it is not left to the kiosk to say so at confirm);
+* a wrong PIN is ``PERMISSION_DENIED`` (the token is fine, the second factor is not), a
+  missing one ``FAILED_PRECONDITION``; PINs are the accounts layer's (``cloud.domain.pins``);
+* staff read and cancel any intent (a cancel goes to ``staff_audit`` and the payments
+  audit log in the cancel's own transaction) and are the only
   callers who refund (the staff id comes from the token and must be registered staff;
   the refund goes to the payments audit log with the ledger entry);
 * someone else's intent is ``PERMISSION_DENIED``; a missing, forged or revoked token
@@ -21,21 +27,23 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import grpc
 
 from cloud.api.convert import to_wire_enum
 from cloud.api.errors import grpc_errors
+from cloud.api.faces import FaceAccess
 from cloud.api.servicers import Services
-from cloud.domain.types import Cart, CartChange, CartStatus, Principal, PrincipalKind, now_ms
+from cloud.domain.types import Cart, CartChange, CartStatus, Principal, PrincipalKind
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from cloud.storage import Database, schema
+from cloud.storage import Database
 from payments.errors import PaymentsError
 from payments.intents import IntentState, PaymentIntent, PurchaseLine, check_payment_token
 from payments.money import CURRENCY_EXPONENTS, Money
+from payments.receipts import PAPER_WIDTH_DOTS, ReceiptDocument, render_receipt_png
 from payments.service import PaymentService, open_service
-from payments.stepup import check_pin_format
+from payments.stepup import PinVerifier, check_pin_format
 from proto.omnifit.v1 import common_pb2, payment_pb2, payment_pb2_grpc
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,9 +52,10 @@ _PAYERS = frozenset({PrincipalKind.DEVICE, PrincipalKind.SHOPPER})
 _HAS_ORDER = frozenset({IntentState.CAPTURED, IntentState.REFUNDED, IntentState.PARTIALLY_REFUNDED})
 
 
-def open_payments(database: Database) -> PaymentService:
-    """The payment service on the cloud database (its tables come from migration ``0002_payments``)."""
-    return open_service(database.url.render_as_string(hide_password=False))
+def open_payments(database: Database, pins: PinVerifier) -> PaymentService:
+    """The payment service on the cloud database (its tables come from migration ``0002_payments``),
+    checking PINs with the accounts layer's ``pins``."""
+    return open_service(database.url.render_as_string(hide_password=False), pin_verifier=pins)
 
 
 # ---------------------------------------------------------------------- request fields
@@ -111,17 +120,24 @@ class _NewIntent:
     payment_token: str
     shopper_id: str
     gateway: str
+    face_match_token: str = ""
 
 
 class PaymentAccess:
     """The payment use cases with the cloud's access rules; every method blocks (run it on the worker pool)."""
 
-    def __init__(self, services: Services, payments: PaymentService) -> None:
+    def __init__(self, services: Services, payments: PaymentService, faces: FaceAccess) -> None:
         self.s = services
         self.payments = payments
+        self.faces = faces
 
     def create(self, principal: Principal, new: _NewIntent) -> _Reply:
         _require_payer(principal, "CreateIntent")
+        step_up = False
+        if new.face_match_token:
+            new, step_up = self._paid_by_face(principal, new)
+        elif not new.payment_token:
+            raise InvalidArgument("payment_token is required (or face_match_token after face pay)", field="payment_token")
         cart = self.s.carts.get_cart(principal, new.cart_id)
         self._check_payable(cart, new.amount)
         lines = tuple(
@@ -132,10 +148,20 @@ class PaymentAccess:
         intent = self.payments.create_intent(
             key=new.key, amount=new.amount, payment_token=new.payment_token, cart_id=cart.cart_id,
             store_id=cart.store_id, shopper_id=self._payer(principal, cart, new.shopper_id), gateway=new.gateway,
-            lines=lines,
+            lines=lines, step_up_required=step_up,
         )
         _LOGGER.info("%s created %s on cart %s", principal.key, intent.intent_id, cart.cart_id)
         return self._reply(intent)
+
+    def _paid_by_face(self, principal: Principal, new: _NewIntent) -> tuple[_NewIntent, bool]:
+        """The request with the matched shopper as payer and their enrolled token; whether the PIN is needed."""
+        if new.payment_token:
+            raise InvalidArgument("give payment_token or face_match_token, not both", field="payment_token")
+        shopper_id, token, step_up = self.faces.resolve_match(principal, new.face_match_token)
+        if new.shopper_id and new.shopper_id != shopper_id:
+            raise InvalidArgument(f"shopper_id {new.shopper_id!r} is not the shopper the face match names",
+                                  field="shopper_id")
+        return replace(new, shopper_id=shopper_id, payment_token=token), step_up
 
     def act(self, principal: Principal, intent_id: str, action: Callable[[str], PaymentIntent], *,
             payers_only: bool = True, method: str) -> _Reply:
@@ -143,12 +169,13 @@ class PaymentAccess:
         if payers_only:
             _require_payer(principal, method)
         self._visible(principal, intent_id)
-        intent = action(intent_id)
-        if principal.kind is PrincipalKind.STAFF:  # staff change other people's payments: audited like carts
-            with self.s.database.write() as conn:
-                conn.execute(schema.staff_audit.insert().values(
-                    staff_id=principal.subject_id, action=method, target=intent_id, at_ms=now_ms()))
-        return self._reply(intent)
+        return self._reply(action(intent_id))
+
+    def receipt(self, principal: Principal, intent_id: str, paper_mm: int) -> tuple[ReceiptDocument, bytes]:
+        """The receipt document of a captured intent the caller may see, and its printable PNG when asked for."""
+        self._visible(principal, intent_id)
+        document = self.payments.receipt_document(intent_id)
+        return document, render_receipt_png(document, paper_mm=paper_mm) if paper_mm else b""
 
     def capture(self, principal: Principal, intent_id: str, key: str) -> tuple[_Reply, CartChange | None]:
         """Capture, then check the cart out so it cannot be paid twice; the change to publish.
@@ -253,10 +280,23 @@ def intent_message(reply: _Reply) -> payment_pb2.PaymentIntent:
     )
 
 
+def receipt_message(document: ReceiptDocument, png: bytes) -> payment_pb2.Receipt:
+    order, receipt = document.order, document.receipt
+    return payment_pb2.Receipt(
+        receipt_id=receipt.receipt_id, order_id=receipt.order_id, intent_id=receipt.intent_id, url=receipt.url,
+        store_id=order.store_id, store_name=document.store_name,
+        lines=[payment_pb2.ReceiptLine(sku=line.sku, description=line.description, quantity=line.quantity,
+                                       unit_price=_wire_money(line.unit_price), fulfilment=line.fulfilment.value)
+               for line in order.lines],
+        total=_wire_money(order.total), payment_method=f"token ...{document.token_last4}",
+        created_at_ms=receipt.created_at_ms, printable_png=png,
+    )
+
+
 class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
-    def __init__(self, services: Services, payments: PaymentService) -> None:
+    def __init__(self, services: Services, payments: PaymentService, faces: FaceAccess) -> None:
         self.s = services
-        self.access = PaymentAccess(services, payments)
+        self.access = PaymentAccess(services, payments, faces)
         self.payments = payments
 
     async def _run(self, fn: Callable[..., _Reply], *args: object, **kwargs: object) -> payment_pb2.PaymentIntent:
@@ -269,9 +309,10 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
             key=_scoped_key(principal, request.idempotency_key),
             cart_id=require_id(request.cart_id, "cart_id", max_length=64),
             amount=_money(request.amount, request.HasField("amount"), "amount"),
-            payment_token=_checked(check_payment_token, request.payment_token, "payment_token"),
+            payment_token=request.payment_token and _checked(check_payment_token, request.payment_token, "payment_token"),
             shopper_id=request.shopper_id and require_id(request.shopper_id, "shopper_id", max_length=64),
             gateway=request.gateway or DEFAULT_GATEWAY,
+            face_match_token=request.face_match_token,
         )
         return await self._run(self.access.create, principal, new)
 
@@ -298,7 +339,9 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
     async def CancelIntent(self, request: payment_pb2.CancelIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
         principal = await self.s.principal(context)
         intent_id, key = self._target(principal, request)
-        return await self._run(self.access.act, principal, intent_id, lambda target: self.payments.cancel(target, key=key),
+        staff_id = principal.subject_id if principal.kind is PrincipalKind.STAFF else None
+        return await self._run(self.access.act, principal, intent_id,
+                               lambda target: self.payments.cancel(target, key=key, staff_id=staff_id),
                                payers_only=False, method="CancelIntent")
 
     @grpc_errors
@@ -313,6 +356,16 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
     async def GetIntent(self, request: payment_pb2.GetIntentRequest, context: grpc.aio.ServicerContext) -> payment_pb2.PaymentIntent:
         principal = await self.s.principal(context)
         return await self._run(self.access.get, principal, require_id(request.intent_id, "intent_id", max_length=64))
+
+    @grpc_errors
+    async def GetReceipt(self, request: payment_pb2.GetReceiptRequest, context: grpc.aio.ServicerContext) -> payment_pb2.Receipt:
+        principal = await self.s.principal(context)
+        intent_id = require_id(request.intent_id, "intent_id", max_length=64)
+        if request.paper_mm and request.paper_mm not in PAPER_WIDTH_DOTS:
+            raise InvalidArgument(f"paper_mm {request.paper_mm}; expected 0 (no image) or one of {sorted(PAPER_WIDTH_DOTS)}",
+                                  field="paper_mm")
+        document, png = await self.s.database.run(self.access.receipt, principal, intent_id, request.paper_mm)
+        return receipt_message(document, png)
 
     @staticmethod
     def _target(principal: Principal, request: object) -> tuple[str, str]:

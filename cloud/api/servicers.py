@@ -1,7 +1,7 @@
 """Thin gRPC servicers over the domain services: authenticate, convert, run on the worker pool, publish.
 
-Catalog reads and sign-in are public (no token); every cart, pairing and profile
-call needs ``authorization: Bearer <token>``.
+Catalog reads and sign-in are public (no token); every cart, pairing, profile and
+payment-PIN call needs ``authorization: Bearer <token>``.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cloud.domain.auth import Authenticator
 from cloud.domain.carts import CartService, Mutation
 from cloud.domain.catalog import CatalogService, ProductFilter
 from cloud.domain.pairing import PairingService
+from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
 from cloud.domain.types import CartChange, ChangeKind, Principal
 from cloud.domain.validate import require_id
@@ -54,6 +55,7 @@ class Services:
     pairing: PairingService
     profiles: ProfileService
     accounts: AccountService
+    pins: PaymentPins
     notifier: PgNotifier | None = None
 
     async def principal(self, context: grpc.aio.ServicerContext) -> Principal:
@@ -232,6 +234,13 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
     @grpc_errors
     async def StaffSignIn(self, request: profile_pb2.StaffSignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
         return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password))
+
+    @grpc_errors
+    async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: grpc.aio.ServicerContext) -> profile_pb2.PaymentPinStatus:
+        principal = await self.s.principal(context)
+        status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin)
+        return profile_pb2.PaymentPinStatus(shopper_id=status.shopper_id, pin_set=status.pin_set,
+                                            updated_at_ms=status.updated_at_ms)
 
 
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):

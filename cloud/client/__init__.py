@@ -4,7 +4,7 @@ A typed asyncio client over the cloud's gRPC services that hides protobuf, cache
 the catalog, keeps an outbox of mutations while the cloud is unreachable and
 replays them exactly once (idempotency keys), fails over between replicas with
 backoff, and offers ``watch(cart_id)`` as an async iterator that resumes from the
-last version it saw.
+last version it saw. Face pay and payment calls are never queued (see ``client.py``).
 """
 from cloud.client.client import RetryPolicy, SyncClient
 from cloud.client.errors import ClientError, CloudUnavailable, VersionConflict
@@ -14,13 +14,24 @@ from cloud.client.types import (
     CartLine,
     CartStatus,
     ChangeKind,
+    FaceConsent,
+    FaceDataDeletion,
+    FaceEnrollment,
+    FaceEnrollmentStatus,
+    FaceMatch,
     FitProfile,
     Fulfilment,
+    IntentState,
     Money,
     PairingCode,
+    PaymentIntent,
+    PaymentLine,
+    PaymentPinStatus,
     Product,
     ProductPage,
     QueuedMutation,
+    Receipt,
+    ReceiptLine,
     Session,
     Store,
     Variant,
@@ -34,13 +45,24 @@ __all__ = [
     "ChangeKind",
     "ClientError",
     "CloudUnavailable",
+    "FaceConsent",
+    "FaceDataDeletion",
+    "FaceEnrollment",
+    "FaceEnrollmentStatus",
+    "FaceMatch",
     "FitProfile",
     "Fulfilment",
+    "IntentState",
     "Money",
     "PairingCode",
+    "PaymentIntent",
+    "PaymentLine",
+    "PaymentPinStatus",
     "Product",
     "ProductPage",
     "QueuedMutation",
+    "Receipt",
+    "ReceiptLine",
     "RetryPolicy",
     "Session",
     "Store",

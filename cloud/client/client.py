@@ -1,4 +1,11 @@
-"""``SyncClient``: replicas, retries, the offline outbox, the catalog cache and live cart watches."""
+"""``SyncClient``: replicas, retries, the offline outbox, the catalog cache and live cart watches.
+
+Face pay and payment calls never go through the outbox: a payment is never queued for
+later. Each payment mutation carries an idempotency key made once per call (or given by
+the caller), so the retries across replicas that a lost answer triggers cannot charge
+twice; when no replica answers the call raises :class:`CloudUnavailable` and the kiosk
+decides (ask again with the same ``idempotency_key``, or offer another way to pay).
+"""
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +28,12 @@ from proto.omnifit.v1 import (
     catalog_pb2,
     catalog_pb2_grpc,
     common_pb2,
+    face_pb2,
+    face_pb2_grpc,
     pairing_pb2,
     pairing_pb2_grpc,
+    payment_pb2,
+    payment_pb2_grpc,
     profile_pb2,
     profile_pb2_grpc,
 )
@@ -76,6 +87,8 @@ class _Replica:
         self.pairing = pairing_pb2_grpc.PairingServiceStub(self.channel)
         self.accounts = profile_pb2_grpc.AccountServiceStub(self.channel)
         self.profiles = profile_pb2_grpc.ProfileServiceStub(self.channel)
+        self.faces = face_pb2_grpc.FaceServiceStub(self.channel)
+        self.payments = payment_pb2_grpc.PaymentServiceStub(self.channel)
 
 
 class SyncClient:
@@ -381,6 +394,145 @@ class SyncClient:
         request = profile_pb2.GetFitProfileRequest(cart_id=cart_id)
         return convert.fit_profile(await self._call("profiles", "GetFitProfile", request))
 
+    # --- face pay ----------------------------------------------------------------------------
+    async def enroll_face(
+        self,
+        embedding: Sequence[float],
+        *,
+        consent: types.FaceConsent,
+        payment_token: str,
+        cart_id: str = "",
+        idempotency_key: str | None = None,
+    ) -> types.FaceEnrollment:
+        """Enroll a face for face pay; only the embedding travels, never the image.
+
+        embedding : (128,) floats from :func:`payments.face.capture.compute_embedding` on a
+            capture that passed the quality gate.
+        consent : what the shopper agreed to on screen (purpose, retention, when).
+        payment_token : the gateway's opaque payment-method token (``tok_...``), never a card number.
+        cart_id : from a kiosk, the cart of the signed-in shopper who enrolls (the paired
+            cart); from the app leave it empty: shoppers enroll themselves.
+
+        The phone digits checked at checkout are the last 4 of the account's phone number.
+        Raises ClientError: FAILED_PRECONDITION (already enrolled, the cart has no owner,
+        consent too old, face pay not configured on the server), INVALID_ARGUMENT (bad
+        embedding, token that looks like a card number), PERMISSION_DENIED (staff, or a
+        cart this kiosk may not see).
+        """
+        request = face_pb2.EnrollFaceRequest(
+            idempotency_key=idempotency_key or _new_key(), cart_id=cart_id, embedding=_floats(embedding),
+            consent=face_pb2.FaceConsent(purpose=consent.purpose, granted_at_ms=consent.granted_at_ms or _now_ms(),
+                                         retention_days=consent.retention_days, text_version=consent.text_version),
+            payment_token=payment_token,
+        )
+        return convert.face_enrollment(await self._call("faces", "EnrollFace", request))
+
+    async def identify_face(self, embedding: Sequence[float], phone_last4: str) -> types.FaceMatch:
+        """Kiosk only: who is this live face among the shoppers whose phone ends in ``phone_last4``.
+
+        Run the quality gate and liveness on the kiosk first. A miss (``matched`` False)
+        names nobody. Failed attempts are limited per kiosk: after too many the call
+        raises ClientError RESOURCE_EXHAUSTED for a while (``attempts_left`` counts down).
+        """
+        request = face_pb2.IdentifyFaceRequest(embedding=_floats(embedding), phone_last4=phone_last4)
+        # Not retried: each attempt is audited and counted against the kiosk's limit.
+        return convert.face_match(await self._call("faces", "IdentifyFace", request, retry=False))
+
+    async def delete_face_data(self, *, shopper_id: str = "", idempotency_key: str | None = None) -> types.FaceDataDeletion:
+        """Delete a face template now: a shopper their own (``shopper_id`` empty), staff anyone's (audited).
+
+        Deleting what is not there is not an error: ``deleted`` is then False.
+        """
+        request = face_pb2.DeleteFaceDataRequest(idempotency_key=idempotency_key or _new_key(), shopper_id=shopper_id)
+        return convert.face_data_deletion(await self._call("faces", "DeleteFaceData", request))
+
+    async def get_face_enrollment(self, *, shopper_id: str = "") -> types.FaceEnrollmentStatus:
+        """Whether a shopper is enrolled (a shopper: themselves; staff: anyone, for the kiosk's admin mode)."""
+        request = face_pb2.GetFaceEnrollmentRequest(shopper_id=shopper_id)
+        return convert.face_enrollment_status(await self._call("faces", "GetFaceEnrollment", request))
+
+    # --- payments (never queued) -----------------------------------------------------------
+    async def set_payment_pin(self, pin: str, *, password: str) -> types.PaymentPinStatus:
+        """Set or change the signed-in shopper's payment PIN (4-8 digits); the account password again.
+
+        Wrong password: ClientError UNAUTHENTICATED. Setting the PIN also lifts a lock from wrong PINs.
+        """
+        request = profile_pb2.SetPaymentPinRequest(password=password, pin=pin)
+        return convert.payment_pin_status(await self._call("accounts", "SetPaymentPin", request))
+
+    async def create_payment_intent(
+        self,
+        cart_id: str,
+        amount: types.Money,
+        *,
+        payment_token: str = "",
+        face_match: types.FaceMatch | None = None,
+        shopper_id: str = "",
+        gateway: str = "",
+        idempotency_key: str | None = None,
+    ) -> types.PaymentIntent:
+        """A payment intent for an open cart at ``amount``, which must be the cart's subtotal as shown.
+
+        Pay by face: pass the :class:`FaceMatch` from :meth:`identify_face` (the payer and
+        the payment method are the matched shopper's; a close match makes the PIN required).
+        Pay by card: pass the ``payment_token`` the card reader's vault gave. A shopper's
+        app pays as itself. A cart changed since it was shown: FAILED_PRECONDITION.
+        """
+        if face_match is not None and not face_match.matched:
+            raise ValueError("face_match did not match anyone; identify again or pay by card")
+        request = payment_pb2.CreateIntentRequest(
+            idempotency_key=idempotency_key or _new_key(), cart_id=cart_id,
+            amount=common_pb2.Money(minor_units=amount.minor_units, currency=amount.currency),
+            payment_token=payment_token, shopper_id=shopper_id, gateway=gateway,
+            face_match_token=face_match.match_token if face_match is not None else "",
+        )
+        return convert.payment_intent(await self._call("payments", "CreateIntent", request))
+
+    async def confirm_payment_intent(
+        self, intent_id: str, pin: str | None = None, face_match_close: bool = False, *, idempotency_key: str | None = None
+    ) -> types.PaymentIntent:
+        """Authorise the payment. ``pin`` when step-up asks for it (above the limit, a close match, the issuer).
+
+        No PIN when one is needed: ClientError FAILED_PRECONDITION (ask for it, confirm again
+        with a new key). A wrong PIN: PERMISSION_DENIED saying how many attempts are left;
+        after the last the intent fails, and too many across payments lock the PIN until
+        the shopper sets it again. A decline: FAILED_PRECONDITION with the decline code.
+        """
+        request = payment_pb2.ConfirmIntentRequest(
+            intent_id=intent_id, idempotency_key=idempotency_key or _new_key(), face_match_close=face_match_close
+        )
+        if pin is not None:
+            request.pin = pin
+        return convert.payment_intent(await self._call("payments", "ConfirmIntent", request))
+
+    async def capture_payment_intent(self, intent_id: str, *, idempotency_key: str | None = None) -> types.PaymentIntent:
+        """Take the authorised money; creates the order (store stock or ship-to-home) and the receipt."""
+        request = payment_pb2.CaptureIntentRequest(intent_id=intent_id, idempotency_key=idempotency_key or _new_key())
+        return convert.payment_intent(await self._call("payments", "CaptureIntent", request))
+
+    async def cancel_payment_intent(self, intent_id: str, *, idempotency_key: str | None = None) -> types.PaymentIntent:
+        """Cancel before capture (voids an authorisation)."""
+        request = payment_pb2.CancelIntentRequest(intent_id=intent_id, idempotency_key=idempotency_key or _new_key())
+        return convert.payment_intent(await self._call("payments", "CancelIntent", request))
+
+    async def refund_payment_intent(
+        self, intent_id: str, amount: types.Money, *, idempotency_key: str | None = None
+    ) -> types.PaymentIntent:
+        """Staff only: give ``amount`` back (full or partial) of a captured payment; audited."""
+        request = payment_pb2.RefundIntentRequest(
+            intent_id=intent_id, idempotency_key=idempotency_key or _new_key(),
+            amount=common_pb2.Money(minor_units=amount.minor_units, currency=amount.currency),
+        )
+        return convert.payment_intent(await self._call("payments", "RefundIntent", request))
+
+    async def get_payment_intent(self, intent_id: str) -> types.PaymentIntent:
+        return convert.payment_intent(await self._call("payments", "GetIntent", payment_pb2.GetIntentRequest(intent_id=intent_id)))
+
+    async def get_receipt(self, intent_id: str, *, paper_mm: int = 0) -> types.Receipt:
+        """The receipt of a captured intent; ``paper_mm`` 58 or 80 also renders the printable image."""
+        request = payment_pb2.GetReceiptRequest(intent_id=intent_id, paper_mm=paper_mm)
+        return convert.receipt(await self._call("payments", "GetReceipt", request))
+
 
 def _measurement_message(name: str, values: dict[str, float]):
     message = common_pb2.BodyMeasurements() if name == "body" else common_pb2.FootMeasurements()
@@ -391,6 +543,14 @@ def _measurement_message(name: str, values: dict[str, float]):
             raise ValueError(f"unknown {name} measurement {key!r}; expected one of {sorted(known)}")
         setattr(message, field, float(value))
     return message
+
+
+def _floats(values: Sequence[float]) -> list[float]:
+    return [float(value) for value in values]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _new_key() -> str:

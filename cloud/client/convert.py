@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from cloud.client import types
-from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, pairing_pb2, profile_pb2
+from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, face_pb2, pairing_pb2, payment_pb2, profile_pb2
 
 _FULFILMENT = {
     cart_pb2.FULFILMENT_STORE_PICKUP: types.Fulfilment.STORE_PICKUP,
@@ -128,4 +128,82 @@ def fit_profile(message: profile_pb2.FitProfile) -> types.FitProfile:
         left_foot=_measurements(message.left_foot, message.HasField("left_foot")),
         right_foot=_measurements(message.right_foot, message.HasField("right_foot")),
         body=_measurements(message.body, message.HasField("body")),
+    )
+
+
+def face_enrollment(message: face_pb2.FaceEnrollment) -> types.FaceEnrollment:
+    return types.FaceEnrollment(
+        shopper_id=message.shopper_id, template_id=message.template_id, consent_id=message.consent_id,
+        expires_at_ms=message.expires_at_ms, channel=message.channel, payment_method=message.payment_method,
+        phone_hint=message.phone_hint,
+    )
+
+
+def face_enrollment_status(message: face_pb2.FaceEnrollmentStatus) -> types.FaceEnrollmentStatus:
+    enrollment = face_enrollment(message.enrollment) if message.HasField("enrollment") else None
+    return types.FaceEnrollmentStatus(shopper_id=message.shopper_id, enrolled=message.enrolled, enrollment=enrollment)
+
+
+def face_match(message: face_pb2.FaceMatch) -> types.FaceMatch:
+    return types.FaceMatch(
+        matched=message.matched, shopper_id=message.shopper_id, distance=message.distance,
+        threshold=message.threshold, step_up_required=message.step_up_required, match_token=message.match_token,
+        match_expires_at_ms=message.match_expires_at_ms, payment_method=message.payment_method,
+        attempts_left=message.attempts_left,
+    )
+
+
+def face_data_deletion(message: face_pb2.FaceDataDeletion) -> types.FaceDataDeletion:
+    return types.FaceDataDeletion(shopper_id=message.shopper_id, template_id=message.template_id, deleted=message.deleted)
+
+
+def payment_pin_status(message: profile_pb2.PaymentPinStatus) -> types.PaymentPinStatus:
+    return types.PaymentPinStatus(shopper_id=message.shopper_id, pin_set=message.pin_set,
+                                  updated_at_ms=message.updated_at_ms)
+
+
+_INTENT_STATUS = {
+    value: types.IntentState(name.removeprefix("PAYMENT_INTENT_STATUS_").lower())
+    for name, value in payment_pb2.PaymentIntentStatus.items()
+    if value != payment_pb2.PAYMENT_INTENT_STATUS_UNSPECIFIED
+}
+
+
+def payment_intent(message: payment_pb2.PaymentIntent) -> types.PaymentIntent:
+    return types.PaymentIntent(
+        intent_id=message.intent_id,
+        status=_INTENT_STATUS[message.status],
+        amount=money(message.amount),
+        captured=money(message.captured),
+        refunded=money(message.refunded),
+        cart_id=message.cart_id,
+        store_id=message.store_id,
+        shopper_id=message.shopper_id,
+        payment_method=message.payment_method,
+        gateway=message.gateway,
+        lines=tuple(types.PaymentLine(sku=line.sku, quantity=line.quantity, unit_price=money(line.unit_price),
+                                      description=line.description) for line in message.lines),
+        step_up_required=message.step_up_required,
+        failure_code=message.failure_code,
+        order_id=message.order_id,
+        created_at_ms=message.created_at_ms,
+        updated_at_ms=message.updated_at_ms,
+    )
+
+
+def receipt(message: payment_pb2.Receipt) -> types.Receipt:
+    return types.Receipt(
+        receipt_id=message.receipt_id,
+        order_id=message.order_id,
+        intent_id=message.intent_id,
+        url=message.url,
+        store_id=message.store_id,
+        store_name=message.store_name,
+        lines=tuple(types.ReceiptLine(sku=line.sku, description=line.description, quantity=line.quantity,
+                                      unit_price=money(line.unit_price), fulfilment=line.fulfilment)
+                    for line in message.lines),
+        total=money(message.total),
+        payment_method=message.payment_method,
+        created_at_ms=message.created_at_ms,
+        printable_png=message.printable_png,
     )

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 # The cart's states are the wire contract's; the client and the service share one definition.
 from cloud.domain.types import CartStatus, ChangeKind, Fulfilment
+from payments.intents import IntentState
 
 # ISO 4217 minor-unit exponents for the currencies the catalog prices in.
 _EXPONENT = {"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "JPY": 0, "KRW": 0}
@@ -133,3 +134,127 @@ class FitProfile:
     left_foot: dict[str, float] = field(default_factory=dict)
     right_foot: dict[str, float] = field(default_factory=dict)
     body: dict[str, float] = field(default_factory=dict)
+
+
+# --- face pay and payments ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceConsent:
+    """The consent the shopper gave on the device, as they saw it.
+
+    ``granted_at_ms`` is when they agreed (0: now); ``retention_days`` 1..1095.
+    """
+
+    purpose: str
+    retention_days: int
+    granted_at_ms: int = 0
+    text_version: str = "face-pay-consent-v1"
+
+
+@dataclass(frozen=True)
+class FaceEnrollment:
+    shopper_id: str
+    template_id: str
+    consent_id: str
+    expires_at_ms: int
+    channel: str  # "kiosk" or "app"
+    payment_method: str  # "token ...1234"
+    phone_hint: str  # "...8000": the digits the shopper types at checkout
+
+
+@dataclass(frozen=True)
+class FaceEnrollmentStatus:
+    shopper_id: str
+    enrolled: bool
+    enrollment: FaceEnrollment | None = None
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    """One identification at a kiosk. On a miss only ``threshold`` and ``attempts_left`` say anything.
+
+    ``step_up_required``: the match is near the threshold, the payment needs the PIN.
+    ``match_token`` goes to :meth:`SyncClient.create_payment_intent` (``face_match=``);
+    it is short-lived (``match_expires_at_ms``) and bound to this kiosk.
+    """
+
+    matched: bool
+    shopper_id: str
+    distance: float
+    threshold: float
+    step_up_required: bool
+    match_token: str
+    match_expires_at_ms: int
+    payment_method: str
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class FaceDataDeletion:
+    shopper_id: str
+    template_id: str
+    deleted: bool  # False: nothing was stored (a repeated deletion)
+
+
+@dataclass(frozen=True)
+class PaymentPinStatus:
+    shopper_id: str
+    pin_set: bool
+    updated_at_ms: int
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    sku: str
+    quantity: int
+    unit_price: Money
+    description: str
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    """A payment intent as the cloud holds it; ``status`` is :class:`payments.intents.IntentState`."""
+
+    intent_id: str
+    status: IntentState
+    amount: Money
+    captured: Money
+    refunded: Money
+    cart_id: str
+    store_id: str
+    shopper_id: str
+    payment_method: str  # "token ...1234"
+    gateway: str
+    lines: tuple[PaymentLine, ...]
+    step_up_required: bool  # confirming needs the shopper's PIN
+    failure_code: str  # the gateway's decline code when failed
+    order_id: str  # set once captured
+    created_at_ms: int
+    updated_at_ms: int
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    sku: str
+    description: str
+    quantity: int
+    unit_price: Money
+    fulfilment: str  # "store_stock" or "ship_to_home"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A captured payment's receipt; show ``url`` as a QR code, print ``printable_png`` (when asked for)."""
+
+    receipt_id: str
+    order_id: str
+    intent_id: str
+    url: str
+    store_id: str
+    store_name: str
+    lines: tuple[ReceiptLine, ...]
+    total: Money
+    payment_method: str
+    created_at_ms: int
+    printable_png: bytes = b""

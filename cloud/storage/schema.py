@@ -206,3 +206,25 @@ staff_audit = sa.Table(
     sa.Column("target", sa.String(200), nullable=False),
     sa.Column("at_ms", sa.BigInteger, nullable=False),
 )
+
+# The payment PIN a step-up payment asks for: a salted scrypt record (payments.stepup.PinRecord),
+# the wrong PINs in a row across payments, and when that locked it (set the PIN again to unlock).
+payment_pins = sa.Table(
+    "payment_pins",
+    metadata,
+    sa.Column("shopper_id", sa.String(40), sa.ForeignKey("shoppers.shopper_id"), primary_key=True),
+    sa.Column("pin_record", sa.String(200), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("updated_at_ms", sa.BigInteger, nullable=False),
+)
+
+# Face identifications that matched nobody, per kiosk, for the rate limit.
+face_match_failures = sa.Table(
+    "face_match_failures",
+    metadata,
+    sa.Column("failure_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("principal", sa.String(80), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "principal", "at_ms"),
+)

@@ -144,6 +144,20 @@ class Consent:
 
 
 @dataclasses.dataclass(frozen=True)
+class Enrollment:
+    """What is on record about a shopper's enrollment (never the embedding)."""
+
+    shopper_id: str
+    template_id: str
+    consent_id: str
+    channel: Channel
+    purpose: str
+    granted_at: dt.datetime
+    expires_at: dt.datetime
+    payment_token: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class StoredTemplate:
     """One decrypted template, held in memory only (see :mod:`payments.face.matching`)."""
 
@@ -372,10 +386,12 @@ class FaceTemplateStore:
 
     # -------------------------------------------------------------- deletion
 
-    def delete(self, shopper_id: str, *, reason: DeletionReason = DeletionReason.REQUEST) -> str:
+    def delete(self, shopper_id: str, *, reason: DeletionReason = DeletionReason.REQUEST,
+               requested_by: str | None = None) -> str:
         """Delete the shopper's template (ciphertext, wrapped key, token) and end the consent.
 
-        Returns the deleted template id; raises TemplateNotFoundError when none is stored.
+        ``requested_by`` (e.g. ``staff:alice``) goes into the audit entry. Returns the deleted
+        template id; raises TemplateNotFoundError when none is stored.
         """
         def remove(conn: Connection) -> str:
             row = conn.execute(
@@ -384,7 +400,7 @@ class FaceTemplateStore:
             ).first()
             if row is None:
                 raise TemplateNotFoundError(f"no face template is stored for shopper {shopper_id!r}", shopper_id=shopper_id)
-            self._delete_rows(conn, [row], reason)
+            self._delete_rows(conn, [row], reason, requested_by)
             return row.template_id
 
         return self.audit.transaction(remove)
@@ -403,7 +419,8 @@ class FaceTemplateStore:
 
         return self.audit.transaction(remove)
 
-    def _delete_rows(self, conn: Connection, rows: Sequence[sa.Row], reason: DeletionReason) -> None:
+    def _delete_rows(self, conn: Connection, rows: Sequence[sa.Row], reason: DeletionReason,
+                     requested_by: str | None = None) -> None:
         now = self.clock()
         if conn.dialect.name == "sqlite":
             # Without it SQLite leaves deleted rows' bytes in free pages of the file.
@@ -415,7 +432,10 @@ class FaceTemplateStore:
                 .where(face_consents.c.consent_id == row.consent_id)
                 .values(ended_at=now, ended_reason=reason.value)
             )
-            self.audit.append_in(conn, "face.deleted", row.shopper_id, {"template_id": row.template_id, "reason": reason.value})
+            details = {"template_id": row.template_id, "reason": reason.value}
+            if requested_by is not None:
+                details["requested_by"] = requested_by
+            self.audit.append_in(conn, "face.deleted", row.shopper_id, details)
 
     # --------------------------------------------------------------- reading
 
@@ -435,6 +455,22 @@ class FaceTemplateStore:
             row.template_id, row.shopper_id, row.phone_bucket, row.payment_token,
             np.frombuffer(plaintext, dtype="<f8").astype(np.float64), row.expires_at,
         )
+
+    def enrollment(self, shopper_id: str) -> Enrollment | None:
+        """The shopper's live enrollment with its consent, or None (never enrolled, deleted, or expired)."""
+        query = (
+            sa.select(face_templates.c.template_id, face_templates.c.consent_id, face_templates.c.payment_token,
+                      face_templates.c.expires_at, face_consents.c.channel, face_consents.c.purpose,
+                      face_consents.c.granted_at)
+            .join(face_consents, face_consents.c.consent_id == face_templates.c.consent_id)
+            .where((face_templates.c.shopper_id == shopper_id) & (face_templates.c.expires_at > self.clock()))
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Enrollment(shopper_id, row.template_id, row.consent_id, Channel(row.channel), row.purpose,
+                          row.granted_at, row.expires_at, row.payment_token)
 
     def is_live(self, template_id: str) -> bool:
         """Whether the template still exists and is within retention (checked before any match is returned)."""

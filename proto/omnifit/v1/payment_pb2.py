@@ -15,31 +15,37 @@ _sym_db = _symbol_database.Default()
 from proto.omnifit.v1 import common_pb2 as omnifit_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/payment.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"h\n\x0bPaymentLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12%\n\nunit_price\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\xb8\x03\n\rPaymentIntent\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.omnifit.v1.PaymentIntentStatus\x12!\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\x12#\n\x08\x63\x61ptured\x18\x04 \x01(\x0b\x32\x11.omnifit.v1.Money\x12#\n\x08refunded\x18\x05 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x0f\n\x07\x63\x61rt_id\x18\x06 \x01(\t\x12\x10\n\x08store_id\x18\x07 \x01(\t\x12\x12\n\nshopper_id\x18\x08 \x01(\t\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x0f\n\x07gateway\x18\n \x01(\t\x12&\n\x05lines\x18\x0b \x03(\x0b\x32\x17.omnifit.v1.PaymentLine\x12\x18\n\x10step_up_required\x18\x0c \x01(\x08\x12\x14\n\x0c\x66\x61ilure_code\x18\r \x01(\t\x12\x10\n\x08order_id\x18\x0e \x01(\t\x12\x15\n\rcreated_at_ms\x18\x0f \x01(\x03\x12\x15\n\rupdated_at_ms\x18\x10 \x01(\x03\"\x9e\x01\n\x13\x43reateIntentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12!\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x15\n\rpayment_token\x18\x04 \x01(\t\x12\x12\n\nshopper_id\x18\x05 \x01(\t\x12\x0f\n\x07gateway\x18\x06 \x01(\t\"v\n\x14\x43onfirmIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x10\n\x03pin\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x10\x66\x61\x63\x65_match_close\x18\x04 \x01(\x08\x42\x06\n\x04_pin\"B\n\x14\x43\x61ptureIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"A\n\x13\x43\x61ncelIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"d\n\x13RefundIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12!\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\"%\n\x10GetIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t*\xd0\x02\n\x13PaymentIntentStatus\x12%\n!PAYMENT_INTENT_STATUS_UNSPECIFIED\x10\x00\x12/\n+PAYMENT_INTENT_STATUS_REQUIRES_CONFIRMATION\x10\x01\x12$\n PAYMENT_INTENT_STATUS_AUTHORIZED\x10\x02\x12\"\n\x1ePAYMENT_INTENT_STATUS_CAPTURED\x10\x03\x12#\n\x1fPAYMENT_INTENT_STATUS_CANCELLED\x10\x04\x12 \n\x1cPAYMENT_INTENT_STATUS_FAILED\x10\x05\x12\"\n\x1ePAYMENT_INTENT_STATUS_REFUNDED\x10\x06\x12,\n(PAYMENT_INTENT_STATUS_PARTIALLY_REFUNDED\x10\x07\x32\xd6\x03\n\x0ePaymentService\x12J\n\x0c\x43reateIntent\x12\x1f.omnifit.v1.CreateIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12L\n\rConfirmIntent\x12 .omnifit.v1.ConfirmIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12L\n\rCaptureIntent\x12 .omnifit.v1.CaptureIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12J\n\x0c\x43\x61ncelIntent\x12\x1f.omnifit.v1.CancelIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12J\n\x0cRefundIntent\x12\x1f.omnifit.v1.RefundIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12\x44\n\tGetIntent\x12\x1c.omnifit.v1.GetIntentRequest\x1a\x19.omnifit.v1.PaymentIntentb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/payment.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"h\n\x0bPaymentLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\x12%\n\nunit_price\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\xb8\x03\n\rPaymentIntent\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.omnifit.v1.PaymentIntentStatus\x12!\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\x12#\n\x08\x63\x61ptured\x18\x04 \x01(\x0b\x32\x11.omnifit.v1.Money\x12#\n\x08refunded\x18\x05 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x0f\n\x07\x63\x61rt_id\x18\x06 \x01(\t\x12\x10\n\x08store_id\x18\x07 \x01(\t\x12\x12\n\nshopper_id\x18\x08 \x01(\t\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x0f\n\x07gateway\x18\n \x01(\t\x12&\n\x05lines\x18\x0b \x03(\x0b\x32\x17.omnifit.v1.PaymentLine\x12\x18\n\x10step_up_required\x18\x0c \x01(\x08\x12\x14\n\x0c\x66\x61ilure_code\x18\r \x01(\t\x12\x10\n\x08order_id\x18\x0e \x01(\t\x12\x15\n\rcreated_at_ms\x18\x0f \x01(\x03\x12\x15\n\rupdated_at_ms\x18\x10 \x01(\x03\"\xb8\x01\n\x13\x43reateIntentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12!\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x15\n\rpayment_token\x18\x04 \x01(\t\x12\x12\n\nshopper_id\x18\x05 \x01(\t\x12\x0f\n\x07gateway\x18\x06 \x01(\t\x12\x18\n\x10\x66\x61\x63\x65_match_token\x18\x07 \x01(\t\"v\n\x14\x43onfirmIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x10\n\x03pin\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x10\x66\x61\x63\x65_match_close\x18\x04 \x01(\x08\x42\x06\n\x04_pin\"B\n\x14\x43\x61ptureIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"A\n\x13\x43\x61ncelIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"d\n\x13RefundIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12!\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x11.omnifit.v1.Money\"%\n\x10GetIntentRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\"8\n\x11GetReceiptRequest\x12\x11\n\tintent_id\x18\x01 \x01(\t\x12\x10\n\x08paper_mm\x18\x02 \x01(\x05\"|\n\x0bReceiptLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12%\n\nunit_price\x18\x04 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x12\n\nfulfilment\x18\x05 \x01(\t\"\x85\x02\n\x07Receipt\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x11\n\tintent_id\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12\x10\n\x08store_id\x18\x05 \x01(\t\x12\x12\n\nstore_name\x18\x06 \x01(\t\x12&\n\x05lines\x18\x07 \x03(\x0b\x32\x17.omnifit.v1.ReceiptLine\x12 \n\x05total\x18\x08 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x15\n\rcreated_at_ms\x18\n \x01(\x03\x12\x15\n\rprintable_png\x18\x0b \x01(\x0c*\xd0\x02\n\x13PaymentIntentStatus\x12%\n!PAYMENT_INTENT_STATUS_UNSPECIFIED\x10\x00\x12/\n+PAYMENT_INTENT_STATUS_REQUIRES_CONFIRMATION\x10\x01\x12$\n PAYMENT_INTENT_STATUS_AUTHORIZED\x10\x02\x12\"\n\x1ePAYMENT_INTENT_STATUS_CAPTURED\x10\x03\x12#\n\x1fPAYMENT_INTENT_STATUS_CANCELLED\x10\x04\x12 \n\x1cPAYMENT_INTENT_STATUS_FAILED\x10\x05\x12\"\n\x1ePAYMENT_INTENT_STATUS_REFUNDED\x10\x06\x12,\n(PAYMENT_INTENT_STATUS_PARTIALLY_REFUNDED\x10\x07\x32\x98\x04\n\x0ePaymentService\x12J\n\x0c\x43reateIntent\x12\x1f.omnifit.v1.CreateIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12L\n\rConfirmIntent\x12 .omnifit.v1.ConfirmIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12L\n\rCaptureIntent\x12 .omnifit.v1.CaptureIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12J\n\x0c\x43\x61ncelIntent\x12\x1f.omnifit.v1.CancelIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12J\n\x0cRefundIntent\x12\x1f.omnifit.v1.RefundIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12\x44\n\tGetIntent\x12\x1c.omnifit.v1.GetIntentRequest\x1a\x19.omnifit.v1.PaymentIntent\x12@\n\nGetReceipt\x12\x1d.omnifit.v1.GetReceiptRequest\x1a\x13.omnifit.v1.Receiptb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omnifit.v1.payment_pb2', _globals)
 if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
-  _globals['_PAYMENTINTENTSTATUS']._serialized_start=1172
-  _globals['_PAYMENTINTENTSTATUS']._serialized_end=1508
+  _globals['_PAYMENTINTENTSTATUS']._serialized_start=1646
+  _globals['_PAYMENTINTENTSTATUS']._serialized_end=1982
   _globals['_PAYMENTLINE']._serialized_start=65
   _globals['_PAYMENTLINE']._serialized_end=169
   _globals['_PAYMENTINTENT']._serialized_start=172
   _globals['_PAYMENTINTENT']._serialized_end=612
   _globals['_CREATEINTENTREQUEST']._serialized_start=615
-  _globals['_CREATEINTENTREQUEST']._serialized_end=773
-  _globals['_CONFIRMINTENTREQUEST']._serialized_start=775
-  _globals['_CONFIRMINTENTREQUEST']._serialized_end=893
-  _globals['_CAPTUREINTENTREQUEST']._serialized_start=895
-  _globals['_CAPTUREINTENTREQUEST']._serialized_end=961
-  _globals['_CANCELINTENTREQUEST']._serialized_start=963
-  _globals['_CANCELINTENTREQUEST']._serialized_end=1028
-  _globals['_REFUNDINTENTREQUEST']._serialized_start=1030
-  _globals['_REFUNDINTENTREQUEST']._serialized_end=1130
-  _globals['_GETINTENTREQUEST']._serialized_start=1132
-  _globals['_GETINTENTREQUEST']._serialized_end=1169
-  _globals['_PAYMENTSERVICE']._serialized_start=1511
-  _globals['_PAYMENTSERVICE']._serialized_end=1981
+  _globals['_CREATEINTENTREQUEST']._serialized_end=799
+  _globals['_CONFIRMINTENTREQUEST']._serialized_start=801
+  _globals['_CONFIRMINTENTREQUEST']._serialized_end=919
+  _globals['_CAPTUREINTENTREQUEST']._serialized_start=921
+  _globals['_CAPTUREINTENTREQUEST']._serialized_end=987
+  _globals['_CANCELINTENTREQUEST']._serialized_start=989
+  _globals['_CANCELINTENTREQUEST']._serialized_end=1054
+  _globals['_REFUNDINTENTREQUEST']._serialized_start=1056
+  _globals['_REFUNDINTENTREQUEST']._serialized_end=1156
+  _globals['_GETINTENTREQUEST']._serialized_start=1158
+  _globals['_GETINTENTREQUEST']._serialized_end=1195
+  _globals['_GETRECEIPTREQUEST']._serialized_start=1197
+  _globals['_GETRECEIPTREQUEST']._serialized_end=1253
+  _globals['_RECEIPTLINE']._serialized_start=1255
+  _globals['_RECEIPTLINE']._serialized_end=1379
+  _globals['_RECEIPT']._serialized_start=1382
+  _globals['_RECEIPT']._serialized_end=1643
+  _globals['_PAYMENTSERVICE']._serialized_start=1985
+  _globals['_PAYMENTSERVICE']._serialized_end=2521
 # @@protoc_insertion_point(module_scope)

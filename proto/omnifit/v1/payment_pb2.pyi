@@ -75,20 +75,22 @@ class PaymentIntent(_message.Message):
     def __init__(self, intent_id: _Optional[str] = ..., status: _Optional[_Union[PaymentIntentStatus, str]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., captured: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., refunded: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., cart_id: _Optional[str] = ..., store_id: _Optional[str] = ..., shopper_id: _Optional[str] = ..., payment_method: _Optional[str] = ..., gateway: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[PaymentLine, _Mapping]]] = ..., step_up_required: bool = ..., failure_code: _Optional[str] = ..., order_id: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
 
 class CreateIntentRequest(_message.Message):
-    __slots__ = ("idempotency_key", "cart_id", "amount", "payment_token", "shopper_id", "gateway")
+    __slots__ = ("idempotency_key", "cart_id", "amount", "payment_token", "shopper_id", "gateway", "face_match_token")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CART_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     SHOPPER_ID_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    FACE_MATCH_TOKEN_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     cart_id: str
     amount: _common_pb2.Money
     payment_token: str
     shopper_id: str
     gateway: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., cart_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., payment_token: _Optional[str] = ..., shopper_id: _Optional[str] = ..., gateway: _Optional[str] = ...) -> None: ...
+    face_match_token: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., cart_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., payment_token: _Optional[str] = ..., shopper_id: _Optional[str] = ..., gateway: _Optional[str] = ..., face_match_token: _Optional[str] = ...) -> None: ...
 
 class ConfirmIntentRequest(_message.Message):
     __slots__ = ("intent_id", "idempotency_key", "pin", "face_match_close")
@@ -133,3 +135,51 @@ class GetIntentRequest(_message.Message):
     INTENT_ID_FIELD_NUMBER: _ClassVar[int]
     intent_id: str
     def __init__(self, intent_id: _Optional[str] = ...) -> None: ...
+
+class GetReceiptRequest(_message.Message):
+    __slots__ = ("intent_id", "paper_mm")
+    INTENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAPER_MM_FIELD_NUMBER: _ClassVar[int]
+    intent_id: str
+    paper_mm: int
+    def __init__(self, intent_id: _Optional[str] = ..., paper_mm: _Optional[int] = ...) -> None: ...
+
+class ReceiptLine(_message.Message):
+    __slots__ = ("sku", "description", "quantity", "unit_price", "fulfilment")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    FULFILMENT_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    description: str
+    quantity: int
+    unit_price: _common_pb2.Money
+    fulfilment: str
+    def __init__(self, sku: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., fulfilment: _Optional[str] = ...) -> None: ...
+
+class Receipt(_message.Message):
+    __slots__ = ("receipt_id", "order_id", "intent_id", "url", "store_id", "store_name", "lines", "total", "payment_method", "created_at_ms", "printable_png")
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    INTENT_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_NAME_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    PRINTABLE_PNG_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    order_id: str
+    intent_id: str
+    url: str
+    store_id: str
+    store_name: str
+    lines: _containers.RepeatedCompositeFieldContainer[ReceiptLine]
+    total: _common_pb2.Money
+    payment_method: str
+    created_at_ms: int
+    printable_png: bytes
+    def __init__(self, receipt_id: _Optional[str] = ..., order_id: _Optional[str] = ..., intent_id: _Optional[str] = ..., url: _Optional[str] = ..., store_id: _Optional[str] = ..., store_name: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReceiptLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., payment_method: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., printable_png: _Optional[bytes] = ...) -> None: ...

@@ -44,6 +44,11 @@ class PaymentServiceStub(object):
                 request_serializer=omnifit_dot_v1_dot_payment__pb2.GetIntentRequest.SerializeToString,
                 response_deserializer=omnifit_dot_v1_dot_payment__pb2.PaymentIntent.FromString,
                 )
+        self.GetReceipt = channel.unary_unary(
+                '/omnifit.v1.PaymentService/GetReceipt',
+                request_serializer=omnifit_dot_v1_dot_payment__pb2.GetReceiptRequest.SerializeToString,
+                response_deserializer=omnifit_dot_v1_dot_payment__pb2.Receipt.FromString,
+                )
 
 
 class PaymentServiceServicer(object):
@@ -85,6 +90,12 @@ class PaymentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetReceipt(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +128,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.GetIntent,
                     request_deserializer=omnifit_dot_v1_dot_payment__pb2.GetIntentRequest.FromString,
                     response_serializer=omnifit_dot_v1_dot_payment__pb2.PaymentIntent.SerializeToString,
+            ),
+            'GetReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReceipt,
+                    request_deserializer=omnifit_dot_v1_dot_payment__pb2.GetReceiptRequest.FromString,
+                    response_serializer=omnifit_dot_v1_dot_payment__pb2.Receipt.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,5 +243,22 @@ class PaymentService(object):
         return grpc.experimental.unary_unary(request, target, '/omnifit.v1.PaymentService/GetIntent',
             omnifit_dot_v1_dot_payment__pb2.GetIntentRequest.SerializeToString,
             omnifit_dot_v1_dot_payment__pb2.PaymentIntent.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/omnifit.v1.PaymentService/GetReceipt',
+            omnifit_dot_v1_dot_payment__pb2.GetReceiptRequest.SerializeToString,
+            omnifit_dot_v1_dot_payment__pb2.Receipt.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from proto.omnifit.v1 import common_pb2 as omnifit_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/profile.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"\xc6\x01\n\nFitProfile\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12/\n\tleft_foot\x18\x02 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12\x30\n\nright_foot\x18\x03 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12*\n\x04\x62ody\x18\x04 \x01(\x0b\x32\x1c.omnifit.v1.BodyMeasurements\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\"^\n\x16RegisterShopperRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\"0\n\rSignInRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"8\n\x12StaffSignInRequest\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"C\n\x07Session\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12\x15\n\rexpires_at_ms\x18\x03 \x01(\x03\"\'\n\x14GetFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\"i\n\x14PutFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\'\n\x07profile\x18\x03 \x01(\x0b\x32\x16.omnifit.v1.FitProfile2\xda\x01\n\x0e\x41\x63\x63ountService\x12J\n\x0fRegisterShopper\x12\".omnifit.v1.RegisterShopperRequest\x1a\x13.omnifit.v1.Session\x12\x38\n\x06SignIn\x12\x19.omnifit.v1.SignInRequest\x1a\x13.omnifit.v1.Session\x12\x42\n\x0bStaffSignIn\x12\x1e.omnifit.v1.StaffSignInRequest\x1a\x13.omnifit.v1.Session2\xa6\x01\n\x0eProfileService\x12I\n\rGetFitProfile\x12 .omnifit.v1.GetFitProfileRequest\x1a\x16.omnifit.v1.FitProfile\x12I\n\rPutFitProfile\x12 .omnifit.v1.PutFitProfileRequest\x1a\x16.omnifit.v1.FitProfileb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/profile.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"\xc6\x01\n\nFitProfile\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12/\n\tleft_foot\x18\x02 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12\x30\n\nright_foot\x18\x03 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12*\n\x04\x62ody\x18\x04 \x01(\x0b\x32\x1c.omnifit.v1.BodyMeasurements\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\"^\n\x16RegisterShopperRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\"0\n\rSignInRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"8\n\x12StaffSignInRequest\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"C\n\x07Session\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12\x15\n\rexpires_at_ms\x18\x03 \x01(\x03\"\'\n\x14GetFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\"i\n\x14PutFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\'\n\x07profile\x18\x03 \x01(\x0b\x32\x16.omnifit.v1.FitProfile\"5\n\x14SetPaymentPinRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x0b\n\x03pin\x18\x02 \x01(\t\"N\n\x10PaymentPinStatus\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12\x0f\n\x07pin_set\x18\x02 \x01(\x08\x12\x15\n\rupdated_at_ms\x18\x03 \x01(\x03\x32\xab\x02\n\x0e\x41\x63\x63ountService\x12J\n\x0fRegisterShopper\x12\".omnifit.v1.RegisterShopperRequest\x1a\x13.omnifit.v1.Session\x12\x38\n\x06SignIn\x12\x19.omnifit.v1.SignInRequest\x1a\x13.omnifit.v1.Session\x12\x42\n\x0bStaffSignIn\x12\x1e.omnifit.v1.StaffSignInRequest\x1a\x13.omnifit.v1.Session\x12O\n\rSetPaymentPin\x12 .omnifit.v1.SetPaymentPinRequest\x1a\x1c.omnifit.v1.PaymentPinStatus2\xa6\x01\n\x0eProfileService\x12I\n\rGetFitProfile\x12 .omnifit.v1.GetFitProfileRequest\x1a\x16.omnifit.v1.FitProfile\x12I\n\rPutFitProfile\x12 .omnifit.v1.PutFitProfileRequest\x1a\x16.omnifit.v1.FitProfileb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,8 +36,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['_GETFITPROFILEREQUEST']._serialized_end=578
   _globals['_PUTFITPROFILEREQUEST']._serialized_start=580
   _globals['_PUTFITPROFILEREQUEST']._serialized_end=685
-  _globals['_ACCOUNTSERVICE']._serialized_start=688
-  _globals['_ACCOUNTSERVICE']._serialized_end=906
-  _globals['_PROFILESERVICE']._serialized_start=909
-  _globals['_PROFILESERVICE']._serialized_end=1075
+  _globals['_SETPAYMENTPINREQUEST']._serialized_start=687
+  _globals['_SETPAYMENTPINREQUEST']._serialized_end=740
+  _globals['_PAYMENTPINSTATUS']._serialized_start=742
+  _globals['_PAYMENTPINSTATUS']._serialized_end=820
+  _globals['_ACCOUNTSERVICE']._serialized_start=823
+  _globals['_ACCOUNTSERVICE']._serialized_end=1122
+  _globals['_PROFILESERVICE']._serialized_start=1125
+  _globals['_PROFILESERVICE']._serialized_end=1291
 # @@protoc_insertion_point(module_scope)

@@ -72,3 +72,21 @@ class PutFitProfileRequest(_message.Message):
     idempotency_key: str
     profile: FitProfile
     def __init__(self, cart_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., profile: _Optional[_Union[FitProfile, _Mapping]] = ...) -> None: ...
+
+class SetPaymentPinRequest(_message.Message):
+    __slots__ = ("password", "pin")
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    PIN_FIELD_NUMBER: _ClassVar[int]
+    password: str
+    pin: str
+    def __init__(self, password: _Optional[str] = ..., pin: _Optional[str] = ...) -> None: ...
+
+class PaymentPinStatus(_message.Message):
+    __slots__ = ("shopper_id", "pin_set", "updated_at_ms")
+    SHOPPER_ID_FIELD_NUMBER: _ClassVar[int]
+    PIN_SET_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    shopper_id: str
+    pin_set: bool
+    updated_at_ms: int
+    def __init__(self, shopper_id: _Optional[str] = ..., pin_set: bool = ..., updated_at_ms: _Optional[int] = ...) -> None: ...

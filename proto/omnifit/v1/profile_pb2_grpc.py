@@ -29,6 +29,11 @@ class AccountServiceStub(object):
                 request_serializer=omnifit_dot_v1_dot_profile__pb2.StaffSignInRequest.SerializeToString,
                 response_deserializer=omnifit_dot_v1_dot_profile__pb2.Session.FromString,
                 )
+        self.SetPaymentPin = channel.unary_unary(
+                '/omnifit.v1.AccountService/SetPaymentPin',
+                request_serializer=omnifit_dot_v1_dot_profile__pb2.SetPaymentPinRequest.SerializeToString,
+                response_deserializer=omnifit_dot_v1_dot_profile__pb2.PaymentPinStatus.FromString,
+                )
 
 
 class AccountServiceServicer(object):
@@ -52,6 +57,12 @@ class AccountServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPaymentPin(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -69,6 +80,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.StaffSignIn,
                     request_deserializer=omnifit_dot_v1_dot_profile__pb2.StaffSignInRequest.FromString,
                     response_serializer=omnifit_dot_v1_dot_profile__pb2.Session.SerializeToString,
+            ),
+            'SetPaymentPin': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPaymentPin,
+                    request_deserializer=omnifit_dot_v1_dot_profile__pb2.SetPaymentPinRequest.FromString,
+                    response_serializer=omnifit_dot_v1_dot_profile__pb2.PaymentPinStatus.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -128,6 +144,23 @@ class AccountService(object):
         return grpc.experimental.unary_unary(request, target, '/omnifit.v1.AccountService/StaffSignIn',
             omnifit_dot_v1_dot_profile__pb2.StaffSignInRequest.SerializeToString,
             omnifit_dot_v1_dot_profile__pb2.Session.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetPaymentPin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/omnifit.v1.AccountService/SetPaymentPin',
+            omnifit_dot_v1_dot_profile__pb2.SetPaymentPinRequest.SerializeToString,
+            omnifit_dot_v1_dot_profile__pb2.PaymentPinStatus.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

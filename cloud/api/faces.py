@@ -1,0 +1,433 @@
+"""``FaceService`` over gRPC: face-pay enrollment, identification at a kiosk, deletion, look-up.
+
+The kiosk (or the app) captures: quality gate, liveness and the 128-d embedding run on the
+device and only the embedding travels. The server keeps it sealed (:class:`FaceTemplateStore`,
+AES-GCM under the configured key-encryption key) and matches it; every enrollment, match
+attempt and deletion is an entry of the hash-chained payments audit log.
+
+Who may do what:
+
+* ``EnrollFace``: a kiosk for the signed-in shopper who owns the cart it names (after
+  pairing), or a shopper's app for themselves; staff do not enroll other people. Consent
+  (purpose, time, retention) is required; the phone digits are the account's, the payment
+  method the gateway token given.
+* ``IdentifyFace``: kiosks only, 1:few within the 4 phone digits typed. A miss names nobody
+  and says nothing of the candidates; misses are limited per kiosk (``RESOURCE_EXHAUSTED``
+  while it is paused). A match carries a short-lived token, bound to the kiosk, that
+  ``CreateIntent`` takes instead of a payment token (see :meth:`FaceAccess.resolve_match`).
+* ``DeleteFaceData``: a shopper for themselves, staff for anyone (also in ``staff_audit``).
+* ``GetFaceEnrollment``: a shopper for themselves, staff for anyone.
+
+Matching reads the typed digits' bucket from the database on every attempt (a handful of
+templates), so every replica sees enrollments and deletions at once and nothing
+decrypted outlives the call. When no key-encryption key is configured (PostgreSQL without
+``OMNIFIT_FACE_KEK`` or a key file) the service answers ``FAILED_PRECONDITION``.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import grpc
+import numpy as np
+import sqlalchemy as sa
+
+from cloud.api.errors import grpc_errors
+from cloud.api.servicers import Services
+from cloud.domain import idempotency
+from cloud.domain.types import Principal, PrincipalKind, now_ms
+from cloud.domain.validate import require_id, require_idempotency_key
+from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
+from cloud.storage import schema
+from payments.errors import ConsentError, TemplateNotFoundError
+from payments.face.identifiers import bucket_digits, check_payment_token, phone_last4
+from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, decide
+from payments.face.service import UNMATCHED_SUBJECT
+from payments.face.store import EMBEDDING_DIM, Channel, Consent, Enrollment, FaceTemplateStore
+from proto.omnifit.v1 import face_pb2, face_pb2_grpc
+
+_LOGGER = logging.getLogger(__name__)
+MATCH_TOKEN_TTL_MS = 2 * 60 * 1000          # long enough to show the cart and tap "pay"
+MAX_FAILED_IDENTIFICATIONS = 5              # misses per kiosk within the window
+FAILURE_WINDOW_MS = 10 * 60 * 1000
+CONSENT_MAX_AGE_MS = 24 * 3600 * 1000       # consent is sent when it is given, not replayed days later
+CLOCK_SKEW_MS = 5 * 60 * 1000
+DEFAULT_CONSENT_TEXT = "face-pay-consent-v1"
+_MATCH_TOKEN_PREFIX = "fm1"
+_failures = schema.face_match_failures
+
+
+# ---------------------------------------------------------------------- match tokens
+
+
+@dataclass(frozen=True)
+class MatchClaim:
+    """What a face match proves, for ``CreateIntent``: who, on which kiosk, whether the PIN is needed, until when."""
+
+    shopper_id: str
+    template_id: str
+    device_id: str
+    step_up: bool
+    expires_at_ms: int
+
+
+class MatchTokens:
+    """HMAC-signed match claims under a key derived from the deployment's token secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, b"omnifit/face-match-token/v1", hashlib.sha256).digest()
+
+    def _sign(self, payload: str) -> str:
+        return base64.urlsafe_b64encode(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest()).decode().rstrip("=")
+
+    def issue(self, claim: MatchClaim) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(asdict(claim), separators=(",", ":")).encode()).decode().rstrip("=")
+        return f"{_MATCH_TOKEN_PREFIX}.{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str, device_id: str) -> MatchClaim:
+        """The claim of a genuine, unexpired token issued to ``device_id``; ``InvalidArgument``/``FailedPrecondition`` otherwise."""
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] != _MATCH_TOKEN_PREFIX or not hmac.compare_digest(self._sign(parts[1]), parts[2]):
+            raise InvalidArgument("face_match_token is not a match token this service issued", field="face_match_token")
+        try:
+            claim = MatchClaim(**json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))))
+        except (ValueError, TypeError, binascii.Error) as exc:
+            raise InvalidArgument("face_match_token payload is malformed", field="face_match_token") from exc
+        if claim.device_id != device_id:
+            raise PermissionDenied("face_match_token was issued to another kiosk", field="face_match_token")
+        if claim.expires_at_ms <= now_ms():
+            raise FailedPrecondition("face_match_token has expired; identify the shopper again", field="face_match_token")
+        return claim
+
+
+# ---------------------------------------------------------------------- request values
+
+
+@dataclass(frozen=True)
+class NewEnrollment:
+    key: str
+    cart_id: str
+    embedding: np.ndarray
+    consent: Consent
+    payment_token: str
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """An enrollment as the wire shows it."""
+
+    shopper_id: str
+    template_id: str
+    consent_id: str
+    expires_at_ms: int
+    channel: str
+    token_last4: str
+    phone_last4: str
+
+
+@dataclass(frozen=True)
+class Identified:
+    matched: bool
+    shopper_id: str
+    distance: float
+    threshold: float
+    step_up: bool
+    match_token: str
+    match_expires_at_ms: int
+    token_last4: str
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class Deleted:
+    shopper_id: str
+    template_id: str
+    deleted: bool
+
+
+def embedding_from(values: Sequence[float]) -> np.ndarray:
+    """The request's embedding as (128,) float64, refusing a wrong length or non-finite values."""
+    if len(values) != EMBEDDING_DIM:
+        raise InvalidArgument(f"embedding must have {EMBEDDING_DIM} values; got {len(values)}", field="embedding")
+    vector = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(vector)):
+        raise InvalidArgument("embedding values must be finite numbers", field="embedding")
+    return vector
+
+
+def consent_from(message: face_pb2.FaceConsent, present: bool, channel: Channel) -> Consent:
+    """The consent record; absent, future or stale consent is refused (``FAILED_PRECONDITION``)."""
+    if not present:
+        raise ConsentError("face enrollment needs the shopper's explicit consent (purpose, time, retention)",
+                           field="consent")
+    stamp = now_ms()
+    if message.granted_at_ms > stamp + CLOCK_SKEW_MS or message.granted_at_ms < stamp - CONSENT_MAX_AGE_MS:
+        raise ConsentError("consent.granted_at_ms must be when the shopper agreed, within the last day",
+                           field="consent.granted_at_ms")
+    if len(message.purpose) > 200 or len(message.text_version) > 40:
+        raise InvalidArgument("consent.purpose is at most 200 characters, text_version 40", field="consent")
+    granted = dt.datetime.fromtimestamp(message.granted_at_ms / 1000, tz=dt.timezone.utc)
+    return Consent(message.purpose, channel, message.retention_days, granted, message.text_version or DEFAULT_CONSENT_TEXT)
+
+
+def _token_last4(token: str | None) -> str:
+    return (token or "")[-4:]
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+# ---------------------------------------------------------------------- blocking use cases
+
+
+class FaceAccess:
+    """The face-pay use cases with the cloud's access rules; every method blocks (worker pool)."""
+
+    def __init__(self, services: Services, store: FaceTemplateStore | None, *, unavailable: str = "",
+                 policy: MatchPolicy = MatchPolicy(), max_failures: int = MAX_FAILED_IDENTIFICATIONS,
+                 failure_window_ms: int = FAILURE_WINDOW_MS) -> None:
+        self.s = services
+        self._store = store
+        self._unavailable = unavailable or "face pay is not configured on this server"
+        self.policy = policy
+        self.max_failures = max_failures
+        self.failure_window_ms = failure_window_ms
+        self.tokens = MatchTokens(bytes.fromhex(services.database.setting("token_secret")))
+
+    @property
+    def store(self) -> FaceTemplateStore:
+        if self._store is None:
+            raise FailedPrecondition(self._unavailable)
+        return self._store
+
+    # -- enrollment
+
+    def enroll(self, principal: Principal, new: NewEnrollment) -> Enrolled:
+        shopper_id = self._enrollee(principal, new.cart_id)
+        digest = idempotency.request_hash({
+            "cart_id": new.cart_id, "token": new.payment_token, "purpose": new.consent.purpose,
+            "retention": new.consent.retention_days, "embedding": hashlib.sha256(new.embedding.tobytes()).hexdigest(),
+        })
+        replay = self._replay(principal, "EnrollFace", new.key, digest)
+        if replay is not None:
+            return Enrolled(**replay)
+        if self.store.enrollment(shopper_id) is not None:
+            raise FailedPrecondition(f"shopper {shopper_id} is already enrolled; delete the face data first to enroll again",
+                                     field="shopper_id")
+        last4 = self._phone_last4(shopper_id)
+        self.store.enroll(shopper_id, new.embedding, consent=new.consent, phone_last4=last4,
+                          payment_token=new.payment_token)
+        enrolled = self._enrolled(self.store.enrollment(shopper_id), last4)
+        self._remember(principal, "EnrollFace", new.key, digest, asdict(enrolled))
+        _LOGGER.info("%s enrolled shopper %s for face pay (%s)", principal.key, shopper_id, enrolled.template_id)
+        return enrolled
+
+    def _enrollee(self, principal: Principal, cart_id: str) -> str:
+        """Whose face this is: a kiosk's paired shopper (the cart's owner), or the app's own shopper."""
+        if principal.kind is PrincipalKind.SHOPPER:
+            if cart_id:
+                raise InvalidArgument("cart_id: a shopper's app enrolls its own shopper; leave it empty", field="cart_id")
+            return principal.subject_id
+        if principal.kind is PrincipalKind.DEVICE:
+            cart = self.s.carts.get_cart(principal, require_id(cart_id, "cart_id", max_length=64))
+            if not cart.owner_shopper_id:
+                raise FailedPrecondition(f"cart {cart.cart_id} has no signed-in shopper; pair the shopper's phone first",
+                                         field="cart_id")
+            return cart.owner_shopper_id
+        raise PermissionDenied("EnrollFace: a kiosk or the shopper's app enrolls a face, not staff")
+
+    def _phone_last4(self, shopper_id: str) -> str:
+        with self.s.database.read() as conn:
+            phone = conn.execute(sa.select(schema.shoppers.c.phone)
+                                 .where(schema.shoppers.c.shopper_id == shopper_id)).scalar()
+        if phone is None:
+            raise NotFound(f"shopper {shopper_id} does not exist", field="shopper_id")
+        return phone_last4(phone)
+
+    @staticmethod
+    def _enrolled(enrollment: Enrollment | None, last4: str) -> Enrolled:
+        if enrollment is None:
+            raise FailedPrecondition("the enrollment was deleted while it was being made; enroll again")
+        return Enrolled(enrollment.shopper_id, enrollment.template_id, enrollment.consent_id, _ms(enrollment.expires_at),
+                        enrollment.channel.value, _token_last4(enrollment.payment_token), last4)
+
+    # -- identification
+
+    def identify(self, principal: Principal, embedding: np.ndarray, digits: str) -> Identified:
+        """1:few match among the shoppers whose phone ends in ``digits``; audited, misses counted."""
+        if principal.kind is not PrincipalKind.DEVICE:
+            raise PermissionDenied(f"IdentifyFace is for kiosks; the caller is a {principal.kind.value}")
+        digits = bucket_digits(digits)
+        failures = self._recent_failures(principal)
+        if failures >= self.max_failures:
+            raise RateLimited(f"{failures} faces matched nobody on this kiosk in the last "
+                              f"{self.failure_window_ms // 60000} min; wait, or pay by card",
+                              retry_after_s=self.failure_window_ms // 1000)
+        store = self.store
+        bucket = store.phone_bucket(digits)
+        nearest, distance, count = CandidateCache(store.load_templates(phone_last4=digits)).nearest(embedding, bucket)
+        result = decide(nearest, distance, count, MatchMode.ONE_TO_FEW, self.policy)
+        store.audit.append("face.match_attempt", result.shopper_id or UNMATCHED_SUBJECT, {
+            **result.audit_details(), "device_id": principal.subject_id, "store_id": principal.store_id,
+        })
+        if not result.matched:
+            failures = self._record_failure(principal)
+            return Identified(False, "", 0.0, self.policy.threshold, False, "", 0, "",
+                              max(self.max_failures - failures, 0))
+        expires = now_ms() + MATCH_TOKEN_TTL_MS
+        token = self.tokens.issue(MatchClaim(result.shopper_id, result.template_id, principal.subject_id,
+                                             result.needs_step_up, expires))
+        return Identified(True, result.shopper_id, float(result.distance), self.policy.threshold, result.needs_step_up,
+                          token, expires, _token_last4(result.payment_token), self.max_failures - failures)
+
+    def _recent_failures(self, principal: Principal) -> int:
+        since = now_ms() - self.failure_window_ms
+        with self.s.database.read() as conn:
+            return conn.execute(sa.select(sa.func.count()).where(
+                _failures.c.principal == principal.key, _failures.c.at_ms > since)).scalar_one()
+
+    def _record_failure(self, principal: Principal) -> int:
+        stamp = now_ms()
+        with self.s.database.write() as conn:
+            conn.execute(_failures.delete().where(_failures.c.principal == principal.key,
+                                                  _failures.c.at_ms <= stamp - self.failure_window_ms))
+            conn.execute(_failures.insert().values(principal=principal.key, at_ms=stamp))
+        return self._recent_failures(principal)
+
+    def resolve_match(self, principal: Principal, token: str) -> tuple[str, str, bool]:
+        """The payer, their enrolled payment token and whether the PIN is needed, from a match token.
+
+        Refused when the token is forged, expired, from another kiosk, or the face data was
+        deleted (or enrolled again) since the match.
+        """
+        if principal.kind is not PrincipalKind.DEVICE:
+            raise PermissionDenied("face_match_token: only the kiosk that identified the shopper pays by face",
+                                   field="face_match_token")
+        claim = self.tokens.verify(token, principal.subject_id)
+        enrollment = self.store.enrollment(claim.shopper_id)
+        if enrollment is None or enrollment.template_id != claim.template_id:
+            raise FailedPrecondition(f"the face data of shopper {claim.shopper_id} was deleted after the match",
+                                     field="face_match_token")
+        if not enrollment.payment_token:
+            raise FailedPrecondition(f"shopper {claim.shopper_id} has no payment method enrolled for face pay",
+                                     field="face_match_token")
+        return claim.shopper_id, enrollment.payment_token, claim.step_up
+
+    # -- deletion and look-up
+
+    def delete(self, principal: Principal, key: str, shopper_id: str) -> Deleted:
+        target = self._subject(principal, shopper_id, "DeleteFaceData")
+        digest = idempotency.request_hash({"shopper_id": target})
+        replay = self._replay(principal, "DeleteFaceData", key, digest)
+        if replay is not None:
+            return Deleted(**replay)
+        try:
+            template_id = self.store.delete(target, requested_by=principal.key)
+        except TemplateNotFoundError:
+            template_id = ""
+        deleted = Deleted(target, template_id, bool(template_id))
+        with self.s.database.write() as conn:
+            if principal.kind is PrincipalKind.STAFF:
+                conn.execute(schema.staff_audit.insert().values(
+                    staff_id=principal.subject_id, action="DeleteFaceData", target=target, at_ms=now_ms()))
+            idempotency.remember(conn, principal, "DeleteFaceData", key, digest, json.dumps(asdict(deleted)))
+        _LOGGER.info("%s deleted the face data of %s (%s)", principal.key, target, template_id or "none stored")
+        return deleted
+
+    def status(self, principal: Principal, shopper_id: str) -> tuple[str, Enrolled | None]:
+        target = self._subject(principal, shopper_id, "GetFaceEnrollment")
+        enrollment = self.store.enrollment(target)
+        return target, None if enrollment is None else self._enrolled(enrollment, self._phone_last4(target))
+
+    @staticmethod
+    def _subject(principal: Principal, shopper_id: str, method: str) -> str:
+        """Whose face data: a shopper's own, or anyone's for staff (who must name them)."""
+        if principal.kind is PrincipalKind.SHOPPER:
+            if shopper_id and shopper_id != principal.subject_id:
+                raise PermissionDenied(f"{method}: a shopper acts only on their own face data", field="shopper_id")
+            return principal.subject_id
+        if principal.kind is PrincipalKind.STAFF:
+            return require_id(shopper_id, "shopper_id", max_length=64)
+        raise PermissionDenied(f"{method}: the shopper's app, or staff in admin mode, not a kiosk session")
+
+    # -- idempotency (the cloud's key table; the face store writes on its own engine)
+
+    def _replay(self, principal: Principal, method: str, key: str, digest: str) -> dict | None:
+        with self.s.database.read() as conn:
+            stored = idempotency.find_replay(conn, principal, method, key, digest)
+        return None if stored is None else json.loads(stored)
+
+    def _remember(self, principal: Principal, method: str, key: str, digest: str, response: dict) -> None:
+        with self.s.database.write() as conn:
+            idempotency.remember(conn, principal, method, key, digest, json.dumps(response))
+
+
+# ---------------------------------------------------------------------- protobuf
+
+
+def enrollment_message(enrolled: Enrolled) -> face_pb2.FaceEnrollment:
+    return face_pb2.FaceEnrollment(
+        shopper_id=enrolled.shopper_id, template_id=enrolled.template_id, consent_id=enrolled.consent_id,
+        expires_at_ms=enrolled.expires_at_ms, channel=enrolled.channel,
+        payment_method=f"token ...{enrolled.token_last4}" if enrolled.token_last4 else "",
+        phone_hint=f"...{enrolled.phone_last4}",
+    )
+
+
+class FaceServicer(face_pb2_grpc.FaceServiceServicer):
+    def __init__(self, services: Services, access: FaceAccess) -> None:
+        self.s = services
+        self.access = access
+
+    async def _run(self, fn: Callable[..., object], *args: object) -> object:
+        return await self.s.database.run(fn, *args)
+
+    @grpc_errors
+    async def EnrollFace(self, request: face_pb2.EnrollFaceRequest, context: grpc.aio.ServicerContext) -> face_pb2.FaceEnrollment:
+        principal = await self.s.principal(context)
+        channel = Channel.KIOSK if principal.kind is PrincipalKind.DEVICE else Channel.APP
+        new = NewEnrollment(
+            key=require_idempotency_key(request.idempotency_key),
+            cart_id=request.cart_id,
+            embedding=embedding_from(request.embedding),
+            consent=consent_from(request.consent, request.HasField("consent"), channel),
+            payment_token=check_payment_token(request.payment_token),
+        )
+        return enrollment_message(await self._run(self.access.enroll, principal, new))
+
+    @grpc_errors
+    async def IdentifyFace(self, request: face_pb2.IdentifyFaceRequest, context: grpc.aio.ServicerContext) -> face_pb2.FaceMatch:
+        principal = await self.s.principal(context)
+        found: Identified = await self._run(self.access.identify, principal, embedding_from(request.embedding),
+                                            request.phone_last4)
+        return face_pb2.FaceMatch(
+            matched=found.matched, shopper_id=found.shopper_id, distance=found.distance if math.isfinite(found.distance) else 0.0,
+            threshold=found.threshold, step_up_required=found.step_up, match_token=found.match_token,
+            match_expires_at_ms=found.match_expires_at_ms,
+            payment_method=f"token ...{found.token_last4}" if found.token_last4 else "",
+            attempts_left=found.attempts_left,
+        )
+
+    @grpc_errors
+    async def DeleteFaceData(self, request: face_pb2.DeleteFaceDataRequest, context: grpc.aio.ServicerContext) -> face_pb2.FaceDataDeletion:
+        principal = await self.s.principal(context)
+        key = require_idempotency_key(request.idempotency_key)
+        done: Deleted = await self._run(self.access.delete, principal, key, request.shopper_id)
+        return face_pb2.FaceDataDeletion(shopper_id=done.shopper_id, template_id=done.template_id, deleted=done.deleted)
+
+    @grpc_errors
+    async def GetFaceEnrollment(self, request: face_pb2.GetFaceEnrollmentRequest, context: grpc.aio.ServicerContext) -> face_pb2.FaceEnrollmentStatus:
+        principal = await self.s.principal(context)
+        shopper_id, enrolled = await self._run(self.access.status, principal, request.shopper_id)
+        if enrolled is None:
+            return face_pb2.FaceEnrollmentStatus(shopper_id=shopper_id, enrolled=False)
+        return face_pb2.FaceEnrollmentStatus(shopper_id=shopper_id, enrolled=True, enrollment=enrollment_message(enrolled))
