@@ -46,6 +46,9 @@ class StaffSignInScreen(Screen):
         super().__init__(app)
         self.keyboard = ui.TextKeyboard((60, 340), ("staff id", "password"), masked=frozenset({"password"}))
 
+    def widgets(self) -> list:
+        return [self.keyboard]
+
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
         return [ui.Button("Cancel", pygame.Rect(width - 300, height - 130, 260, 96), "cancel", colour=ui.PANEL)]
@@ -278,6 +281,9 @@ class FaceDataScreen(AdminScreen):
         self.key = _new_key()
         self.result: str | None = None
 
+    def widgets(self) -> list:
+        return [self.keyboard] if self.confirming is None else []
+
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
         if self.confirming is not None:
@@ -417,6 +423,9 @@ class RefundScreen(AdminScreen):
     @property
     def remaining(self) -> Money:
         return Money(self.intent.captured.minor_units - self.intent.refunded.minor_units, self.intent.captured.currency)
+
+    def widgets(self) -> list:
+        return [self.keypad] if self.pending is None else []
 
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()

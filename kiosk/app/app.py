@@ -86,7 +86,7 @@ class KioskApp:
         self.running = True
         self.screenshot_dir = screenshot_dir
         self._shots = 0
-        self._stores: dict[str, str] = {}
+        self._background: dict[int, str] = {}  # app-level jobs: what failing would mean, for the notice
         from kiosk.app.shopper import AttractScreen
 
         self.screen: Screen = AttractScreen(self)
@@ -127,7 +127,14 @@ class KioskApp:
         self.notify(reason)
         self.go(AttractScreen(self))
 
+    def background(self, make, doing: str) -> int:
+        """A cloud call that outlives the screen that started it; a failure still reaches the screen as a notice."""
+        job = self.worker.call(make)
+        self._background[job] = doing
+        return job
+
     def notify(self, text: str, level: str = "info") -> None:
+        _LOGGER.info("notice (%s) on %s: %s", level, self.screen.name, text)
         self.notice = Notice(text, level, time.monotonic() + NOTICE_S)
 
     def fail(self, error: BaseException, doing: str) -> None:
@@ -179,6 +186,9 @@ class KioskApp:
             outcome = self.worker.outcomes.get_nowait()
             if outcome.cloud:
                 self._note_cloud(outcome.error)
+            doing = self._background.pop(outcome.job, None) if outcome.progress is None else None
+            if doing is not None and outcome.error is not None:
+                self.fail(outcome.error, doing)
             if not self.screen.owns(outcome.job):
                 continue  # the screen that asked is gone; its answer is no longer wanted
             try:
@@ -240,7 +250,8 @@ class KioskApp:
 
     # --- headless driving (tests, --script) --------------------------------------------------
     def find_button(self, label: str) -> ui.Button:
-        buttons = self.screen.layout()
+        """A button (or keypad / keyboard key) on the current screen by its label."""
+        buttons = self.screen.layout() + [key for widget in self.screen.widgets() for key in widget.buttons]
         for button in buttons:
             if button.label == label:
                 return button

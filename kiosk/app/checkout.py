@@ -59,6 +59,22 @@ class CheckoutScreen(Screen):
     name = "checkout"
     title = "Pay"
 
+    def enter(self) -> None:
+        cart = self.app.session.cart
+        if cart is not None:  # the phone may have claimed it (and merged other lines in) meanwhile
+            self.call(lambda client: client.get_cart(cart.cart_id), self._loaded, waiting="Checking your cart")
+
+    def _loaded(self, cart, error) -> None:
+        if error is not None:
+            self.app.fail(error, "check your cart")
+        else:
+            self.app.session.cart = cart
+
+    def card_allowed(self) -> bool:
+        """The cloud charges a card to a shopper's account, so the cart must be linked to one first."""
+        cart = self.app.session.cart
+        return cart is not None and bool(cart.owner_shopper_id)
+
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
         face = pygame.Rect(0, 0, 520, 140)
@@ -66,9 +82,13 @@ class CheckoutScreen(Screen):
         card = face.move(580, 0)
         back = pygame.Rect(40, height - 130, 300, 96)
         face_button = ui.Button("Pay with my face", face, "face", text_size=ui.TITLE_PX - 8)
-        face_button.enabled = self.app.face_camera_ready()
-        return [face_button, ui.Button("Pay by card", card, "card", text_size=ui.TITLE_PX - 8),
-                ui.Button("Back to cart", back, "back", colour=ui.PANEL)]
+        face_button.enabled = self.app.face_camera_ready() and not self.busy
+        card_button = ui.Button("Pay by card", card, "card", text_size=ui.TITLE_PX - 8)
+        card_button.enabled = self.card_allowed() and not self.busy
+        buttons = [face_button, card_button, ui.Button("Back to cart", back, "back", colour=ui.PANEL)]
+        if not self.card_allowed() and not self.busy:
+            buttons.append(ui.Button("Link my phone", pygame.Rect(width - 360, height - 130, 320, 96), "pair"))
+        return buttons
 
     def on_action(self, action: str) -> None:
         if action == "card":
@@ -81,17 +101,25 @@ class CheckoutScreen(Screen):
             from kiosk.app.shopper import CartScreen
 
             self.app.go(CartScreen(self.app))
+        elif action == "pair":
+            from kiosk.app.shopper import PairingScreen
+
+            self.app.go(PairingScreen(self.app))
 
     def draw_body(self, surface: pygame.Surface) -> None:
         width, height = surface.get_size()
         cart = self.app.session.cart
+        if not self.card_allowed() and not self.busy:
+            ui.draw_paragraph(surface, "To pay by card, link this cart to your Omnifit account first: tap \u201cLink my "
+                              "phone\u201d and scan the code with the app.", pygame.Rect(width // 2 - 10, height // 2 + 130,
+                              width // 2 - 30, 110), size=ui.SMALL_PX, colour=ui.MUTED)
         if cart is not None:
             ui.draw_text(surface, f"Total {cart.subtotal}", (width // 2, height // 4), size=84, anchor="center")
             ui.draw_text(surface, f"{sum(line.quantity for line in cart.lines)} item(s)", (width // 2, height // 4 + 70),
                          colour=ui.MUTED, anchor="center")
         if not self.app.face_camera_ready():
-            ui.draw_text(surface, "Face pay is not set up on this kiosk.", (width // 2, height // 2 + 140),
-                         size=ui.SMALL_PX, colour=ui.MUTED, anchor="center")
+            ui.draw_text(surface, "Face pay is not set up on this kiosk.", (width // 2 - 290, height // 2 + 130),
+                         size=ui.SMALL_PX, colour=ui.MUTED, anchor="midtop")
 
 
 class PayingScreen(Screen):
@@ -105,6 +133,9 @@ class PayingScreen(Screen):
         self.attempt = attempt
         self.failed: str | None = None
         self.pin_pad: ui.Keypad | None = None
+
+    def widgets(self) -> list:
+        return [self.pin_pad] if self.pin_pad is not None else []
 
     def enter(self) -> None:
         self._create()

@@ -90,6 +90,9 @@ class FacePayScreen(Screen):
         self.failed: str | None = None
         self.digits = ""
 
+    def widgets(self) -> list:
+        return [self.keypad] if self.keypad is not None else []
+
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
         buttons = [ui.Button("Pay by card instead", pygame.Rect(40, height - 130, 420, 96), "card", colour=ui.PANEL)]

@@ -43,6 +43,10 @@ class Screen:
     def layout(self) -> list[ui.Button]:
         return []
 
+    def widgets(self) -> list:
+        """Keypads and keyboards showing now; their keys take taps through :meth:`on_tap`."""
+        return []
+
     def on_action(self, action: str) -> None:
         """A button (or its keyboard shortcut) was pressed."""
 

@@ -136,20 +136,17 @@ class ScanScreen(Screen):
         ui.draw_text(surface, f"{int(self.fraction * 100)} %", bar.center, anchor="center")
 
 
+def _feet_mm(feet) -> dict[str, dict[str, float] | None]:
+    return {"left_foot": feet.left.to_mm_dict() if feet.left is not None else None,
+            "right_foot": feet.right.to_mm_dict() if feet.right is not None else None}
+
+
 def save_fit_profile(screen: Screen, cart_id: str) -> None:
-    """Keep the scan with the cart (and, after pairing, with the shopper's profile)."""
+    """Keep a new scan with the cart already started (and, after pairing, with the shopper's profile)."""
     feet = screen.app.session.feet
-    if feet is None:
-        return
-    left = feet.left.to_mm_dict() if feet.left is not None else None
-    right = feet.right.to_mm_dict() if feet.right is not None else None
-
-    def saved(_profile, error) -> None:
-        if error is not None:
-            screen.app.fail(error, "keep your scan with the cart")
-
-    screen.call(lambda client: client.put_fit_profile(cart_id=cart_id, left_foot=left, right_foot=right), saved,
-                waiting="Saving your measurements")
+    if feet is not None:
+        screen.app.background(lambda client: client.put_fit_profile(cart_id=cart_id, **_feet_mm(feet)),
+                              "keep your scan with the cart")
 
 
 def _measurement_line(summary: dict[str, dict[str, float]]) -> str:
@@ -340,10 +337,14 @@ def add_to_cart(screen: Screen, sku: str) -> None:
     app = screen.app
     cart = app.session.cart
 
+    feet = app.session.feet
+
     async def add(client):
         current = cart
         if current is None:
             current = await client.create_cart(app.store_id)
+            if feet is not None:  # the scan goes with the cart, and with the shopper once they pair
+                await client.put_fit_profile(cart_id=current.cart_id, **_feet_mm(feet))
         return current, await client.add_line(current.cart_id, sku)
 
     def added(value, error) -> None:
@@ -351,15 +352,12 @@ def add_to_cart(screen: Screen, sku: str) -> None:
             app.fail(error, "add that to your cart")
             return
         started, result = value
-        new_cart = cart is None
         if isinstance(result, QueuedMutation):
             app.session.cart = started
             app.session.queued_lines += 1
             app.notify("Added. The store's system is unreachable, so the cart will sync when it is back.", "warning")
         else:
             app.session.cart = result
-        if new_cart:
-            save_fit_profile(screen, started.cart_id)
         app.go(CartScreen(app))
 
     screen.call(add, added, waiting="Adding to your cart")

@@ -232,3 +232,81 @@ def test_script_mode_stops_at_a_missing_button_and_refuses_unknown_steps(cloud, 
     assert done.returncode == 1 and time.monotonic() - started < 120
     report = json.loads(done.stdout)
     assert not report["ok"] and len(report["steps"]) == 2 and "no button 'Buy a unicorn'" in report["steps"][1]["error"]
+
+
+PIN = "2468"
+
+
+def _pay_by_card(app, card_label: str) -> None:
+    """Pay by card; above the step-up limit the PIN pad comes up and takes the shopper's PIN."""
+    app.tap("Pay")
+    app.wait_idle(30)
+    app.tap("Pay by card")
+    app.tap(card_label)
+    app.wait_idle(60)
+    assert app.screen.pin_pad is not None  # 1,099 CNY is above the step-up limit
+    for digit in PIN:
+        app.tap(digit)
+    app.tap("OK")
+    app.wait_idle(60)
+
+
+def _claim_on_a_phone(cloud, payload: str) -> str:
+    """A shopper registers in the app and scans the kiosk's code; returns their shopper id."""
+
+    async def claim():
+        async with SyncClient(cloud.target) as phone:
+            session = await phone.register(f"shopper-{time.time_ns()}@example.com", "correct horse 1", "+8613800138000")
+            await phone.claim_pairing_code(payload)
+            await phone.set_payment_pin(PIN, password="correct horse 1")
+            return session.subject_id
+
+    return asyncio.run(claim())
+
+
+def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_it(kiosk, cloud, tmp_path: Path):
+    from kiosk.app.admin import AdminHomeScreen
+
+    _add_first_shoe(kiosk)
+    total = kiosk.session.cart.subtotal
+    kiosk.tap("Pay")
+    kiosk.wait_idle(30)
+    assert not kiosk.find_button("Pay by card").enabled  # an anonymous cart: link it to an account first
+    kiosk.tap("Link my phone")
+    kiosk.wait_idle(30)
+    shopper_id = _claim_on_a_phone(cloud, kiosk.session.pairing.qr_payload)
+    kiosk.tap("Back to cart")
+    kiosk.wait_idle(30)
+    assert kiosk.session.cart.owner_shopper_id == shopper_id
+    _pay_by_card(kiosk, "Declined card")
+    assert kiosk.screen.name == "paying" and "declined" in kiosk.notice.text.lower()
+    kiosk.tap("Other way to pay")
+    kiosk.tap("Back to cart")
+    _pay_by_card(kiosk, "Visa")
+    kiosk.wait_for("receipt", 60)
+    kiosk.wait_idle(60)
+    receipt = kiosk.screen.receipt
+    assert receipt.total == total and kiosk.screen.intent.status.value == "captured"
+    assert (tmp_path / "kiosk" / "receipts" / f"{receipt.receipt_id}.png").exists()  # for the printer
+    shot = cv2.imread(str(kiosk.screenshot(tmp_path / "receipt.png")), cv2.IMREAD_GRAYSCALE)
+    assert cv2.QRCodeDetector().detectAndDecode(shot)[0] == receipt.url
+    intent_id = kiosk.screen.intent.intent_id
+    kiosk.tap("Done")
+    assert kiosk.screen.name == "attract" and kiosk.session.cart is None
+
+    kiosk.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
+    kiosk.go(AdminHomeScreen(kiosk))
+    kiosk.tap("Payments and refunds")
+    kiosk.wait_idle(30)
+    assert [e.intent_id for e in kiosk.screen.entries][0] == intent_id  # the journal lists it, newest first
+    kiosk.tap("Refund")
+    kiosk.type_text("100.5")
+    kiosk.press_key(13, "\r")
+    assert kiosk.screen.pending.minor_units == 10050
+    kiosk.tap(f"Refund {kiosk.screen.pending}")
+    kiosk.wait_idle(60)
+    intent = kiosk.screen.intent
+    assert intent.status.value == "partially_refunded" and intent.refunded.minor_units == 10050
+    kiosk.type_text(str(total.amount))  # more than is left
+    kiosk.press_key(13, "\r")
+    assert kiosk.screen.pending is None and "At most" in kiosk.notice.text
