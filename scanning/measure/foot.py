@@ -26,7 +26,11 @@ FOOT_LENGTH_RANGE_M = (0.10, 0.40)
 MAX_FOOT_HEIGHT_M = 0.45
 MIN_SOLE_FRACTION = 0.10  # of the surface area: flat, facing down, in the lowest 5 % of the height
 FOOTPRINT_HEIGHT_FRACTION = 0.3  # below this fraction of the mesh height, the surface is "foot", not leg
-BALL_REGION = (0.55, 0.80)  # fractions of length searched for the 1st and 5th metatarsal heads
+BALL_REGION = (0.55, 0.80)  # fractions of length where the forefoot's medial and lateral prominences are told apart
+BALL_MEDIAL_STATION = 0.725  # 1st metatarsophalangeal joint, fraction of length (shoe-last / foot-scan practice)
+BALL_LATERAL_STATION = 0.635  # 5th metatarsophalangeal joint
+TOE_END_STATIONS = (0.90, 0.925, 0.95)  # where the toes' end is read to tell the medial side
+TOE_REFERENCE_STATION = 0.68
 INSTEP_STATIONS = (0.50, 0.525, 0.55)
 ARCH_STATIONS = tuple(np.round(np.arange(0.25, 0.601, 0.025), 3))
 ARCH_LINE_INSET = 0.25  # the arch lines run this fraction of the local width inside each edge
@@ -110,11 +114,47 @@ def _section_at(slicer: Slicer, x: float) -> Section:
     return section
 
 
-def _ball_points(vertices: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray]:
-    """The two widest points (3,) of the forefoot: the 1st and 5th metatarsal heads."""
+def _mid_y(slicer: Slicer, x: float) -> float:
+    """Middle of the y extent of the section at ``x``."""
+    points = _section_at(slicer, x).points
+    return 0.5 * float(points[:, 1].min() + points[:, 1].max())
+
+
+def _medial_sign(slicer: Slicer, length: float) -> float:
+    """+1 when the foot's medial side (big toe) is toward +y, -1 when toward -y.
+
+    Two cues, added in metres: the toes end on the medial side (the middle of the sections at
+    90-95 % of L lies medial of the middle of the ball at 68 %: the hallux is long, the lateral
+    toes fall back), and the most medial point of the forefoot (over the 1st metatarsal head)
+    lies ahead of the most lateral one (over the 5th), by about 8 % of L. Each alone is
+    5-20 mm on feet; only the sign of the sum is used.
+    """
+    toes = np.mean([_mid_y(slicer, t * length) for t in TOE_END_STATIONS]) - _mid_y(slicer, TOE_REFERENCE_STATION * length)
     low, high = BALL_REGION
+    vertices = slicer.vertices
     region = vertices[(vertices[:, 0] >= low * length) & (vertices[:, 0] <= high * length)]
-    return region[np.argmax(region[:, 1])], region[np.argmin(region[:, 1])]
+    ahead = region[np.argmax(region[:, 1]), 0] - region[np.argmin(region[:, 1]), 0]
+    return 1.0 if toes + ahead >= 0.0 else -1.0
+
+
+def _edge_point(slicer: Slicer, x: float, side: float) -> np.ndarray:
+    """Outermost point (3,) toward ``side`` (+1: +y, -1: -y) of the smoothed section at ``x``."""
+    points = _section_at(slicer, x).smoothed(TAPE_SMOOTHING_M).points
+    return points[np.argmax(side * points[:, 1])]
+
+
+def _ball_points(slicer: Slicer, length: float) -> tuple[np.ndarray, np.ndarray]:
+    """The medial and lateral ball points (3,): the 1st and 5th metatarsophalangeal joints.
+
+    They are placed at fixed fractions of the length (``BALL_MEDIAL_STATION``,
+    ``BALL_LATERAL_STATION``), as last makers and foot-scan studies place them, and each
+    is the outermost point of the (tape-smoothed) section across the foot there. A single
+    extreme vertex would slide along the flat crest of the ball with every noise draw and
+    tilt the ball plane with it; a fixed station moves only with the length.
+    """
+    medial = _medial_sign(slicer, length)
+    return (_edge_point(slicer, BALL_MEDIAL_STATION * length, medial),
+            _edge_point(slicer, BALL_LATERAL_STATION * length, -medial))
 
 
 def _under_surface_height(section: Section, y: float) -> float:
@@ -138,7 +178,7 @@ def _arch_heights(slicer: Slicer, length: float) -> tuple[float, float]:
 def _foot_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
     """All measurements in metres from a canonical foot."""
     length = float(mesh.vertices[:, 0].max())
-    first, fifth = _ball_points(mesh.vertices, length)
+    first, fifth = _ball_points(slicer, length)
     across = first - fifth
     ball_normal = np.cross(np.array([across[0], across[1], 0.0]), UP)
     ball = slicer.section(0.5 * (first + fifth), ball_normal).smoothed(TAPE_SMOOTHING_M)
