@@ -1,18 +1,42 @@
-"""The store journey that ``omnifit demo`` plays: a kiosk and a phone against a real cloud service."""
+"""The store journey that ``omnifit demo`` plays: a kiosk and a phone against a real cloud service.
+
+It ends at the checkout: the phone sets a payment PIN and enrolls the shopper's face
+(a real photo from ``../shared/data/faces`` when that folder is there), the kiosk
+captures the shopper through its synthetic RGB-D camera, checks depth liveness,
+identifies them with the phone's last 4 digits and takes the payment (PIN on step-up),
+the order and the receipt. Without the photos it pays by card with a sandbox token and
+says so.
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import io
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from cloud.client import CartEvent, ChangeKind, Fulfilment, SyncClient
+from cloud.client import CartEvent, ChangeKind, ClientError, FaceConsent, Fulfilment, SyncClient
+from proto.errors import ErrorCode
 
 _LOGGER = logging.getLogger(__name__)
+SHOPPER_PASSWORD = "correct horse battery"
+SHOPPER_PHONE = "+8613800138000"
+SHOPPER_PIN = "4821"
+CARD_TOKEN = "tok_visa_approve"  # the sandbox network's always-approving card token
+ENROLL_PHOTO, KIOSK_PHOTO = "obama.jpg", "obama2.jpg"  # two photos of one person: enrollment and the kiosk's view
+CAPTURE_TRIES = 4  # the kiosk asks the shopper to look at the camera again after a refused capture
+
+
+def default_faces_dir() -> Path:
+    """``$OMNIFIT_SHARED/data/faces``, else ``../shared/data/faces`` beside the repository."""
+    shared = os.environ.get("OMNIFIT_SHARED") or Path(__file__).resolve().parents[2] / "shared"
+    return Path(shared) / "data" / "faces"
 
 
 @dataclass
@@ -66,8 +90,13 @@ class _Journey:
             print(text, flush=True)
 
 
-async def run_demo(db_url: str | None = None, store_id: str | None = None, echo: bool = True) -> DemoReport:
-    """Run the journey; returns the report (``report.ok`` is False if any step failed)."""
+async def run_demo(db_url: str | None = None, store_id: str | None = None, echo: bool = True,
+                   faces_dir: Path | None = None) -> DemoReport:
+    """Run the journey; returns the report (``report.ok`` is False if any step failed).
+
+    ``faces_dir``: the face photos for face pay (default :func:`default_faces_dir`); when
+    its photos are missing the checkout is by card.
+    """
     from cloud.server import ServerConfig, start_server
 
     with tempfile.TemporaryDirectory(prefix="omnifit-demo-") as folder:
@@ -82,7 +111,7 @@ async def run_demo(db_url: str | None = None, store_id: str | None = None, echo:
             _LOGGER.debug("the cloud service did not start", exc_info=exc)
             return report
         try:
-            await _shop(journey, report, store_id)
+            await _shop(journey, report, store_id, faces_dir or default_faces_dir())
         except Exception as exc:  # a failed step is already in the report; anything else is added
             _LOGGER.debug("demo stopped", exc_info=exc)
             if report.steps[-1].ok:
@@ -92,7 +121,7 @@ async def run_demo(db_url: str | None = None, store_id: str | None = None, echo:
     return report
 
 
-async def _shop(journey: _Journey, report: DemoReport, store_id: str | None) -> None:
+async def _shop(journey: _Journey, report: DemoReport, store_id: str | None, faces_dir: Path) -> None:
     from cloud.admin import issue_device_token
 
     async with SyncClient(report.target) as browser:
@@ -106,13 +135,14 @@ async def _shop(journey: _Journey, report: DemoReport, store_id: str | None) -> 
         cart_id = await _kiosk_builds_cart(journey, kiosk, store_id, shoes.products)
         code = await _kiosk_shows_qr(journey, kiosk, cart_id)
         with journey.step("phone: register the shopper and claim the code") as step:
-            await phone.register(f"shopper-{int(time.time() * 1000)}@example.com", "correct horse battery", "+8613800138000")
+            await phone.register(f"shopper-{int(time.time() * 1000)}@example.com", SHOPPER_PASSWORD, SHOPPER_PHONE)
             cart, profile = await phone.claim_pairing_code(code.qr_payload)
             if not profile.left_foot or not profile.right_foot:
                 raise AssertionError("the kiosk's foot scan did not reach the shopper's profile")
             step.detail = (f"cart {cart.cart_id} now belongs to {cart.owner_shopper_id}, v{cart.version}; "
                            f"profile has both feet ({profile.right_foot['length']:.1f} mm)")
         await _live_sync(journey, report, kiosk, phone, cart_id, shoes.products)
+        await _checkout(journey, report, kiosk, phone, cart_id, faces_dir)
 
 
 async def _first_store(target: str) -> str:
@@ -244,3 +274,126 @@ async def _until_version(queue: asyncio.Queue, version: int) -> tuple[float, Car
         arrived, event = await asyncio.wait_for(queue.get(), 5)
         if event.cart.version >= version:
             return arrived, event
+
+
+# ---------------------------------------------------------------------- checkout
+
+
+async def _checkout(journey: _Journey, report: DemoReport, kiosk: SyncClient, phone: SyncClient, cart_id: str,
+                    faces_dir: Path) -> None:
+    """PIN and face enrollment on the phone; face (or card) payment, order and receipt at the kiosk."""
+    with journey.step("phone: set the payment PIN (the account password asked again)") as step:
+        status = await phone.set_payment_pin(SHOPPER_PIN, password=SHOPPER_PASSWORD)
+        step.detail = f"PIN set for {status.shopper_id}; only a salted scrypt record is stored"
+    photos = (faces_dir / ENROLL_PHOTO, faces_dir / KIOSK_PHOTO)
+    cart = await kiosk.get_cart(cart_id)
+    started = time.perf_counter()
+    if all(path.is_file() for path in photos):
+        await _enroll_on_phone(journey, phone, photos[0])
+        match = await _face_at_kiosk(journey, report, kiosk, photos[1])
+        with journey.step("kiosk: payment intent for the cart's subtotal, paid by the matched face") as step:
+            intent = await kiosk.create_payment_intent(cart_id, cart.subtotal, face_match=match)
+            step.detail = f"{intent.intent_id}: {intent.amount} with {intent.payment_method} of {intent.shopper_id}"
+    else:
+        with journey.step("face pay skipped: no face photos, the shopper pays by card (sandbox token)") as step:
+            step.detail = f"{faces_dir} has no {ENROLL_PHOTO} / {KIOSK_PHOTO}; the card reader gives {CARD_TOKEN}"
+        with journey.step("kiosk: payment intent for the cart's subtotal, paid by card") as step:
+            intent = await kiosk.create_payment_intent(cart_id, cart.subtotal, payment_token=CARD_TOKEN)
+            step.detail = f"{intent.intent_id}: {intent.amount} with {intent.payment_method}"
+    await _confirm_and_capture(journey, kiosk, intent.intent_id, match_close=intent.step_up_required)
+    report.figures["checkout_s"] = round(time.perf_counter() - started, 2)
+    await _receipt(journey, kiosk, intent.intent_id)
+
+
+async def _enroll_on_phone(journey: _Journey, phone: SyncClient, photo: Path) -> None:
+    from payments.face.capture import capture_face, compute_embedding, load_image
+
+    with journey.step("phone: enroll the face with consent (quality gate, embedding; only the sealed embedding is kept)") as step:
+        embedding = compute_embedding(capture_face(load_image(photo)))
+        consent = FaceConsent("face pay at Omnifit checkouts", retention_days=365,
+                              granted_at_ms=int(time.time() * 1000))
+        enrolled = await phone.enroll_face(embedding, consent=consent, payment_token=CARD_TOKEN)
+        expires = dt.datetime.fromtimestamp(enrolled.expires_at_ms / 1000, tz=dt.timezone.utc)
+        step.detail = (f"{enrolled.template_id} from {photo.name}, {enrolled.payment_method}, kept until "
+                       f"{expires:%Y-%m-%d}; at checkout type {enrolled.phone_hint}")
+
+
+async def _face_at_kiosk(journey: _Journey, report: DemoReport, kiosk: SyncClient, photo: Path):
+    """Capture (retrying a refused capture like the kiosk asks the shopper to), liveness, identify."""
+    from payments.errors import FaceQualityError
+    from payments.face.attack_set import PresentationKind, prepare_photo, render_presentation
+    from payments.face.capture import capture_face, compute_embedding, load_image
+    from payments.face.liveness import check_depth_liveness
+
+    with journey.step("kiosk: capture the shopper (synthetic RGB-D camera), quality gate, depth liveness") as step:
+        source = prepare_photo(photo.stem, load_image(photo))
+        if source is None:
+            raise AssertionError(f"Face Mesh finds no face in {photo}")
+        for attempt in range(CAPTURE_TRIES):
+            sample = render_presentation(source, PresentationKind.BONA_FIDE, _seeded(attempt))
+            try:
+                capture = capture_face(sample.colour)
+                break
+            except FaceQualityError as exc:
+                journey.say(f"     capture {attempt + 1} refused ({exc.reason.value}): please look at the camera")
+        else:
+            raise AssertionError(f"no usable capture in {CAPTURE_TRIES} tries")
+        started = time.perf_counter()
+        liveness = check_depth_liveness(sample.depth_m, sample.intrinsics, capture.keypoints)
+        if not liveness.live:
+            raise AssertionError(f"a real face was refused by liveness: {liveness.reasons}")
+        embedding = compute_embedding(capture)
+        step.detail = (f"capture {attempt + 1}, face {liveness.distance_m:.2f} m away, depth relief "
+                       f"{liveness.relief_mm:.0f} mm: live")
+    with journey.step("kiosk: identify with the phone's last 4 digits (1:few)") as step:
+        match = await kiosk.identify_face(embedding, SHOPPER_PHONE[-4:])
+        report.figures["face_decision_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if not match.matched:
+            raise AssertionError("the enrolled shopper was not matched")
+        step.detail = (f"{match.shopper_id} at distance {match.distance:.3f} (threshold {match.threshold}); "
+                       + ("close to the threshold: PIN needed" if match.step_up_required else "a clear match"))
+    return match
+
+
+def _seeded(attempt: int):
+    import numpy as np
+
+    return np.random.default_rng(attempt)
+
+
+async def _confirm_and_capture(journey: _Journey, kiosk: SyncClient, intent_id: str, *, match_close: bool) -> None:
+    with journey.step("kiosk: confirm (the shopper types the PIN when step-up asks for it)") as step:
+        try:
+            intent = await kiosk.confirm_payment_intent(intent_id, face_match_close=match_close)
+            step.detail = "authorized without a PIN"
+        except ClientError as exc:
+            if exc.code is not ErrorCode.FAILED_PRECONDITION or "PIN" not in str(exc):
+                raise
+            intent = await kiosk.confirm_payment_intent(intent_id, pin=SHOPPER_PIN, face_match_close=match_close)
+            step.detail = f"step-up: {exc}; the PIN typed on the kiosk authorized it"
+        step.detail += f" ({intent.status.value})"
+    with journey.step("kiosk: capture the payment; the order takes store stock or ships from the warehouse") as step:
+        intent = await kiosk.capture_payment_intent(intent_id)
+        cart = await kiosk.get_cart(intent.cart_id)
+        step.detail = f"{intent.status.value} {intent.captured}, order {intent.order_id}, cart {cart.status.value}"
+
+
+async def _receipt(journey: _Journey, kiosk: SyncClient, intent_id: str) -> None:
+    import cv2
+    import numpy as np
+    import qrcode
+
+    with journey.step("kiosk: receipt: QR to the e-receipt on screen, a printable image for the printer") as step:
+        receipt = await kiosk.get_receipt(intent_id, paper_mm=58)
+        image = cv2.imdecode(np.frombuffer(receipt.printable_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+        decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+        if decoded != receipt.url:
+            raise AssertionError(f"the printed receipt's QR code reads {decoded!r}, not {receipt.url!r}")
+        step.detail = (f"{receipt.receipt_id}: {len(receipt.lines)} lines, {receipt.total}, "
+                       f"{image.shape[1]}x{image.shape[0]} dots printable; {receipt.url}")
+    if journey.echo:
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(receipt.url)
+        text = io.StringIO()
+        qr.print_ascii(out=text, invert=True)
+        journey.say(text.getvalue() + f"   your e-receipt: {receipt.url}")
