@@ -157,7 +157,6 @@ class RunningServer:
             await asyncio.to_thread(self.listener.stop)
         if self.services.notifier is not None:
             await asyncio.to_thread(self.services.notifier.stop)
-        await asyncio.to_thread(self.payments.engine.dispose)
         await asyncio.to_thread(self.database.close)
 
     async def wait_for_termination(self) -> None:
@@ -235,7 +234,6 @@ async def start_server(config: ServerConfig) -> RunningServer:
     try:
         port = _bind(server, config)
     except RuntimeError as exc:
-        payments.engine.dispose()
         database.close()
         raise OSError(f"cannot listen on {config.listen}: {exc}") from exc
     listener = None

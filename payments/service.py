@@ -675,13 +675,17 @@ class PaymentService:
 
 
 def open_service(
-    db_url: str, *, pin_records: Mapping[str, str] | None = None, pin_verifier: PinVerifier | None = None,
+    db: str | Engine, *, pin_records: Mapping[str, str] | None = None, pin_verifier: PinVerifier | None = None,
     sandbox_timeout_s: float = 2.0, step_up: StepUpPolicy | None = None,
 ) -> PaymentService:
     """The standard wiring on one database: the sandbox gateway, refunds by registered staff
     (the cloud ``staff`` table), the shared audit log, and PINs checked by ``pin_verifier``
     (the account layer's), else against ``pin_records`` (shopper id -> encoded
     :class:`payments.stepup.PinRecord`). Creates the payments tables when they are missing.
+
+    ``db``: a database URL (an engine of our own is made), or the engine of a host that
+    already has one on the database (the cloud server shares its own, so one process keeps
+    one pool per database). Its SQLite transactions must begin IMMEDIATE, as ours do.
     """
     if pin_verifier is not None and pin_records is not None:
         raise ValueError("give pin_records or pin_verifier, not both")
@@ -690,7 +694,7 @@ def open_service(
     from payments.stepup import ScryptPinVerifier
     from payments.storage import create_engine, create_schema
 
-    engine = create_engine(db_url)
+    engine = create_engine(db) if isinstance(db, str) else db
     create_schema(engine)
     return PaymentService(
         engine, {"sandbox": SandboxGateway(engine, timeout_delay_s=sandbox_timeout_s)}, staff=TableStaffRoster(engine),

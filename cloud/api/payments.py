@@ -53,9 +53,9 @@ _HAS_ORDER = frozenset({IntentState.CAPTURED, IntentState.REFUNDED, IntentState.
 
 
 def open_payments(database: Database, pins: PinVerifier) -> PaymentService:
-    """The payment service on the cloud database (its tables come from migration ``0002_payments``),
-    checking PINs with the accounts layer's ``pins``."""
-    return open_service(database.url.render_as_string(hide_password=False), pin_verifier=pins)
+    """The payment service on the cloud database's own engine (its tables come from migration
+    ``0002_payments``), checking PINs with the accounts layer's ``pins``."""
+    return open_service(database.write_engine(), pin_verifier=pins)
 
 
 # ---------------------------------------------------------------------- request fields

@@ -183,6 +183,11 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
+    def write_engine(self) -> Engine:
+        """This engine (same pool, same connection settings) with every transaction a write one
+        (``BEGIN IMMEDIATE`` on SQLite), for code that opens its own transactions: payments."""
+        return self.engine.execution_options(**{_WRITE_OPTION: True})
+
     def lock_for_update(self, query: sa.Select, of: sa.Table | None = None) -> sa.Select:
         """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
         return query.with_for_update(of=of) if self.is_postgres else query
