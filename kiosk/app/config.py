@@ -49,6 +49,8 @@ class KioskConfig:
             raise ValueError("camera 'recorded' needs camera_path, the recorded RGB-D folder")
         if self.camera == "realsense" and self.calibration is None:
             raise ValueError("camera 'realsense' needs calibration, the rig's calibration JSON")
+        if self.face_photo is not None and not Path(self.face_photo).is_file():
+            raise ValueError(f"face_photo {self.face_photo} is not a file")
         width, height = self.size
         if width < 800 or height < 600:
             raise ValueError(f"screen size {width}x{height} is too small; the kiosk needs at least 800x600")

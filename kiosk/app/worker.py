@@ -21,6 +21,9 @@ from typing import Any
 from cloud.client import SyncClient
 
 _LOGGER = logging.getLogger(__name__)
+# Scans and calibrations render through the scanning rig's offscreen GL context, which belongs to
+# the thread that made it; so all blocking work of every kiosk in the process runs on this one thread.
+_WORK_THREAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-work")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,6 @@ class Worker:
         self.staff: SyncClient | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kiosk-cloud", daemon=True)
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-work")
         self._next_job = 0
         self._lock = threading.Lock()
 
@@ -106,7 +108,7 @@ class Worker:
             else:
                 self.outcomes.put(Outcome(job, value=value))
 
-        self._pool.submit(run)
+        _WORK_THREAD.submit(run)
         return job
 
     def sign_in_staff(self, staff_id: str, password: str) -> int:
@@ -154,5 +156,4 @@ class Worker:
             asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
-        self._pool.shutdown(wait=True, cancel_futures=True)
         self._loop.close()

@@ -178,6 +178,7 @@ def test_rig_screen_calibrates_the_synthetic_rig_and_shows_its_error(cloud, tmp_
         assert app.screen.calibration is None and "No calibration file" in app.screen.problem
         app.tap("Calibrate now")
         app.wait_idle(180)
+        assert app.notice is not None and "saved" in app.notice.text, app.notice
         calibration = RigCalibration.load(tmp_path / "kiosk" / "rig-calibration.json")
         assert app.screen.calibration is not None and len(app.screen.calibration.cameras) == 4
         assert max(c.reprojection_error_px for c in calibration.cameras.values()) < 1.0
