@@ -151,7 +151,7 @@ class FacePayScreen(Screen):
         width, _ = surface.get_size()
         cart = self.app.session.cart
         if cart is not None:
-            ui.draw_text(surface, f"{cart.subtotal}", (width - 40, 40), size=ui.TITLE_PX, anchor="topright")
+            ui.draw_text(surface, f"{cart.subtotal}", (width - 40, 60), size=ui.TITLE_PX, anchor="topright")
         if self.failed is not None:
             ui.draw_paragraph(surface, self.failed, pygame.Rect(160, 220, width - 320, 240), centred=True)
         elif self.keypad is not None:

@@ -311,3 +311,91 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.type_text(str(total.amount))  # more than is left
     kiosk.press_key(13, "\r")
     assert kiosk.screen.pending is None and "At most" in kiosk.notice.text
+
+
+def _enroll_in_the_app(cloud, photo: Path) -> str:
+    """A shopper registers in the app, sets a PIN and enrolls their face from their own photo."""
+    from cloud.client import FaceConsent
+    from payments.face.capture import capture_face, compute_embedding, load_image
+
+    async def enroll() -> str:
+        async with SyncClient(cloud.target) as phone:
+            session = await phone.register("face-payer@example.com", "correct horse 1", "+8613800138000")
+            await phone.set_payment_pin(PIN, password="correct horse 1")
+            embedding = compute_embedding(capture_face(load_image(photo)))
+            await phone.enroll_face(embedding, consent=FaceConsent("face pay at Omnifit checkouts", 365),
+                                    payment_token="tok_visa_approve")
+            return session.subject_id
+
+    return asyncio.run(enroll())
+
+
+def _enrollment(cloud, shopper_id: str):
+    async def look_up():
+        async with SyncClient(cloud.target, token=cloud.staff_session().token) as staff:
+            return await staff.get_face_enrollment(shopper_id=shopper_id)
+
+    return asyncio.run(look_up())
+
+
+def test_staff_delete_a_shoppers_face_data_on_request(cloud, tmp_path: Path):
+    from kiosk.app.admin import AdminHomeScreen
+    from kiosk.app.app import KioskApp
+    from tests.conftest import shared_path
+
+    shopper_id = _enroll_in_the_app(cloud, shared_path("data", "faces", "obama-480p.jpg"))
+    assert _enrollment(cloud, shopper_id).enrolled
+    app = KioskApp(kiosk_config(cloud, tmp_path))
+    try:
+        app.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
+        app.go(AdminHomeScreen(app))
+        app.tap("Delete face data")
+        app.type_text(shopper_id)
+        app.tap("Done")
+        assert app.screen.confirming == shopper_id  # nothing is deleted without a second tap
+        app.tap("Delete")
+        app.wait_idle(30)
+        assert f"Face data of {shopper_id} deleted" in app.screen.result
+        assert not _enrollment(cloud, shopper_id).enrolled
+        app.type_text(shopper_id)  # a repeated request finds nothing left and says so
+        app.tap("Done")
+        app.tap("Delete")
+        app.wait_idle(30)
+        assert "had no face data" in app.screen.result
+    finally:
+        app.close()
+
+
+@pytest.mark.slow
+def test_face_pay_identifies_the_enrolled_shopper_and_takes_the_payment(cloud, tmp_path: Path):
+    from kiosk.app.app import KioskApp
+    from tests.conftest import shared_path
+
+    photo = shared_path("data", "faces", "obama-480p.jpg")
+    shopper_id = _enroll_in_the_app(cloud, photo)
+    app = KioskApp(kiosk_config(cloud, tmp_path, face_photo=photo))
+    try:
+        app.wait_idle(30)
+        _add_first_shoe(app)
+        app.tap("Pay")
+        app.wait_idle(30)
+        app.tap("Pay with my face")
+        for digits in ("1234", "8000"):  # nobody enrolled has a phone ending 1234: a miss names nobody
+            if app.screen.name == "pay_face" and app.screen.failed:
+                app.tap("Try again")
+            for digit in digits:
+                app.tap(digit)
+            app.tap("OK")
+            app.wait_for(lambda: app.screen.name != "pay_face" or app.screen.failed, 240)
+            if digits == "1234":
+                assert app.screen.name == "pay_face" and "could not match" in app.screen.failed
+        assert app.screen.name == "paying", app.screen.failed
+        app.wait_idle(60)
+        assert app.screen.pin_pad is not None  # above the step-up limit
+        for digit in PIN:
+            app.tap(digit)
+        app.tap("OK")
+        app.wait_for("receipt", 60)
+        assert app.screen.intent.shopper_id == shopper_id and app.screen.intent.status.value == "captured"
+    finally:
+        app.close()
