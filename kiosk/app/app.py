@@ -96,6 +96,7 @@ class KioskApp:
     def go(self, screen: Screen) -> None:
         """Show ``screen``; jobs of the one it replaces report to nobody."""
         _LOGGER.debug("screen %s -> %s", self.screen.name, screen.name)
+        self.screen.leave()
         self.screen = screen
         self._show(screen)
 
@@ -192,7 +193,7 @@ class KioskApp:
             if not self.screen.owns(outcome.job):
                 continue  # the screen that asked is gone; its answer is no longer wanted
             try:
-                self.screen.deliver(outcome.job, outcome.value, outcome.error, outcome.progress)
+                self.screen.deliver(outcome)
             except Exception as exc:  # a screen's bug must not take the kiosk down in front of a shopper
                 _LOGGER.exception("screen %s failed handling job %d", self.screen.name, outcome.job)
                 self.fail(exc, "finish that step")
@@ -301,5 +302,6 @@ class KioskApp:
         return path
 
     def close(self) -> None:
+        self.screen.leave()
         self.worker.stop()
         pygame.display.quit()

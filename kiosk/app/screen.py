@@ -12,6 +12,7 @@ from kiosk.app import ui
 if TYPE_CHECKING:
     from cloud.client import SyncClient
     from kiosk.app.app import KioskApp
+    from kiosk.app.worker import Outcome
 
 Done = Callable[[Any, BaseException | None], None]
 TAP_EVENTS = (pygame.MOUSEBUTTONUP, pygame.FINGERUP)
@@ -34,6 +35,7 @@ class Screen:
         self.app = app
         self.busy: dict[int, str] = {}  # job id -> what the shopper is told while it runs
         self._callbacks: dict[int, tuple[Done, Callable[[str, float], None] | None]] = {}
+        self._watching: dict[int, Callable[[Any], None]] = {}
         self.entered_at = time.monotonic()
 
     # --- life cycle --------------------------------------------------------------------------
@@ -99,15 +101,32 @@ class Screen:
     def owns(self, job: int) -> bool:
         return job in self._callbacks
 
-    def deliver(self, job: int, value: Any, error: BaseException | None, progress: tuple[str, float] | None) -> None:
-        done, on_progress = self._callbacks[job]
-        if progress is not None:
+    def watch(self, make: Callable[[SyncClient], Any], on_event: Callable[[Any], None], ended: Done) -> int:
+        """Follow a stream while this screen shows: ``on_event(item)`` per item; ``ended(None, error)`` if it breaks."""
+        job = self.app.worker.watch(make)
+        self._callbacks[job] = (ended, None)
+        self._watching[job] = on_event
+        return job
+
+    def leave(self) -> None:
+        """The screen is replaced: its watches stop (calls in flight finish, their answers are dropped)."""
+        for job in self._watching:
+            self.app.worker.cancel(job)
+        self._watching.clear()
+
+    def deliver(self, outcome: Outcome) -> None:
+        done, on_progress = self._callbacks[outcome.job]
+        if outcome.progress is not None:
             if on_progress is not None:
-                on_progress(*progress)
+                on_progress(*outcome.progress)
             return
-        del self._callbacks[job]
-        self.busy.pop(job, None)
-        done(value, error)
+        if outcome.event is not None:
+            self._watching[outcome.job](outcome.event)
+            return
+        del self._callbacks[outcome.job]
+        self.busy.pop(outcome.job, None)
+        self._watching.pop(outcome.job, None)
+        done(outcome.value, outcome.error)
 
     # --- drawing -----------------------------------------------------------------------------
     def draw_button(self, surface: pygame.Surface, button: ui.Button) -> None:

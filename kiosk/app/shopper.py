@@ -371,14 +371,19 @@ class CartScreen(Screen):
 
     def enter(self) -> None:
         cart = self.app.session.cart
-        if cart is not None:
-            self.call(lambda client: client.get_cart(cart.cart_id), self._loaded, waiting="Loading your cart")
+        if cart is not None:  # the cart live: what the phone changes after pairing shows here at once
+            self.watch(lambda client: client.watch(cart.cart_id), self._changed, self._watch_ended)
 
-    def _loaded(self, cart: Cart | None, error) -> None:
-        if error is None:
-            self.app.session.cart = cart
-            if not self.app.pending_mutations():
-                self.app.session.queued_lines = 0
+    def _changed(self, event) -> None:
+        current = self.app.session.cart
+        if current is None or event.cart.version >= current.version:
+            self.app.session.cart = event.cart
+        if not self.app.pending_mutations():
+            self.app.session.queued_lines = 0
+
+    def _watch_ended(self, _value, error) -> None:
+        if error is not None:
+            self.app.fail(error, "follow your cart live")
 
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()

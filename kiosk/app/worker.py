@@ -13,7 +13,7 @@ import concurrent.futures
 import logging
 import queue
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ class Outcome:
     value: Any = None
     error: BaseException | None = None
     progress: tuple[str, float] | None = None
+    event: Any = None  # one item of a running watch
     cloud: bool = False  # a cloud call: its success or failure says whether the cloud is reachable
 
 
@@ -56,6 +57,7 @@ class Worker:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kiosk-cloud", daemon=True)
         self._next_job = 0
+        self._watches: dict[int, concurrent.futures.Future] = {}
         self._lock = threading.Lock()
 
     def start(self) -> Worker:
@@ -91,6 +93,30 @@ class Worker:
 
         asyncio.run_coroutine_threadsafe(run(), self._loop)
         return job
+
+    def watch(self, make: Callable[[SyncClient], AsyncIterator[Any]]) -> int:
+        """Stream ``make(client)`` (e.g. ``client.watch(cart_id)``): each item comes back as an outcome's ``event``
+        until :meth:`cancel`; an error ends the stream and comes back like a call's."""
+        job = self._job_id()
+
+        async def run() -> None:
+            try:
+                async for item in make(self.device):
+                    self.outcomes.put(Outcome(job, event=item, cloud=True))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the screen hears that its live view stopped
+                _LOGGER.info("kiosk watch %d ended: %s: %s", job, type(exc).__name__, exc)
+                self.outcomes.put(Outcome(job, error=exc, cloud=True))
+
+        self._watches[job] = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        return job
+
+    def cancel(self, job: int) -> None:
+        """Stop a watch (thread-safe; nothing happens for a finished or unknown job)."""
+        future = self._watches.pop(job, None)
+        if future is not None:
+            future.cancel()
 
     def run_blocking(self, work: Callable[[Callable[[str, float], None]], Any]) -> int:
         """Run ``work(progress)`` on the pool; ``progress(stage, fraction)`` reports back as it goes."""
@@ -147,6 +173,9 @@ class Worker:
             asyncio.run_coroutine_threadsafe(self._close_staff(), self._loop).result(10)
 
     def stop(self) -> None:
+        for job in list(self._watches):
+            self.cancel(job)
+
         async def close() -> None:
             await self._close_staff()
             if self.device is not None:

@@ -72,6 +72,26 @@ def test_shopper_adds_a_shoe_and_the_pairing_qr_on_screen_scans(kiosk, cloud, tm
     assert kiosk.session.pairing.code in decoded
 
 
+def test_the_cart_screen_shows_what_the_phone_changes_live(kiosk, cloud):
+    _add_first_shoe(kiosk)
+    kiosk.tap("Continue on my phone")
+    kiosk.wait_idle(30)
+    payload = kiosk.session.pairing.qr_payload
+    kiosk.tap("Back to cart")
+    line = kiosk.session.cart.lines[0]
+
+    async def phone_changes_quantity():
+        async with SyncClient(cloud.target) as phone:
+            await phone.register("live@example.com", "correct horse 1", "+8613800138000")
+            cart, _ = await phone.claim_pairing_code(payload)
+            await phone.update_line(cart.cart_id, line.line_id, 2)
+
+    asyncio.run(phone_changes_quantity())
+    kiosk.wait_for(lambda: kiosk.session.cart.lines[0].quantity == 2, 10)
+    assert kiosk.session.cart.owner_shopper_id  # claimed: card pay is open to it now
+    assert kiosk.session.cart.subtotal.minor_units == 2 * line.unit_price.minor_units
+
+
 def test_removing_a_line_reaches_the_cloud(kiosk, cloud):
     _add_first_shoe(kiosk)
     kiosk.tap("Remove")
@@ -277,8 +297,7 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.wait_idle(30)
     shopper_id = _claim_on_a_phone(cloud, kiosk.session.pairing.qr_payload)
     kiosk.tap("Back to cart")
-    kiosk.wait_idle(30)
-    assert kiosk.session.cart.owner_shopper_id == shopper_id
+    kiosk.wait_for(lambda: kiosk.session.cart.owner_shopper_id == shopper_id, 10)  # the claim arrives live
     _pay_by_card(kiosk, "Declined card")
     assert kiosk.screen.name == "paying" and "declined" in kiosk.notice.text.lower()
     kiosk.tap("Other way to pay")
