@@ -10,7 +10,7 @@ import time
 
 import pygame
 
-from cloud.client import Cart, Product, ProductPage, QueuedMutation
+from cloud.client import Fulfilment, Product, ProductPage, QueuedMutation
 from kiosk.app import ui
 from kiosk.app.scanner import STAGES, FootScan, recommend, scan_feet
 from kiosk.app.screen import Screen
@@ -430,7 +430,7 @@ class CartScreen(Screen):
         for i, line in enumerate(cart.lines[:5]):
             y = 150 + i * 100
             ui.draw_text(surface, f"{line.quantity} x {line.name}  size {line.size_label}", (40, y + 8))
-            delivery = ("in this store" if line.fulfilment.value == "store_pickup" else
+            delivery = ("in this store" if line.fulfilment is Fulfilment.STORE_PICKUP else
                         f"ships to your home in {line.delivery_days[0]}-{line.delivery_days[1]} days")
             ui.draw_text(surface, delivery, (40, y + 50), size=ui.SMALL_PX, colour=ui.MUTED)
             ui.draw_text(surface, str(line.unit_price), (width - 250, y + 44), anchor="midright")

@@ -418,3 +418,35 @@ def test_face_pay_identifies_the_enrolled_shopper_and_takes_the_payment(cloud, t
         assert app.screen.intent.shopper_id == shopper_id and app.screen.intent.status.value == "captured"
     finally:
         app.close()
+
+
+def test_a_scan_that_cannot_run_says_why_and_offers_another_try(cloud, tmp_path: Path):
+    from kiosk.app.app import KioskApp
+
+    app = KioskApp(kiosk_config(cloud, tmp_path, camera="recorded", camera_path=tmp_path / "no-recording"))
+    try:
+        app.tap("Scan my feet")
+        app.wait_idle(60)
+        assert app.screen.name == "scan" and "no-recording" in app.screen.failed
+        assert app.notice.level == "error" and "Could not finish the scan" in app.notice.text
+        app.tap("Try again")
+        app.wait_idle(60)
+        assert app.screen.failed is not None and app.session.feet is None
+        app.tap("Back")
+        assert app.screen.name == "attract"
+    finally:
+        app.close()
+
+
+def test_an_idle_shopper_session_is_dropped(cloud, tmp_path: Path):
+    from kiosk.app.app import KioskApp
+
+    app = KioskApp(kiosk_config(cloud, tmp_path, shopper_idle_s=2.0))
+    try:
+        app.wait_idle(30)
+        _add_first_shoe(app)
+        assert app.session.cart is not None
+        app.wait_for("attract", 10)
+        assert app.session.cart is None and app.session.feet is None
+    finally:
+        app.close()
