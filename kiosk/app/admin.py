@@ -80,9 +80,8 @@ class StaffSignInScreen(Screen):
         if self.busy:
             return
         self.keyboard.values["password"] = ""  # not kept on screen or in memory past this call
-        job = self.app.worker.sign_in_staff(staff_id, password)
-        self.busy[job] = "Signing in"
-        self._callbacks[job] = (lambda session, error: self._signed_in(staff_id, session, error), None)
+        self.track(self.app.worker.sign_in_staff(staff_id, password),
+                   lambda session, error: self._signed_in(staff_id, session, error), "Signing in")
 
     def _signed_in(self, staff_id: str, session, error) -> None:
         if error is not None:

@@ -156,15 +156,31 @@ class KioskApp:
     def step(self, events: list[pygame.event.Event] | None = None) -> None:
         """One frame: events to the screen, finished jobs to their screens, timeouts, drawing."""
         for event in pygame.event.get() if events is None else events:
-            self._dispatch(event)
+            self._guarded("handle an event", lambda: self._dispatch(event))
         self._drain_outcomes()
         now = time.monotonic()
         self._check_idle(now)
         if self.notice is not None and now > self.notice.until:
             self.notice = None
-        self.screen.update(now)
-        self.screen.draw(self.surface)
+        self._guarded("update", lambda: self.screen.update(now))
+        self._guarded("draw", lambda: self.screen.draw(self.surface))
         self._draw_notice(self.surface)
+
+    def _guarded(self, what: str, action: Callable[[], None]) -> None:
+        """Run one screen step; a bug in a screen sends the kiosk back to the start instead of crashing it.
+
+        The attract screen failing is not recoverable here: it is raised, so the supervisor restarts the app.
+        """
+        try:
+            action()
+        except Exception as exc:  # the shopper in front of the kiosk sees a fresh start, the log sees the bug
+            if self.screen.name == "attract":
+                raise
+            _LOGGER.exception("screen %s failed to %s", self.screen.name, what)
+            self.staff = None
+            self.worker.sign_out_staff()
+            self.reset_session()
+            self.fail(exc, "finish that step; please start again")
 
     def _dispatch(self, event: pygame.event.Event) -> None:
         if event.type == pygame.QUIT:

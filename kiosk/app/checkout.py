@@ -15,6 +15,7 @@ import pygame
 
 from cloud.client import ClientError, IntentState, PaymentIntent
 from kiosk.app import ui
+from kiosk.app.errors import describe_error, is_offline
 from kiosk.app.journal import PaymentJournal
 from kiosk.app.screen import Screen
 from proto.errors import ErrorCode
@@ -132,6 +133,7 @@ class PayingScreen(Screen):
         super().__init__(app)
         self.attempt = attempt
         self.failed: str | None = None
+        self.outcome_unknown = False
         self.pin_pad: ui.Keypad | None = None
 
     def widgets(self) -> list:
@@ -195,10 +197,13 @@ class PayingScreen(Screen):
 
     def _stop(self, error, doing: str, why: str = "") -> None:
         self.pin_pad = None
+        # No answer at all: the step may have happened, so a retry repeats it with the same key.
+        # A clear refusal (a decline, a changed cart): a retry starts a new attempt with new keys.
+        self.outcome_unknown = is_offline(error)
         self.failed = why or ""
         if error is not None:
             self.app.fail(error, doing)
-            self.failed = str(error)
+            self.failed = describe_error(error)
         else:
             self.app.notify(f"Could not {doing}: {why}", "error")
 
@@ -213,9 +218,14 @@ class PayingScreen(Screen):
     def on_action(self, action: str) -> None:
         if action == "again":
             self.failed = None
-            if self.attempt.intent is None or self.attempt.intent.status is IntentState.FAILED:
+            if not self.outcome_unknown:
+                self._cancel_open_intent()
                 self.attempt = PaymentAttempt(self.attempt.method, self.attempt.payment_token, self.attempt.face_match)
+            intent = self.attempt.intent
+            if intent is None:
                 self._create()
+            elif intent.status is IntentState.AUTHORIZED:
+                self._confirmed(intent, None)  # authorised already: capture (with the same key)
             else:
                 self._confirm(None)
         elif action == "other":

@@ -86,7 +86,10 @@ class Screen:
     def call(self, make: Callable[[SyncClient], Awaitable[Any]], done: Done, *, waiting: str = "One moment\u2026",
              staff: bool = False) -> int:
         """Run a cloud call off the UI thread; ``done(value, error)`` runs on the UI thread after."""
-        job = self.app.worker.call(make, staff=staff)
+        return self.track(self.app.worker.call(make, staff=staff), done, waiting)
+
+    def track(self, job: int, done: Done, waiting: str) -> int:
+        """Route a job started elsewhere (e.g. the worker's staff sign-in) to ``done`` like :meth:`call`'s."""
         self._callbacks[job] = (done, None)
         self.busy[job] = waiting
         return job

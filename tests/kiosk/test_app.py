@@ -450,3 +450,18 @@ def test_an_idle_shopper_session_is_dropped(cloud, tmp_path: Path):
         assert app.session.cart is None and app.session.feet is None
     finally:
         app.close()
+
+
+def test_a_screen_that_fails_sends_the_kiosk_back_to_the_start_instead_of_crashing(kiosk):
+    from kiosk.app.screen import Screen
+
+    class Broken(Screen):
+        name = "broken"
+
+        def draw_body(self, surface):
+            raise RuntimeError("a bug in a screen")
+
+    kiosk.go(Broken(kiosk))
+    kiosk.step([])
+    assert kiosk.screen.name == "attract" and kiosk.notice.level == "error"
+    assert "please start again" in kiosk.notice.text
