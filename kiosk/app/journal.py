@@ -51,4 +51,5 @@ class PaymentJournal:
                 _LOGGER.warning("payment journal %s line %d unreadable (%s); skipped", self.path, number, exc)
                 continue
             entries[entry.intent_id] = entry
-        return sorted(entries.values(), key=lambda e: e.created_at_ms, reverse=True)[:limit]
+        # Later lines first among equal times: the file is in the order the intents were made.
+        return sorted(reversed(entries.values()), key=lambda e: e.created_at_ms, reverse=True)[:limit]

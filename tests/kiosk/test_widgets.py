@@ -1,0 +1,94 @@
+"""The kiosk's touch widgets, amount parsing and payment journal on their own (no cloud needed)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+import pygame  # noqa: E402
+
+from cloud.client import Money  # noqa: E402
+from kiosk.app import ui  # noqa: E402
+from kiosk.app.admin import parse_amount  # noqa: E402
+from kiosk.app.journal import PaymentJournal  # noqa: E402
+from kiosk.app.script import ScriptError, parse_script  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def display():
+    pygame.display.init()
+    pygame.font.init()
+    yield
+    pygame.display.quit()
+
+
+def _tap(widget, label: str):
+    key = next(b for b in widget.buttons if b.label == label)
+    return widget.tap(key.rect.center)
+
+
+def test_pin_keypad_types_digits_up_to_its_length_masks_them_and_reports_ok():
+    pad = ui.Keypad((0, 0), max_length=4, masked=True)
+    for label in "12345":
+        assert _tap(pad, label) is None
+    assert pad.value == "1234" and pad.shown() == "\u2022" * 4
+    _tap(pad, "Del")
+    assert pad.value == "123"
+    assert _tap(pad, "OK") == "ok"
+    assert all(b.rect.width >= 88 and b.rect.height >= 88 for b in pad.buttons)  # finger-sized
+
+
+def test_amount_keypad_takes_one_decimal_point():
+    pad = ui.Keypad((0, 0), decimal=True)
+    for label in "12.5.0":
+        _tap(pad, label)
+    assert pad.value == "12.50"
+
+
+def test_text_keyboard_types_into_the_focused_field_with_shift_and_next():
+    keyboard = ui.TextKeyboard((0, 0), ("staff id", "password"), masked=frozenset({"password"}))
+    _tap(keyboard, "Shift")
+    _tap(keyboard, "A")
+    _tap(keyboard, "Shift")
+    _tap(keyboard, "l")
+    _tap(keyboard, "Next")
+    for label in "pw1":
+        _tap(keyboard, label)
+    assert keyboard.values == {"staff id": "Al", "password": "pw1"}
+    assert keyboard.shown("password") == "\u2022\u2022\u2022" and keyboard.shown("staff id") == "Al"
+    assert _tap(keyboard, "Done") == "ok"
+
+
+@pytest.mark.parametrize(
+    "text, like, minor",
+    [("12.5", Money(69900, "CNY"), 1250), ("0.01", Money(100, "USD"), 1), ("700", Money(70000, "JPY"), 700)],
+)
+def test_amounts_become_minor_units_of_the_payments_currency(text, like, minor):
+    assert parse_amount(text, like) == Money(minor, like.currency)
+
+
+@pytest.mark.parametrize("text", ["", ".", "0", "-3", "1.005", "12.3.4"])
+def test_bad_amounts_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_amount(text, Money(100, "CNY"))
+
+
+def test_journal_lists_newest_first_and_skips_a_torn_last_line(tmp_path: Path):
+    journal = PaymentJournal(tmp_path / "payments.jsonl")
+    journal.record("pi_1", "cart_1", 100, "CNY", "card")
+    journal.record("pi_2", "cart_2", 250, "CNY", "face")
+    with journal.path.open("a") as file:
+        file.write('{"intent_id": "pi_3", "cart')  # power cut mid-write
+    assert [entry.intent_id for entry in journal.recent()] == ["pi_2", "pi_1"]
+    assert [entry.intent_id for entry in journal.recent(limit=1)] == ["pi_2"]
+    assert PaymentJournal(tmp_path / "none.jsonl").recent() == []
+
+
+def test_scripts_parse_and_unknown_steps_are_refused_with_their_line():
+    steps = parse_script("# QA\nwait attract 5\ntap Scan my feet  # go\ntype a # b\n\nscreenshot x\n")
+    assert steps == [(2, "wait", "attract 5"), (3, "tap", "Scan my feet"), (4, "type", "a # b"), (6, "screenshot", "x")]
+    with pytest.raises(ScriptError, match="line 2"):
+        parse_script("wait attract\njump\n")
