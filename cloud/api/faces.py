@@ -16,7 +16,7 @@ Who may do what:
   while it is paused). A match carries a short-lived token, bound to the kiosk, that
   ``CreateIntent`` takes instead of a payment token (see :meth:`FaceAccess.resolve_match`).
 * ``DeleteFaceData``: a shopper for themselves, staff for anyone (also in ``staff_audit``).
-* ``GetFaceEnrollment``: a shopper for themselves, staff for anyone.
+* ``GetFaceEnrollment``: a shopper for themselves, staff for anyone (by shopper id or email).
 
 Matching reads the typed digits' bucket from the database on every attempt (a handful of
 templates), so every replica sees enrollments and deletions at once and nothing
@@ -343,10 +343,25 @@ class FaceAccess:
         _LOGGER.info("%s deleted the face data of %s (%s)", principal.key, target, template_id or "none stored")
         return deleted
 
-    def status(self, principal: Principal, shopper_id: str) -> tuple[str, Enrolled | None]:
+    def status(self, principal: Principal, shopper_id: str, email: str = "") -> tuple[str, Enrolled | None]:
+        if email:
+            shopper_id = self._shopper_by_email(principal, shopper_id, email)
         target = self._subject(principal, shopper_id, "GetFaceEnrollment")
         enrollment = self.store.enrollment(target)
         return target, None if enrollment is None else self._enrolled(enrollment, self._phone_last4(target))
+
+    def _shopper_by_email(self, principal: Principal, shopper_id: str, email: str) -> str:
+        """Staff find a shopper by account email (what a shopper at the counter can tell them)."""
+        if principal.kind is not PrincipalKind.STAFF:
+            raise PermissionDenied("email: only staff look shoppers up by email", field="email")
+        if shopper_id:
+            raise InvalidArgument("give shopper_id or email, not both", field="email")
+        with self.s.database.read() as conn:
+            found = conn.execute(sa.select(schema.shoppers.c.shopper_id)
+                                 .where(schema.shoppers.c.email == email.strip().lower())).scalar()
+        if found is None:
+            raise NotFound("no shopper has that email", field="email")
+        return found
 
     @staticmethod
     def _subject(principal: Principal, shopper_id: str, method: str) -> str:
@@ -427,7 +442,7 @@ class FaceServicer(face_pb2_grpc.FaceServiceServicer):
     @grpc_errors
     async def GetFaceEnrollment(self, request: face_pb2.GetFaceEnrollmentRequest, context: grpc.aio.ServicerContext) -> face_pb2.FaceEnrollmentStatus:
         principal = await self.s.principal(context)
-        shopper_id, enrolled = await self._run(self.access.status, principal, request.shopper_id)
+        shopper_id, enrolled = await self._run(self.access.status, principal, request.shopper_id, request.email)
         if enrolled is None:
             return face_pb2.FaceEnrollmentStatus(shopper_id=shopper_id, enrolled=False)
         return face_pb2.FaceEnrollmentStatus(shopper_id=shopper_id, enrolled=True, enrollment=enrollment_message(enrolled))

@@ -446,9 +446,13 @@ class SyncClient:
         request = face_pb2.DeleteFaceDataRequest(idempotency_key=idempotency_key or _new_key(), shopper_id=shopper_id)
         return convert.face_data_deletion(await self._call("faces", "DeleteFaceData", request))
 
-    async def get_face_enrollment(self, *, shopper_id: str = "") -> types.FaceEnrollmentStatus:
-        """Whether a shopper is enrolled (a shopper: themselves; staff: anyone, for the kiosk's admin mode)."""
-        request = face_pb2.GetFaceEnrollmentRequest(shopper_id=shopper_id)
+    async def get_face_enrollment(self, *, shopper_id: str = "", email: str = "") -> types.FaceEnrollmentStatus:
+        """Whether a shopper is enrolled (a shopper: themselves; staff: anyone, for the kiosk's admin mode).
+
+        Staff may name the shopper by account ``email`` instead of ``shopper_id``; the answer
+        carries the shopper id to delete with :meth:`delete_face_data`.
+        """
+        request = face_pb2.GetFaceEnrollmentRequest(shopper_id=shopper_id, email=email)
         return convert.face_enrollment_status(await self._call("faces", "GetFaceEnrollment", request))
 
     # --- payments (never queued) -----------------------------------------------------------

@@ -272,6 +272,12 @@ def test_staff_delete_and_look_up_anyone_and_the_deletion_is_audited(server: Ser
     staff = _staff(server, stubs)
     status = faces.GetFaceEnrollment(face_pb2.GetFaceEnrollmentRequest(shopper_id=shopper_id), metadata=bearer(staff))
     assert status.enrolled and status.enrollment.phone_hint == "...8000"
+    by_email = faces.GetFaceEnrollment(face_pb2.GetFaceEnrollmentRequest(email="Kim@Example.com"), metadata=bearer(staff))
+    assert by_email == status
+    by_shopper = face_pb2.GetFaceEnrollmentRequest(email="kim@example.com")
+    assert _code(faces.GetFaceEnrollment, by_shopper, metadata=bearer(token))[0] == grpc.StatusCode.PERMISSION_DENIED
+    unknown = face_pb2.GetFaceEnrollmentRequest(email="nobody@example.com")
+    assert _code(faces.GetFaceEnrollment, unknown, metadata=bearer(staff))[0] == grpc.StatusCode.NOT_FOUND
     request = face_pb2.DeleteFaceDataRequest(idempotency_key="s1")
     assert _code(faces.DeleteFaceData, request, metadata=bearer(staff))[0] == grpc.StatusCode.INVALID_ARGUMENT
     done = faces.DeleteFaceData(face_pb2.DeleteFaceDataRequest(idempotency_key="s1", shopper_id=shopper_id),

@@ -98,10 +98,12 @@ class FaceDataDeletion(_message.Message):
     def __init__(self, shopper_id: _Optional[str] = ..., template_id: _Optional[str] = ..., deleted: bool = ...) -> None: ...
 
 class GetFaceEnrollmentRequest(_message.Message):
-    __slots__ = ("shopper_id",)
+    __slots__ = ("shopper_id", "email")
     SHOPPER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
     shopper_id: str
-    def __init__(self, shopper_id: _Optional[str] = ...) -> None: ...
+    email: str
+    def __init__(self, shopper_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class FaceEnrollmentStatus(_message.Message):
     __slots__ = ("shopper_id", "enrolled", "enrollment")
