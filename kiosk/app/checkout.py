@@ -87,8 +87,11 @@ class CheckoutScreen(Screen):
         card_button = ui.Button("Pay by card", card, "card", text_size=ui.TITLE_PX - 8)
         card_button.enabled = self.card_allowed() and not self.busy
         buttons = [face_button, card_button, ui.Button("Back to cart", back, "back", colour=ui.PANEL)]
+        corner = pygame.Rect(width - 360, height - 130, 320, 96)
         if not self.card_allowed() and not self.busy:
-            buttons.append(ui.Button("Link my phone", pygame.Rect(width - 360, height - 130, 320, 96), "pair"))
+            buttons.append(ui.Button("Link my phone", corner, "pair"))
+        elif self.app.face_camera_ready() and not self.busy:  # a linked shopper may enrol for face pay here
+            buttons.append(ui.Button("Set up face pay", corner, "enroll", colour=ui.PANEL))
         return buttons
 
     def on_action(self, action: str) -> None:
@@ -106,6 +109,10 @@ class CheckoutScreen(Screen):
             from kiosk.app.shopper import PairingScreen
 
             self.app.go(PairingScreen(self.app))
+        elif action == "enroll":
+            from kiosk.app.facepay import FaceEnrollScreen
+
+            self.app.go(FaceEnrollScreen(self.app))
 
     def draw_body(self, surface: pygame.Surface) -> None:
         width, height = surface.get_size()

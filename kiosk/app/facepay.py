@@ -8,6 +8,8 @@ a 3D face surface and rendered through the depth camera model with its sensor no
 """
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
+from cloud.client import FaceConsent
 from kiosk.app import ui
 from kiosk.app.checkout import PayingScreen, PaymentAttempt
 from kiosk.app.screen import Screen
@@ -53,8 +56,6 @@ class SyntheticFaceCamera:
 
 def scan_face(camera: SyntheticFaceCamera, progress: Callable[[str, float], None]) -> FaceScan:
     """Capture and check a live face; FaceQualityError / FaceError say what the shopper should change."""
-    import time
-
     from payments.face.capture import capture_face, compute_embedding
     from payments.face.liveness import Challenge, check_challenge, check_depth_liveness, face_mesh_landmarks
 
@@ -161,3 +162,96 @@ class FacePayScreen(Screen):
         else:
             ui.draw_text(surface, self.stage or "Look at the camera", (width // 2, 300), size=ui.TITLE_PX, anchor="center")
 
+
+
+CONSENT_TEXT_VERSION = "face-pay-consent-v1"
+CONSENT_PURPOSE = "face pay at Omnifit checkouts"
+RETENTION_DAYS = 365
+CONSENT_TEXT = (
+    "Face pay keeps a numeric template of your face (never a photo), encrypted, linked to your Omnifit "
+    f"account and the card you choose, for {CONSENT_PURPOSE}. It is deleted after {RETENTION_DAYS} days, "
+    "or as soon as you ask: in the app, or at any kiosk through a member of staff. At checkout you type the "
+    "last 4 digits of your phone number and look at the camera; above a limit you also enter your PIN."
+)
+
+
+class FaceEnrollScreen(Screen):
+    """Consented enrollment of the shopper who owns the cart: consent → card → live capture → enroll."""
+
+    name = "face_enroll"
+    title = "Set up face pay"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.step = "consent"  # consent → card → capture → done
+        self.agreed_at_ms = 0
+        self.payment_token = ""
+        self.key = f"kiosk-enroll-{uuid.uuid4().hex}"
+        self.result = ""
+
+    def layout(self) -> list[ui.Button]:
+        from kiosk.app.checkout import SANDBOX_CARDS
+
+        width, height = self.app.surface.get_size()
+        back = ui.Button("Back", pygame.Rect(40, height - 130, 300, 96), "back", colour=ui.PANEL)
+        if self.step == "consent":
+            return [back, ui.Button("I agree", pygame.Rect(width - 340, height - 130, 300, 96), "agree")]
+        if self.step == "card":
+            approving = [(label, token) for label, token in SANDBOX_CARDS if token.endswith("_approve")]
+            return [back] + [ui.Button(label, pygame.Rect(40 + i * ((width - 100) // 2 + 20), 300, (width - 100) // 2, 100),
+                                       f"card:{token}", colour=ui.PANEL) for i, (label, token) in enumerate(approving)]
+        if self.step == "done" or (self.step == "capture" and not self.busy):
+            label = "Back to paying" if self.step == "done" else "Try again"
+            return [back, ui.Button(label, pygame.Rect(width - 340, height - 130, 300, 96),
+                                    "back" if self.step == "done" else "again")]
+        return []
+
+    def on_action(self, action: str) -> None:
+        if action == "back":
+            from kiosk.app.checkout import CheckoutScreen
+
+            self.app.go(CheckoutScreen(self.app))
+        elif action == "agree":
+            self.agreed_at_ms = int(time.time() * 1000)
+            self.step = "card"
+        elif action.startswith("card:"):
+            self.payment_token = action.split(":", 1)[1]
+            self._capture()
+        elif action == "again":
+            self._capture()
+
+    def _capture(self) -> None:
+        self.step, self.result = "capture", ""
+        camera = SyntheticFaceCamera(self.app.config.face_photo, seed=self.app.session.scans)
+        self.run_blocking(lambda progress: scan_face(camera, progress), self._captured, waiting="Look at the camera")
+
+    def _captured(self, scan: FaceScan | None, error) -> None:
+        if error is not None:
+            self.result = str(error)
+            self.app.fail(error, "capture your face")
+            return
+        cart = self.app.session.cart
+        consent = FaceConsent(CONSENT_PURPOSE, RETENTION_DAYS, self.agreed_at_ms, CONSENT_TEXT_VERSION)
+        token, key = self.payment_token, self.key
+        self.call(lambda client: client.enroll_face(scan.embedding, consent=consent, payment_token=token,
+                                                    cart_id=cart.cart_id, idempotency_key=key),
+                  self._enrolled, waiting="Saving your face pay")
+
+    def _enrolled(self, enrollment, error) -> None:
+        if error is not None:
+            self.result = str(error)
+            self.app.fail(error, "set up face pay")
+            return
+        self.step = "done"
+        self.result = (f"Face pay is set up with {enrollment.payment_method}. At checkout type the last 4 digits "
+                       f"of your phone ({enrollment.phone_hint}) and look at the camera.")
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        width, _ = surface.get_size()
+        if self.step == "consent":
+            ui.draw_paragraph(surface, CONSENT_TEXT, pygame.Rect(80, 130, width - 160, 420))
+        elif self.step == "card":
+            ui.draw_text(surface, "Hold the card face pay should charge to the reader", (40, 140))
+        else:
+            ui.draw_paragraph(surface, self.result or "Look at the camera, then turn your head slowly.",
+                              pygame.Rect(120, 200, width - 240, 300), centred=True)

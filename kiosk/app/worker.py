@@ -177,6 +177,11 @@ class Worker:
             self.cancel(job)
 
         async def close() -> None:
+            # Calls still in flight (a cloud that does not answer) are given up, not left dangling.
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             await self._close_staff()
             if self.device is not None:
                 await self.device.close()

@@ -465,3 +465,33 @@ def test_a_screen_that_fails_sends_the_kiosk_back_to_the_start_instead_of_crashi
     kiosk.step([])
     assert kiosk.screen.name == "attract" and kiosk.notice.level == "error"
     assert "please start again" in kiosk.notice.text
+
+
+@pytest.mark.slow
+def test_a_linked_shopper_enrolls_for_face_pay_at_the_kiosk_with_consent(cloud, tmp_path: Path):
+    from kiosk.app.app import KioskApp
+    from tests.conftest import shared_path
+
+    app = KioskApp(kiosk_config(cloud, tmp_path, face_photo=shared_path("data", "faces", "obama-480p.jpg")))
+    try:
+        app.wait_idle(30)
+        _add_first_shoe(app)
+        app.tap("Continue on my phone")
+        app.wait_idle(30)
+        shopper_id = _claim_on_a_phone(cloud, app.session.pairing.qr_payload)
+        app.tap("Back to cart")
+        app.wait_for(lambda: app.session.cart.owner_shopper_id == shopper_id, 10)
+        app.tap("Pay")
+        app.wait_idle(30)
+        app.tap("Set up face pay")
+        assert app.find_button("I agree")  # nothing is captured before the shopper agrees
+        app.tap("I agree")
+        app.tap("Visa")
+        app.wait_for(lambda: app.screen.step == "done" or (not app.screen.busy and app.screen.result), 240)
+        assert app.screen.step == "done", app.screen.result
+        assert "...8000" in app.screen.result
+        status = _enrollment(cloud, shopper_id)
+        assert status.enrolled and status.enrollment.channel == "kiosk"
+        assert status.enrollment.payment_method.endswith("rove")  # the token, never a card number
+    finally:
+        app.close()
