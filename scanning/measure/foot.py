@@ -178,6 +178,7 @@ def _arch_heights(slicer: Slicer, length: float) -> tuple[float, float]:
 def _foot_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
     """All measurements in metres from a canonical foot."""
     length = float(mesh.vertices[:, 0].max())
+    slicer.index(ALONG)  # two dozen sections across the foot follow
     first, fifth = _ball_points(slicer, length)
     across = first - fifth
     ball_normal = np.cross(np.array([across[0], across[1], 0.0]), UP)

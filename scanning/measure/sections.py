@@ -113,6 +113,13 @@ class Slicer:
             self._face_order[key] = (order, low[order], high[order], float(np.max(high - low)) if len(low) else 0.0)
         return self._face_order[key]
 
+    def index(self, normal: np.ndarray) -> None:
+        """Sort the faces along ``normal`` now: for a caller that will take many parallel sections."""
+        normal = np.asarray(normal, dtype=float) / np.linalg.norm(normal)
+        key = tuple(np.round(normal, 12))
+        self._direction_index(key, normal)
+        self._direction_uses[key] = max(self._direction_uses.get(key, 0), INDEX_AFTER_SECTIONS)
+
     def _straddling(self, origin: np.ndarray, normal: np.ndarray) -> np.ndarray:
         """Faces (k, 3) with corners on both sides (a corner on the plane counts as below)."""
         key = tuple(np.round(normal, 12))

@@ -4,7 +4,8 @@
 (RANSAC) to the points in the scan volume, find the footprint of what stands on it,
 fuse every depth image into a TSDF over those footprints (``VoxelBlockGrid``) with the
 platform cut away at ``cut_height_m`` and unseen space taken as solid (which fills the
-holes), extract the closed surface (marching cubes), settle it on the platform, split
+holes), extract the closed surface (marching cubes), settle it on the platform (for feet, the
+walls continue along their slope down through the cut-away millimetres), split
 the feet, keep the large pieces, smooth lightly (Taubin) and move each part into its
 canonical frame (``scanning.measure.canonicalize_*``).
 """
@@ -49,10 +50,15 @@ class ScanSettings:
     cut_height_m: float
     top_cut_m: float | None
     expected_parts: int
+    extrapolate_walls: bool = False
 
 
+# Feet: below the 4 mm cut the walls continue along their slope where they round under toward
+# the floor (``extrapolate_walls``, see ``settle_on_floor``); extruded straight down they widened
+# every section's bottom by 2-3 mm and read the girths 2-4 mm long.
 SCAN_SETTINGS = {
-    "foot": ScanSettings("foot", FUSION_SETTINGS["foot"], cut_height_m=0.004, top_cut_m=0.12, expected_parts=2),
+    "foot": ScanSettings("foot", FUSION_SETTINGS["foot"], cut_height_m=0.004, top_cut_m=0.12, expected_parts=2,
+                         extrapolate_walls=True),
     "body": ScanSettings("body", FUSION_SETTINGS["body"], cut_height_m=0.012, top_cut_m=None, expected_parts=1),
 }
 
@@ -132,7 +138,8 @@ def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor
     """Settle, split, close, smooth, assess and canonicalise the parts of the fused solid."""
     levelled = solid.copy()
     levelled.apply_transform(floor.to_level)
-    settled = settle_on_floor(levelled, settings.cut_height_m, settings.fusion.voxel_m)
+    settled = settle_on_floor(levelled, settings.cut_height_m, settings.fusion.voxel_m,
+                              extrapolate_walls=settings.extrapolate_walls)
     pieces = keep_large_components(settled, min_share=0.25, max_count=settings.expected_parts)
     if not pieces:
         raise ReconstructionError("nothing on the platform: the fused solid is empty")

@@ -22,7 +22,10 @@ _LOGGER = logging.getLogger(__name__)
 
 FLOOR_BAND_M = 0.015  # points this close to z = 0 are platform candidates
 RANSAC_DISTANCE_M = 0.002
-MAX_FOOT_WIDTH_M = 0.16  # wider than any adult foot's ball, narrower than two feet side by side
+MAX_FOOT_WIDTH_M = 0.16
+WALL_SLOPE_LIMIT = 1.0  # horizontal run per unit height the wall extrapolation follows at most (45 degrees)
+WALL_NORMAL_FACES = 12  # wall faces whose normals are averaged for each settled vertex
+WALL_REACH_VOXELS = 4.0  # cut-face points this close to the wall move with it; farther in, less  # wider than any adult foot's ball, narrower than two feet side by side
 
 
 @dataclass(frozen=True)
@@ -104,18 +107,69 @@ def footprint_boxes(points: np.ndarray, floor: Floor, top_m: float, margin_m: fl
     return boxes
 
 
-def settle_on_floor(levelled: trimesh.Trimesh, cut_height_m: float, voxel_m: float) -> trimesh.Trimesh:
+def settle_on_floor(levelled: trimesh.Trimesh, cut_height_m: float, voxel_m: float, *,
+                    extrapolate_walls: bool = False) -> trimesh.Trimesh:
     """Stretch the bottom of a levelled solid cut at ``cut_height_m`` down onto z = 0.
 
     Heights from the cut face (at ``cut_height_m``) to two voxels above it are mapped
     linearly onto 0 .. that height: the walls just above the cut stand in for the few
     millimetres the cut removed. The map keeps the order of heights, so no face folds.
+
+    With ``extrapolate_walls`` the stretched band also follows the slope of the wall above
+    it instead of standing vertical: each vertex moved down by ``dz`` moves sideways by
+    ``dz`` times the wall's horizontal run per unit height there (see :func:`wall_slopes`).
+    A foot's sides round inward toward the floor (the plantar edge), so extruding the wall
+    at the cut straight down would widen every section's bottom by a few millimetres.
     """
     vertices = np.array(levelled.vertices)
     top = cut_height_m + 2.0 * voxel_m
     low = vertices[:, 2] < top
-    vertices[low, 2] = np.maximum(vertices[low, 2] - cut_height_m, 0.0) / (top - cut_height_m) * top
+    settled = np.maximum(vertices[low, 2] - cut_height_m, 0.0) / (top - cut_height_m) * top
+    if extrapolate_walls and np.any(low):
+        slopes = wall_slopes(levelled, vertices[low, :2], top, voxel_m)
+        vertices[low, :2] += slopes * (vertices[low, 2] - settled)[:, None]
+    vertices[low, 2] = settled
     return trimesh.Trimesh(vertices, levelled.faces, process=False)
+
+
+def wall_slopes(levelled: trimesh.Trimesh, points: np.ndarray, top: float, voxel_m: float) -> np.ndarray:
+    """(n, 2) horizontal displacement per metre of descent of the wall nearest each of
+    ``points`` (n, 2), from the surface's slope in the two voxels above ``top``.
+
+    A wall whose normal ``(n_h, n_z)`` faces down (``n_z < 0``) runs inward by
+    ``-n_z / |n_h|`` per unit of descent: a foot's sides round under toward the floor. A wall
+    that faces up would run outward; it is extruded straight down instead, because the sole
+    never reaches out beyond the wall above it (it is the top of a rounded toe tip, or the
+    fillet fusion leaves where the foot meets the platform). Normals are averaged, area
+    weighted, over the ``WALL_NORMAL_FACES`` faces nearest each point; runs are limited to
+    ``WALL_SLOPE_LIMIT``. Points farther than ``WALL_REACH_VOXELS`` from the wall (the
+    middle of the flat cut face) take the run tapered to zero over as many voxels again, so
+    the cut face follows its rim without folding.
+    """
+    from scipy.spatial import cKDTree
+
+    vertices, faces = np.asarray(levelled.vertices), np.asarray(levelled.faces)
+    heights = vertices[faces, 2]
+    centre_heights = heights.mean(axis=1)
+    band = (centre_heights >= top) & (centre_heights <= top + 2.0 * voxel_m)
+    if np.count_nonzero(band) < WALL_NORMAL_FACES:
+        return np.zeros_like(points)
+    corners = vertices[faces[band]]
+    weighted = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # normal x 2 area
+    # Outward whatever the winding: the flat cut face at the bottom must face down.
+    bottom = faces[heights.max(axis=1) < heights.min() + 0.25 * voxel_m]
+    bottom_corners = vertices[bottom]
+    facing = np.cross(bottom_corners[:, 1] - bottom_corners[:, 0], bottom_corners[:, 2] - bottom_corners[:, 0])[:, 2].sum()
+    if facing > 0.0:
+        weighted = -weighted
+    distance, nearest = cKDTree(corners.mean(axis=1)[:, :2]).query(points, k=WALL_NORMAL_FACES)
+    normal = weighted[nearest].sum(axis=1)
+    horizontal = np.linalg.norm(normal[:, :2], axis=1)
+    run = np.minimum(normal[:, 2], 0.0) / np.maximum(horizontal, 1e-12)  # inward only
+    run = np.maximum(run, -WALL_SLOPE_LIMIT)
+    reach = WALL_REACH_VOXELS * voxel_m
+    taper = np.clip(2.0 - distance[:, 0] / reach, 0.0, 1.0)
+    return (run * taper / np.maximum(horizontal, 1e-12))[:, None] * normal[:, :2]  # along the outward horizontal
 
 
 def separate_touching_feet(piece: trimesh.Trimesh) -> list[trimesh.Trimesh]:

@@ -38,7 +38,9 @@ def test_two_feet_come_back_watertight_and_true_to_size(right_foot, pair_scan) -
         found = measure_foot(mesh).to_mm_dict()
         assert abs(found["length"] - truth["length"]) < 2.0, side
         assert abs(found["width"] - truth["width"]) < 2.0, side
-        assert abs(found["ball_girth"] - truth["ball_girth"]) < 5.0, side
+        assert abs(found["ball_girth"] - truth["ball_girth"]) < 2.0, side
+        # this foot's high arch is hidden from the cameras and filled: its instep reads 2.5-3.5 mm long
+        assert abs(found["instep_girth"] - truth["instep_girth"]) < 4.5, side
     quality = result.quality
     assert quality.flags == []
     assert set(quality.coverage["left"]) == {"cam0", "cam1", "cam2", "cam3"}
