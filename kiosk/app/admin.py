@@ -351,7 +351,7 @@ class PaymentsScreen(AdminScreen):
 
     def __init__(self, app) -> None:
         super().__init__(app)
-        self.entries: list[JournalEntry] = PaymentJournal(app.config.journal_path).recent(6)
+        self.entries: list[JournalEntry] = PaymentJournal(app.config.journal_path).recent(5)
         self.intents: dict[str, object] = {}
 
     def enter(self) -> None:
@@ -371,28 +371,73 @@ class PaymentsScreen(AdminScreen):
         buttons = []
         for i, entry in enumerate(self.entries):
             intent = self.intents.get(entry.intent_id)
-            button = ui.Button("Refund", pygame.Rect(width - 240, 110 + i * 96, 200, 84), f"refund:{entry.intent_id}",
+            button = ui.Button("Refund", pygame.Rect(width - 240, 200 + i * 96, 200, 84), f"refund:{entry.intent_id}",
                                colour=ui.PANEL)
             button.enabled = intent is not None and refundable(intent)
             buttons.append(button)
-        return buttons + self.nav()
+        find = ui.Button("Find a payment", pygame.Rect(width - 420, 90, 380, 84), "find", colour=ui.PANEL)
+        return buttons + [find] + self.nav()
 
     def on_action(self, action: str) -> None:
         if action.startswith("refund:"):
             self.app.go(RefundScreen(self.app, self.intents[action.split(":", 1)[1]]))
+        elif action == "find":
+            self.app.go(FindPaymentScreen(self.app))
         else:
             super().on_action(action)
 
     def draw_body(self, surface: pygame.Surface) -> None:
-        if not self.entries:
-            ui.draw_text(surface, "This kiosk has taken no payments yet.", (40, 130), colour=ui.MUTED)
+        ui.draw_text(surface, "Taken at this kiosk, newest first:" if self.entries else
+                     "This kiosk has taken no payments yet.", (40, 120), colour=ui.MUTED)
         for i, entry in enumerate(self.entries):
-            y = 110 + i * 96
+            y = 200 + i * 96
             intent = self.intents.get(entry.intent_id)
             when = time.strftime("%d %b %H:%M", time.localtime(entry.created_at_ms / 1000))
             ui.draw_text(surface, f"{when}  {Money(entry.amount_minor, entry.currency)}  by {entry.method}", (40, y + 6))
             state = describe_intent(intent) if intent is not None else "loading\u2026"
             ui.draw_text(surface, f"{entry.intent_id}  \u00b7  {state}", (40, y + 48), size=ui.SMALL_PX, colour=ui.MUTED)
+
+
+class FindPaymentScreen(AdminScreen):
+    """A payment taken elsewhere (another kiosk, the app) by its id, e.g. read off the shopper's receipt."""
+
+    name = "admin_find_payment"
+    title = "Find a payment"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.keyboard = ui.TextKeyboard((60, 250), ("payment id",))
+
+    def widgets(self) -> list:
+        return [self.keyboard]
+
+    def layout(self) -> list[ui.Button]:
+        return self.nav()
+
+    def on_tap(self, pos: tuple[int, int]) -> None:
+        if self.keyboard.tap(pos) == "ok":
+            self._find()
+
+    def on_key(self, event: pygame.event.Event) -> None:
+        if self.keyboard.key(event) == "ok":
+            self._find()
+
+    def _find(self) -> None:
+        intent_id = self.keyboard.values["payment id"].strip()
+        if not intent_id or self.busy:
+            return
+        self.call(lambda client: client.get_payment_intent(intent_id), self._found, waiting="Looking it up", staff=True)
+
+    def _found(self, intent, error) -> None:
+        if error is not None:
+            self.app.fail(error, "find that payment")
+        else:
+            self.app.go(RefundScreen(self.app, intent))
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        ui.draw_field(surface, "Payment id (pi_...)", self.keyboard.shown("payment id"), pygame.Rect(60, 150, 800, 80),
+                      focused=True)
+        self.keyboard.draw(surface)
 
 
 def refundable(intent) -> bool:

@@ -331,6 +331,20 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.press_key(13, "\r")
     assert kiosk.screen.pending is None and "At most" in kiosk.notice.text
 
+    kiosk.tap("Admin home")  # a payment found by its id (as on a receipt) shows the same state
+    kiosk.tap("Payments and refunds")
+    kiosk.tap("Find a payment")
+    kiosk.type_text("pi_nope")
+    kiosk.tap("Done")
+    kiosk.wait_idle(30)
+    assert kiosk.screen.name == "admin_find_payment" and kiosk.notice.level == "error"
+    for _ in "pi_nope":
+        kiosk.tap("Del")
+    kiosk.type_text(intent_id)
+    kiosk.tap("Done")
+    kiosk.wait_for("admin_refund", 30)
+    assert kiosk.screen.intent.refunded.minor_units == 10050
+
 
 def _enroll_in_the_app(cloud, photo: Path) -> str:
     """A shopper registers in the app, sets a PIN and enrolls their face from their own photo."""
