@@ -4,7 +4,8 @@
 the domain services into the servicers, adds the standard health service (every
 service SERVING) and server reflection, binds the address (port 0 picks a free
 port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
-another replica commits, and the notifier thread that tells the others.
+another replica commits, and the notifier thread that tells the others. A task deletes
+face templates whose retention has ended, at start and then every hour.
 """
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def default_db_url() -> str:
 class ServerConfig:
     """Where to listen, which database, optional TLS (both files or neither), and the face-pay key.
 
+    ``retention_sweep_s``: how often face templates past their retention are deleted (also at start).
+
     ``face_key_file``: the key-encryption keys that seal face templates (JSON key ring, as
     ``omnifit face`` writes it). None: ``OMNIFIT_FACE_KEK``, else ``OMNIFIT_FACE_KEY_FILE``,
     else ``face-kek.json`` beside a SQLite database (created with a warning, for
@@ -95,6 +98,7 @@ class ServerConfig:
     tls_key: Path | None = None
     pool_size: int = DEFAULT_POOL_SIZE
     face_key_file: Path | None = None
+    retention_sweep_s: float = 3600.0
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -114,6 +118,8 @@ class ServerConfig:
                     raise ValueError(f"{name} {value} is not a readable file")
         if not 1 <= self.pool_size <= 64:
             raise ValueError(f"pool_size must be 1..64; got {self.pool_size}")
+        if self.retention_sweep_s <= 0:
+            raise ValueError(f"retention_sweep_s must be > 0 seconds; got {self.retention_sweep_s}")
         if self.face_key_file is not None:
             self.face_key_file = Path(self.face_key_file)
             if self.face_key_file.is_dir():
@@ -141,6 +147,7 @@ class RunningServer:
     ) -> None:
         self.server = server
         self.faces = faces
+        self._sweeper: asyncio.Task | None = None
         self._health = health_servicer
         self.port = port
         self.address = f"{host}:{port}"
@@ -152,12 +159,30 @@ class RunningServer:
     async def stop(self, grace: float = 1.0) -> None:
         """Report NOT_SERVING, let calls in flight finish for ``grace`` seconds, then close everything."""
         await self._health.enter_graceful_shutdown()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         await self.server.stop(grace)
         if self.listener is not None:
             await asyncio.to_thread(self.listener.stop)
         if self.services.notifier is not None:
             await asyncio.to_thread(self.services.notifier.stop)
         await asyncio.to_thread(self.database.close)
+
+    def start_retention_sweep(self, interval_s: float) -> None:
+        """Delete expired face templates now and every ``interval_s`` seconds, on the database pool."""
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_every(interval_s))
+
+    async def _sweep_every(self, interval_s: float) -> None:
+        while True:
+            try:
+                removed = await self.database.run(self.faces.sweep_expired)
+            except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next interval
+                _LOGGER.error("face retention sweep failed: %s", exc)
+            else:
+                if removed:
+                    _LOGGER.info("deleted %d face templates past their retention", len(removed))
+            await asyncio.sleep(interval_s)
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()
@@ -243,4 +268,6 @@ async def start_server(config: ServerConfig) -> RunningServer:
         services.notifier.start()
     await server.start()
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
-    return RunningServer(server, port, config.host, database, listener, services, health_servicer, payments, faces)
+    running = RunningServer(server, port, config.host, database, listener, services, health_servicer, payments, faces)
+    running.start_retention_sweep(config.retention_sweep_s)
+    return running

@@ -363,6 +363,10 @@ class FaceAccess:
             raise NotFound("no shopper has that email", field="email")
         return found
 
+    def sweep_expired(self) -> list[str]:
+        """Delete every template past its consent's retention (audited); the shopper ids. Nothing when face pay is off."""
+        return [] if self._store is None else self._store.sweep_expired()
+
     @staticmethod
     def _subject(principal: Principal, shopper_id: str, method: str) -> str:
         """Whose face data: a shopper's own, or anyone's for staff (who must name them)."""

@@ -291,6 +291,31 @@ def test_staff_delete_and_look_up_anyone_and_the_deletion_is_audited(server: Ser
     assert deleted.details["requested_by"] == "staff:ops-lin"
 
 
+def test_the_server_deletes_templates_whose_retention_ended(db_url: str, tmp_path: Path) -> None:
+    import datetime as dt
+    import time
+
+    config = ServerConfig(listen="127.0.0.1:0", db_url=db_url, pool_size=2, face_key_file=tmp_path / "kek.json",
+                          retention_sweep_s=0.2)
+    running = ServerThread(config).start()
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            stubs = stubs_for(channel)
+            token, shopper_id = _shopper(stubs, "uma@example.com")
+            _enroll(face_pb2_grpc.FaceServiceStub(channel), token, _face(20))
+        past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+        with running.running.payments.engine.begin() as conn:
+            conn.execute(face_templates.update().where(face_templates.c.shopper_id == shopper_id).values(expires_at=past))
+        deadline = time.monotonic() + 10
+        while _templates(running, shopper_id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _templates(running, shopper_id) == []
+        deleted = next(AuditLog(running.running.payments.engine).entries(event="face.deleted"))
+        assert (deleted.subject, deleted.details["reason"]) == (shopper_id, "retention")
+    finally:
+        running.stop()
+
+
 # ---------------------------------------------------------------------- paying by face
 
 
