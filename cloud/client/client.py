@@ -187,6 +187,16 @@ class SyncClient:
         self.token = session.token
         return session
 
+    async def staff_sign_in(self, staff_id: str, password: str) -> types.Session:
+        """Sign a staff member in (the kiosk's admin mode); later calls carry the staff token.
+
+        A wrong id or password: ClientError UNAUTHENTICATED.
+        """
+        request = profile_pb2.StaffSignInRequest(staff_id=staff_id, password=password)
+        session = convert.session(await self._call("accounts", "StaffSignIn", request))
+        self.token = session.token
+        return session
+
     # --- catalog (cached) ------------------------------------------------------------------
     async def _cached(self, key: str, service_method: str, request, message_type):
         """Fresh cache entries are served without a call; stale ones only while the cloud is down."""

@@ -114,3 +114,22 @@ def test_payments_are_never_queued_when_the_cloud_is_unreachable(tmp_path: Path)
             assert kiosk.pending_mutations == 0
 
     asyncio.run(scenario())
+
+
+def test_staff_sign_in_then_look_up_and_delete_a_shoppers_face_data(server: ServerThread) -> None:
+    server.services.accounts.create_staff("ops-lin", PASSWORD)
+
+    async def scenario() -> None:
+        async with SyncClient(server.address) as phone, SyncClient(server.address) as admin:
+            session = await phone.register("vic@example.com", PASSWORD, "+8613800138000")
+            await phone.enroll_face(_face(2), consent=FaceConsent("face pay at Omnifit checkouts", 30), payment_token=APPROVE)
+            with pytest.raises(ClientError) as wrong:
+                await admin.staff_sign_in("ops-lin", "not the password")
+            assert wrong.value.code is ErrorCode.UNAUTHENTICATED and admin.token is None
+            assert (await admin.staff_sign_in("ops-lin", PASSWORD)).subject_id == "ops-lin"
+            found = await admin.get_face_enrollment(email="vic@example.com")
+            assert found.enrolled and found.shopper_id == session.subject_id
+            deleted = await admin.delete_face_data(shopper_id=found.shopper_id)
+            assert deleted.deleted and not (await phone.get_face_enrollment()).enrolled
+
+    asyncio.run(scenario())
