@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from cloud.api.errors import grpc_errors
 from cloud.api.servicers import Services
 from cloud.domain import idempotency
+from cloud.domain.auth import TOKEN_SECRET_KEY
 from cloud.domain.types import Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
@@ -201,7 +202,7 @@ class FaceAccess:
         self.policy = policy
         self.max_failures = max_failures
         self.failure_window_ms = failure_window_ms
-        self.tokens = MatchTokens(bytes.fromhex(services.database.setting("token_secret")))
+        self.tokens = MatchTokens(bytes.fromhex(services.database.setting(TOKEN_SECRET_KEY)))
 
     @property
     def store(self) -> FaceTemplateStore:
