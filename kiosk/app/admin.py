@@ -6,6 +6,7 @@ for staff actions. Signing out, or ``staff_idle_s`` without a touch, drops that 
 """
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -187,7 +188,7 @@ class RigStatusScreen(AdminScreen):
         if action != "calibrate":
             return super().on_action(action)
         path = self.calibration_path
-        self.run_blocking(lambda _progress: calibrate_synthetic_rig(path), self._calibrated,
+        self.run_blocking(functools.partial(calibrate_synthetic_rig, path), self._calibrated,
                           waiting="Calibrating with the ChArUco board")
 
     def _calibrated(self, calibration, error) -> None:

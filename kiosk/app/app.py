@@ -75,7 +75,7 @@ class KioskApp:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         tls = config.tls_root_cert.read_bytes() if config.tls_root_cert else None
         self.worker = Worker(list(config.targets), device_token=config.device_token,
-                             store_path=config.outbox_path, tls_root_cert=tls).start()
+                             store_path=config.outbox_path, tls_root_cert=tls).start(warm_up=config.warm_up)
         self.store_id = config.store_id
         self.store_name = ""
         self.session = ShopperSession()

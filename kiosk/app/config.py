@@ -37,6 +37,7 @@ class KioskConfig:
     staff_idle_s: float = 90.0
     scan_seed: int = 0
     tls_root_cert: Path | None = None
+    warm_up: bool = True  # load the scanning stack in the work process at start (a quick first scan)
 
     def __post_init__(self) -> None:
         if isinstance(self.targets, str):

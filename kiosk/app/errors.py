@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures.process import BrokenProcessPool
 
 from cloud.client import ClientError, CloudUnavailable, VersionConflict
 from proto.errors import ErrorCode, OmnifitError
@@ -34,5 +35,7 @@ def describe_error(error: BaseException) -> str:
         return str(error)
     if isinstance(error, PermissionError):
         return str(error)
+    if isinstance(error, BrokenProcessPool):
+        return "the scanner stopped unexpectedly (it has been restarted); please try again."
     _LOGGER.error("unexpected error shown to the kiosk user", exc_info=error)
     return f"an unexpected problem ({type(error).__name__}); please ask a member of staff."

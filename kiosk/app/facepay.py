@@ -8,6 +8,7 @@ a 3D face surface and rendered through the depth camera model with its sensor no
 """
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -125,8 +126,11 @@ class FacePayScreen(Screen):
             return
         self.digits, self.keypad = self.keypad.value, None
         camera = SyntheticFaceCamera(self.app.config.face_photo, seed=self.app.session.scans)
-        self.run_blocking(lambda progress: scan_face(camera, progress), self._scanned, waiting="Look at the camera",
-                          progress=lambda stage, _fraction: setattr(self, "stage", stage))
+        self.run_blocking(functools.partial(scan_face, camera), self._scanned, waiting="Look at the camera",
+                          progress=self._progress)
+
+    def _progress(self, stage: str, _fraction: float) -> None:
+        self.stage = stage
 
     def _scanned(self, scan: FaceScan | None, error) -> None:
         if error is not None:
@@ -223,7 +227,11 @@ class FaceEnrollScreen(Screen):
     def _capture(self) -> None:
         self.step, self.result = "capture", ""
         camera = SyntheticFaceCamera(self.app.config.face_photo, seed=self.app.session.scans)
-        self.run_blocking(lambda progress: scan_face(camera, progress), self._captured, waiting="Look at the camera")
+        self.run_blocking(functools.partial(scan_face, camera), self._captured, waiting="Look at the camera",
+                          progress=self._progress)
+
+    def _progress(self, stage: str, _fraction: float) -> None:
+        self.result = stage
 
     def _captured(self, scan: FaceScan | None, error) -> None:
         if error is not None:

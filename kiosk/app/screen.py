@@ -94,9 +94,13 @@ class Screen:
         self.busy[job] = waiting
         return job
 
-    def run_blocking(self, work: Callable[[Callable[[str, float], None]], Any], done: Done, *,
-                     waiting: str = "One moment\u2026", progress: Callable[[str, float], None] | None = None) -> int:
-        job = self.app.worker.run_blocking(work)
+    def run_blocking(self, work: Callable[..., Any], done: Done, *, waiting: str = "One moment\u2026",
+                     progress: Callable[[str, float], None] | None = None) -> int:
+        """Run heavy work in the kiosk's work process (``work`` picklable: a function or a partial of one).
+
+        With ``progress``, ``work`` is called as ``work(report)`` and each report reaches ``progress``.
+        """
+        job = self.app.worker.run_blocking(work, reports_progress=progress is not None)
         self._callbacks[job] = (done, progress)
         self.busy[job] = waiting
         return job

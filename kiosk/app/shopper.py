@@ -6,6 +6,7 @@ the catalog comes from its cache then.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import pygame
@@ -87,8 +88,8 @@ class ScanScreen(Screen):
         shopper = self.app.session.scans
         self.app.session.scans += 1
         config = self.app.config
-        self.run_blocking(lambda progress: scan_feet(config, shopper, progress), self._scanned,
-                          waiting="Hold still", progress=self._progress)
+        self.run_blocking(functools.partial(scan_feet, config, shopper), self._scanned, waiting="Hold still",
+                          progress=self._progress)
 
     def _progress(self, stage: str, fraction: float) -> None:
         self.stage = STAGES.get(stage, stage)
@@ -256,7 +257,8 @@ class FitScreen(Screen):
         feet = self.app.session.feet
         if feet is not None:
             product_id = self.product.product_id
-            self.run_blocking(lambda _progress: recommend(product_id, feet), self._advised, waiting="Working out your size")
+            self.run_blocking(functools.partial(recommend, product_id, feet), self._advised,
+                              waiting="Working out your size")
         skus = [v.sku for v in self.product.variants]
         store = self.app.store_id
         self.call(lambda client: client.stock(store, skus), self._stocked, waiting="Checking stock")

@@ -1,8 +1,9 @@
 """Work the kiosk must never do on its UI thread: cloud calls and scans.
 
 The UI loop hands a job to :class:`Worker` and keeps drawing; the job runs on the
-worker's asyncio loop (cloud calls through :class:`cloud.client.SyncClient`) or on
-its thread pool (scans, face capture), and its outcome comes back as a
+worker's asyncio loop (cloud calls through :class:`cloud.client.SyncClient`) or in
+its work process (scans, face capture, calibration: see ``kiosk.app.isolated``), and
+its outcome comes back as a
 :class:`Outcome` in a thread-safe queue that the UI loop drains once per frame.
 A slow or dead cloud therefore costs the shopper a spinner, never a frozen screen.
 """
@@ -11,19 +12,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import multiprocessing
 import queue
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cloud.client import SyncClient
+from kiosk.app import isolated
 
 _LOGGER = logging.getLogger(__name__)
-# Scans and calibrations render through the scanning rig's offscreen GL context, which belongs to
-# the thread that made it; so all blocking work of every kiosk in the process runs on this one thread.
-_WORK_THREAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-work")
+# A fresh interpreter for the work process: forking a process that runs gRPC and SDL threads is unsafe.
+_SPAWN = multiprocessing.get_context("spawn")
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,30 @@ class Worker:
         self._thread = threading.Thread(target=self._loop.run_forever, name="kiosk-cloud", daemon=True)
         self._next_job = 0
         self._watches: dict[int, concurrent.futures.Future] = {}
+        self._progress = _SPAWN.Queue()
+        self._progress_reader = threading.Thread(target=self._read_progress, name="kiosk-progress", daemon=True)
+        self._process: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> Worker:
+    def start(self, *, warm_up: bool = False) -> Worker:
+        """Start the cloud loop; ``warm_up`` also starts the work process and loads the scanning stack now."""
         self._thread.start()
+        self._progress_reader.start()
         asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(30)
+        if warm_up:
+            self._work_process().submit(isolated.warm_up)
         return self
+
+    def _work_process(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._process is None:
+            self._process = concurrent.futures.ProcessPoolExecutor(
+                1, mp_context=_SPAWN, initializer=isolated.start_child, initargs=(self._progress,))
+        return self._process
+
+    def _read_progress(self) -> None:
+        while (report := self._progress.get()) is not None:
+            job, stage, fraction = report
+            self.outcomes.put(Outcome(job, progress=(stage, fraction)))
 
     async def _open(self) -> None:
         # grpc.aio channels belong to the loop they are made on, so clients are made here.
@@ -118,23 +139,23 @@ class Worker:
         if future is not None:
             future.cancel()
 
-    def run_blocking(self, work: Callable[[Callable[[str, float], None]], Any]) -> int:
-        """Run ``work(progress)`` on the pool; ``progress(stage, fraction)`` reports back as it goes."""
+    def run_blocking(self, work: Callable[..., Any], *, reports_progress: bool = False) -> int:
+        """Run ``work(progress)`` (``work()`` without ``reports_progress``) in the work process.
+
+        ``work`` must be picklable: a module-level function, or a ``functools.partial`` of one
+        with picklable arguments. ``progress(stage, fraction)`` reports come back as outcomes.
+        """
         job = self._job_id()
+        future = self._work_process().submit(isolated.run_job, job, work, reports_progress)
 
-        def progress(stage: str, fraction: float) -> None:
-            self.outcomes.put(Outcome(job, progress=(stage, fraction)))
+        def finished(done: concurrent.futures.Future) -> None:
+            error = done.exception()
+            if isinstance(error, BrokenProcessPool):
+                _LOGGER.error("the kiosk's work process died during job %d; starting a new one", job)
+                self._process = None
+            self.outcomes.put(Outcome(job, error=error) if error is not None else Outcome(job, value=done.result()))
 
-        def run() -> None:
-            try:
-                value = work(progress)
-            except Exception as exc:  # a failed scan is shown to the shopper, not raised in a pool thread
-                _LOGGER.info("kiosk job %d failed: %s: %s", job, type(exc).__name__, exc)
-                self.outcomes.put(Outcome(job, error=exc))
-            else:
-                self.outcomes.put(Outcome(job, value=value))
-
-        _WORK_THREAD.submit(run)
+        future.add_done_callback(finished)
         return job
 
     def sign_in_staff(self, staff_id: str, password: str) -> int:
@@ -191,3 +212,9 @@ class Worker:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
         self._loop.close()
+        if self._process is not None:
+            self._process.shutdown(wait=True, cancel_futures=True)
+        if self._progress_reader.is_alive():
+            self._progress.put(None)
+            self._progress_reader.join(10)
+        self._progress.close()

@@ -62,8 +62,9 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
 def kiosk_config(cloud: Cloud, tmp_path: Path, **overrides):
     from kiosk.app.config import KioskConfig
 
+    # No warm-up: most tests never scan, and the machine is shared.
     settings = dict(targets=(cloud.target,), store_id=STORE, device_token=cloud.device_token,
-                    data_dir=tmp_path / "kiosk")
+                    data_dir=tmp_path / "kiosk", warm_up=False)
     settings.update(overrides)
     return KioskConfig(**settings)
 

@@ -164,8 +164,6 @@ def test_admin_mode_signs_out_after_idle_and_drops_the_staff_client(cloud, tmp_p
 
 
 def test_staff_sign_in_screen_refuses_a_wrong_password_and_admits_the_right_one(kiosk):
-    if not hasattr(SyncClient, "staff_sign_in"):
-        pytest.skip("SyncClient.staff_sign_in has not landed in cloud/client yet")
     kiosk.tap("Staff")
     kiosk.type_text(STAFF_ID)
     kiosk.press_key(9, "\t")
