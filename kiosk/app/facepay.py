@@ -20,6 +20,7 @@ import pygame
 
 from cloud.client import FaceConsent
 from kiosk.app import ui
+from kiosk.app.errors import describe_error
 from kiosk.app.checkout import PayingScreen, PaymentAttempt
 from kiosk.app.screen import Screen
 from payments.errors import FaceError
@@ -134,7 +135,7 @@ class FacePayScreen(Screen):
 
     def _scanned(self, scan: FaceScan | None, error) -> None:
         if error is not None:
-            self.failed = str(error)
+            self.failed = describe_error(error)
             self.app.fail(error, "check your face")
             return
         digits = self.digits
@@ -143,7 +144,7 @@ class FacePayScreen(Screen):
 
     def _identified(self, match, error) -> None:
         if error is not None:
-            self.failed = str(error)
+            self.failed = describe_error(error)
             self.app.fail(error, "recognise you")
             return
         if not match.matched:
@@ -235,7 +236,7 @@ class FaceEnrollScreen(Screen):
 
     def _captured(self, scan: FaceScan | None, error) -> None:
         if error is not None:
-            self.result = str(error)
+            self.result = describe_error(error)
             self.app.fail(error, "capture your face")
             return
         cart = self.app.session.cart
@@ -247,7 +248,7 @@ class FaceEnrollScreen(Screen):
 
     def _enrolled(self, enrollment, error) -> None:
         if error is not None:
-            self.result = str(error)
+            self.result = describe_error(error)
             self.app.fail(error, "set up face pay")
             return
         self.step = "done"

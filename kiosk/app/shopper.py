@@ -13,6 +13,7 @@ import pygame
 
 from cloud.client import Fulfilment, Product, ProductPage, QueuedMutation
 from kiosk.app import ui
+from kiosk.app.errors import describe_error
 from kiosk.app.scanner import STAGES, FootScan, recommend, scan_feet
 from kiosk.app.screen import Screen
 
@@ -97,7 +98,7 @@ class ScanScreen(Screen):
 
     def _scanned(self, scan: FootScan | None, error) -> None:
         if error is not None:
-            self.failed = str(error)
+            self.failed = describe_error(error)
             self.app.fail(error, "finish the scan")
             return
         self.app.session.feet = scan.feet
@@ -265,7 +266,7 @@ class FitScreen(Screen):
 
     def _advised(self, recommendation, error) -> None:
         if error is not None:
-            self.advice_error = str(error)
+            self.advice_error = describe_error(error)
             return
         self.recommendation = recommendation
         if self.chosen is None:

@@ -507,3 +507,19 @@ def test_a_linked_shopper_enrolls_for_face_pay_at_the_kiosk_with_consent(cloud, 
         assert status.enrollment.payment_method.endswith("rove")  # the token, never a card number
     finally:
         app.close()
+
+
+@pytest.mark.slow
+def test_a_work_process_that_dies_mid_scan_costs_one_scan_not_the_kiosk(kiosk):
+    import os
+    import signal
+
+    kiosk.tap("Scan my feet")
+    kiosk.wait_for(lambda: kiosk.screen.fraction > 0, 120)  # the scan is running in the work process
+    for pid in list(kiosk.worker._process._processes):  # a native crash, as a segfault would end it
+        os.kill(pid, signal.SIGKILL)
+    kiosk.wait_idle(60)
+    assert kiosk.screen.name == "scan" and "stopped unexpectedly" in kiosk.screen.failed
+    kiosk.tap("Try again")
+    kiosk.wait_for("products", 180)  # a new work process took the next scan
+    assert kiosk.session.feet is not None
