@@ -113,8 +113,38 @@ def button_row(labels_actions: list[tuple[str, str]], top: int, width: int, *, m
             for i, (label, action) in enumerate(labels_actions)]
 
 
+class _KeyWidget:
+    """What keypads and keyboards share: taps on their keys and the Enter / Backspace keys."""
+
+    buttons: list[Button]
+
+    def press(self, action: str) -> str | None:
+        raise NotImplementedError
+
+    def typed(self, event: pygame.event.Event) -> str | None:
+        """A key other than Enter and Backspace."""
+        raise NotImplementedError
+
+    def tap(self, pos: tuple[int, int]) -> str | None:
+        for button in self.buttons:
+            if button.hit(pos):
+                return self.press(button.action)
+        return None
+
+    def key(self, event: pygame.event.Event) -> str | None:
+        if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            return "ok"
+        if event.key == pygame.K_BACKSPACE:
+            return self.press("del")
+        return self.typed(event)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        for button in self.buttons:
+            button.draw(surface)
+
+
 @dataclass
-class Keypad:
+class Keypad(_KeyWidget):
     """A 3x4 digit pad for PINs, phone digits and amounts; ``value`` holds what was typed.
 
     ``decimal`` adds a point key (amounts); ``masked`` shows dots (PINs).
@@ -163,31 +193,17 @@ class Keypad:
     def _point_allowed(self) -> bool:
         return self.decimal and "." not in self.value
 
-    def tap(self, pos: tuple[int, int]) -> str | None:
-        for button in self.buttons:
-            if button.hit(pos):
-                return self.press(button.action)
-        return None
-
-    def key(self, event: pygame.event.Event) -> str | None:
-        if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
-            return "ok"
-        if event.key == pygame.K_BACKSPACE:
-            return self.press("del")
+    def typed(self, event: pygame.event.Event) -> str | None:
         if event.unicode and (event.unicode.isdigit() or event.unicode == "."):
             return self.press(event.unicode)
         return None
-
-    def draw(self, surface: pygame.Surface) -> None:
-        for button in self.buttons:
-            button.draw(surface)
 
 
 _KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl@", "zxcvbnm-_.")
 
 
 @dataclass
-class TextKeyboard:
+class TextKeyboard(_KeyWidget):
     """An on-screen keyboard for staff ids, passwords and shopper ids (a physical keyboard works too).
 
     It types into ``fields[focus]``; ``Next`` moves to the next field, ``Done`` is the action ``"ok"``.
@@ -247,26 +263,12 @@ class TextKeyboard:
             self.values[self.focused] += action[5:]
         return None
 
-    def tap(self, pos: tuple[int, int]) -> str | None:
-        for button in self.buttons:
-            if button.hit(pos):
-                return self.press(button.action)
-        return None
-
-    def key(self, event: pygame.event.Event) -> str | None:
-        if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
-            return "ok"
+    def typed(self, event: pygame.event.Event) -> str | None:
         if event.key == pygame.K_TAB:
             return self.press("next")
-        if event.key == pygame.K_BACKSPACE:
-            return self.press("del")
         if event.unicode and event.unicode.isprintable():
             return self.press(f"char:{event.unicode}")
         return None
-
-    def draw(self, surface: pygame.Surface) -> None:
-        for button in self.buttons:
-            button.draw(surface)
 
 
 def draw_field(surface: pygame.Surface, label: str, value: str, rect: pygame.Rect, *, focused: bool) -> None:

@@ -182,42 +182,35 @@ def test_staff_sign_in_screen_refuses_a_wrong_password_and_admits_the_right_one(
     assert kiosk.staff.staff_id == STAFF_ID
 
 
-@pytest.mark.slow
-def test_rig_screen_calibrates_the_synthetic_rig_and_shows_its_error(cloud, tmp_path: Path):
+def _admin_home(kiosk, cloud) -> None:
+    """A staff member signed in (their session from the cloud's account service) and on the admin home."""
     from kiosk.app.admin import AdminHomeScreen
-    from kiosk.app.app import KioskApp
+
+    kiosk.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
+    kiosk.go(AdminHomeScreen(kiosk))
+
+
+@pytest.mark.slow
+def test_rig_screen_calibrates_the_synthetic_rig_and_shows_its_error(kiosk, cloud, tmp_path: Path):
     from scanning.calibration import RigCalibration
 
-    app = KioskApp(kiosk_config(cloud, tmp_path))
-    try:
-        app.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
-        app.go(AdminHomeScreen(app))
-        app.tap("Rig and cameras")
-        assert app.screen.calibration is None and "No calibration file" in app.screen.problem
-        app.tap("Calibrate now")
-        app.wait_idle(180)
-        assert app.notice is not None and "saved" in app.notice.text, app.notice
-        calibration = RigCalibration.load(tmp_path / "kiosk" / "rig-calibration.json")
-        assert app.screen.calibration is not None and len(app.screen.calibration.cameras) == 4
-        assert max(c.reprojection_error_px for c in calibration.cameras.values()) < 1.0
-    finally:
-        app.close()
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Rig and cameras")
+    assert kiosk.screen.calibration is None and "No calibration file" in kiosk.screen.problem
+    kiosk.tap("Calibrate now")
+    kiosk.wait_idle(180)
+    assert kiosk.notice is not None and "saved" in kiosk.notice.text, kiosk.notice
+    calibration = RigCalibration.load(tmp_path / "kiosk" / "rig-calibration.json")
+    assert kiosk.screen.calibration is not None and len(kiosk.screen.calibration.cameras) == 4
+    assert max(c.reprojection_error_px for c in calibration.cameras.values()) < 1.0
 
 
-def test_admin_outbox_lists_nothing_waiting_on_a_healthy_kiosk(cloud, tmp_path: Path):
-    from kiosk.app.admin import AdminHomeScreen
-    from kiosk.app.app import KioskApp
-
-    app = KioskApp(kiosk_config(cloud, tmp_path))
-    try:
-        app.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
-        app.go(AdminHomeScreen(app))
-        app.tap("Sync outbox")
-        assert app.screen.name == "admin_outbox" and not app.find_button("Send now").enabled
-        app.tap("Sign out")
-        assert app.screen.name == "attract" and app.staff is None
-    finally:
-        app.close()
+def test_admin_outbox_lists_nothing_waiting_on_a_healthy_kiosk(kiosk, cloud):
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Sync outbox")
+    assert kiosk.screen.name == "admin_outbox" and not kiosk.find_button("Send now").enabled
+    kiosk.tap("Sign out")
+    assert kiosk.screen.name == "attract" and kiosk.staff is None
 
 
 def test_script_mode_runs_headless_and_saves_screenshots(cloud, tmp_path: Path):
@@ -284,8 +277,6 @@ def _claim_on_a_phone(cloud, payload: str) -> str:
 
 
 def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_it(kiosk, cloud, tmp_path: Path):
-    from kiosk.app.admin import AdminHomeScreen
-
     _add_first_shoe(kiosk)
     total = kiosk.session.cart.subtotal
     kiosk.tap("Pay")
@@ -312,8 +303,7 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.tap("Done")
     assert kiosk.screen.name == "attract" and kiosk.session.cart is None
 
-    kiosk.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
-    kiosk.go(AdminHomeScreen(kiosk))
+    _admin_home(kiosk, cloud)
     kiosk.tap("Payments and refunds")
     kiosk.wait_idle(30)
     assert [e.intent_id for e in kiosk.screen.entries][0] == intent_id  # the journal lists it, newest first
@@ -369,32 +359,25 @@ def _enrollment(cloud, shopper_id: str):
     return asyncio.run(look_up())
 
 
-def test_staff_delete_a_shoppers_face_data_on_request(cloud, tmp_path: Path):
-    from kiosk.app.admin import AdminHomeScreen
-    from kiosk.app.app import KioskApp
+def test_staff_delete_a_shoppers_face_data_on_request(kiosk, cloud):
     from tests.conftest import shared_path
 
     shopper_id = _enroll_in_the_app(cloud, shared_path("data", "faces", "obama-480p.jpg"))
     assert _enrollment(cloud, shopper_id).enrolled
-    app = KioskApp(kiosk_config(cloud, tmp_path))
-    try:
-        app.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
-        app.go(AdminHomeScreen(app))
-        app.tap("Delete face data")
-        app.type_text(shopper_id)
-        app.tap("Done")
-        assert app.screen.confirming == shopper_id  # nothing is deleted without a second tap
-        app.tap("Delete")
-        app.wait_idle(30)
-        assert f"Face data of {shopper_id} deleted" in app.screen.result
-        assert not _enrollment(cloud, shopper_id).enrolled
-        app.type_text(shopper_id)  # a repeated request finds nothing left and says so
-        app.tap("Done")
-        app.tap("Delete")
-        app.wait_idle(30)
-        assert "had no face data" in app.screen.result
-    finally:
-        app.close()
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Delete face data")
+    kiosk.type_text(shopper_id)
+    kiosk.tap("Done")
+    assert kiosk.screen.confirming == shopper_id  # nothing is deleted without a second tap
+    kiosk.tap("Delete")
+    kiosk.wait_idle(30)
+    assert f"Face data of {shopper_id} deleted" in kiosk.screen.result
+    assert not _enrollment(cloud, shopper_id).enrolled
+    kiosk.type_text(shopper_id)  # a repeated request finds nothing left and says so
+    kiosk.tap("Done")
+    kiosk.tap("Delete")
+    kiosk.wait_idle(30)
+    assert "had no face data" in kiosk.screen.result
 
 
 @pytest.mark.slow

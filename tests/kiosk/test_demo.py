@@ -38,6 +38,7 @@ def test_demo_runs_the_whole_journey_and_reports_one_json_object():
     # The checkout by face: enrolled on the phone, live and matched at the kiosk, paid with the PIN.
     assert "obama.jpg" in steps["phone: enroll the face with consent (quality gate, embedding; only the sealed embedding is kept)"]["detail"]
     assert ": live" in steps["kiosk: capture the shopper (synthetic RGB-D camera), quality gate, depth liveness"]["detail"]
+    assert "the head turned, live" in steps["kiosk: active liveness challenge: turn your head (Face Mesh over 6 frames)"]["detail"]
     assert "threshold" in steps["kiosk: identify with the phone's last 4 digits (1:few)"]["detail"]
     assert "PIN typed on the kiosk" in steps["kiosk: confirm (the shopper types the PIN when step-up asks for it)"]["detail"]
     assert "cart checked_out" in steps["kiosk: capture the payment; the order takes store stock or ships from the warehouse"]["detail"]
