@@ -48,11 +48,12 @@ from cloud.domain.types import Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
 from cloud.storage import schema
-from payments.errors import ConsentError, TemplateNotFoundError
+from payments.errors import ConsentError, EnrollmentError, TemplateNotFoundError
 from payments.face.identifiers import bucket_digits, check_payment_token, phone_last4
 from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, decide
 from payments.face.service import UNMATCHED_SUBJECT
 from payments.face.store import EMBEDDING_DIM, Channel, Consent, Enrollment, FaceTemplateStore
+from proto.errors import ErrorCode
 from proto.omnifit.v1 import face_pb2, face_pb2_grpc
 
 _LOGGER = logging.getLogger(__name__)
@@ -225,8 +226,14 @@ class FaceAccess:
             raise FailedPrecondition(f"shopper {shopper_id} is already enrolled; delete the face data first to enroll again",
                                      field="shopper_id")
         last4 = self._phone_last4(shopper_id)
-        self.store.enroll(shopper_id, new.embedding, consent=new.consent, phone_last4=last4,
-                          payment_token=new.payment_token)
+        try:
+            self.store.enroll(shopper_id, new.embedding, consent=new.consent, phone_last4=last4,
+                              payment_token=new.payment_token)
+        except EnrollmentError as exc:
+            if exc.code is not ErrorCode.CONFLICT:
+                raise
+            raise FailedPrecondition(f"shopper {shopper_id} is already enrolled (a concurrent enrollment won)",
+                                     field="shopper_id") from exc
         enrolled = self._enrolled(self.store.enrollment(shopper_id), last4)
         self._remember(principal, "EnrollFace", new.key, digest, asdict(enrolled))
         _LOGGER.info("%s enrolled shopper %s for face pay (%s)", principal.key, shopper_id, enrolled.template_id)
