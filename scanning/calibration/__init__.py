@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from scanning.calibration.charuco import (
     CharucoBoardSpec,
-    calibrate_extrinsic,
     calibrate_intrinsics,
     calibrate_rig,
     detect_corners,
@@ -14,7 +13,6 @@ __all__ = [
     "CameraCalibration",
     "CharucoBoardSpec",
     "RigCalibration",
-    "calibrate_extrinsic",
     "calibrate_intrinsics",
     "calibrate_rig",
     "detect_corners",

@@ -1,15 +1,18 @@
-"""Rig calibration from a ChArUco board lying on the platform.
+"""Rig calibration from ChArUco board images.
 
-The board defines the platform frame: its centre is the origin, z points up out of
-the platform, x runs along the board's long side (its first row of squares). Each
-camera that sees the board gets its camera → platform pose from the detected
-corners (``cv2.aruco.CharucoDetector`` + ``cv2.solvePnP``), with the RMS
-reprojection error in pixels. Cameras whose intrinsics are unknown can first be
-calibrated from several views of the board (``cv2.calibrateCamera``).
+The board lying on the platform defines the platform frame: its centre is the origin, z
+points up out of the platform, x runs along the board's long side (its first row of
+squares). Corners are found with ``cv2.aruco.CharucoDetector`` and each view's board pose
+with ``cv2.solvePnP``; :func:`calibrate_rig` then solves every camera's camera → platform
+pose from the platform capture and any further captures of the board held in other poses
+(:mod:`scanning.calibration.bundle`), with the RMS reprojection error in pixels. Cameras
+whose intrinsics are unknown can first be calibrated from several views of the board
+(``cv2.calibrateCamera``).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +24,8 @@ from scanning.sources.frame import Intrinsics, RGBDFrame
 _LOGGER = logging.getLogger(__name__)
 
 MIN_CORNERS = 6
+REFINE_HALF_WINDOW_PX = 4
+SMALL_SQUARE_PX = 24.0
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,10 @@ class CharucoBoardSpec:
                 "marker_m": self.marker_m, "dictionary": self.dictionary}
 
 
-def detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_id: str,
-                   camera_matrix: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Board corners seen in one image: (n, 3) object points in board coordinates
-    (metres) and their (n, 2) pixel positions. Raises when fewer than 6 are found.
+def try_detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_matrix: np.ndarray | None = None,
+                       distortion: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Board corners seen in one image: (n, 3) object points in board coordinates (metres),
+    their (n, 2) pixel positions (undistorted when ``distortion`` is given) and n; n may be 0.
 
     camera_matrix : (3, 3) K when known; OpenCV then interpolates the chessboard
     corners through the markers' poses, which halves the pose error of low, oblique
@@ -80,12 +85,53 @@ def detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_id: str,
     gray = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2GRAY)
     board = spec.cv_board()
     parameters = cv2.aruco.CharucoParameters()
+    dist = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64)
     if camera_matrix is not None:
         parameters.cameraMatrix = np.asarray(camera_matrix, dtype=np.float64)
-        parameters.distCoeffs = np.zeros(5)
+        parameters.distCoeffs = dist
     detector = cv2.aruco.CharucoDetector(board, parameters)
     corners, ids, _, _ = detector.detectBoard(gray)
-    found = 0 if ids is None else len(ids)
+    if ids is None or len(ids) == 0:
+        return np.empty((0, 3)), np.empty((0, 2)), 0
+    object_points, image_points = board.matchImagePoints(corners, ids)
+    image_points = refine_corners(gray, image_points.reshape(-1, 2))
+    if distortion is not None and camera_matrix is not None:
+        image_points = cv2.undistortPoints(image_points[:, None], camera_matrix, dist, P=camera_matrix).reshape(-1, 2)
+    return object_points.reshape(-1, 3).astype(np.float64), image_points, len(ids)
+
+
+def refine_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """(n, 2) float64 chessboard corners as OpenCV's CharucoDetector found them, moved onto
+    the saddle points of ``gray``.
+
+    OpenCV 4.11's CharucoDetector reports its corners half a pixel right of and below the
+    saddle (measured on rendered boards with known poses: +0.50, +0.49 px where the squares
+    are large), which moves a camera 2 m away by millimetres: the half pixel is taken off.
+    Where the squares are small in the image (corners under SMALL_SQUARE_PX apart: a body
+    rig's far cameras) its own refinement does not run and the corners stay where the
+    markers' homography put them, so they are refined here (cornerSubPix, 9x9 window: the
+    least error over the body rig's views, tried 5x5 to 17x17).
+    """
+    import cv2
+
+    corners = np.asarray(corners, dtype=np.float32).reshape(-1, 2) - np.float32(0.5)
+    if len(corners) < 2:
+        return corners.astype(np.float64)
+    gaps = np.linalg.norm(corners[:, None] - corners[None], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    spacing = float(np.median(gaps.min(axis=1)))
+    if spacing >= SMALL_SQUARE_PX:
+        return corners.astype(np.float64)
+    half = int(np.clip(np.floor(0.25 * spacing), 2, REFINE_HALF_WINDOW_PX))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 100, 1e-4)
+    refined = cv2.cornerSubPix(gray, corners[:, None].copy(), (half, half), (-1, -1), criteria)
+    return refined.reshape(-1, 2).astype(np.float64)
+
+
+def detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_id: str,
+                   camera_matrix: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Board corners seen in one image, as :func:`try_detect_corners`; raises when fewer than 6."""
+    object_points, image_points, found = try_detect_corners(spec, colour, camera_matrix)
     if found < MIN_CORNERS:
         raise CalibrationError(
             f"camera {camera_id}: found {found} ChArUco corners, need at least {MIN_CORNERS}; "
@@ -93,45 +139,47 @@ def detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_id: str,
             camera=camera_id,
             corners=found,
         )
-    object_points, image_points = board.matchImagePoints(corners, ids)
-    return object_points.reshape(-1, 3).astype(np.float64), image_points.reshape(-1, 2).astype(np.float64)
+    return object_points, image_points
 
 
-def calibrate_extrinsic(spec: CharucoBoardSpec, frame: RGBDFrame, distortion: np.ndarray | None = None) -> CameraCalibration:
-    """One camera's camera → platform pose from its view of the board on the platform."""
+def pose_from_corners(object_points: np.ndarray, image_points: np.ndarray, camera_matrix: np.ndarray,
+                      camera_id: str) -> np.ndarray:
+    """(4, 4) board → camera pose from undistorted corners (IPPE, then Levenberg-Marquardt)."""
     import cv2
 
-    camera_matrix = frame.intrinsics.matrix()
-    object_points, image_points = detect_corners(spec, frame.colour, frame.camera_id, camera_matrix)
-    dist = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64)
+    dist = np.zeros(5)
     ok, rvec, tvec = cv2.solvePnP(object_points, image_points, camera_matrix, dist, flags=cv2.SOLVEPNP_IPPE)
     if not ok:
-        raise CalibrationError(f"camera {frame.camera_id}: solvePnP found no board pose", camera=frame.camera_id)
+        raise CalibrationError(f"camera {camera_id}: solvePnP found no board pose", camera=camera_id)
     rvec, tvec = cv2.solvePnPRefineLM(object_points, image_points, camera_matrix, dist, rvec, tvec)
-    projected, _ = cv2.projectPoints(object_points, rvec, tvec, camera_matrix, dist)
-    rms = float(np.sqrt(np.mean(np.sum((projected.reshape(-1, 2) - image_points) ** 2, axis=1))))
     board_to_camera = np.eye(4)
     board_to_camera[:3, :3] = cv2.Rodrigues(rvec)[0]
     board_to_camera[:3, 3] = tvec.ravel()
-    camera_to_platform = spec.board_to_platform() @ np.linalg.inv(board_to_camera)
-    _LOGGER.info("camera %s: %d corners, reprojection RMS %.3f px", frame.camera_id, len(object_points), rms)
-    return CameraCalibration(frame.camera_id, frame.intrinsics, camera_to_platform, rms, len(object_points))
+    return board_to_camera
 
 
-def calibrate_rig(spec: CharucoBoardSpec, frames: list[RGBDFrame]) -> RigCalibration:
-    """Every camera's extrinsic from one capture of the board lying on the platform.
+def calibrate_rig(spec: CharucoBoardSpec, frames: list[RGBDFrame], held: Sequence[Sequence[RGBDFrame]] = (),
+                  lying: Sequence[Sequence[RGBDFrame]] = (),
+                  distortion: Mapping[str, np.ndarray] | None = None) -> RigCalibration:
+    """Every camera's extrinsic from a capture of the board lying at the platform centre
+    (``frames``, one per camera; it defines the platform frame), optionally more captures of
+    the board lying flat elsewhere on the platform (``lying``) and of the board ``held`` in
+    other poses.
 
-    frames : one frame per camera (colour used; intrinsics taken from the frame).
+    The centre board alone suits a foot rig, whose cameras see it large. A body rig's far
+    cameras see it small and at a grazing angle (9 mm off on the synthetic rig): they need
+    the board lying in front of each camera (:func:`lying_board_pose`) to pin the platform's
+    tilt and the board standing between each pair of neighbouring cameras
+    (:func:`standing_board_pose`) to tie the cameras to each other; all are solved jointly
+    by :mod:`scanning.calibration.bundle`.
+    distortion : per camera id, (5,) OpenCV distortion coefficients when not zero.
     """
+    from scanning.calibration.bundle import solve_rig
+
     if not frames:
         raise CalibrationError("rig calibration needs at least one frame; got none")
-    seen: dict[str, CameraCalibration] = {}
-    for frame in frames:
-        if frame.camera_id in seen:
-            raise CalibrationError(f"camera {frame.camera_id}: two frames in one calibration capture",
-                                   camera=frame.camera_id)
-        seen[frame.camera_id] = calibrate_extrinsic(spec, frame)
-    return RigCalibration(seen, board=spec.to_dict())
+    captures = [frames, *lying, *held]
+    return solve_rig(spec, captures, distortion, lying=range(1, 1 + len(lying)))
 
 
 def calibrate_intrinsics(spec: CharucoBoardSpec, frames: list[RGBDFrame]) -> tuple[Intrinsics, np.ndarray, float]:
@@ -162,8 +210,49 @@ def calibrate_intrinsics(spec: CharucoBoardSpec, frames: list[RGBDFrame]) -> tup
     return intrinsics, distortion.ravel(), float(rms)
 
 
-def board_scene_mesh(spec: CharucoBoardSpec, board_to_platform: np.ndarray | None = None, lift_m: float = 0.00005):
-    """The printed board as a textured quad for the synthetic rig (a :class:`SceneMesh`).
+def lying_board_pose(spec: CharucoBoardSpec, azimuth_deg: float, distance_m: float) -> np.ndarray:
+    """(4, 4) board → platform pose of the board lying flat on the platform, its centre
+    ``distance_m`` from the platform centre toward ``azimuth_deg`` and turned by that angle
+    (so its long side runs across the line to the centre).
+
+    The body rig's procedure lays it like this in front of each camera in turn: seen
+    nearer and less obliquely than at the centre, the lying boards pin the platform's tilt.
+    """
+    azimuth = np.radians(azimuth_deg)
+    turn = np.eye(4)
+    turn[:2, :2] = [[np.cos(azimuth), -np.sin(azimuth)], [np.sin(azimuth), np.cos(azimuth)]]
+    turn[:2, 3] = distance_m * np.cos(azimuth), distance_m * np.sin(azimuth)
+    return turn @ spec.board_to_platform()
+
+
+def standing_board_pose(spec: CharucoBoardSpec, azimuth_deg: float, centre_height_m: float,
+                        tilt_deg: float = 0.0, centre_xy_m: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """(4, 4) board → platform pose of the board held upright, its print facing the horizontal
+    direction ``azimuth_deg`` (0° = +x, counter-clockwise), its centre ``centre_height_m`` above
+    the platform at ``centre_xy_m``, leaned back by ``tilt_deg`` (facing slightly up).
+
+    The body rig's procedure stands the board at the platform centre facing between each
+    pair of neighbouring cameras in turn, alternating waist and chest height, one capture
+    per pose: each pose ties two neighbouring cameras together.
+    """
+    azimuth, tilt = np.radians(azimuth_deg), np.radians(tilt_deg)
+    facing = np.array([np.cos(azimuth), np.sin(azimuth), 0.0])
+    across = np.array([-np.sin(azimuth), np.cos(azimuth), 0.0])  # board x, along its rows
+    down = -np.cos(tilt) * np.array([0.0, 0.0, 1.0]) + np.sin(tilt) * facing  # board y, down its columns
+    into = np.cross(across, down)  # board z, into the board (away from its print)
+    pose = np.eye(4)
+    pose[:3, :3] = np.column_stack([across, down, into])
+    width_m, height_m = spec.size_m
+    centre = np.array([*centre_xy_m, centre_height_m])
+    pose[:3, 3] = centre - pose[:3, :3] @ np.array([width_m / 2.0, height_m / 2.0, 0.0])
+    return pose
+
+
+def board_scene_mesh(spec: CharucoBoardSpec, board_to_platform: np.ndarray | None = None, lift_m: float = 0.00005,
+                     thickness_m: float = 0.005):
+    """The printed board as a :class:`SceneMesh` for the synthetic rig: the print on the front
+    and a black back ``thickness_m`` behind it (a foam board), so a camera behind a held
+    board sees no mirror image of the markers.
 
     board_to_platform : (4, 4) pose of the board; lying on the platform by default,
         lifted ``lift_m`` so it does not fight with the platform surface in the depth test.
@@ -172,9 +261,10 @@ def board_scene_mesh(spec: CharucoBoardSpec, board_to_platform: np.ndarray | Non
 
     pose = spec.board_to_platform() if board_to_platform is None else np.asarray(board_to_platform)
     width_m, height_m = spec.size_m
-    corners_board = np.array([[0.0, 0.0, -lift_m], [width_m, 0.0, -lift_m], [width_m, height_m, -lift_m],
-                              [0.0, height_m, -lift_m]])
-    vertices = corners_board @ pose[:3, :3].T + pose[:3, 3]
-    uv = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
-    return SceneMesh(vertices, np.array([[0, 1, 2], [0, 2, 3]]), np.ones((4, 3)), uv=uv,
-                     texture=spec.image(), shaded=False)
+    outline = np.array([[0.0, 0.0], [width_m, 0.0], [width_m, height_m], [0.0, height_m]])
+    corners_board = np.vstack([np.column_stack([outline, np.full(4, z)]) for z in (-lift_m, thickness_m)])
+    vertices = corners_board @ pose[:3, :3].T + pose[:3, 3]  # board z points into the board
+    uv = np.tile([[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]], (2, 1))
+    colours = np.vstack([np.ones((4, 3)), np.zeros((4, 3))])
+    faces = np.array([[0, 1, 2], [0, 2, 3], [4, 6, 5], [4, 7, 6]])
+    return SceneMesh(vertices, faces, colours, uv=uv, texture=spec.image(), shaded=False)

@@ -82,7 +82,8 @@ def test_bad_calibration_files_are_refused(tmp_path: Path) -> None:
 def test_intrinsics_recovered_from_tilted_board_views() -> None:
     truth = Intrinsics(610.0, 608.0, 322.0, 236.0, 640, 480)
     frames = []
-    for index, (azimuth, elevation) in enumerate([(0, 50), (60, 40), (150, 60), (230, 45), (300, 35)]):
+    for index, (azimuth, elevation) in enumerate([(0, 50), (60, 40), (100, 55), (150, 60), (200, 35), (230, 45),
+                                                  (300, 35), (330, 55)]):
         a, e = np.radians(azimuth), np.radians(elevation)
         eye = 0.5 * np.array([np.cos(a) * np.cos(e), np.sin(a) * np.cos(e), np.sin(e)])
         target = np.array([0.03 * np.cos(a), 0.02 * np.sin(a), 0.0])
