@@ -108,7 +108,7 @@ class ScanScreen(Screen):
         cart = self.app.session.cart
         if cart is not None:
             save_fit_profile(self, cart.cart_id)
-        self.app.go(ProductsScreen(self.app))
+        self.app.go(FeetScreen(self.app, scan))
 
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
@@ -136,6 +136,47 @@ class ScanScreen(Screen):
         done.width = max(48, int(bar.width * self.fraction))
         pygame.draw.rect(surface, ui.ACCENT, done, border_radius=24)
         ui.draw_text(surface, f"{int(self.fraction * 100)} %", bar.center, anchor="center")
+
+
+# What the results screen shows of each foot, in the order a shoe fitter reads them.
+FOOT_FIGURES = (("length", "Length"), ("width", "Width"), ("ball_girth", "Ball girth"),
+                ("instep_girth", "Instep girth"), ("arch_height", "Arch height"), ("heel_width", "Heel width"))
+
+
+class FeetScreen(Screen):
+    """The scan's measurements of both feet, before choosing shoes."""
+
+    name = "feet"
+    title = "Your feet"
+
+    def __init__(self, app, scan: FootScan) -> None:
+        super().__init__(app)
+        self.scan = scan
+
+    def layout(self) -> list[ui.Button]:
+        width, height = self.app.surface.get_size()
+        return ui.button_row([("Scan again", "again"), ("Choose shoes", "shoes")], height - 130, width)
+
+    def on_action(self, action: str) -> None:
+        if action == "again":
+            self.app.go(ScanScreen(self.app))
+        elif action == "shoes":
+            self.app.go(ProductsScreen(self.app))
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        summary = self.scan.summary
+        sides = [side for side in ("left", "right") if side in summary]
+        for column, side in enumerate(sides):
+            ui.draw_text(surface, side.title(), (520 + column * 300, 120), colour=ui.MUTED, anchor="midtop")
+        for row, (key, label) in enumerate(FOOT_FIGURES):
+            y = 170 + row * 62
+            ui.draw_text(surface, label, (80, y))
+            for column, side in enumerate(sides):
+                ui.draw_text(surface, f"{summary[side][key]:.0f} mm", (520 + column * 300, y), anchor="midtop")
+        quality = "complete 3D model of both feet" if self.scan.watertight and not self.scan.flags else \
+            "; ".join(self.scan.flags[:2]) or "the 3D model has gaps"
+        ui.draw_text(surface, f"Scanned in {self.scan.seconds:.1f} s: {quality}", (80, 560), size=ui.SMALL_PX,
+                     colour=ui.MUTED if self.scan.watertight and not self.scan.flags else ui.WARNING)
 
 
 def _feet_mm(feet) -> dict[str, dict[str, float] | None]:
@@ -321,13 +362,18 @@ class FitScreen(Screen):
             rec = self.recommendation
             ui.draw_text(surface, f"Your size: EU {rec.size_label}", (40, 150), size=ui.TITLE_PX, colour=ui.GOOD)
             ui.draw_text(surface, f"confidence {rec.confidence:.0%}", (520, 162), colour=ui.MUTED)
-            ui.draw_paragraph(surface, rec.explanation, pygame.Rect(40, 218, width - 80, 100), size=ui.SMALL_PX)
+            ui.draw_paragraph(surface, rec.explanation, pygame.Rect(40, 218, width - 80, 70), size=ui.SMALL_PX)
         elif self.advice_error:
             ui.draw_paragraph(surface, self.advice_error, pygame.Rect(40, 160, width - 80, 120), colour=ui.WARNING)
         elif self.app.session.feet is None:
             ui.draw_paragraph(surface, "Scan your feet on the attract screen for a size recommendation; "
                               "or pick a size below.", pygame.Rect(40, 160, width - 80, 120), colour=ui.MUTED)
         chosen = next((v for v in self.product.variants if v.sku == self.chosen), None)
+        if chosen is not None and self.recommendation is not None:
+            zones = self.recommendation.size_fit(chosen.size_label).zones
+            ui.draw_text(surface, "  \u00b7  ".join(f"{z.zone.value.replace('_', ' ')} {z.verdict.value}" for z in zones),
+                         (40, 300), size=ui.SMALL_PX, colour=ui.GOOD if all(z.verdict.value == "good" for z in zones)
+                         else ui.WARNING)
         if chosen is not None:
             where = ""
             if self.stock is not None:

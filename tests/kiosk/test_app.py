@@ -105,9 +105,10 @@ def test_removing_a_line_reaches_the_cloud(kiosk, cloud):
 @pytest.mark.slow
 def test_foot_scan_gives_a_size_and_keeps_the_scan_with_the_cart(kiosk, cloud):
     kiosk.tap("Scan my feet")
-    kiosk.wait_for("products", 180)
+    kiosk.wait_for("feet", 180)
     feet = kiosk.session.feet
     assert 220 <= feet.right.length_mm <= 300 and 220 <= feet.left.length_mm <= 300
+    kiosk.tap("Choose shoes")
     kiosk.wait_idle(30)
     kiosk.tap(kiosk.screen.page.products[0].name)
     kiosk.wait_idle(60)
@@ -504,5 +505,5 @@ def test_a_work_process_that_dies_mid_scan_costs_one_scan_not_the_kiosk(kiosk):
     kiosk.wait_idle(60)
     assert kiosk.screen.name == "scan" and "stopped unexpectedly" in kiosk.screen.failed
     kiosk.tap("Try again")
-    kiosk.wait_for("products", 180)  # a new work process took the next scan
+    kiosk.wait_for("feet", 180)  # a new work process took the next scan
     assert kiosk.session.feet is not None
