@@ -24,8 +24,7 @@ def is_offline(error: BaseException | None) -> bool:
 def describe_error(error: BaseException) -> str:
     """One sentence for the screen. Our own errors carry clear messages; anything else is logged."""
     if isinstance(error, CloudUnavailable):
-        return ("the store's system cannot be reached right now. The catalog shown is the saved copy "
-                "and cart changes are kept on this kiosk until it is back.")
+        return "the store's system cannot be reached right now; please try again in a moment."
     if isinstance(error, VersionConflict):
         return "the cart was changed on another device a moment ago; it has been reloaded."
     if isinstance(error, ClientError):

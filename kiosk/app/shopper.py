@@ -540,5 +540,5 @@ class PairingScreen(Screen):
         y = ui.draw_paragraph(surface, text, pygame.Rect(left, 140, width - left - 60, 240))
         ui.draw_text(surface, f"Or type: {code.code}", (left, y + 30), size=ui.TITLE_PX)
         left_s = max(0, code.expires_at_ms // 1000 - int(time.time()))
-        ui.draw_text(surface, f"valid for {left_s // 60}:{left_s % 60:02d}", (left, y + 110),
-                     colour=ui.WARNING if left_s < 60 else ui.MUTED)
+        validity = f"valid for {left_s // 60}:{left_s % 60:02d}" if left_s else "This code has expired: tap New code."
+        ui.draw_text(surface, validity, (left, y + 110), colour=ui.WARNING if left_s < 60 else ui.MUTED)
