@@ -13,7 +13,7 @@ class KioskConfig:
     """Everything a store sets for one kiosk; checked on construction.
 
     targets : cloud replicas as ``host:port`` (calls fail over between them).
-    store_id : the store this kiosk stands in; empty: the device token's store, else the cloud's first.
+    store_id : the store this kiosk stands in (its device token's store); empty: the cloud's first store.
     device_token : the kiosk's device token from ``omnifit admin issue-device-token``.
     camera : the depth source for scans: ``synthetic`` (the virtual rig with a generated shopper),
         ``recorded`` (``camera_path``, a recorded RGB-D folder) or ``realsense`` (needs ``calibration``).

@@ -1,4 +1,4 @@
-"""The shopper's screens: attract → scan → choose a shoe → size advice → cart → pairing QR.
+"""The shopper's screens: attract → scan → your feet → choose a shoe → size advice → cart → pairing QR.
 
 Cart changes go through the device's ``SyncClient``: while the cloud is unreachable
 they wait in its outbox (the cart screen says so) and replay exactly once later;
