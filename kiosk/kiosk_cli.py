@@ -54,6 +54,10 @@ def _config(args: argparse.Namespace):
             raise OmnifitError(f"cannot read the device token file: {exc}", code=ErrorCode.INVALID_ARGUMENT) from exc
     try:
         width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError as exc:
+        raise OmnifitError(f"--size must be WIDTHxHEIGHT in pixels, e.g. 1280x800; got {args.size!r}",
+                           code=ErrorCode.INVALID_ARGUMENT) from exc
+    try:
         extra = {"data_dir": args.data_dir} if args.data_dir else {}
         return KioskConfig(
             targets=tuple(args.target or ["127.0.0.1:50051"]), store_id=args.store, device_token=token,
