@@ -507,3 +507,23 @@ def test_a_work_process_that_dies_mid_scan_costs_one_scan_not_the_kiosk(kiosk):
     kiosk.tap("Try again")
     kiosk.wait_for("feet", 180)  # a new work process took the next scan
     assert kiosk.session.feet is not None
+
+
+def test_a_change_the_cloud_refuses_on_replay_is_listed_for_staff_with_the_reason(kiosk, cloud):
+    from tests.servers import ServerProcess
+
+    _add_first_shoe(kiosk)
+    cart_id = kiosk.session.cart.cart_id
+    port = cloud.server.port
+    cloud.server.kill()
+    # A SKU withdrawn from the catalog while the kiosk was offline: queued now, refused on replay.
+    kiosk.worker.call(lambda client: client.add_line(cart_id, "ka-withdrawn-sku"))
+    kiosk.wait_for(lambda: kiosk.pending_mutations() == 1, 30)
+    cloud.server = ServerProcess(cloud.db_url, port=port).start()
+    kiosk.wait_for(lambda: kiosk.pending_mutations() == 0, 60)
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Sync outbox")
+    (entry, reason), = kiosk.worker.device.dead_letters()
+    assert entry.cart_id == cart_id and "ka-withdrawn-sku" in reason
+    kiosk.step([])  # drawn with the refused change listed (a drawing error would have sent the kiosk home)
+    assert kiosk.screen.name == "admin_outbox"
