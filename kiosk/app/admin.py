@@ -259,13 +259,14 @@ class OutboxScreen(AdminScreen):
             self.app.notify(f"{applied} change(s) reached the cloud; {self.app.pending_mutations()} still waiting.")
 
     def draw_body(self, surface: pygame.Surface) -> None:
+        width, _ = surface.get_size()
         client = self.app.worker.device
         ui.draw_text(surface, f"{self.app.pending_mutations()} change(s) waiting to sync", (40, 120))
         dead = client.dead_letters() if client is not None else []
         ui.draw_text(surface, f"{len(dead)} refused by the cloud:", (40, 200), colour=ui.WARNING if dead else ui.MUTED)
         for i, (entry, reason) in enumerate(dead[-8:]):
-            ui.draw_text(surface, f"#{entry.seq} {entry.method} cart {entry.cart_id}: {reason}"[:110],
-                         (60, 250 + i * 40), size=ui.SMALL_PX)
+            line = ui.fit_text(f"#{entry.seq} {entry.method} cart {entry.cart_id}: {reason}", width - 120, ui.SMALL_PX)
+            ui.draw_text(surface, line, (60, 250 + i * 40), size=ui.SMALL_PX)
 
 
 class FaceDataScreen(AdminScreen):

@@ -50,6 +50,16 @@ def draw_text(surface: pygame.Surface, text: str, pos: tuple[int, int], *, size:
     return rect
 
 
+def fit_text(text: str, width_px: int, size: int = BODY_PX) -> str:
+    """``text`` cut short with an ellipsis so that one line of it fits in ``width_px``."""
+    font = Fonts.get(size)
+    if font.size(text)[0] <= width_px:
+        return text
+    while text and font.size(text + "\u2026")[0] > width_px:
+        text = text[:-1]
+    return text + "\u2026"
+
+
 def wrap_text(text: str, width_px: int, size: int = BODY_PX) -> list[str]:
     """``text`` broken into lines no wider than ``width_px`` (words longer than a line stay whole)."""
     font = Fonts.get(size)

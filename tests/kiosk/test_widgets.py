@@ -62,6 +62,12 @@ def test_text_keyboard_types_into_the_focused_field_with_shift_and_next():
     assert _tap(keyboard, "Done") == "ok"
 
 
+def test_long_text_is_cut_to_fit_its_width_with_an_ellipsis():
+    assert ui.fit_text("short", 500) == "short"
+    cut = ui.fit_text("a refusal reason far too long for one line " * 5, 400, ui.SMALL_PX)
+    assert cut.endswith("\u2026") and ui.Fonts.get(ui.SMALL_PX).size(cut)[0] <= 400
+
+
 @pytest.mark.parametrize(
     "text, like, minor",
     [("12.5", Money(69900, "CNY"), 1250), ("0.01", Money(100, "USD"), 1), ("700", Money(70000, "JPY"), 700)],
