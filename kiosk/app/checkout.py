@@ -353,7 +353,8 @@ class ReceiptScreen(Screen):
         ui.draw_text(surface, "Scan for your e-receipt", (width - 240, 480), size=ui.SMALL_PX, anchor="midtop")
         for i, line in enumerate(self.receipt.lines[:6]):
             where = "ships to your home" if line.fulfilment == "ship_to_home" else "take it with you"
-            ui.draw_text(surface, f"{line.quantity} x {line.description or line.sku}"[:44], (40, 240 + i * 70))
+            ui.draw_text(surface, ui.fit_text(f"{line.quantity} x {line.description or line.sku}", width - 520),
+                         (40, 240 + i * 70))
             ui.draw_text(surface, f"{line.unit_price}  \u00b7  {where}", (60, 276 + i * 70), size=ui.SMALL_PX,
                          colour=ui.MUTED)
         ui.draw_text(surface, "A printed receipt is coming out below the screen.", (40, 700), size=ui.SMALL_PX,

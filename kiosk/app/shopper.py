@@ -478,7 +478,8 @@ class CartScreen(Screen):
             return
         for i, line in enumerate(cart.lines[:5]):
             y = 150 + i * 100
-            ui.draw_text(surface, f"{line.quantity} x {line.name}  size {line.size_label}", (40, y + 8))
+            ui.draw_text(surface, ui.fit_text(f"{line.quantity} x {line.name}  size {line.size_label}", width - 560),
+                         (40, y + 8))
             delivery = ("in this store" if line.fulfilment is Fulfilment.STORE_PICKUP else
                         f"ships to your home in {line.delivery_days[0]}-{line.delivery_days[1]} days")
             ui.draw_text(surface, delivery, (40, y + 50), size=ui.SMALL_PX, colour=ui.MUTED)
