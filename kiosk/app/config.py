@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CAMERA_SOURCES = ("synthetic", "recorded", "realsense")
-SCREEN_SIZES = ((1280, 800), (1920, 1080), (1080, 1920), (1024, 768))
+MIN_SIZE = (1280, 800)  # the layout is drawn for a 1280x800 landscape panel; larger ones get more room
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ class KioskConfig:
         if self.face_photo is not None and not Path(self.face_photo).is_file():
             raise ValueError(f"face_photo {self.face_photo} is not a file")
         width, height = self.size
-        if width < 800 or height < 600:
-            raise ValueError(f"screen size {width}x{height} is too small; the kiosk needs at least 800x600")
+        if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+            raise ValueError(f"screen size {width}x{height} is too small; the kiosk needs at least "
+                             f"{MIN_SIZE[0]}x{MIN_SIZE[1]} (landscape)")
         if self.shopper_idle_s <= 0 or self.staff_idle_s <= 0:
             raise ValueError("idle timeouts must be positive seconds")
 

@@ -334,9 +334,13 @@ class FitScreen(Screen):
             buttons.append(ui.Button(colour, rect, f"colour:{colour}", colour=ui.ACCENT_DOWN if colour == self.colour else ui.PANEL,
                                      text_size=ui.SMALL_PX))
         recommended = self.recommendation.size_label if self.recommendation else None
+        sizes = self.variants()
         per_row = max(1, (width - 80) // 120)
-        for i, variant in enumerate(self.variants()[:2 * per_row]):
-            rect = pygame.Rect(40 + (i % per_row) * 120, 486 + (i // per_row) * 96, 110, 84)
+        # Two rows of 84 px keys fit above the buttons; a long size run gets three rows of 60 px keys.
+        rows = -(-len(sizes) // per_row)
+        step, key_h = (96, 84) if rows <= 2 else (66, 60)
+        for i, variant in enumerate(sizes[:per_row * (2 if rows <= 2 else 3)]):
+            rect = pygame.Rect(40 + (i % per_row) * 120, 486 + (i // per_row) * step, 110, key_h)
             colour = ui.ACCENT_DOWN if variant.sku == self.chosen else (ui.GOOD if variant.size_label == recommended else ui.PANEL)
             buttons.append(ui.Button(variant.size_label, rect, f"size:{variant.sku}", colour=colour))
         nav = ui.button_row([("Back", "back"), ("Add to cart", "add")], height - 110, width)

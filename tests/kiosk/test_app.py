@@ -48,7 +48,8 @@ def _add_first_shoe(app, size_index: int = 3) -> str:
         (dict(camera="kinect"), "unknown camera source"),
         (dict(camera="recorded"), "camera_path"),
         (dict(camera="realsense"), "calibration"),
-        (dict(size=(640, 480)), "too small"),
+        (dict(size=(1024, 768)), "too small"),
+        (dict(size=(1080, 1920)), "landscape"),
         (dict(staff_idle_s=0), "idle timeouts"),
     ],
 )
