@@ -118,6 +118,20 @@ def _torso_edge(slicer: Slicer, z: float, side: float) -> float:
     return float(np.max(side * loop[:, 0])) if len(loop) else np.nan
 
 
+def _edges_up_to_jumps(slicer: Slicer, levels: np.ndarray, jump: float) -> tuple[np.ndarray, np.ndarray]:
+    """The torso's right (+x) and left (-x) edges at ``levels``, cut from the bottom up and only
+    until both edges have jumped outward by more than ``jump`` (the arms joining): the levels
+    above the armpits are not needed."""
+    right, left = [], []
+    for z in levels:
+        loop = torso_loop(slicer.horizontal(z))
+        right.append(np.max(loop[:, 0]) if len(loop) else np.nan)
+        left.append(np.max(-loop[:, 0]) if len(loop) else np.nan)
+        if all(np.any(np.diff(edge) > jump) for edge in (right, left)):
+            break
+    return np.array(right), np.array(left)
+
+
 def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
     """Right (+x) and left (-x) armpits: where the arm's loop joins the torso's going up.
 
@@ -126,10 +140,9 @@ def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
     hang on it do not move with the coarse grid.
     """
     levels = np.arange(*AXILLA_SEARCH, 2 * LEVEL_STEP) * stature
-    loops = [torso_loop(slicer.horizontal(z)) for z in levels]
+    edges = _edges_up_to_jumps(slicer, levels, ARM_MERGE_JUMP * stature)
     found = []
-    for name, side in (("right", 1.0), ("left", -1.0)):
-        edge = np.array([np.max(side * loop[:, 0]) if len(loop) else np.nan for loop in loops])
+    for (name, side), edge in zip((("right", 1.0), ("left", -1.0)), edges):
         merged = np.flatnonzero(np.diff(edge) > ARM_MERGE_JUMP * stature)
         if len(merged) == 0:
             raise MeasurementError(
@@ -181,16 +194,34 @@ def _torso_girth(slicer: Slicer, z: float) -> float:
 def _extreme_girth(slicer: Slicer, low: float, high: float, stature: float, pick: str) -> tuple[float, float]:
     """Level and torso tape girth of the largest (``pick="max"``) or smallest girth in [low, high].
 
-    Sections at most 2*LEVEL_STEP of stature apart; a parabola through the best one and its two
-    neighbours then places the extreme between them (a girth is smooth near its extreme).
+    Levels at most 2*LEVEL_STEP of stature apart (both ends included). Every other level is cut
+    first; from the best of those the search climbs level by level until the best level's two
+    neighbours are both cut and not better (about half the sections of cutting every level). A
+    parabola through the best level and its neighbours then places the extreme between them
+    (a girth is smooth near its extreme).
     """
     choose = np.argmax if pick == "max" else np.argmin
     if high <= low:
         raise MeasurementError(f"empty search range for the torso {pick} girth: {low:.3f}-{high:.3f} m")
-    levels = np.linspace(low, high, int(np.ceil((high - low) / (2 * LEVEL_STEP * stature))) + 1)  # both ends sampled
+    levels = np.linspace(low, high, int(np.ceil((high - low) / (2 * LEVEL_STEP * stature))) + 1)
     step = float(levels[1] - levels[0])
-    girths = np.array([_torso_girth(slicer, z) for z in levels])
-    best = int(choose(girths))
+    girths = np.full(len(levels), np.nan)
+
+    def cut(indices) -> None:
+        for index in indices:
+            if 0 <= index < len(levels) and np.isnan(girths[index]):
+                girths[index] = _torso_girth(slicer, levels[index])
+
+    cut(range(0, len(levels), 2))
+    cut([len(levels) - 1])
+    best = -1
+    while True:
+        known = np.flatnonzero(~np.isnan(girths))
+        new_best = int(known[choose(girths[known])])
+        if new_best == best:
+            break
+        best = new_best
+        cut([best - 1, best + 1])
     if best == 0 or best == len(levels) - 1:
         return float(levels[best]), float(girths[best])
     before, at, after = girths[best - 1 : best + 2]
