@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import trimesh
 
 from scanning.errors import CalibrationError, ScanningError
@@ -33,6 +34,7 @@ _LOGGER = logging.getLogger(__name__)
 
 KINDS = ("foot", "body")
 Progress = Callable[[str, float], None]
+TORSO_HALF_WIDTH = 0.15  # of stature: a scanned point further out to the side (above the hips) is an arm
 
 
 @dataclass
@@ -44,9 +46,15 @@ class ScanResult:
     measurements: dict[str, FootMeasurements | BodyMeasurements]
     reconstruction: Reconstruction
     timing_s: dict[str, float] = field(default_factory=dict)
+    unreliable: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def measurements_mm(self) -> dict[str, dict[str, float]]:
         return {part: {k: round(v, 2) for k, v in m.to_mm_dict().items()} for part, m in self.measurements.items()}
+
+    def quality(self) -> dict[str, object]:
+        """The reconstruction's quality report plus, per part, the measurements not to trust
+        and why (``unreliable_measurements``)."""
+        return {**self.reconstruction.quality.to_dict(), "unreliable_measurements": self.unreliable}
 
     def summary(self) -> dict[str, object]:
         """The one JSON object ``omnifit scan --json`` prints."""
@@ -54,7 +62,7 @@ class ScanResult:
             "kind": self.kind,
             "measurements_mm": self.measurements_mm(),
             "timing_s": self.timing_s,
-            "quality": self.reconstruction.quality.to_dict(),
+            "quality": self.quality(),
         }
 
 
@@ -81,10 +89,46 @@ def scan(source: DepthSource, kind: str, *, seed: int = 0, refine_icp: bool = Fa
     measurements = {part: _measure_part(measure, part, mesh, reconstruction) for part, mesh in
                     reconstruction.parts.items()}
     timing["measure"] = time.perf_counter() - measured_at
+    unreliable = {"body": _body_cut_off(reconstruction)} if kind == "body" else {}
     timing["scan_to_measurements"] = timing["reconstruct"] + timing["measure"]
     timing["total"] = time.perf_counter() - started
     progress("done", 1.0)
-    return ScanResult(kind, measurements, reconstruction, {k: round(v, 4) for k, v in timing.items()})
+    return ScanResult(kind, measurements, reconstruction, {k: round(v, 4) for k, v in timing.items()},
+                      {part: reasons for part, reasons in unreliable.items() if reasons})
+
+
+def _body_cut_off(reconstruction: Reconstruction) -> dict[str, str]:
+    """Measurements of a scanned body that the scan volume's side walls cut into, with the reason.
+
+    The kiosk asks for an A-pose; arms held out sideways (a T-pose) reach past the body rig's
+    volume, which loses the hands (the wrist the arm length ends at) and folds the armpits the
+    shoulder points hang on; the torso's girths and the height lie well inside. A cut anywhere
+    else (the shopper off the platform's centre) spoils every measurement but the height.
+    """
+    from scanning.reconstruct import SCAN_SETTINGS
+
+    if not any(flag.code == "cut_off_at_volume" for flag in reconstruction.quality.flags):
+        return {}
+    mesh = reconstruction.parts["body"]
+    fusion = SCAN_SETTINGS["body"].fusion
+    platform = trimesh.transform_points(mesh.vertices, np.linalg.inv(reconstruction.to_canonical["body"]))
+    margin = 3 * fusion.voxel_m
+    at_wall = (np.any(platform[:, :2] <= np.array(fusion.volume_min[:2]) + margin, axis=1)
+               | np.any(platform[:, :2] >= np.array(fusion.volume_max[:2]) - margin, axis=1))
+    cut = np.asarray(mesh.vertices)[at_wall]
+    stature = float(mesh.vertices[:, 2].max())
+    arms = (np.abs(cut[:, 0]) > TORSO_HALF_WIDTH * stature) & (cut[:, 2] > 0.5 * stature)
+    if len(cut) and arms.all():
+        advice = "ask the shopper to hold the arms a little away from the body (A-pose) and scan again"
+        return {
+            "arm_length": f"the arms reach past the scan volume (held out sideways, as in a T-pose) and the hands "
+                          f"were not scanned; {advice}",
+            "shoulder_width": f"raised arms fold the armpits, where the shoulder points are found, unlike the "
+                              f"hanging arms of the definition (measured 50 mm wide on a T-posed SMPL body); {advice}",
+        }
+    reason = "the body reaches past the scan volume's side; ask the shopper to stand in the middle of the platform"
+    names = [name.removesuffix("_mm") for name in BodyMeasurements.__dataclass_fields__]
+    return {name: reason for name in names if name != "height"}
 
 
 def _measure_part(measure: Callable, part: str, mesh: trimesh.Trimesh, reconstruction: Reconstruction):
@@ -116,7 +160,7 @@ def write_scan(result: ScanResult, out_dir: str | Path) -> list[Path]:
             names += [f"{stem}.ply", f"{stem}.glb"]
         measurements = {"kind": result.kind, "units": "mm", "measurements_mm": result.measurements_mm()}
         (staging / "measurements.json").write_text(json.dumps(measurements, indent=2))
-        quality = {"kind": result.kind, "timing_s": result.timing_s, **result.reconstruction.quality.to_dict()}
+        quality = {"kind": result.kind, "timing_s": result.timing_s, **result.quality()}
         (staging / "quality.json").write_text(json.dumps(quality, indent=2, allow_nan=False))
         names += ["measurements.json", "quality.json"]
         _replace_dir(staging, out_dir)

@@ -72,4 +72,6 @@ def _table(summary: dict, out: str) -> str:
     quality = summary["quality"]
     lines.append(f"  fusion residual {quality['fusion_residual_mm']} mm; watertight {quality['watertight']}")
     lines += [f"  ! {flag['message']}" for flag in quality["flags"]]
+    for part, reasons in quality["unreliable_measurements"].items():
+        lines += [f"  ! {part} {name} unreliable: {reason}" for name, reason in reasons.items()]
     return "\n".join(lines)
