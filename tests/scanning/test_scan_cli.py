@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kiosk.cli import main
@@ -127,3 +128,63 @@ def test_feet_off_the_edge_of_view_are_refused_naming_cameras_and_feet() -> None
         scan(SyntheticRig(scene, kiosk_rig("foot", 4), seed=1), "foot")
     assert "is cut off at the edge of view" in str(caught.value)
     assert "camera cam" in str(caught.value)
+
+
+def _recording(tmp_path: Path, scene, cameras=None) -> Path:
+    cameras = cameras or kiosk_rig("foot", 4)
+    frames = list(SyntheticRig(scene, cameras, seed=3).frames())
+    calibration = RigCalibration({c.camera_id: CameraCalibration(c.camera_id, c.intrinsics, c.extrinsic)
+                                  for c in cameras})
+    return write_recording(frames, tmp_path / "recording", calibration)
+
+
+@pytest.mark.slow
+def test_recorded_bad_input_is_refused_naming_camera_and_problem_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    import cv2
+
+    out = tmp_path / "out"
+    empty = _recording(tmp_path / "empty", None)
+    code, _, err = _scan(["--source", "recorded", "--path", str(empty), "--kind", "foot", "--out", str(out)], capsys)
+    assert code == 2 and "nothing on the platform" in err and "cam0" in err
+
+    feet = _recording(tmp_path / "feet", foot_pair_scene(make_foot(4)))
+    dead = feet / "depth" / "cam2_0000.png"
+    cv2.imwrite(str(dead), np.zeros(cv2.imread(str(dead), cv2.IMREAD_UNCHANGED).shape, np.uint16))
+    code, _, err = _scan(["--source", "recorded", "--path", str(feet), "--kind", "foot", "--out", str(out)], capsys)
+    assert code == 2 and "cam2" in err and "all zero" in err
+
+    cv2.imwrite(str(dead), np.ones((240, 320), np.uint16))  # half the size the calibration says
+    code, _, err = _scan(["--source", "recorded", "--path", str(feet), "--kind", "foot", "--out", str(out)], capsys)
+    assert code == 2 and "cam2" in err and "640x480" in err
+
+    (feet / "calibration.json").unlink()
+    code, _, err = _scan(["--source", "recorded", "--path", str(feet), "--kind", "foot", "--out", str(out)], capsys)
+    assert code == 2 and "calibration file not found" in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+@pytest.mark.slow
+def test_one_foot_scan_is_measured_and_flagged(tmp_path: Path, capsys) -> None:
+    pair = foot_pair_scene(make_foot(5)).split(only_watertight=False)
+    right = min(pair, key=lambda mesh: mesh.centroid[1])
+    folder = _recording(tmp_path, right)
+    code, report, _ = _scan(["--source", "recorded", "--path", str(folder), "--kind", "foot",
+                             "--out", str(tmp_path / "out"), "--json"], capsys)
+    assert code == 0
+    assert list(report["measurements_mm"]) == ["right"]
+    assert [flag["code"] for flag in report["quality"]["flags"]] == ["one_foot"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "foot_right.glb", "foot_right.ply", "measurements.json", "quality.json"]
+
+
+@pytest.mark.slow
+def test_progress_bar_on_a_terminal_without_json(foot_file: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert main(["scan", "--source", "synthetic", "--mesh", str(foot_file), "--units", "mm", "--kind", "foot",
+                 "--out", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert "reconstruct" in captured.err and "100% done" in captured.err and "[" + "#" * 30 + "]" in captured.err
+    assert captured.out.startswith(f"foot scan -> {tmp_path / 'out'}") and "ball_girth" in captured.out
