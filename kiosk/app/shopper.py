@@ -11,7 +11,7 @@ import time
 
 import pygame
 
-from cloud.client import Fulfilment, Product, ProductPage, QueuedMutation
+from cloud.client import ChangeKind, Fulfilment, Product, ProductPage, QueuedMutation
 from kiosk.app import ui
 from kiosk.app.errors import describe_error
 from kiosk.app.scanner import STAGES, FootScan, recommend, scan_feet
@@ -510,6 +510,14 @@ class PairingScreen(Screen):
     def enter(self) -> None:
         cart = self.app.session.cart
         self.call(lambda client: client.create_pairing_code(cart.cart_id), self._made, waiting="Making your code")
+        self.watch(lambda client: client.watch(cart.cart_id), self._changed, lambda _value, _error: None)
+
+    def _changed(self, event) -> None:
+        """The phone claimed the code: the cart is the shopper's now; show it (card pay is open to it)."""
+        if event.kind is ChangeKind.CLAIMED:
+            self.app.session.cart = event.cart
+            self.app.notify("Linked to your Omnifit account: your cart and scan are on your phone too.")
+            self.app.go(CartScreen(self.app))
 
     def _made(self, code, error) -> None:
         if error is not None:

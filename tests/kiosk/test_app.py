@@ -78,7 +78,6 @@ def test_the_cart_screen_shows_what_the_phone_changes_live(kiosk, cloud):
     kiosk.tap("Continue on my phone")
     kiosk.wait_idle(30)
     payload = kiosk.session.pairing.qr_payload
-    kiosk.tap("Back to cart")
     line = kiosk.session.cart.lines[0]
 
     async def phone_changes_quantity():
@@ -88,6 +87,7 @@ def test_the_cart_screen_shows_what_the_phone_changes_live(kiosk, cloud):
             await phone.update_line(cart.cart_id, line.line_id, 2)
 
     asyncio.run(phone_changes_quantity())
+    kiosk.wait_for("cart", 10)  # the claim took the kiosk from the code to the cart
     kiosk.wait_for(lambda: kiosk.session.cart.lines[0].quantity == 2, 10)
     assert kiosk.session.cart.owner_shopper_id  # claimed: card pay is open to it now
     assert kiosk.session.cart.subtotal.minor_units == 2 * line.unit_price.minor_units
@@ -287,8 +287,8 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.tap("Link my phone")
     kiosk.wait_idle(30)
     shopper_id = _claim_on_a_phone(cloud, kiosk.session.pairing.qr_payload)
-    kiosk.tap("Back to cart")
-    kiosk.wait_for(lambda: kiosk.session.cart.owner_shopper_id == shopper_id, 10)  # the claim arrives live
+    kiosk.wait_for("cart", 10)  # the claim arrives live and the kiosk shows the shopper's cart
+    assert kiosk.session.cart.owner_shopper_id == shopper_id and "Linked" in kiosk.notice.text
     _pay_by_card(kiosk, "Declined card")
     assert kiosk.screen.name == "paying" and "declined" in kiosk.notice.text.lower()
     kiosk.tap("Other way to pay")
@@ -476,8 +476,7 @@ def test_a_linked_shopper_enrolls_for_face_pay_at_the_kiosk_with_consent(cloud, 
         app.tap("Continue on my phone")
         app.wait_idle(30)
         shopper_id = _claim_on_a_phone(cloud, app.session.pairing.qr_payload)
-        app.tap("Back to cart")
-        app.wait_for(lambda: app.session.cart.owner_shopper_id == shopper_id, 10)
+        app.wait_for(lambda: app.screen.name == "cart" and app.session.cart.owner_shopper_id == shopper_id, 10)
         app.tap("Pay")
         app.wait_idle(30)
         app.tap("Set up face pay")
