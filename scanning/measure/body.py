@@ -12,6 +12,7 @@ Inside: metres. The returned :class:`scanning.types.BodyMeasurements` is in mill
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,40 +192,59 @@ def _torso_girth(slicer: Slicer, z: float) -> float:
     return convex_perimeter(torso_loop(slicer.horizontal(z).smoothed(TAPE_SMOOTHING_M)), UP)
 
 
+class _Profile:
+    """A measurement along a grid of positions (a girth by level), each value cut on first use.
+
+    :meth:`climb` finds the grid's best value with about half the cuts of cutting every
+    position: every other position first, then from the best of those level by level until the
+    best position's neighbours are both cut and not better. Girths along a body are smooth
+    near their extremes, so this is the grid's best (checked on generated and real bodies).
+    """
+
+    def __init__(self, count: int, cut: Callable[[int], float]) -> None:
+        self.values = np.full(count, np.nan)
+        self._cut = cut
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: int) -> float:
+        if np.isnan(self.values[index]):
+            self.values[index] = self._cut(index)
+        return float(self.values[index])
+
+    def climb(self, choose: Callable[[np.ndarray], int]) -> int:
+        for index in [*range(0, len(self), 2), len(self) - 1]:
+            self[index]
+        best = -1
+        while True:
+            known = np.flatnonzero(~np.isnan(self.values))
+            new_best = int(known[choose(self.values[known])])
+            if new_best == best:
+                return best
+            best = new_best
+            for neighbour in (best - 1, best + 1):
+                if 0 <= neighbour < len(self):
+                    self[neighbour]
+
+
 def _extreme_girth(slicer: Slicer, low: float, high: float, stature: float, pick: str) -> tuple[float, float]:
     """Level and torso tape girth of the largest (``pick="max"``) or smallest girth in [low, high].
 
-    Levels at most 2*LEVEL_STEP of stature apart (both ends included). Every other level is cut
-    first; from the best of those the search climbs level by level until the best level's two
-    neighbours are both cut and not better (about half the sections of cutting every level). A
-    parabola through the best level and its neighbours then places the extreme between them
-    (a girth is smooth near its extreme).
+    Levels at most 2*LEVEL_STEP of stature apart (both ends included), searched by
+    :meth:`_Profile.climb`; a parabola through the best level and its two neighbours then
+    places the extreme between them (a girth is smooth near its extreme).
     """
     choose = np.argmax if pick == "max" else np.argmin
     if high <= low:
         raise MeasurementError(f"empty search range for the torso {pick} girth: {low:.3f}-{high:.3f} m")
     levels = np.linspace(low, high, int(np.ceil((high - low) / (2 * LEVEL_STEP * stature))) + 1)
     step = float(levels[1] - levels[0])
-    girths = np.full(len(levels), np.nan)
-
-    def cut(indices) -> None:
-        for index in indices:
-            if 0 <= index < len(levels) and np.isnan(girths[index]):
-                girths[index] = _torso_girth(slicer, levels[index])
-
-    cut(range(0, len(levels), 2))
-    cut([len(levels) - 1])
-    best = -1
-    while True:
-        known = np.flatnonzero(~np.isnan(girths))
-        new_best = int(known[choose(girths[known])])
-        if new_best == best:
-            break
-        best = new_best
-        cut([best - 1, best + 1])
+    girths = _Profile(len(levels), lambda index: _torso_girth(slicer, levels[index]))
+    best = girths.climb(choose)
     if best == 0 or best == len(levels) - 1:
-        return float(levels[best]), float(girths[best])
-    before, at, after = girths[best - 1 : best + 2]
+        return float(levels[best]), girths[best]
+    before, at, after = girths[best - 1], girths[best], girths[best + 1]
     curvature = before - 2.0 * at + after
     if curvature == 0.0:
         return float(levels[best]), float(at)
@@ -281,13 +301,17 @@ def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray
     reach = float(np.linalg.norm(tip - shoulder))
     axis = (tip - shoulder) / reach
     fractions = np.arange(WRIST_SEARCH[0], WRIST_SEARCH[1] + 1e-9, WRIST_STEP)
-    girths = np.array([_arm_loop(slicer, shoulder + f * reach * axis, axis)[1] for f in fractions])
-    if not np.isfinite(girths).any():
+    girths = _Profile(len(fractions), lambda index: _arm_loop(slicer, shoulder + fractions[index] * reach * axis,
+                                                               axis)[1])
+    narrowest = girths.climb(np.argmin)
+    if not np.isfinite(girths[narrowest]):
         raise MeasurementError("no wrist found along the arm")
-    narrowest = int(np.argmin(girths))
-    inside = girths <= girths[narrowest] * (1.0 + WRIST_BAND)
-    run_start = narrowest - int(np.argmin(inside[narrowest::-1])) + 1 if not inside[: narrowest + 1].all() else 0
-    run_stop = narrowest + int(np.argmin(inside[narrowest:])) if not inside[narrowest:].all() else len(inside)
+    limit = girths[narrowest] * (1.0 + WRIST_BAND)
+    run_start, run_stop = narrowest, narrowest + 1
+    while run_start > 0 and girths[run_start - 1] <= limit:
+        run_start -= 1
+    while run_stop < len(fractions) and girths[run_stop] <= limit:
+        run_stop += 1
     centre = shoulder + float(np.mean(fractions[run_start:run_stop])) * reach * axis
     loop, _girth = _arm_loop(slicer, centre, axis)
     return loop.mean(axis=0) if len(loop) else centre
