@@ -11,17 +11,14 @@ whose intrinsics are unknown can first be calibrated from several views of the b
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from scanning.calibration.rig import CameraCalibration, RigCalibration
+from scanning.calibration.rig import RigCalibration
 from scanning.errors import CalibrationError
 from scanning.sources.frame import Intrinsics, RGBDFrame
-
-_LOGGER = logging.getLogger(__name__)
 
 MIN_CORNERS = 6
 REFINE_HALF_WINDOW_PX = 4
