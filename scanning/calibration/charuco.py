@@ -105,9 +105,10 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
     saddle (measured on rendered boards with known poses: +0.50, +0.49 px where the squares
     are large), which moves a camera 2 m away by millimetres: the half pixel is taken off.
     Where the squares are small in the image (corners under SMALL_SQUARE_PX apart: a body
-    rig's far cameras) its own refinement does not run and the corners stay where the
-    markers' homography put them, so they are refined here (cornerSubPix, 9x9 window: the
-    least error over the body rig's views, tried 5x5 to 17x17).
+    rig's far cameras) its corners are off by varying amounts instead (+0.16 to +0.44 px on
+    the body rig's views), so they are refined here (cornerSubPix, 9x9 window: the least
+    error over those views, tried 5x5 to 17x17; on the foot rig's large squares the same
+    refinement is worse than the detector's own corners less the half pixel).
     """
     import cv2
 
