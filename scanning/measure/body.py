@@ -197,8 +197,9 @@ class _Profile:
 
     :meth:`climb` finds the grid's best value with about half the cuts of cutting every
     position: every other position first, then from the best of those level by level until the
-    best position's neighbours are both cut and not better. Girths along a body are smooth
-    near their extremes, so this is the grid's best (checked on generated and real bodies).
+    best position's neighbours are both cut and not better. Torso girths are smooth near their
+    extremes: on clean generated and real bodies this is the grid's best; on scans it can
+    settle in a neighbouring dip of the noise (10 scanned bodies: waist MAE 2.81 mm, was 2.74).
     """
 
     def __init__(self, count: int, cut: Callable[[int], float]) -> None:
@@ -301,17 +302,15 @@ def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray
     reach = float(np.linalg.norm(tip - shoulder))
     axis = (tip - shoulder) / reach
     fractions = np.arange(WRIST_SEARCH[0], WRIST_SEARCH[1] + 1e-9, WRIST_STEP)
-    girths = _Profile(len(fractions), lambda index: _arm_loop(slicer, shoulder + fractions[index] * reach * axis,
-                                                               axis)[1])
-    narrowest = girths.climb(np.argmin)
-    if not np.isfinite(girths[narrowest]):
+    # Every section is cut: a scanned forearm's girths are noisy enough that a climb from every
+    # other section stops in a dip beside the wrist (20 mm off the arm length on a scan).
+    girths = np.array([_arm_loop(slicer, shoulder + f * reach * axis, axis)[1] for f in fractions])
+    if not np.isfinite(girths).any():
         raise MeasurementError("no wrist found along the arm")
-    limit = girths[narrowest] * (1.0 + WRIST_BAND)
-    run_start, run_stop = narrowest, narrowest + 1
-    while run_start > 0 and girths[run_start - 1] <= limit:
-        run_start -= 1
-    while run_stop < len(fractions) and girths[run_stop] <= limit:
-        run_stop += 1
+    narrowest = int(np.argmin(girths))
+    inside = girths <= girths[narrowest] * (1.0 + WRIST_BAND)
+    run_start = narrowest - int(np.argmin(inside[narrowest::-1])) + 1 if not inside[: narrowest + 1].all() else 0
+    run_stop = narrowest + int(np.argmin(inside[narrowest:])) if not inside[narrowest:].all() else len(inside)
     centre = shoulder + float(np.mean(fractions[run_start:run_stop])) * reach * axis
     loop, _girth = _arm_loop(slicer, centre, axis)
     return loop.mean(axis=0) if len(loop) else centre
