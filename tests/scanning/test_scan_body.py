@@ -33,6 +33,7 @@ def test_a_posed_body_has_no_unreliable_measurements(tmp_path: Path, capsys) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.shared_data
 def test_t_posed_body_names_arm_length_and_shoulder_width_unreliable(tmp_path: Path, capsys) -> None:
     mesh = shared_path("acceptance", "meshes", "body_smpl_male_template.obj")
     report = _scan_json(mesh, tmp_path / "out", capsys, "--up", "y")
@@ -48,6 +49,7 @@ def test_t_posed_body_names_arm_length_and_shoulder_width_unreliable(tmp_path: P
     assert "body arm_length unreliable: the arms reach past the scan volume" in capsys.readouterr().out
 
 
+@pytest.mark.shared_data
 def test_measure_reads_a_t_posed_mesh_sensibly(capsys) -> None:
     """No scan: the clean T-posed mesh itself measures like the adult it is (arms included)."""
     mesh = shared_path("acceptance", "meshes", "body_smpl_male_template.obj")
