@@ -178,10 +178,11 @@ def _below_fold(slicer: Slicer, height: float, edge: float, side: float, stature
     return _Axilla(height=float(height), edge_x=float(edge))
 
 
-def _crotch_height(slicer: Slicer, stature: float) -> float:
+def _crotch_height(mesh: trimesh.Trimesh, stature: float) -> float:
     """Lowest point of the torso on the mid-sagittal plane x = 0, above knee height."""
-    points = slicer.section(np.zeros(3), LATERAL).points
-    points = points[points[:, 2] > 0.30 * stature]
+    knee = 0.30 * stature
+    points = _faces_above(mesh, knee).section(np.zeros(3), LATERAL).points
+    points = points[points[:, 2] > knee]
     if len(points) == 0:
         raise MeasurementError("no crotch found: the mid-sagittal plane misses the body")
     return float(points[:, 2].min())
@@ -253,6 +254,14 @@ def _extreme_girth(slicer: Slicer, low: float, high: float, stature: float, pick
     return float(levels[best] + shift * step), float(at - 0.25 * (before - after) * shift)
 
 
+def _faces_above(mesh: trimesh.Trimesh, height: float) -> Slicer:
+    """A slicer over only the faces with a corner above ``height``: every section point above
+    that height comes from them, at a fraction of the cost of cutting the whole body."""
+    faces = np.asarray(mesh.faces)
+    upper = faces[(np.asarray(mesh.vertices)[:, 2] > height)[faces].any(axis=1)]
+    return Slicer(trimesh.Trimesh(np.asarray(mesh.vertices), upper, process=False))
+
+
 def _shoulder_point(slicer: Slicer, axilla: _Axilla, side: float) -> np.ndarray:
     """Top of the shoulder (3,) on the sagittal plane through the torso's edge at the armpit."""
     x = side * axilla.edge_x
@@ -319,13 +328,14 @@ def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray
 def _body_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
     """All measurements in metres from a canonical body."""
     stature = float(mesh.vertices[:, 2].max())
-    crotch = _crotch_height(slicer, stature)
+    crotch = _crotch_height(mesh, stature)
     right, left = _find_axillae(slicer, stature)
     axilla = min(right.height, left.height)
     hip_level, hip = _extreme_girth(slicer, crotch + HIP_ABOVE_CROTCH[0] * stature, crotch + HIP_ABOVE_CROTCH[1] * stature, stature, "max")
     chest_level, chest = _extreme_girth(slicer, axilla - CHEST_BELOW_AXILLA[0] * stature, axilla - CHEST_BELOW_AXILLA[1] * stature, stature, "max")
     _waist_level, waist = _extreme_girth(slicer, hip_level, chest_level, stature, "min")
-    shoulders = [_shoulder_point(slicer, a, s) for a, s in ((right, 1.0), (left, -1.0))]
+    above_axillae = _faces_above(mesh, axilla)
+    shoulders = [_shoulder_point(above_axillae, a, s) for a, s in ((right, 1.0), (left, -1.0))]
     arms = [float(np.linalg.norm(_wrist_centre(_arm_mesh(mesh, p, s), p) - p)) for p, s in zip(shoulders, (1.0, -1.0))]
     return {
         "height": stature,
