@@ -311,6 +311,7 @@ def _wrist_centre(arm_mesh: trimesh.Trimesh, shoulder: np.ndarray) -> np.ndarray
     reach = float(np.linalg.norm(tip - shoulder))
     axis = (tip - shoulder) / reach
     fractions = np.arange(WRIST_SEARCH[0], WRIST_SEARCH[1] + 1e-9, WRIST_STEP)
+    slicer.index(axis)
     # Every section is cut: a scanned forearm's girths are noisy enough that a climb from every
     # other section stops in a dip beside the wrist (20 mm off the arm length on a scan).
     girths = np.array([_arm_loop(slicer, shoulder + f * reach * axis, axis)[1] for f in fractions])
@@ -355,5 +356,7 @@ def measure_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> B
     Raises :class:`scanning.errors.MeshError`, :class:`ShapeKindError` or :class:`MeasurementError`.
     """
     canonical, _transform = canonicalize_body(mesh, up=up, units=units)
-    values = _body_values(canonical, Slicer(canonical))
+    slicer = Slicer(canonical)
+    slicer.index(UP)  # dozens of horizontal cuts follow
+    values = _body_values(canonical, slicer)
     return BodyMeasurements.from_mm_dict({name: value * 1000.0 for name, value in values.items()})
