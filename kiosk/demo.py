@@ -208,10 +208,20 @@ async def _missing_variant(kiosk: SyncClient, store_id: str, products):
     raise AssertionError(f"store {store_id} holds every size of every shoe; no endless-aisle case to show")
 
 
+def _terminal_qr(payload: str) -> str:
+    """``payload`` as a QR code drawn in text for the terminal."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(payload)
+    text = io.StringIO()
+    qr.print_ascii(out=text, invert=True)
+    return text.getvalue()
+
+
 async def _kiosk_shows_qr(journey: _Journey, kiosk: SyncClient, cart_id: str):
     import cv2
     import numpy as np
-    import qrcode
 
     with journey.step("kiosk: show the pairing QR code") as step:
         code = await kiosk.create_pairing_code(cart_id)
@@ -221,11 +231,7 @@ async def _kiosk_shows_qr(journey: _Journey, kiosk: SyncClient, cart_id: str):
             raise AssertionError(f"the QR image decodes to {decoded!r}, not {code.qr_payload!r}")
         step.detail = f"code {code.code}, valid {max(0, code.expires_at_ms // 1000 - int(time.time()))} s"
     if journey.echo:
-        qr = qrcode.QRCode(border=1)
-        qr.add_data(code.qr_payload)
-        text = io.StringIO()
-        qr.print_ascii(out=text, invert=True)
-        journey.say(text.getvalue() + f"   scan me: {code.qr_payload}")
+        journey.say(_terminal_qr(code.qr_payload) + f"   scan me: {code.qr_payload}")
     return code
 
 
@@ -391,7 +397,6 @@ async def _confirm_and_capture(journey: _Journey, kiosk: SyncClient, intent_id: 
 async def _receipt(journey: _Journey, kiosk: SyncClient, intent_id: str) -> None:
     import cv2
     import numpy as np
-    import qrcode
 
     with journey.step("kiosk: receipt: QR to the e-receipt on screen, a printable image for the printer") as step:
         receipt = await kiosk.get_receipt(intent_id, paper_mm=58)
@@ -402,8 +407,4 @@ async def _receipt(journey: _Journey, kiosk: SyncClient, intent_id: str) -> None
         step.detail = (f"{receipt.receipt_id}: {len(receipt.lines)} lines, {receipt.total}, "
                        f"{image.shape[1]}x{image.shape[0]} dots printable; {receipt.url}")
     if journey.echo:
-        qr = qrcode.QRCode(border=1)
-        qr.add_data(receipt.url)
-        text = io.StringIO()
-        qr.print_ascii(out=text, invert=True)
-        journey.say(text.getvalue() + f"   your e-receipt: {receipt.url}")
+        journey.say(_terminal_qr(receipt.url) + f"   your e-receipt: {receipt.url}")
