@@ -3,32 +3,18 @@ them (and adopts the ones ``omnifit face`` made first), so replicas that start t
 create them."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from cloud.storage import open_database
 from payments.audit import AUDIT_METADATA, AuditLog
 from payments.face.keys import KeyRing, KeyEncryptionKey
 from payments.face.store import FACE_METADATA, FaceTemplateStore
-
-
-def _diff(url: str, metadata: sa.MetaData) -> list:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: kind != "table" or name in metadata.tables,
-        })
-        diff = compare_metadata(context, metadata)
-    engine.dispose()
-    return diff
+from tests.schema import schema_diff
 
 
 def test_migration_builds_the_face_and_audit_models(db_url: str) -> None:
     open_database(db_url).close()
-    assert _diff(db_url, FACE_METADATA) == []
-    assert _diff(db_url, AUDIT_METADATA) == []
+    assert schema_diff(db_url, FACE_METADATA) == []
+    assert schema_diff(db_url, AUDIT_METADATA) == []
 
 
 def test_migration_adopts_face_tables_made_by_the_face_command(sqlite_url: str) -> None:
@@ -36,7 +22,7 @@ def test_migration_adopts_face_tables_made_by_the_face_command(sqlite_url: str) 
     store.audit.append("face.test", "subject")
     store.close()
     open_database(sqlite_url).close()
-    assert _diff(sqlite_url, FACE_METADATA) == []
+    assert schema_diff(sqlite_url, FACE_METADATA) == []
     log = AuditLog(sqlite_url)
     assert log.verify().ok and log.verify().entries == 1
     log.close()

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from cloud.storage import open_database
 from payments import ledger
 from payments.money import Money
 from payments.storage import create_engine, create_schema, metadata
-
-
-def _payments_diff(url: str) -> list:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: kind != "table" or name in metadata.tables,
-        })
-        diff = compare_metadata(context, metadata)
-    engine.dispose()
-    return diff
+from tests.schema import schema_diff
 
 
 def test_migration_builds_the_payments_model(db_url: str) -> None:
     open_database(db_url).close()
-    assert _payments_diff(db_url) == []
+    assert schema_diff(db_url, metadata) == []
 
 
 def test_migration_adopts_tables_made_by_create_schema(sqlite_url: str) -> None:
@@ -35,7 +22,7 @@ def test_migration_adopts_tables_made_by_create_schema(sqlite_url: str) -> None:
     create_schema(engine)
     engine.dispose()
     open_database(sqlite_url).close()
-    assert _payments_diff(sqlite_url) == []
+    assert schema_diff(sqlite_url, metadata) == []
 
 
 def test_ledger_is_append_only_in_the_database(db_url: str) -> None:
