@@ -3,7 +3,6 @@ them (and adopts the ones ``omnifit face`` made first), so replicas that start t
 create them."""
 from __future__ import annotations
 
-
 from cloud.storage import open_database
 from payments.audit import AUDIT_METADATA, AuditLog
 from payments.face.keys import KeyRing, KeyEncryptionKey
