@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "cloud.cli",
     "scanning.measure_cli",
     "scanning.scan_cli",
+    "scanning.calibrate_cli",
     "tryon.fit_cli",
     "tryon.ar_cli",
     "payments.face_cli",

@@ -82,11 +82,17 @@ class RigCalibration:
         }
 
     def save(self, path: str | Path) -> None:
-        """Write the JSON atomically (a temporary file renamed into place)."""
+        """Write the JSON atomically (a temporary file renamed into place): a failed write
+        leaves the previous calibration and no temporary file behind."""
         path = Path(path)
         temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(self.to_dict(), indent=2))
-        os.replace(temporary, path)
+        text = json.dumps(self.to_dict(), indent=2)
+        try:
+            temporary.write_text(text)
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise CalibrationError(f"cannot write the calibration to {path}: {exc}", path=str(path)) from exc
 
     @classmethod
     def load(cls, path: str | Path) -> RigCalibration:

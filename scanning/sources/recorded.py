@@ -164,15 +164,20 @@ class RecordedSource:
             yield self.calibration.apply(frame)
 
 
-def write_recording(frames: list[RGBDFrame], folder: str | Path, calibration: RigCalibration,
+def write_recording(frames: list[RGBDFrame], folder: str | Path, calibration: RigCalibration | None,
                     depth_scale: float = 0.0001) -> Path:
-    """Save frames in our recorded format (16-bit depth at ``depth_scale`` metres per unit)."""
+    """Save frames in our recorded format (16-bit depth at ``depth_scale`` metres per unit).
+
+    calibration : written as ``calibration.json``; None for the captures of a rig calibration
+        (``scanning.calibration.procedure``), which is what they are taken to find.
+    """
     import cv2
 
     folder = Path(folder)
     (folder / "depth").mkdir(parents=True, exist_ok=True)
     (folder / "colour").mkdir(parents=True, exist_ok=True)
-    calibration.save(folder / "calibration.json")
+    if calibration is not None:
+        calibration.save(folder / "calibration.json")
     entries, counts = [], {}
     for frame in frames:
         index = counts[frame.camera_id] = counts.get(frame.camera_id, -1) + 1
