@@ -150,26 +150,39 @@ def wall_slopes(levelled: trimesh.Trimesh, points: np.ndarray, top: float, voxel
 
     vertices, faces = np.asarray(levelled.vertices), np.asarray(levelled.faces)
     heights = vertices[faces, 2]
-    centre_heights = heights.mean(axis=1)
+    low_corner = np.minimum(np.minimum(heights[:, 0], heights[:, 1]), heights[:, 2])
+    high_corner = np.maximum(np.maximum(heights[:, 0], heights[:, 1]), heights[:, 2])
+    centre_heights = (heights[:, 0] + heights[:, 1] + heights[:, 2]) / 3.0
     band = (centre_heights >= top) & (centre_heights <= top + 2.0 * voxel_m)
     if np.count_nonzero(band) < WALL_NORMAL_FACES:
         return np.zeros_like(points)
     corners = vertices[faces[band]]
     weighted = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # normal x 2 area
     # Outward whatever the winding: the flat cut face at the bottom must face down.
-    bottom = faces[heights.max(axis=1) < heights.min() + 0.25 * voxel_m]
-    bottom_corners = vertices[bottom]
-    facing = np.cross(bottom_corners[:, 1] - bottom_corners[:, 0], bottom_corners[:, 2] - bottom_corners[:, 0])[:, 2].sum()
-    if facing > 0.0:
+    if _bottom_facing_up(vertices, faces[high_corner < low_corner.min() + 0.25 * voxel_m]):
         weighted = -weighted
-    distance, nearest = cKDTree(corners.mean(axis=1)[:, :2]).query(points, k=WALL_NORMAL_FACES)
+    reach = WALL_REACH_VOXELS * voxel_m
+    slopes = np.zeros_like(points)
+    # Beyond two reaches from every wall face the taper is zero: those points (the middle of the
+    # cut face, most of them) skip the 12-neighbour search, the slow part of this step.
+    tree = cKDTree(corners.mean(axis=1)[:, :2])
+    near = tree.query(points, k=1, distance_upper_bound=2.0 * reach)[0] < 2.0 * reach
+    distance, nearest = tree.query(points[near], k=WALL_NORMAL_FACES)
     normal = weighted[nearest].sum(axis=1)
     horizontal = np.linalg.norm(normal[:, :2], axis=1)
     run = np.minimum(normal[:, 2], 0.0) / np.maximum(horizontal, 1e-12)  # inward only
     run = np.maximum(run, -WALL_SLOPE_LIMIT)
-    reach = WALL_REACH_VOXELS * voxel_m
     taper = np.clip(2.0 - distance[:, 0] / reach, 0.0, 1.0)
-    return (run * taper / np.maximum(horizontal, 1e-12))[:, None] * normal[:, :2]  # along the outward horizontal
+    slopes[near] = (run * taper / np.maximum(horizontal, 1e-12))[:, None] * normal[:, :2]  # along the outward horizontal
+    return slopes
+
+
+def _bottom_facing_up(vertices: np.ndarray, bottom: np.ndarray) -> bool:
+    """Whether the faces ``bottom`` (k, 3) of the flat cut face are wound to face up (their
+    summed normal's z, twice their signed area seen from above, is positive)."""
+    a, b, c = vertices[bottom[:, 0], :2], vertices[bottom[:, 1], :2], vertices[bottom[:, 2], :2]
+    first, second = b - a, c - a
+    return bool(np.sum(first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0]) > 0.0)
 
 
 def separate_touching_feet(piece: trimesh.Trimesh) -> list[trimesh.Trimesh]:
