@@ -9,10 +9,13 @@ import logging
 
 import numpy as np
 import trimesh
+from scipy.sparse import csr_matrix
 
 _LOGGER = logging.getLogger(__name__)
 
 TAUBIN_ITERATIONS = 20
+TAUBIN_LAMBDA = 0.5
+TAUBIN_NU = 0.52  # 1/λ − 1/ν ≈ 0.08: shrinks no more than it grows back
 
 
 def boundary_loops(mesh: trimesh.Trimesh) -> list[np.ndarray]:
@@ -76,28 +79,63 @@ def keep_large_components(mesh: trimesh.Trimesh, min_share: float, max_count: in
 
     if len(mesh.faces) == 0:
         return []
-    faces = np.asarray(mesh.faces)
+    vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
     edges = faces[:, [0, 1, 1, 2]].reshape(-1, 2)
-    count = len(mesh.vertices)
+    count = len(vertices)
     graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(count, count))
     _, vertex_labels = connected_components(graph, directed=False)
     labels = vertex_labels[faces[:, 0]]
-    areas = np.bincount(labels, weights=mesh.area_faces)
+    areas = np.bincount(labels, weights=_face_areas(vertices, faces))
     order = np.argsort(areas)[::-1]
     kept = [label for label in order[:max_count] if areas[label] >= min_share * areas[order[0]]]
-    pieces = []
-    for label in kept:
-        piece = trimesh.Trimesh(mesh.vertices, faces[labels == label], process=False)
-        piece.remove_unreferenced_vertices()
-        pieces.append(piece)
-    return pieces
+    return [_submesh(vertices, faces[labels == label]) for label in kept]
+
+
+def _face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(m,) face areas as ``trimesh.Trimesh.area_faces`` computes them, without its hashed caches."""
+    corners = vertices[faces]
+    crosses = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 1])
+    return np.sqrt((crosses**2).sum(axis=1)) / 2.0
+
+
+def _submesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
+    """The mesh of ``faces`` (k, 3) with only the vertices they use, kept in their order."""
+    used = np.zeros(len(vertices), dtype=bool)
+    used[faces] = True
+    index = np.cumsum(used) - 1
+    return trimesh.Trimesh(vertices[used], index[faces], process=False)
 
 
 def smooth(mesh: trimesh.Trimesh, iterations: int = TAUBIN_ITERATIONS) -> trimesh.Trimesh:
-    """Taubin smoothing (no shrinkage): evens out sensor noise without moving the surface."""
-    smoothed = mesh.copy()
-    trimesh.smoothing.filter_taubin(smoothed, lamb=0.5, nu=0.52, iterations=iterations)  # 1/λ − 1/ν ≈ 0.08
-    return smoothed
+    """Taubin smoothing (no shrinkage): evens out sensor noise without moving the surface.
+
+    Each pass moves every vertex toward (λ, even passes) or away from (ν, odd passes) the
+    mean of its neighbours along the face edges: ``trimesh.smoothing.filter_taubin`` with its
+    equal-weight Laplacian, but with the operator built straight from the faces and applied
+    as CSR, one product for all three coordinates (trimesh's COO product goes a column at a
+    time and its operator is built through hashed caches): several times faster on a foot.
+    """
+    vertices = np.array(mesh.vertices, dtype=np.float64)
+    laplacian = _neighbour_mean_operator(np.asarray(mesh.faces), len(vertices))
+    for index in range(iterations):
+        step = laplacian @ vertices - vertices
+        if index % 2 == 0:
+            vertices += TAUBIN_LAMBDA * step
+        else:
+            vertices -= TAUBIN_NU * step
+    return trimesh.Trimesh(vertices, mesh.faces, process=False)
+
+
+def _neighbour_mean_operator(faces: np.ndarray, vertex_count: int) -> csr_matrix:
+    """(n, n) CSR operator taking vertex positions to the mean of each vertex's neighbours.
+
+    As trimesh's equal-weight ``laplacian_calculation``: each directed face edge (a, b) adds
+    1 / (face edges leaving a) to entry (a, b), so on a closed mesh every neighbour weighs
+    the same; a vertex no face uses has an empty row.
+    """
+    starts, ends = faces.ravel(), faces[:, [1, 2, 0]].ravel()
+    leaving = np.bincount(starts, minlength=vertex_count)
+    return csr_matrix((1.0 / leaving[starts], (starts, ends)), shape=(vertex_count, vertex_count))
 
 
 def make_watertight(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
