@@ -37,6 +37,12 @@ def open_edge_count(faces: np.ndarray, vertex_count: int) -> int:
     return int(np.sum(counts != 2))
 
 
+def is_closed(mesh: trimesh.Trimesh) -> bool:
+    """Whether ``mesh`` has faces and every edge is shared by exactly two of them: trimesh's
+    ``is_watertight`` without its hashed caches, which hash the arrays anew on every fresh mesh."""
+    return len(mesh.faces) > 0 and open_edge_count(mesh.faces, len(mesh.vertices)) == 0
+
+
 def face_geometry(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centroids (m, 3), areas (m,) and unit normals (m, 3) of the faces, without trimesh's hashed caches."""
     vertices = np.asarray(mesh.vertices)

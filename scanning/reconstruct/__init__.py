@@ -19,6 +19,7 @@ import numpy as np
 import trimesh
 
 from scanning.errors import ReconstructionError, ScanningError
+from scanning.mesh_utils import is_closed
 from scanning.reconstruct.cleanup import keep_large_components, make_watertight, smooth
 from scanning.reconstruct.fusion import (
     FUSION_SETTINGS,
@@ -141,8 +142,7 @@ def _find_footprints(frames: list[RGBDFrame], settings: ScanSettings,
 def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor, settings: ScanSettings,
                    quality: ScanQuality) -> tuple[dict[str, trimesh.Trimesh], dict[str, np.ndarray]]:
     """Settle, split, close, smooth, assess and canonicalise the parts of the fused solid."""
-    levelled = solid.copy()
-    levelled.apply_transform(floor.to_level)
+    levelled = trimesh.Trimesh(trimesh.transform_points(solid.vertices, floor.to_level), solid.faces, process=False)
     settled = settle_on_floor(levelled, settings.cut_height_m, settings.fusion.voxel_m,
                               extrapolate_walls=settings.extrapolate_walls)
     pieces = keep_large_components(settled, min_share=0.25, max_count=settings.expected_parts)
@@ -161,10 +161,12 @@ def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor
     to_canonical: dict[str, np.ndarray] = {}
     for name, piece in named.items():
         label = f"{name} foot" if settings.kind == "foot" else name
-        solid_part = piece if piece.is_watertight else make_watertight(piece)
-        solid_part = smooth(solid_part)
-        _flag_volume_edges(name, label, solid_part, floor, settings, quality)
-        residuals.append(assess_part(name, solid_part, frames, to_platform, quality, label))
+        watertight = is_closed(piece)
+        solid_part = piece if watertight else make_watertight(piece)
+        watertight = watertight or is_closed(solid_part)
+        solid_part = smooth(solid_part)  # moves vertices only: still closed or not as before
+        _flag_volume_edges(name, label, solid_part, to_platform, settings, quality)
+        residuals.append(assess_part(name, solid_part, frames, to_platform, quality, label, watertight=watertight))
         parts[name], canonical = _canonicalise(name, label, settings.kind, solid_part, quality)
         to_canonical[name] = canonical @ floor.to_level
     differences = np.concatenate(residuals)
@@ -173,12 +175,13 @@ def _isolate_parts(solid: trimesh.Trimesh, frames: list[RGBDFrame], floor: Floor
     return parts, to_canonical
 
 
-def _flag_volume_edges(name: str, label: str, mesh: trimesh.Trimesh, floor: Floor, settings: ScanSettings,
+def _flag_volume_edges(name: str, label: str, mesh: trimesh.Trimesh, to_platform: np.ndarray, settings: ScanSettings,
                        quality: ScanQuality) -> None:
-    """Flag a part that reaches the side of the scan volume: part of it was not fused."""
+    """Flag a part (levelled frame; ``to_platform`` (4, 4) takes it back to the platform frame)
+    that reaches the side of the scan volume: part of it was not fused."""
     lower = np.array(settings.fusion.volume_min[:2])
     upper = np.array(settings.fusion.volume_max[:2])
-    points = trimesh.transform_points(mesh.vertices, np.linalg.inv(floor.to_level))
+    points = trimesh.transform_points(mesh.vertices, to_platform)
     margin = 2 * settings.fusion.voxel_m
     if np.any(points[:, :2] <= lower + margin) or np.any(points[:, :2] >= upper - margin):
         quality.flags.append(QualityFlag("cut_off_at_volume", f"the {label} reaches the edge of the scan volume; "

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import trimesh
 
+from scanning.mesh_utils import is_closed
 from scanning.sources.frame import RGBDFrame
 
 SEEN_TOLERANCE_M = 0.005
@@ -68,11 +69,12 @@ def check_frames(frames: list[RGBDFrame], quality: ScanQuality) -> None:
 
 
 def assess_part(name: str, mesh: trimesh.Trimesh, frames: list[RGBDFrame], to_frame: np.ndarray,
-                quality: ScanQuality, label: str | None = None) -> np.ndarray:
+                quality: ScanQuality, label: str | None = None, *, watertight: bool | None = None) -> np.ndarray:
     """Coverage and edge-of-view checks of one part against every camera.
 
     name : the part's key (``left``); label : how messages call it (``left foot``).
     mesh : the part in the levelled frame; to_frame : (4, 4) levelled → platform.
+    watertight : whether ``mesh`` is closed, when the caller already knows; checked here if None.
     Returns the depth differences (metres) of the seen samples, for the residual.
     """
     label = label or name
@@ -83,7 +85,8 @@ def assess_part(name: str, mesh: trimesh.Trimesh, frames: list[RGBDFrame], to_fr
     points = vertices @ to_frame[:3, :3].T + to_frame[:3, 3]
     differences = []
     quality.coverage[name] = {}
-    quality.watertight[name] = bool(mesh.is_watertight)
+    watertight = is_closed(mesh) if watertight is None else watertight
+    quality.watertight[name] = bool(watertight)
     for frame in frames:
         seen, off_image, diff = _project(points, frame)
         quality.coverage[name][frame.camera_id] = round(float(seen.mean()), 4)
@@ -104,7 +107,7 @@ def assess_part(name: str, mesh: trimesh.Trimesh, frames: list[RGBDFrame], to_fr
                 f"is it blocked or knocked out of place?",
                 camera=camera_id, part=name,
             ))
-    if not mesh.is_watertight:
+    if not watertight:
         quality.flags.append(QualityFlag("not_watertight", f"the {label} mesh is not watertight", part=name))
     return np.concatenate(differences) if differences else np.zeros(0)
 
