@@ -132,9 +132,11 @@ def _body_cut_off(reconstruction: Reconstruction) -> dict[str, str]:
 
 
 def _measure_part(measure: Callable, part: str, mesh: trimesh.Trimesh, reconstruction: Reconstruction):
-    """Measurements of one part; a failure names the part and the scan's quality flags."""
+    """Measurements of one part; a failure names the part and the scan's quality flags.
+    A part the reconstruction put in its canonical frame is not canonicalised again."""
+    canonical = not any(flag.code == "not_canonical" and flag.part == part for flag in reconstruction.quality.flags)
     try:
-        return measure(mesh)
+        return measure(mesh, canonical=canonical)
     except ScanningError as exc:
         flags = "; ".join(flag.message for flag in reconstruction.quality.flags) or "none"
         label = f"{part} foot" if reconstruction.kind == "foot" else part

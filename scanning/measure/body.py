@@ -41,6 +41,7 @@ WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
 WRIST_BAND = 0.03  # sections this much wider than the narrowest still count as the wrist
 WRIST_STEP = 0.02  # of the shoulder-to-fingertip distance between sections across the arm
 TAPE_SMOOTHING_M = 0.005  # torso loops smoothed over this arc against scan noise (0.1 mm shrink at R = 130 mm)
+CANONICAL_TOLERANCE_M = 1e-9  # canonicalize_body puts the feet exactly on z = 0
 UP = np.array([0.0, 0.0, 1.0])
 LATERAL = np.array([1.0, 0.0, 0.0])
 
@@ -349,14 +350,20 @@ def _body_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
     }
 
 
-def measure_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> BodyMeasurements:
+def measure_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m", canonical: bool = False) -> BodyMeasurements:
     """Measure a watertight standing body in any position and heading (arms away from the torso).
 
     ``up`` : the file's vertical axis (x|y|z); ``units`` : the file's length unit (m|cm|mm).
+    ``canonical`` : the caller knows the mesh is already in the canonical frame, as
+    :func:`canonicalize_body` and the scan's reconstruction return it; it is then measured as
+    it is instead of being canonicalised again (``up`` and ``units`` do not apply). A mesh
+    whose feet are plainly not on z = 0 is canonicalised all the same.
     Raises :class:`scanning.errors.MeshError`, :class:`ShapeKindError` or :class:`MeasurementError`.
     """
-    canonical, _transform = canonicalize_body(mesh, up=up, units=units)
-    slicer = Slicer(canonical)
+    vertices = np.asarray(mesh.vertices)
+    if not (canonical and len(vertices) and abs(float(vertices[:, 2].min())) <= CANONICAL_TOLERANCE_M):
+        mesh, _transform = canonicalize_body(mesh, up=up, units=units)
+    slicer = Slicer(mesh)
     slicer.index(UP)  # dozens of horizontal cuts follow
-    values = _body_values(canonical, slicer)
+    values = _body_values(mesh, slicer)
     return BodyMeasurements.from_mm_dict({name: value * 1000.0 for name, value in values.items()})

@@ -38,6 +38,7 @@ HEEL_STATION = 0.17
 HEEL_MAX_HEIGHT = 0.12  # heel breadth is taken below this fraction of length (the heel pad)
 TOE_STATION = 0.90
 TAPE_SMOOTHING_M = 0.002  # girth loops smoothed over this arc against scan noise (0.05 mm shrink at R = 40 mm)
+CANONICAL_TOLERANCE_M = 1e-9  # canonicalize_foot puts the heel and the sole exactly on 0
 UP = np.array([0.0, 0.0, 1.0])
 ALONG = np.array([1.0, 0.0, 0.0])
 ACROSS = np.array([0.0, 1.0, 0.0])
@@ -198,13 +199,24 @@ def _foot_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
     }
 
 
-def measure_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m") -> FootMeasurements:
+def measure_foot(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m", canonical: bool = False) -> FootMeasurements:
     """Measure a watertight foot mesh in any position and heading.
 
     ``up`` : the file's vertical axis (x|y|z); ``units`` : the file's length unit (m|cm|mm).
+    ``canonical`` : the caller knows the mesh is already in the canonical frame, as
+    :func:`canonicalize_foot` and the scan's reconstruction return it; it is then measured as
+    it is instead of being canonicalised again (``up`` and ``units`` do not apply). A mesh
+    whose heel or sole is plainly not at the origin is canonicalised all the same.
     Raises :class:`scanning.errors.MeshError` (open or empty mesh), :class:`ShapeKindError`
     (not foot-sized) or :class:`MeasurementError` (a landmark could not be found).
     """
-    canonical, _transform = canonicalize_foot(mesh, up=up, units=units)
-    values = _foot_values(canonical, Slicer(canonical))
+    if not (canonical and _heel_and_sole_at_origin(mesh)):
+        mesh, _transform = canonicalize_foot(mesh, up=up, units=units)
+    values = _foot_values(mesh, Slicer(mesh))
     return FootMeasurements.from_mm_dict({name: value * 1000.0 for name, value in values.items()})
+
+
+def _heel_and_sole_at_origin(mesh: trimesh.Trimesh) -> bool:
+    """Whether the rearmost point lies on x = 0 and the lowest on z = 0, as in the canonical frame."""
+    vertices = np.asarray(mesh.vertices)
+    return len(vertices) > 0 and bool(np.all(np.abs(vertices[:, [0, 2]].min(axis=0)) <= CANONICAL_TOLERANCE_M))
