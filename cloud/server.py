@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -34,6 +34,7 @@ from cloud.domain.auth import Authenticator, signer_for
 from cloud.domain.cart_repository import CartRepository
 from cloud.domain.carts import CartService
 from cloud.domain.catalog import CatalogService
+from cloud.domain.lockout import LockoutPolicy, open_guard
 from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
@@ -85,6 +86,8 @@ class ServerConfig:
 
     ``retention_sweep_s``: how often face templates past their retention are deleted (also at start).
 
+    ``lockout``: how many wrong passwords an account or a client address gets before it waits.
+
     ``face_key_file``: the key-encryption keys that seal face templates (JSON key ring, as
     ``omnifit face`` writes it). None: ``OMNIFIT_FACE_KEK``, else ``OMNIFIT_FACE_KEY_FILE``,
     else ``face-kek.json`` beside a SQLite database (created with a warning, for
@@ -99,6 +102,7 @@ class ServerConfig:
     pool_size: int = DEFAULT_POOL_SIZE
     face_key_file: Path | None = None
     retention_sweep_s: float = 3600.0
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -194,9 +198,11 @@ def _conninfo(database: Database, application_name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None = None) -> Services:
+def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None = None,
+                   lockout: LockoutPolicy = LockoutPolicy()) -> Services:
     repository = CartRepository(database, database.setting(CATALOG_CURRENCY_KEY))
     signer = signer_for(database)
+    guard = open_guard(database, lockout)
     return Services(
         database=database,
         hub=hub,
@@ -205,8 +211,8 @@ def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None
         carts=CartService(repository),
         pairing=PairingService(database, repository),
         profiles=ProfileService(database, repository),
-        accounts=AccountService(database, signer),
-        pins=PaymentPins(database),
+        accounts=AccountService(database, signer, guard),
+        pins=PaymentPins(database, guard),
         notifier=notifier,
     )
 
@@ -243,7 +249,7 @@ async def start_server(config: ServerConfig) -> RunningServer:
     database = await asyncio.to_thread(open_database, config.db_url, pool_size=config.pool_size)
     hub = CartHub()
     notifier = PgNotifier(_conninfo(database, "omnifit-notify")) if database.is_postgres else None
-    services = await asyncio.to_thread(build_services, database, hub, notifier)
+    services = await asyncio.to_thread(build_services, database, hub, notifier, config.lockout)
     payments = await asyncio.to_thread(open_payments, database, services.pins.verify)
     faces = await asyncio.to_thread(open_faces, services, payments, config.face_key_file)
     server = grpc.aio.server(options=_SERVER_OPTIONS)

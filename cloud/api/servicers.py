@@ -18,6 +18,7 @@ from cloud.domain.accounts import AccountService
 from cloud.domain.auth import Authenticator
 from cloud.domain.carts import CartService, Mutation
 from cloud.domain.catalog import CatalogService, ProductFilter
+from cloud.domain.lockout import peer_address
 from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
@@ -229,16 +230,19 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
 
     @grpc_errors
     async def SignIn(self, request: profile_pb2.SignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
-        return convert.session(await self.s.database.run(self.s.accounts.sign_in, request.email, request.password))
+        return convert.session(await self.s.database.run(self.s.accounts.sign_in, request.email, request.password,
+                                                         peer_address(context.peer())))
 
     @grpc_errors
     async def StaffSignIn(self, request: profile_pb2.StaffSignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
-        return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password))
+        return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password,
+                                                         peer_address(context.peer())))
 
     @grpc_errors
     async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: grpc.aio.ServicerContext) -> profile_pb2.PaymentPinStatus:
         principal = await self.s.principal(context)
-        status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin)
+        status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin,
+                                           peer_address(context.peer()))
         return profile_pb2.PaymentPinStatus(shopper_id=status.shopper_id, pin_set=status.pin_set,
                                             updated_at_ms=status.updated_at_ms)
 

@@ -1,4 +1,8 @@
-"""Shopper accounts, staff credentials and kiosk devices: registration, sign-in, token issue."""
+"""Shopper accounts, staff credentials and kiosk devices: registration, sign-in, token issue.
+
+Sign-in goes through the wrong-password lockout (:mod:`cloud.domain.lockout`): too many wrong
+passwords for an account or from one client address are ``RESOURCE_EXHAUSTED`` for a while.
+"""
 from __future__ import annotations
 
 import re
@@ -7,6 +11,7 @@ import uuid
 import sqlalchemy as sa
 
 from cloud.domain.auth import TokenSigner, hash_password, require_password, verify_password
+from cloud.domain.lockout import PasswordGuard, open_guard, shopper_account, staff_account, unknown_email_account
 from cloud.domain.types import Principal, PrincipalKind, Session, now_ms
 from cloud.domain.validate import require_id, require_text
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
@@ -34,9 +39,10 @@ def _require_phone(phone: str) -> str:
 class AccountService:
     """Blocking account operations (run them on the worker pool)."""
 
-    def __init__(self, database: Database, signer: TokenSigner) -> None:
+    def __init__(self, database: Database, signer: TokenSigner, guard: PasswordGuard | None = None) -> None:
         self.database = database
         self.signer = signer
+        self.guard = guard if guard is not None else open_guard(database)
 
     def _session(self, principal: Principal) -> Session:
         token, expires = self.signer.issue(principal)
@@ -66,23 +72,36 @@ class AccountService:
             )
         return self._session(Principal(PrincipalKind.SHOPPER, shopper_id))
 
-    def sign_in(self, email: str, password: str) -> Session:
+    def sign_in(self, email: str, password: str, peer: str = "") -> Session:
+        """A shopper session for the right email and password; ``peer`` is the client address the lockout counts."""
         email = _require_email(email)
         s = schema.shoppers
         with self.database.read() as conn:
             row = conn.execute(sa.select(s.c.shopper_id, s.c.password_hash).where(s.c.email == email)).first()
-        if not verify_password(password, row.password_hash if row else _DUMMY_HASH) or row is None:
-            raise Unauthenticated("email or password is wrong")
+        account = shopper_account(row.shopper_id) if row else unknown_email_account(email)
+        self._check_password(account, peer, "SignIn", password, row.password_hash if row else None,
+                             "email or password is wrong")
         return self._session(Principal(PrincipalKind.SHOPPER, row.shopper_id))
 
-    def staff_sign_in(self, staff_id: str, password: str) -> Session:
+    def staff_sign_in(self, staff_id: str, password: str, peer: str = "") -> Session:
         require_id(staff_id, "staff_id", max_length=64)
         s = schema.staff
         with self.database.read() as conn:
             row = conn.execute(sa.select(s.c.password_hash).where(s.c.staff_id == staff_id)).first()
-        if not verify_password(password, row.password_hash if row else _DUMMY_HASH) or row is None:
-            raise Unauthenticated("staff_id or password is wrong")
+        self._check_password(staff_account(staff_id), peer, "StaffSignIn", password, row.password_hash if row else None,
+                             "staff_id or password is wrong")
         return self._session(Principal(PrincipalKind.STAFF, staff_id))
+
+    def _check_password(self, account: str, peer: str, door: str, password: str, stored: str | None, wrong: str) -> None:
+        """Refuse a locked account or peer, then the wrong password (counted); the right one clears the account's count.
+
+        ``stored`` None (no such account) is checked against a dummy hash, so the answer takes as long.
+        """
+        self.guard.check(account, peer)
+        if not verify_password(password, stored or _DUMMY_HASH) or stored is None:
+            self.guard.failed(account, peer, door)
+            raise Unauthenticated(wrong)
+        self.guard.succeeded(account)
 
     def create_staff(self, staff_id: str, password: str) -> None:
         """Create a staff credential, or replace the password of an existing one."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from cloud.domain.auth import verify_password
+from cloud.domain.lockout import PasswordGuard, shopper_account
 from cloud.domain.types import Principal, PrincipalKind, now_ms
 from cloud.errors import NotFound, PermissionDenied
 from cloud.storage import Database, schema
@@ -36,15 +37,20 @@ class PinStatus:
 class PaymentPins:
     """Blocking PIN operations (run them on the worker pool)."""
 
-    def __init__(self, database: Database, *, max_wrong_in_a_row: int = MAX_WRONG_IN_A_ROW, scrypt_n: int = 2**14) -> None:
+    def __init__(self, database: Database, guard: PasswordGuard, *, max_wrong_in_a_row: int = MAX_WRONG_IN_A_ROW,
+                 scrypt_n: int = 2**14) -> None:
         if max_wrong_in_a_row < 1:
             raise ValueError(f"max_wrong_in_a_row must be >= 1; got {max_wrong_in_a_row}")
         self.database = database
+        self.guard = guard
         self.max_wrong_in_a_row = max_wrong_in_a_row
         self._scrypt_n = scrypt_n
 
-    def set_pin(self, principal: Principal, password: str, pin: str) -> PinStatus:
-        """Set or change the calling shopper's PIN after checking their password again; unlocks it."""
+    def set_pin(self, principal: Principal, password: str, pin: str, peer: str = "") -> PinStatus:
+        """Set or change the calling shopper's PIN after checking their password again; unlocks it.
+
+        The password check shares the sign-in lockout (the same account, whichever door guesses at it).
+        """
         if principal.kind is not PrincipalKind.SHOPPER:
             raise PermissionDenied(f"SetPaymentPin: a shopper sets their own PIN, not a {principal.kind.value}")
         check_pin_format(pin)
@@ -53,9 +59,13 @@ class PaymentPins:
                                   .where(_shoppers.c.shopper_id == principal.subject_id)).scalar()
         if stored is None:
             raise NotFound(f"shopper {principal.subject_id} does not exist", field="shopper_id")
+        account = shopper_account(principal.subject_id)
+        self.guard.check(account, peer)
         # The token is fine; the second proof is not: PERMISSION_DENIED, not UNAUTHENTICATED.
         if not verify_password(password, stored):
+            self.guard.failed(account, peer, "SetPaymentPin")
             raise PermissionDenied("password is wrong; the PIN is unchanged", field="password")
+        self.guard.succeeded(account)
         record, stamp = hash_pin(pin, n=self._scrypt_n).encode(), now_ms()
         with self.database.write() as conn:
             done = conn.execute(_pins.update().where(_pins.c.shopper_id == principal.subject_id).values(

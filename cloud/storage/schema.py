@@ -228,3 +228,16 @@ face_match_failures = sa.Table(
     sa.Column("at_ms", sa.BigInteger, nullable=False),
     sa.Index(None, "principal", "at_ms"),
 )
+
+# Wrong passwords at sign-in and at SetPaymentPin, per account and per client address, for the
+# lockout (cloud.domain.lockout); rows older than its window are deleted as new ones come.
+password_failures = sa.Table(
+    "password_failures",
+    metadata,
+    sa.Column("failure_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(80), nullable=False),
+    sa.Column("peer", sa.String(64), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False, index=True),
+    sa.Index(None, "account", "at_ms"),
+    sa.Index(None, "peer", "at_ms"),
+)

@@ -1,0 +1,140 @@
+"""Wrong-password lockout: failed password checks per account and per network peer, kept in the database.
+
+Every door that takes an account password (shopper ``SignIn``, ``StaffSignIn``, the password that
+``SetPaymentPin`` asks for again) checks :meth:`PasswordGuard.check` before it verifies anything
+and reports the outcome after. When an account has ``max_per_account`` failures within the
+window, or a peer (one client address) ``max_per_peer``, the door answers ``RESOURCE_EXHAUSTED``
+until the oldest of those failures leaves the window — even for the right password, or the lock
+would only slow guessing down. Failures are rows of ``password_failures``, so a restart or
+another replica sees the same count; the failure that locks an account or peer is written to the
+hash-chained payments audit log in the same transaction.
+
+An account is named by what the caller typed as well as by whom it reaches: an unknown email or
+staff id is locked exactly like a real one, so the lock does not tell which accounts exist.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cloud.domain.types import now_ms
+from cloud.errors import RateLimited
+from cloud.storage import Database, schema
+from payments.audit import AuditLog
+
+_LOGGER = logging.getLogger(__name__)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_PEER = 50           # a store's kiosks and staff may share one address
+FAILURE_WINDOW_MS = 15 * 60 * 1000
+LOCKED_EVENT = "auth.password_locked"
+_failures = schema.password_failures
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many wrong passwords an account and a peer get within ``window_ms`` before they wait."""
+
+    max_per_account: int = MAX_FAILURES_PER_ACCOUNT
+    max_per_peer: int = MAX_FAILURES_PER_PEER
+    window_ms: int = FAILURE_WINDOW_MS
+
+    def __post_init__(self) -> None:
+        if self.max_per_account < 1 or self.max_per_peer < 1:
+            raise ValueError(f"max_per_account and max_per_peer must be >= 1; got {self.max_per_account}, "
+                             f"{self.max_per_peer}")
+        if self.window_ms < 1000:
+            raise ValueError(f"window_ms must be at least 1000 ms; got {self.window_ms}")
+
+
+def shopper_account(shopper_id: str) -> str:
+    return f"shopper:{shopper_id}"
+
+
+def staff_account(staff_id: str) -> str:
+    return f"staff:{staff_id}"
+
+
+def unknown_email_account(email: str) -> str:
+    """The account key of an email nobody registered (hashed: the table is no list of typed emails)."""
+    return "email:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+
+
+def peer_address(peer: str) -> str:
+    """The client address of a gRPC peer string without its port (``ipv4:10.0.0.7:53211`` -> ``ipv4:10.0.0.7``).
+
+    A client's port changes with every connection; its address is what a per-peer limit counts.
+    """
+    if peer.startswith(("ipv4:", "ipv6:")):
+        host = peer.rpartition(":")[0]
+        return host[:64] or peer[:64]
+    return peer[:64]
+
+
+class PasswordGuard:
+    """Counts wrong passwords and refuses accounts and peers that had too many (blocking; worker pool)."""
+
+    def __init__(self, database: Database, audit: AuditLog, policy: LockoutPolicy = LockoutPolicy()) -> None:
+        self.database = database
+        self.audit = audit
+        self.policy = policy
+
+    def check(self, account: str, peer: str) -> None:
+        """Raise ``RateLimited`` while ``account`` or ``peer`` is locked; nothing is verified or counted then."""
+        stamp = now_ms()
+        with self.database.read() as conn:
+            for column, value, limit, what in self._limits(account, peer):
+                unlocks_at = self._unlocks_at(conn, column, value, limit, stamp)
+                if unlocks_at is not None:
+                    wait_s = max(1, -(-(unlocks_at - stamp) // 1000))
+                    raise RateLimited(
+                        f"too many wrong passwords for this {what} in the last {self.policy.window_ms // 60000} min; "
+                        f"try again in {_minutes(wait_s)}", retry_after_s=wait_s)
+
+    def failed(self, account: str, peer: str, door: str) -> None:
+        """Count one wrong password at ``door`` (``SignIn``, ``StaffSignIn``, ``SetPaymentPin``); audit a new lock."""
+        self.audit.transaction(lambda conn: self._record(conn, account, peer, door))
+
+    def succeeded(self, account: str) -> None:
+        """The right password: the account's earlier failures no longer count (the peer's still do)."""
+        with self.database.write() as conn:
+            conn.execute(_failures.delete().where(_failures.c.account == account))
+
+    def _limits(self, account: str, peer: str) -> list[tuple[sa.Column, str, int, str]]:
+        limits = [(_failures.c.account, account, self.policy.max_per_account, "account")]
+        if peer:
+            limits.append((_failures.c.peer, peer, self.policy.max_per_peer, "network address"))
+        return limits
+
+    def _unlocks_at(self, conn: Connection, column: sa.Column, value: str, limit: int, stamp: int) -> int | None:
+        """When the failures of ``value`` drop below ``limit`` again (ms), or None when they are below it now."""
+        since = stamp - self.policy.window_ms
+        recent = conn.execute(sa.select(_failures.c.at_ms).where(column == value, _failures.c.at_ms > since)
+                              .order_by(_failures.c.at_ms.desc()).limit(limit)).scalars().all()
+        return recent[-1] + self.policy.window_ms if len(recent) >= limit else None
+
+    def _record(self, conn: Connection, account: str, peer: str, door: str) -> None:
+        stamp = now_ms()
+        conn.execute(_failures.delete().where(_failures.c.at_ms <= stamp - self.policy.window_ms))
+        conn.execute(_failures.insert().values(account=account, peer=peer, at_ms=stamp))
+        since = stamp - self.policy.window_ms
+        for column, value, limit, what in self._limits(account, peer):
+            count = conn.execute(sa.select(sa.func.count()).where(column == value, _failures.c.at_ms > since)).scalar_one()
+            if count == limit:
+                _LOGGER.warning("%s %s locked after %d wrong passwords (%s)", what, value, count, door)
+                self.audit.append_in(conn, LOCKED_EVENT, value, {
+                    "locked": what, "door": door, "failures": count, "window_ms": self.policy.window_ms,
+                    "account": account, "peer": peer,
+                })
+
+
+def open_guard(database: Database, policy: LockoutPolicy = LockoutPolicy()) -> PasswordGuard:
+    """The guard over ``database``, auditing locks in the payments audit log on the same database."""
+    return PasswordGuard(database, AuditLog(database.write_engine()), policy)
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 120 else f"{-(-seconds // 60)} min"

@@ -1,0 +1,174 @@
+"""Wrong-password lockout over gRPC on both databases: shopper and staff sign-in and the password that
+SetPaymentPin asks for share one count per account, a client address has its own, the lock holds for
+the right password too, survives a restart, lifts when the window passes and is audited."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+import sqlalchemy as sa
+
+from cloud.domain.lockout import LOCKED_EVENT, LockoutPolicy, peer_address
+from cloud.server import ServerConfig
+from cloud.storage import schema
+from payments.audit import AuditLog
+from proto.omnifit.v1 import profile_pb2
+from tests.cloud.conftest import ServerThread, Stubs, bearer, stubs_for
+
+PASSWORD = "correct horse 1"
+WRONG = "not the password"
+POLICY = LockoutPolicy(max_per_account=3, max_per_peer=8, window_ms=60_000)
+
+
+def _code(call, *args, **kwargs) -> tuple[grpc.StatusCode, str]:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as err:
+        call(*args, **kwargs)
+    return err.value.code(), err.value.details()
+
+
+def _start(db_url: str, policy: LockoutPolicy = POLICY) -> ServerThread:
+    return ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=db_url, pool_size=4, lockout=policy)).start()
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[ServerThread]:
+    running = _start(db_url)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def stubs(server: ServerThread) -> Iterator[Stubs]:
+    with grpc.insecure_channel(server.address) as channel:
+        yield stubs_for(channel)
+
+
+def _register(stubs: Stubs, email: str) -> profile_pb2.Session:
+    return stubs.accounts.RegisterShopper(profile_pb2.RegisterShopperRequest(
+        email=email, password=PASSWORD, phone="+8613800138000", display_name="T"))
+
+
+def _sign_in(stubs: Stubs, email: str, password: str) -> profile_pb2.Session:
+    return stubs.accounts.SignIn(profile_pb2.SignInRequest(email=email, password=password))
+
+
+def _staff_sign_in(stubs: Stubs, staff_id: str, password: str) -> profile_pb2.Session:
+    return stubs.accounts.StaffSignIn(profile_pb2.StaffSignInRequest(staff_id=staff_id, password=password))
+
+
+def _set_pin(stubs: Stubs, token: str, password: str) -> profile_pb2.PaymentPinStatus:
+    return stubs.accounts.SetPaymentPin(profile_pb2.SetPaymentPinRequest(password=password, pin="4821"),
+                                        metadata=bearer(token))
+
+
+def _locks(server: ServerThread) -> list:
+    log = AuditLog(server.running.database.write_engine())
+    assert log.verify().ok
+    return list(log.entries(event=LOCKED_EVENT))
+
+
+def _age_failures(server: ServerThread, by_ms: int) -> None:
+    failures = schema.password_failures
+    with server.running.database.write() as conn:
+        conn.execute(failures.update().values(at_ms=failures.c.at_ms - by_ms))
+
+
+def test_wrong_passwords_lock_the_account_for_the_right_one_too_across_a_restart(db_url: str) -> None:
+    server = _start(db_url)
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stubs = stubs_for(channel)
+            shopper_id = _register(stubs, "ada@example.com").subject_id
+            for _ in range(POLICY.max_per_account):
+                assert _code(_sign_in, stubs, "ada@example.com", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+            status, details = _code(_sign_in, stubs, "ada@example.com", PASSWORD)
+            assert status == grpc.StatusCode.RESOURCE_EXHAUSTED and "too many wrong passwords" in details
+    finally:
+        server.stop()
+    server = _start(db_url)  # the count is in the database, not in the process
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stubs = stubs_for(channel)
+            assert _code(_sign_in, stubs, "ada@example.com", PASSWORD)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
+            [entry] = _locks(server)
+            assert entry.subject == f"shopper:{shopper_id}"
+            assert (entry.details["door"], entry.details["failures"], entry.details["locked"]) == ("SignIn", 3, "account")
+            _age_failures(server, POLICY.window_ms)
+            assert _sign_in(stubs, "ada@example.com", PASSWORD).subject_id == shopper_id
+    finally:
+        server.stop()
+
+
+def test_the_right_password_clears_the_count_and_unknown_emails_lock_like_real_ones(
+    server: ServerThread, stubs: Stubs
+) -> None:
+    _register(stubs, "bo@example.com")
+    for _ in range(POLICY.max_per_account - 1):
+        _code(_sign_in, stubs, "bo@example.com", WRONG)
+    _sign_in(stubs, "bo@example.com", PASSWORD)
+    for _ in range(POLICY.max_per_account - 1):
+        assert _code(_sign_in, stubs, "bo@example.com", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert _sign_in(stubs, "bo@example.com", PASSWORD).token
+    for _ in range(POLICY.max_per_account):
+        assert _code(_sign_in, stubs, "nobody@example.com", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+    status, details = _code(_sign_in, stubs, "nobody@example.com", WRONG)
+    assert status == grpc.StatusCode.RESOURCE_EXHAUSTED and "account" in details
+    assert "nobody@example.com" not in {entry.subject for entry in _locks(server)}  # hashed, not the typed email
+    with server.running.database.read() as conn:
+        accounts = set(conn.execute(sa.select(schema.password_failures.c.account)).scalars())
+    assert not any("nobody" in account for account in accounts)
+
+
+def test_staff_sign_in_locks_per_staff_id(server: ServerThread, stubs: Stubs) -> None:
+    server.services.accounts.create_staff("ops-kim", PASSWORD)
+    for _ in range(POLICY.max_per_account):
+        assert _code(_staff_sign_in, stubs, "ops-kim", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+    assert _code(_staff_sign_in, stubs, "ops-kim", PASSWORD)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
+    server.services.accounts.create_staff("ops-lee", PASSWORD)
+    assert _staff_sign_in(stubs, "ops-lee", PASSWORD).subject_id == "ops-lee"
+    assert [(entry.subject, entry.details["door"]) for entry in _locks(server)] == [("staff:ops-kim", "StaffSignIn")]
+
+
+def test_set_payment_pin_shares_the_accounts_count_and_changes_nothing_while_locked(
+    server: ServerThread, stubs: Stubs
+) -> None:
+    session = _register(stubs, "cy@example.com")
+    for _ in range(POLICY.max_per_account - 1):
+        assert _code(_set_pin, stubs, session.token, WRONG)[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert _code(_sign_in, stubs, "cy@example.com", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+    status, details = _code(_set_pin, stubs, session.token, PASSWORD)
+    assert status == grpc.StatusCode.RESOURCE_EXHAUSTED and "try again in" in details
+    assert not server.services.pins.status(session.subject_id).pin_set
+    assert [entry.details["door"] for entry in _locks(server)] == ["SignIn"]
+
+
+def test_one_address_guessing_at_many_accounts_is_stopped(db_url: str) -> None:
+    server = _start(db_url, LockoutPolicy(max_per_account=3, max_per_peer=4, window_ms=60_000))
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stubs = stubs_for(channel)
+            _register(stubs, "dee@example.com")
+            for n in range(4):
+                assert _code(_sign_in, stubs, f"guess{n}@example.com", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+            status, details = _code(_sign_in, stubs, "dee@example.com", PASSWORD)
+            assert status == grpc.StatusCode.RESOURCE_EXHAUSTED and "network address" in details
+            [entry] = _locks(server)
+            assert entry.details["locked"] == "network address" and entry.subject == "ipv4:127.0.0.1"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("peer", "address"), [
+    ("ipv4:10.0.0.7:53211", "ipv4:10.0.0.7"),
+    ("ipv6:[::1]:40000", "ipv6:[::1]"),
+    ("unix:/run/omnifit.sock", "unix:/run/omnifit.sock"),
+    ("", ""),
+])
+def test_a_peer_is_counted_by_its_address_not_its_port(peer: str, address: str) -> None:
+    assert peer_address(peer) == address
+
+
+def test_a_policy_that_allows_no_try_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_per_account"):
+        LockoutPolicy(max_per_account=0)
