@@ -1,8 +1,11 @@
 """TSDF fusion of calibrated depth frames into a closed solid, with Open3D's tensor ``VoxelBlockGrid``.
 
 Voxel blocks cover only boxes around what stands on the platform, and of those only
-the blocks the surface can pass through (:func:`select_blocks`). Every voxel of them is
-integrated from every frame, so any camera that sees past a voxel carves it free.
+the blocks the surface can pass through are fused finely: for feet, those a first pass at
+twice the voxel size finds the surface in (:func:`surface_blocks`, an eighth of the
+voxels; the fine surface is the same as fusing every block), otherwise those the depth
+images cannot rule out (:func:`select_blocks`). Every voxel of them is integrated from
+every frame, so any camera that sees past a voxel carves it free.
 Voxels no camera could see into (inside the shopper, under the arch, between toes)
 count as solid, and the solid is intersected with a :class:`Slab` above the platform,
 so marching cubes returns a closed surface: the platform cut away with a flat face,
@@ -30,6 +33,10 @@ class FusionSettings:
     block_resolution : voxels per block edge.
     volume_min / volume_max : the scan volume, platform frame, metres.
     weight_threshold : voxels seen by fewer views (weighted) are not surfaced.
+    coarse_factor : above 1, a first pass fuses the blocks at ``coarse_factor`` × ``voxel_m``
+        and only the fine blocks the coarse surface runs through (or near) are fused at
+        ``voxel_m`` (:func:`surface_blocks`); 1 culls blocks by depth windows instead
+        (:func:`select_blocks`). ``block_resolution`` must be a multiple of it.
     """
 
     voxel_m: float
@@ -38,6 +45,16 @@ class FusionSettings:
     volume_min: tuple[float, float, float]
     volume_max: tuple[float, float, float]
     weight_threshold: float = 1.0
+    coarse_factor: int = 1
+
+    def __post_init__(self) -> None:
+        if self.coarse_factor < 1 or self.block_resolution % self.coarse_factor:
+            raise ValueError(f"coarse_factor {self.coarse_factor} must be >= 1 and divide "
+                             f"block_resolution {self.block_resolution}")
+
+    @property
+    def block_m(self) -> float:
+        return self.voxel_m * self.block_resolution
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +85,7 @@ class Slab:
 
 FUSION_SETTINGS = {
     "foot": FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8,
-                           volume_min=(-0.30, -0.36, -0.012), volume_max=(0.30, 0.36, 0.14)),
+                           volume_min=(-0.30, -0.36, -0.012), volume_max=(0.30, 0.36, 0.14), coarse_factor=2),
     "body": FusionSettings(voxel_m=0.006, trunc_voxels=4.0, block_resolution=4,
                            volume_min=(-0.75, -0.75, -0.02), volume_max=(0.75, 0.75, 2.30)),
 }
@@ -108,38 +125,26 @@ def block_keys(boxes: list[tuple[np.ndarray, np.ndarray]], settings: FusionSetti
 
 def fuse_solid(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSettings,
                slab: Slab) -> trimesh.Trimesh:
-    """Fuse the frames' depths into a TSDF over the scan blocks and extract a closed surface.
+    """Fuse the frames' depths into a TSDF over the scan blocks and extract a closed surface
+    (marching cubes).
 
-    Every voxel of the blocks near the surface (see :func:`select_blocks`) is integrated,
-    so free space seen by any camera is carved. Voxels no camera saw (hidden behind the
-    shopper or under the platform) are taken as solid, which closes every hole the
-    cameras could not see into. The solid is intersected with the kept ``slab`` above
-    the platform's cut, which cuts the platform away with a flat face; the outer shell of
-    the blocks is forced to empty space, which bounds the solid. Returns the closed
-    surface in the platform frame, metres.
+    Every voxel of the blocks near the surface (see :func:`surface_blocks` and
+    :func:`select_blocks`) is integrated, so free space seen by any camera is carved.
+    Voxels no camera saw (hidden behind the shopper or under the platform) are taken as
+    solid, which closes every hole the cameras could not see into. The solid is
+    intersected with the kept ``slab`` above the platform's cut, which cuts the platform
+    away with a flat face; the outer shell of the blocks is forced to empty space, which
+    bounds the solid. Returns the closed surface in the platform frame, metres.
 
     all_keys : (n, 3) int32 keys of the blocks covering the scan boxes (:func:`block_keys`).
     """
-    import open3d as o3d
-    import open3d.core as o3c
-
-    keys, unviewed = select_blocks(frames, all_keys, settings, slab)
-    grid = o3d.t.geometry.VoxelBlockGrid(
-        attr_names=("tsdf", "weight"),
-        attr_dtypes=(o3c.float32, o3c.float32),
-        attr_channels=((1), (1)),
-        voxel_size=settings.voxel_m,
-        block_resolution=settings.block_resolution,
-        block_count=len(keys) + 1,
-    )
-    key_tensor = o3c.Tensor(keys)
-    grid.hashmap().activate(key_tensor)
-    for frame in frames:
-        grid.integrate(key_tensor, o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(frame.depth))),
-                       o3c.Tensor(frame.intrinsics.matrix(), o3c.float64),
-                       o3c.Tensor(np.linalg.inv(frame.extrinsic), o3c.float64),
-                       1.0, float(frame.depth.max()) + 0.01, settings.trunc_voxels)
-    slots = grid.hashmap().find(key_tensor)[0].numpy().astype(np.int64)
+    if settings.coarse_factor > 1:
+        keys, unviewed = surface_blocks(frames, all_keys, settings, slab)
+    else:
+        keys, unviewed = select_blocks(frames, all_keys, settings, slab)
+    if len(keys) == 0:
+        raise ReconstructionError("nothing on the platform: TSDF fusion left no solid above it")
+    grid, slots = _integrate(frames, keys, settings.voxel_m, settings.block_resolution, settings.trunc_voxels)
     tsdf = grid.attribute("tsdf").numpy()
     weight = grid.attribute("weight").numpy()
     tsdf[slots] = _solid_field(tsdf[slots], weight[slots], unviewed, keys, all_keys, settings, slab)
@@ -151,6 +156,112 @@ def fuse_solid(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSe
         raise ReconstructionError("nothing on the platform: TSDF fusion left no solid above it")
     _LOGGER.debug("fused %d frames over %d blocks into %d triangles", len(frames), len(keys), len(faces))
     return trimesh.Trimesh(vertices, faces, process=False)
+
+
+def _integrate(frames: list[RGBDFrame], keys: np.ndarray, voxel_m: float, resolution: int, trunc_voxels: float):
+    """A ``VoxelBlockGrid`` (tsdf, weight) over blocks ``keys`` with every frame integrated,
+    and the (n,) int64 storage slots of ``keys``, in their order."""
+    import open3d as o3d
+    import open3d.core as o3c
+
+    grid = o3d.t.geometry.VoxelBlockGrid(
+        attr_names=("tsdf", "weight"),
+        attr_dtypes=(o3c.float32, o3c.float32),
+        attr_channels=((1), (1)),
+        voxel_size=voxel_m,
+        block_resolution=resolution,
+        block_count=len(keys) + 1,
+    )
+    key_tensor = o3c.Tensor(np.ascontiguousarray(keys, dtype=np.int32))
+    grid.hashmap().activate(key_tensor)
+    for frame in frames:
+        grid.integrate(key_tensor, o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(frame.depth))),
+                       o3c.Tensor(frame.intrinsics.matrix(), o3c.float64),
+                       o3c.Tensor(np.linalg.inv(frame.extrinsic), o3c.float64),
+                       1.0, float(frame.depth.max()) + 0.01, trunc_voxels)
+    slots = grid.hashmap().find(key_tensor)[0].numpy().astype(np.int64)
+    return grid, slots
+
+
+def surface_blocks(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSettings, slab: Slab,
+                   margin_voxels: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks among ``all_keys`` that the closed surface runs through, found by fusing
+    every frame first at ``coarse_factor`` × the voxel size (1/f³ of the voxels).
+
+    The coarse solid field is built like the fine one (unseen voxels solid, the slab cut,
+    empty outside the scan blocks); a fine block is kept when that field changes sign
+    within it or within ``margin_voxels`` coarse voxels of it, the band in which the fine
+    surface can differ from the coarse one. A fine voxel's TSDF does not depend on which
+    other blocks are fused, so the fine surface is the one fusing every block would give,
+    wherever it lies in the kept band. Returns (m, 3) int32 keys and (m,) bool: which of
+    them no camera has in view (their unseen voxels count as empty).
+    """
+    from scipy import ndimage
+
+    f = settings.coarse_factor
+    r = settings.block_resolution
+    per_block = r // f  # coarse voxels along a fine block's edge
+    unviewed_all = ~_in_any_view(frames, (all_keys + 0.5) * settings.block_m, settings.block_m * np.sqrt(3.0) / 2.0)
+    coarse_keys = np.unique(all_keys // f, axis=0).astype(np.int32)
+    grid, slots = _integrate(frames, coarse_keys, settings.voxel_m * f, r, settings.trunc_voxels)
+    tsdf = grid.attribute("tsdf").numpy()[slots][..., 0]
+    weight = grid.attribute("weight").numpy()[slots][..., 0]
+    # the coarse solid field, dense, [x, y, z] order, from coarse voxel index origin * r
+    origin = coarse_keys.min(axis=0)
+    cells = coarse_keys.max(axis=0) - origin + 1
+    seen = _dense(weight, coarse_keys - origin, cells, r, fill=0.0) > 0
+    field = _dense(tsdf, coarse_keys - origin, cells, r, fill=1.0)
+    # fine blocks are cells of per_block coarse voxels; outside them lies empty space, and
+    # unseen voxels of blocks no camera has in view are empty too, as in the fine field
+    fine_origin = origin * f
+    inside = np.zeros(tuple(cells * f), dtype=bool)
+    inside[tuple((all_keys - fine_origin).T)] = True
+    out_of_view = np.zeros(tuple(cells * f), dtype=bool)
+    out_of_view[tuple((all_keys - fine_origin).T)] = unviewed_all
+
+    def upsample(cellwise: np.ndarray) -> np.ndarray:
+        return cellwise.repeat(per_block, 0).repeat(per_block, 1).repeat(per_block, 2)
+
+    field = np.where(seen, field, np.where(upsample(out_of_view), np.float32(1.0), np.float32(-1.0)))
+    # the slab cut at every coarse voxel's point, clipped to the truncation like the fine field
+    trunc_m = settings.trunc_voxels * settings.voxel_m * f
+    axes = [(origin[i] * r + np.arange(cells[i] * r)) * settings.voxel_m * f for i in range(3)]
+    heights = (axes[0][:, None, None] * slab.normal[0] + axes[1][None, :, None] * slab.normal[1]
+               + axes[2][None, None, :] * slab.normal[2] + slab.offset)
+    cut = np.clip(np.maximum(slab.bottom_m - heights, heights - slab.top_m) / trunc_m, -1.0, 1.0)
+    field = np.maximum(field, cut)
+    field[~upsample(inside)] = 1.0
+    # sign change within [block - margin, block + 1 voxel + margin] coarse voxels
+    size = per_block + 2 * margin_voxels + 1
+    size += 1 - size % 2  # odd, so the window's centre is a voxel
+    low = ndimage.minimum_filter(field, size, mode="constant", cval=1.0)
+    high = ndimage.maximum_filter(field, size, mode="constant", cval=1.0)
+    start = (all_keys - fine_origin) * per_block - margin_voxels + (size - 1) // 2
+    index = tuple(start.T)
+    wanted = (low[index] < 0) & (high[index] > 0)
+    _LOGGER.debug("coarse pass kept %d of %d blocks", int(wanted.sum()), len(all_keys))
+    return all_keys[wanted].astype(np.int32), unviewed_all[wanted]
+
+
+def _dense(values: np.ndarray, cells: np.ndarray, shape: np.ndarray, r: int, fill: float) -> np.ndarray:
+    """(X, Y, Z) float32 grid of block voxel ``values`` ((n, R, R, R), Open3D's [z, y, x]
+    order) at block cells ``cells`` ((n, 3), from 0) of a ``shape`` cell grid; ``fill`` elsewhere."""
+    dense = np.full((shape[0], r, shape[1], r, shape[2], r), fill, dtype=np.float32)
+    dense[cells[:, 0], :, cells[:, 1], :, cells[:, 2], :] = values.transpose(0, 3, 2, 1)
+    return dense.reshape(shape[0] * r, shape[1] * r, shape[2] * r)
+
+
+def _in_any_view(frames: list[RGBDFrame], centres: np.ndarray, radius: float) -> np.ndarray:
+    """(n,) bool: which block centres some camera has in front of it and inside its image."""
+    viewed = np.zeros(len(centres), dtype=bool)
+    for frame in frames:
+        camera = (centres - frame.extrinsic[:3, 3]) @ frame.extrinsic[:3, :3]
+        z = camera[:, 2]
+        k = frame.intrinsics
+        u = np.round(k.fx * camera[:, 0] / np.maximum(z, 1e-6) + k.cx)
+        v = np.round(k.fy * camera[:, 1] / np.maximum(z, 1e-6) + k.cy)
+        viewed |= (z > radius) & (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
+    return viewed
 
 
 def _solid_field(tsdf: np.ndarray, weight: np.ndarray, unviewed: np.ndarray, keys: np.ndarray, all_keys: np.ndarray,

@@ -1,0 +1,64 @@
+"""TSDF fusion: the coarse first pass keeps only the blocks the surface runs through, and
+the surface it then extracts is the one fusing every block gives."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+import pytest
+
+from scanning.population import make_foot
+from scanning.reconstruct import SCAN_SETTINGS, _find_footprints
+from scanning.reconstruct.cleanup import keep_large_components
+from scanning.reconstruct.fusion import FusionSettings, Slab, block_keys, fuse_solid, surface_blocks
+from scanning.sources.synthetic import SyntheticRig, foot_pair_scene, kiosk_rig
+
+
+@pytest.fixture(scope="module")
+def foot_scene():
+    settings = SCAN_SETTINGS["foot"]
+    frames = list(SyntheticRig(foot_pair_scene(make_foot(11)), kiosk_rig("foot", 4), seed=5).frames())
+    floor, boxes = _find_footprints(frames, settings, 0)
+    slab = Slab(floor.normal, floor.offset, settings.cut_height_m, settings.top_cut_m)
+    return frames, block_keys(boxes, settings.fusion), settings.fusion, slab
+
+
+def test_coarse_pass_gives_the_surface_of_fusing_every_block(foot_scene) -> None:
+    frames, keys, fusion, slab = foot_scene
+    assert fusion.coarse_factor > 1  # the kiosk's foot scans take the coarse pass
+    kept, unviewed = surface_blocks(frames, keys, fusion, slab)
+    assert len(kept) < 0.6 * len(keys)  # most blocks are empty air or inside the feet
+    assert not unviewed.any()  # every block of a foot scan is in some camera's view
+    coarse = keep_large_components(fuse_solid(frames, keys, fusion, slab), min_share=0.25, max_count=2)
+    every = keep_large_components(fuse_solid(frames, keys, dataclasses.replace(fusion, coarse_factor=1), slab),
+                                  min_share=0.25, max_count=2)
+    # the feet are the same surface; only voxel-sized specks of sensor noise (dropped later) may differ
+    assert len(coarse) == len(every) == 2
+    for mine, theirs in zip(coarse, every):
+        assert mine.is_watertight and len(mine.faces) == len(theirs.faces)
+        assert mine.volume == pytest.approx(theirs.volume, rel=1e-9)
+        np.testing.assert_allclose(np.sort(mine.vertices, axis=0), np.sort(theirs.vertices, axis=0), atol=1e-9)
+
+
+def test_without_the_margin_the_band_loses_surface(foot_scene, monkeypatch) -> None:
+    """The margin is what keeps the fine surface inside the band: with only the blocks the
+    coarse surface crosses, parts of the fine surface fall outside and the feet open up."""
+    from scanning.reconstruct import fusion as module
+
+    frames, keys, fusion, slab = foot_scene
+    narrow, _ = surface_blocks(frames, keys, fusion, slab, margin_voxels=0)
+    wide, _ = surface_blocks(frames, keys, fusion, slab, margin_voxels=1)
+    assert {tuple(k) for k in narrow} < {tuple(k) for k in wide}
+    monkeypatch.setattr(module, "surface_blocks", functools.partial(surface_blocks, margin_voxels=0))
+    feet = keep_large_components(fuse_solid(frames, keys, fusion, slab), min_share=0.25, max_count=2)
+    assert not all(foot.is_watertight for foot in feet)
+
+
+def test_coarse_factor_must_divide_the_block_resolution() -> None:
+    with pytest.raises(ValueError, match="coarse_factor 3"):
+        FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8, volume_min=(0, 0, 0),
+                       volume_max=(1, 1, 1), coarse_factor=3)
+    with pytest.raises(ValueError, match="coarse_factor 0"):
+        FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8, volume_min=(0, 0, 0),
+                       volume_max=(1, 1, 1), coarse_factor=0)
