@@ -198,11 +198,16 @@ class PaymentService:
     def create_intent(
         self, *, key: str, amount: Money, payment_token: str, cart_id: str, store_id: str, shopper_id: str,
         gateway: str = "sandbox", lines: Sequence[PurchaseLine] = (), step_up_required: bool = False,
+        in_transaction: Callable[[Connection, PaymentIntent], None] | None = None,
     ) -> PaymentIntent:
         """A new intent in ``requires_confirmation``; the same key returns the same intent.
 
         ``step_up_required`` makes confirming need the PIN whatever the amount (a face match
         that was close to the threshold, known when the intent is made).
+
+        ``in_transaction(conn, intent)`` runs inside the transaction that inserts the intent, so
+        what it writes commits with the intent or not at all (a face match token is spent there);
+        it raises to refuse the intent. A replayed key returns the stored intent without it.
         """
         check_key(key)
         self._check_new_intent(amount, payment_token, cart_id, store_id, shopper_id, gateway, lines)
@@ -221,6 +226,8 @@ class PaymentService:
                 self._insert_intent(conn, intent_id, amount, payment_token, cart_id, store_id, shopper_id, gateway, lines,
                                     step_up_required)
                 intent = self._load(conn, intent_id)
+                if in_transaction is not None:
+                    in_transaction(conn, intent)
                 self._keys.finish_in(conn, key, IntentAction.CREATE.value, intent_id, request_digest, _success(intent))
         except BaseException:
             self._keys.release(key)

@@ -15,6 +15,10 @@ Who may do what:
   and says nothing of the candidates; misses are limited per kiosk (``RESOURCE_EXHAUSTED``
   while it is paused). A match carries a short-lived token, bound to the kiosk, that
   ``CreateIntent`` takes instead of a payment token (see :meth:`FaceAccess.resolve_match`).
+  The token pays once: the intent it authorises spends it in the transaction that creates
+  the intent (``face_match_tokens_spent``), so a replay — also two ``CreateIntent`` calls at
+  once — gets ``FAILED_PRECONDITION`` and no second intent; only a retry under the same
+  idempotency key gets the intent back.
 * ``DeleteFaceData``: a shopper for themselves, staff for anyone (also in ``staff_audit``).
 * ``GetFaceEnrollment``: a shopper for themselves, staff for anyone (by shopper id or email).
 
@@ -34,11 +38,12 @@ import json
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import grpc
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cloud.api.errors import grpc_errors
 from cloud.api.servicers import Services
@@ -64,7 +69,9 @@ CONSENT_MAX_AGE_MS = 24 * 3600 * 1000       # consent is sent when it is given, 
 CLOCK_SKEW_MS = 5 * 60 * 1000
 DEFAULT_CONSENT_TEXT = "face-pay-consent-v1"
 _MATCH_TOKEN_PREFIX = "fm1"
+REUSED_EVENT = "face.match_token_reused"
 _failures = schema.face_match_failures
+_spent = schema.face_match_tokens_spent
 
 
 # ---------------------------------------------------------------------- match tokens
@@ -79,6 +86,21 @@ class MatchClaim:
     device_id: str
     step_up: bool
     expires_at_ms: int
+
+
+@dataclass(frozen=True)
+class FacePayment:
+    """What a verified, unspent match token pays with, and what spending it records."""
+
+    shopper_id: str
+    payment_token: str
+    step_up: bool
+    token_hash: str
+    device_id: str
+
+
+class MatchTokenSpent(FailedPrecondition):
+    """The match token already paid for an intent; the shopper identifies again."""
 
 
 class MatchTokens:
@@ -97,7 +119,7 @@ class MatchTokens:
     def verify(self, token: str, device_id: str) -> MatchClaim:
         """The claim of a genuine, unexpired token issued to ``device_id``; ``InvalidArgument``/``FailedPrecondition`` otherwise."""
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != _MATCH_TOKEN_PREFIX or not hmac.compare_digest(self._sign(parts[1]), parts[2]):
+        if not token.isascii() or len(parts) != 3 or parts[0] != _MATCH_TOKEN_PREFIX or not hmac.compare_digest(self._sign(parts[1]), parts[2]):
             raise InvalidArgument("face_match_token is not a match token this service issued", field="face_match_token")
         try:
             claim = MatchClaim(**json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))))
@@ -311,16 +333,24 @@ class FaceAccess:
             conn.execute(_failures.insert().values(principal=principal.key, at_ms=stamp))
         return self._recent_failures(principal)
 
-    def resolve_match(self, principal: Principal, token: str) -> tuple[str, str, bool]:
+    def resolve_match(self, principal: Principal, token: str, key: str) -> FacePayment:
         """The payer, their enrolled payment token and whether the PIN is needed, from a match token.
 
-        Refused when the token is forged, expired, from another kiosk, or the face data was
-        deleted (or enrolled again) since the match.
+        Refused when the token is forged, expired, from another kiosk, already spent by an intent
+        made under another idempotency key than ``key``, or the face data was deleted (or enrolled
+        again) since the match. The intent spends it with :meth:`spend_in`.
         """
         if principal.kind is not PrincipalKind.DEVICE:
             raise PermissionDenied("face_match_token: only the kiosk that identified the shopper pays by face",
                                    field="face_match_token")
         claim = self.tokens.verify(token, principal.subject_id)
+        payment = FacePayment(claim.shopper_id, "", claim.step_up, hashlib.sha256(token.encode("ascii")).hexdigest(),
+                              claim.device_id)
+        with self.s.database.read() as conn:
+            spent = conn.execute(sa.select(_spent.c.idempotency_key, _spent.c.intent_id)
+                                 .where(_spent.c.token_hash == payment.token_hash)).first()
+        if spent is not None and spent.idempotency_key != key:
+            raise self.refuse_reuse(payment, spent.intent_id)
         enrollment = self.store.enrollment(claim.shopper_id)
         if enrollment is None or enrollment.template_id != claim.template_id:
             raise FailedPrecondition(f"the face data of shopper {claim.shopper_id} was deleted after the match",
@@ -328,7 +358,33 @@ class FaceAccess:
         if not enrollment.payment_token:
             raise FailedPrecondition(f"shopper {claim.shopper_id} has no payment method enrolled for face pay",
                                      field="face_match_token")
-        return claim.shopper_id, enrollment.payment_token, claim.step_up
+        return replace(payment, payment_token=enrollment.payment_token)
+
+    @staticmethod
+    def spend_in(conn: Connection, payment: FacePayment, key: str, intent_id: str) -> None:
+        """Record the token as spent by ``intent_id``, inside the transaction that creates the intent.
+
+        The token hash is the primary key: of two intents racing on one token, the second insert
+        fails (on PostgreSQL after waiting for the first to commit) and its intent rolls back.
+        """
+        try:
+            conn.execute(_spent.insert().values(token_hash=payment.token_hash, intent_id=intent_id,
+                                                shopper_id=payment.shopper_id, device_id=payment.device_id,
+                                                idempotency_key=key, spent_at_ms=now_ms()))
+        except sa.exc.IntegrityError as exc:
+            raise MatchTokenSpent("face_match_token was spent by another payment made at the same moment; "
+                                  "identify the shopper again", field="face_match_token") from exc
+
+    def refuse_reuse(self, payment: FacePayment, intent_id: str) -> MatchTokenSpent:
+        """The error for a replayed match token, after writing the attempt to the audit log."""
+        _LOGGER.warning("kiosk %s replayed a spent face match token of shopper %s (intent %s)",
+                        payment.device_id, payment.shopper_id, intent_id or "racing")
+        self.store.audit.append(REUSED_EVENT, payment.shopper_id, {
+            "device_id": payment.device_id, "spent_by_intent": intent_id, "token_hash": payment.token_hash[:16],
+        })
+        already = f" for intent {intent_id}" if intent_id else ""
+        return MatchTokenSpent(f"face_match_token was already used{already}; a match pays once — identify the "
+                               "shopper again", field="face_match_token")
 
     # -- deletion and look-up
 

@@ -6,7 +6,8 @@ Who may do what (the cart service's own access rule decides whose cart it is):
   they may see — a device the carts of its store that it created, a shopper its own;
 * kiosks pay by face with the match token ``IdentifyFace`` gave (``face_match_token``): the
   payer and payment method are the matched shopper's enrolled ones, and a close match makes
-  the intent need the PIN (it is not left to the kiosk to say so at confirm);
+  the intent need the PIN (it is not left to the kiosk to say so at confirm); the token is
+  spent in the transaction that creates the intent, so it pays for one intent only;
 * a wrong PIN is ``PERMISSION_DENIED`` (the token is fine, the second factor is not), a
   missing one ``FAILED_PRECONDITION``; PINs are the accounts layer's (``cloud.domain.pins``);
 * staff read and cancel any intent (a cancel goes to ``staff_audit`` and the payments
@@ -32,7 +33,7 @@ import grpc
 
 from cloud.api.convert import to_wire_enum
 from cloud.api.errors import grpc_errors
-from cloud.api.faces import FaceAccess
+from cloud.api.faces import FaceAccess, FacePayment, MatchTokenSpent
 from cloud.api.servicers import Services
 from cloud.domain.types import Cart, CartChange, CartStatus, Principal, PrincipalKind
 from cloud.domain.validate import require_id, require_idempotency_key
@@ -133,9 +134,9 @@ class PaymentAccess:
 
     def create(self, principal: Principal, new: _NewIntent) -> _Reply:
         _require_payer(principal, "CreateIntent")
-        step_up = False
+        face: FacePayment | None = None
         if new.face_match_token:
-            new, step_up = self._paid_by_face(principal, new)
+            new, face = self._paid_by_face(principal, new)
         elif not new.payment_token:
             raise InvalidArgument("payment_token is required (or face_match_token after face pay)", field="payment_token")
         cart = self.s.carts.get_cart(principal, new.cart_id)
@@ -145,23 +146,28 @@ class PaymentAccess:
                          f"{line.name} {line.size_label}".strip())
             for line in cart.lines
         )
-        intent = self.payments.create_intent(
-            key=new.key, amount=new.amount, payment_token=new.payment_token, cart_id=cart.cart_id,
-            store_id=cart.store_id, shopper_id=self._payer(principal, cart, new.shopper_id), gateway=new.gateway,
-            lines=lines, step_up_required=step_up,
-        )
+        spend = None if face is None else (
+            lambda conn, intent: self.faces.spend_in(conn, face, new.key, intent.intent_id))
+        try:
+            intent = self.payments.create_intent(
+                key=new.key, amount=new.amount, payment_token=new.payment_token, cart_id=cart.cart_id,
+                store_id=cart.store_id, shopper_id=self._payer(principal, cart, new.shopper_id), gateway=new.gateway,
+                lines=lines, step_up_required=face is not None and face.step_up, in_transaction=spend,
+            )
+        except MatchTokenSpent:
+            raise self.faces.refuse_reuse(face, "") from None  # lost the race to a concurrent intent
         _LOGGER.info("%s created %s on cart %s", principal.key, intent.intent_id, cart.cart_id)
         return self._reply(intent)
 
-    def _paid_by_face(self, principal: Principal, new: _NewIntent) -> tuple[_NewIntent, bool]:
-        """The request with the matched shopper as payer and their enrolled token; whether the PIN is needed."""
+    def _paid_by_face(self, principal: Principal, new: _NewIntent) -> tuple[_NewIntent, FacePayment]:
+        """The request with the matched shopper as payer and their enrolled token; the match it spends."""
         if new.payment_token:
             raise InvalidArgument("give payment_token or face_match_token, not both", field="payment_token")
-        shopper_id, token, step_up = self.faces.resolve_match(principal, new.face_match_token)
-        if new.shopper_id and new.shopper_id != shopper_id:
+        face = self.faces.resolve_match(principal, new.face_match_token, new.key)
+        if new.shopper_id and new.shopper_id != face.shopper_id:
             raise InvalidArgument(f"shopper_id {new.shopper_id!r} is not the shopper the face match names",
                                   field="shopper_id")
-        return replace(new, shopper_id=shopper_id, payment_token=token), step_up
+        return replace(new, shopper_id=face.shopper_id, payment_token=face.payment_token), face
 
     def act(self, principal: Principal, intent_id: str, action: Callable[[str], PaymentIntent], *,
             payers_only: bool = True, method: str) -> _Reply:

@@ -241,3 +241,16 @@ password_failures = sa.Table(
     sa.Index(None, "account", "at_ms"),
     sa.Index(None, "peer", "at_ms"),
 )
+
+# Face-pay match tokens and the intent each one paid for: a token pays once (cloud.api.faces). Rows
+# are kept: they are the record of which intents a face match paid.
+face_match_tokens_spent = sa.Table(
+    "face_match_tokens_spent",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("intent_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("shopper_id", sa.String(40), nullable=False),
+    sa.Column("device_id", sa.String(40), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("spent_at_ms", sa.BigInteger, nullable=False),
+)

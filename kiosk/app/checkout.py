@@ -227,6 +227,11 @@ class PayingScreen(Screen):
             self.failed = None
             if not self.outcome_unknown:
                 self._cancel_open_intent()
+                if self.attempt.method == "face":  # a match token pays once: a new try is a new match
+                    from kiosk.app.facepay import FacePayScreen
+
+                    self.app.go(FacePayScreen(self.app))
+                    return
                 self.attempt = PaymentAttempt(self.attempt.method, self.attempt.payment_token, self.attempt.face_match)
             intent = self.attempt.intent
             if intent is None:

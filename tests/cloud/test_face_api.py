@@ -368,6 +368,90 @@ def test_forged_foreign_and_stale_match_tokens_are_refused(
     assert shopper_id
 
 
+def test_a_match_token_pays_once_and_a_replay_is_refused_and_audited(
+    server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus
+) -> None:
+    token, shopper_id = _shopper(stubs, "rae@example.com")
+    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
+    _enroll(faces, token, _face(17))
+    match = _identify(faces, kiosk, _face(17))
+    first = _intent_by_face(pay, kiosk, cart, match, key="once")
+    assert _intent_by_face(pay, kiosk, cart, match, key="once").intent_id == first.intent_id  # a retry, not a replay
+    status, details = _code(_intent_by_face, pay, kiosk, cart, match, key="again")
+    assert status == grpc.StatusCode.FAILED_PRECONDITION and "already used" in details and first.intent_id in details
+    garbled = face_pb2.FaceMatch(match_token=match.match_token + "\u00e9")
+    assert _code(_intent_by_face, pay, kiosk, cart, garbled, key="garbled")[0] == grpc.StatusCode.INVALID_ARGUMENT
+    with server.running.payments.engine.connect() as conn:
+        intents = conn.execute(sa.select(sa.func.count()).select_from(sa.table("payment_intents"))).scalar_one()
+    assert intents == 1
+    reused = list(AuditLog(server.running.payments.engine).entries(event="face.match_token_reused"))
+    assert [(entry.subject, entry.details["spent_by_intent"]) for entry in reused] == [(shopper_id, first.intent_id)]
+
+
+def test_two_intents_racing_on_one_match_token_charge_once(
+    server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    token, shopper_id = _shopper(stubs, "sol@example.com")
+    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
+    _enroll(faces, token, _face(18))
+    match = _identify(faces, kiosk, _face(18))
+    start = Barrier(4)
+
+    def create(n: int) -> payment_pb2.PaymentIntent | tuple[grpc.StatusCode, str]:
+        start.wait()
+        try:
+            return _intent_by_face(pay, kiosk, cart, match, key=f"race-{n}")
+        except grpc.RpcError as exc:
+            return exc.code(), exc.details()
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(create, range(4)))
+    made = [outcome for outcome in outcomes if isinstance(outcome, payment_pb2.PaymentIntent)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, payment_pb2.PaymentIntent)]
+    assert len(made) == 1 and {code for code, _ in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
+    assert all("identify the shopper again" in details for _, details in refused)
+    intent = made[0]
+    pay.ConfirmIntent(payment_pb2.ConfirmIntentRequest(intent_id=intent.intent_id, idempotency_key="c"),
+                      metadata=bearer(kiosk))
+    pay.CaptureIntent(payment_pb2.CaptureIntentRequest(intent_id=intent.intent_id, idempotency_key="cap"),
+                      metadata=bearer(kiosk))
+    with server.running.payments.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT shopper_id FROM payment_intents")).scalars().all()
+    assert rows == [shopper_id]
+    sandbox = server.running.payments.gateways["sandbox"]
+    assert sandbox.net_charged(APPROVE, cart.subtotal.currency).minor == cart.subtotal.minor_units
+
+
+def test_the_spend_commits_with_the_intent_so_the_loser_of_a_race_makes_no_intent(
+    server: ServerThread, stubs: Stubs, faces, kiosk: str, skus: StockedSkus
+) -> None:
+    from cloud.api.faces import MatchTokenSpent
+    from payments.money import Money
+
+    token, shopper_id = _shopper(stubs, "tam@example.com")
+    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
+    _enroll(faces, token, _face(19))
+    match = _identify(faces, kiosk, _face(19))
+    device = server.services.authenticator.verify_header(f"Bearer {kiosk}")
+    access, payments = server.running.faces, server.running.payments
+    both = [access.resolve_match(device, match.match_token, key) for key in ("A", "B")]  # both before either pays
+
+    def create(key: str, face) -> None:  # type: ignore[no-untyped-def]
+        payments.create_intent(key=key, amount=Money(cart.subtotal.minor_units, cart.subtotal.currency),
+                               payment_token=face.payment_token, cart_id=cart.cart_id, store_id=STORE,
+                               shopper_id=shopper_id,
+                               in_transaction=lambda conn, intent: access.spend_in(conn, face, key, intent.intent_id))
+
+    create("A", both[0])
+    with pytest.raises(MatchTokenSpent):
+        create("B", both[1])
+    with payments.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM payment_intents")).scalar_one() == 1
+
+
 # ---------------------------------------------------------------------- PINs
 
 
