@@ -49,6 +49,17 @@ def test_canonical_body_faces_forward(generated_body: trimesh.Trimesh, rng: np.r
     assert np.linalg.det(transform[:3, :3]) == pytest.approx(1.0)  # a rotation, never a mirror
 
 
+def test_a_body_said_to_be_canonical_measures_the_same(generated_body: trimesh.Trimesh, rng: np.random.Generator) -> None:
+    """The scan's body comes canonical and is not canonicalised again; a mesh wrongly said to be
+    canonical (feet off z = 0) is canonicalised all the same."""
+    canonical, _ = canonicalize_body(moved(generated_body, rng))
+    reference = measure_body(canonical).to_mm_dict()
+    assert measure_body(canonical, canonical=True).to_mm_dict() == pytest.approx(reference, abs=1e-6)
+    got = measure_body(moved(generated_body, rng), canonical=True).to_mm_dict()
+    for name in BODY_MEASUREMENT_NAMES:
+        assert got[name] == pytest.approx(reference[name], abs=2.0), name
+
+
 def _load_makehuman(name: str) -> tuple[trimesh.Trimesh, dict[str, float]]:
     mesh = trimesh.load(shared_path("acceptance", "meshes", name), force="mesh")
     figures = json.loads(shared_path("acceptance", "meshes", "makehuman_measurements.json").read_text())

@@ -54,6 +54,18 @@ def test_scaled_foot_measures_scaled(generated_feet: list[trimesh.Trimesh], rng:
         assert got[name] == pytest.approx(1.04 * reference[name], abs=1.0 + 0.01 * reference[name]), name
 
 
+def test_a_foot_said_to_be_canonical_measures_the_same(generated_feet: list[trimesh.Trimesh], rng: np.random.Generator) -> None:
+    """The scan's parts come canonical and are not canonicalised again; a mesh wrongly said to be
+    canonical (heel and sole off the origin) is canonicalised all the same."""
+    foot = generated_feet[1]
+    reference = measure_foot(foot).to_mm_dict()
+    canonical, _ = canonicalize_foot(moved(foot, rng))
+    assert measure_foot(canonical, canonical=True).to_mm_dict() == pytest.approx(measure_foot(canonical).to_mm_dict(), abs=1e-6)
+    got = measure_foot(moved(foot, rng), canonical=True).to_mm_dict()
+    for name in FOOT_MEASUREMENT_NAMES:
+        assert got[name] == pytest.approx(reference[name], abs=1.0), name
+
+
 def test_units_scale_the_file_to_metres(generated_feet: list[trimesh.Trimesh]) -> None:
     foot = generated_feet[2]
     in_mm = trimesh.Trimesh(foot.vertices * 1000.0, foot.faces, process=False)
