@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="depth source for scans (default: the synthetic rig)")
     parser.add_argument("--camera-path", type=Path, default=None, metavar="DIR", help="recorded source: the RGB-D folder")
     parser.add_argument("--calibration", type=Path, default=None, metavar="FILE", help="the rig's calibration JSON")
+    parser.add_argument("--rig", default="foot", choices=("foot", "body"),
+                        help="the camera rig admin mode calibrates: feet (1 board capture) or a body booth (13)")
     parser.add_argument("--face-photo", type=Path, default=None, metavar="FILE",
                         help="face pay with the synthetic face camera: the shopper's photo (default: face pay off)")
     parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
@@ -61,7 +63,8 @@ def _config(args: argparse.Namespace):
         extra = {"data_dir": args.data_dir} if args.data_dir else {}
         return KioskConfig(
             targets=tuple(args.target or ["127.0.0.1:50051"]), store_id=args.store, device_token=token,
-            camera=args.camera, camera_path=args.camera_path, calibration=args.calibration, face_photo=args.face_photo,
+            camera=args.camera, camera_path=args.camera_path, calibration=args.calibration, rig=args.rig,
+            face_photo=args.face_photo,
             size=(width, height),
             fullscreen=args.fullscreen, shopper_idle_s=args.shopper_idle, staff_idle_s=args.staff_idle,
             tls_root_cert=args.tls_root_cert, **extra,

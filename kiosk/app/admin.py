@@ -6,7 +6,6 @@ for staff actions. Signing out, or ``staff_idle_s`` without a touch, drops that 
 """
 from __future__ import annotations
 
-import functools
 import time
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -150,7 +149,8 @@ class AdminHomeScreen(AdminScreen):
 
 
 class RigStatusScreen(AdminScreen):
-    """The scanning rig: its source, its calibration file (cameras, reprojection error), and a re-calibration."""
+    """The scanning rig: its source, its calibration file (cameras, reprojection error), and the way into the
+    guided calibration (``kiosk.app.calibration``)."""
 
     name = "admin_rig"
     title = "Rig and cameras"
@@ -187,16 +187,9 @@ class RigStatusScreen(AdminScreen):
     def on_action(self, action: str) -> None:
         if action != "calibrate":
             return super().on_action(action)
-        path = self.calibration_path
-        self.run_blocking(functools.partial(calibrate_synthetic_rig, path), self._calibrated,
-                          waiting="Calibrating with the ChArUco board")
+        from kiosk.app.calibration import CalibrationScreen
 
-    def _calibrated(self, calibration, error) -> None:
-        if error is not None:
-            self.app.fail(error, "calibrate the rig")
-            return
-        self.app.notify(f"Calibration saved to {self.calibration_path}.")
-        self.enter()
+        self.app.go(CalibrationScreen(self.app, self.calibration_path))
 
     def draw_body(self, surface: pygame.Surface) -> None:
         config = self.app.config
@@ -204,7 +197,11 @@ class RigStatusScreen(AdminScreen):
                   "recorded": f"recorded RGB-D folder {config.camera_path}",
                   "realsense": "RealSense depth cameras"}[config.camera]
         ui.draw_text(surface, f"Depth source: {source}", (40, 110), size=ui.SMALL_PX)
-        ui.draw_text(surface, f"Calibration: {self.calibration_path}", (40, 150), size=ui.SMALL_PX, colour=ui.MUTED)
+        ui.draw_text(surface, f"Calibration: {self.calibration_path} ({config.rig} rig)", (40, 150), size=ui.SMALL_PX,
+                     colour=ui.MUTED)
+        if config.camera != "synthetic":  # the guided calibration captures only through the virtual rig
+            ui.draw_text(surface, "These cameras are calibrated from recorded board captures with omnifit calibrate "
+                         "(docs/calibration.md).", (40, surface.get_height() - 190), size=ui.SMALL_PX, colour=ui.MUTED)
         if self.problem is not None:
             ui.draw_paragraph(surface, self.problem, pygame.Rect(40, 220, 800, 200), colour=ui.WARNING)
             return
@@ -218,20 +215,6 @@ class RigStatusScreen(AdminScreen):
             ui.draw_text(surface, f"{camera_id}: {intr.width}x{intr.height}, reprojection {camera.reprojection_error_px:.2f} px, "
                          f"{camera.corners} board corners, {camera.extrinsic[2, 3] * 100:.0f} cm above the platform",
                          (60, 290 + i * 44), size=ui.SMALL_PX)
-
-
-def calibrate_synthetic_rig(path: Path):
-    """Calibrate the virtual foot rig from the ChArUco board lying on its platform; writes ``path``."""
-    from scanning.calibration import CharucoBoardSpec, calibrate_rig
-    from scanning.calibration.charuco import board_scene_mesh
-    from scanning.sources.synthetic import SyntheticRig, kiosk_rig
-
-    spec = CharucoBoardSpec()
-    rig = SyntheticRig(None, kiosk_rig("foot"), extras=(board_scene_mesh(spec),), supersample=4, noise=False)
-    calibration = calibrate_rig(spec, list(rig.frames()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    calibration.save(path)
-    return calibration
 
 
 class OutboxScreen(AdminScreen):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CAMERA_SOURCES = ("synthetic", "recorded", "realsense")
+RIG_KINDS = ("foot", "body")
 MIN_SIZE = (1280, 800)  # the layout is drawn for a 1280x800 landscape panel; larger ones get more room
 
 
@@ -18,6 +19,8 @@ class KioskConfig:
     camera : the depth source for scans: ``synthetic`` (the virtual rig with a generated shopper),
         ``recorded`` (``camera_path``, a recorded RGB-D folder) or ``realsense`` (needs ``calibration``).
     calibration : the rig's ChArUco calibration JSON (admin mode shows it; RealSense scans need it).
+    rig : the kind of camera rig, ``foot`` or ``body``: what admin mode's guided calibration walks
+        staff through (one board capture, or 13 for a six-camera body booth). Scans are of feet.
     face_photo : the synthetic face camera's subject (a photo rendered onto a 3D face through the
         kiosk's depth camera model); None: face pay is off on this kiosk (card only).
     data_dir : the kiosk's own files: the offline outbox and catalog cache, its payment journal.
@@ -29,6 +32,7 @@ class KioskConfig:
     camera: str = "synthetic"
     camera_path: Path | None = None
     calibration: Path | None = None
+    rig: str = "foot"
     face_photo: Path | None = None
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "omnifit-kiosk")
     size: tuple[int, int] = (1280, 800)
@@ -46,6 +50,8 @@ class KioskConfig:
             raise ValueError(f"targets must be host:port strings; got {self.targets!r}")
         if self.camera not in CAMERA_SOURCES:
             raise ValueError(f"unknown camera source {self.camera!r}; expected one of {list(CAMERA_SOURCES)}")
+        if self.rig not in RIG_KINDS:
+            raise ValueError(f"unknown rig kind {self.rig!r}; expected one of {list(RIG_KINDS)}")
         if self.camera == "recorded" and self.camera_path is None:
             raise ValueError("camera 'recorded' needs camera_path, the recorded RGB-D folder")
         if self.camera == "realsense" and self.calibration is None:
