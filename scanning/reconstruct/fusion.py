@@ -37,6 +37,8 @@ class FusionSettings:
         and only the fine blocks the coarse surface runs through (or near) are fused at
         ``voxel_m`` (:func:`surface_blocks`); 1 culls blocks by depth windows instead
         (:func:`select_blocks`). ``block_resolution`` must be a multiple of it.
+    coarse_margin_voxels : how far (coarse voxels) from the coarse surface fine blocks are
+        still fused: the fine surface must stay inside that band.
     """
 
     voxel_m: float
@@ -46,6 +48,7 @@ class FusionSettings:
     volume_max: tuple[float, float, float]
     weight_threshold: float = 1.0
     coarse_factor: int = 1
+    coarse_margin_voxels: int = 1
 
     def __post_init__(self) -> None:
         if self.coarse_factor < 1 or self.block_resolution % self.coarse_factor:
@@ -86,8 +89,11 @@ class Slab:
 FUSION_SETTINGS = {
     "foot": FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8,
                            volume_min=(-0.30, -0.36, -0.012), volume_max=(0.30, 0.36, 0.14), coarse_factor=2),
+    # 12 mm coarse voxels close narrow gaps (a hand against the hip, the ankles), where the fine
+    # surface lies up to two coarse voxels off the coarse one (one lost surface on a generated body)
     "body": FusionSettings(voxel_m=0.006, trunc_voxels=4.0, block_resolution=4,
-                           volume_min=(-0.75, -0.75, -0.02), volume_max=(0.75, 0.75, 2.30)),
+                           volume_min=(-0.75, -0.75, -0.02), volume_max=(0.75, 0.75, 2.30), coarse_factor=2,
+                           coarse_margin_voxels=2),
 }
 
 
@@ -183,15 +189,15 @@ def _integrate(frames: list[RGBDFrame], keys: np.ndarray, voxel_m: float, resolu
     return grid, slots
 
 
-def surface_blocks(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSettings, slab: Slab,
-                   margin_voxels: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def surface_blocks(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSettings,
+                   slab: Slab) -> tuple[np.ndarray, np.ndarray]:
     """The blocks among ``all_keys`` that the closed surface runs through, found by fusing
     every frame first at ``coarse_factor`` × the voxel size (1/f³ of the voxels).
 
     The coarse solid field is built like the fine one (unseen voxels solid, the slab cut,
     empty outside the scan blocks); a fine block is kept when that field changes sign
-    within it or within ``margin_voxels`` coarse voxels of it, the band in which the fine
-    surface can differ from the coarse one. A fine voxel's TSDF does not depend on which
+    within it or within ``coarse_margin_voxels`` coarse voxels of it, the band in which the
+    fine surface can differ from the coarse one. A fine voxel's TSDF does not depend on which
     other blocks are fused, so the fine surface is the one fusing every block would give,
     wherever it lies in the kept band. Returns (m, 3) int32 keys and (m,) bool: which of
     them no camera has in view (their unseen voxels count as empty).
@@ -199,6 +205,7 @@ def surface_blocks(frames: list[RGBDFrame], all_keys: np.ndarray, settings: Fusi
     from scipy import ndimage
 
     f = settings.coarse_factor
+    margin_voxels = settings.coarse_margin_voxels
     r = settings.block_resolution
     per_block = r // f  # coarse voxels along a fine block's edge
     unviewed_all = ~_in_any_view(frames, (all_keys + 0.5) * settings.block_m, settings.block_m * np.sqrt(3.0) / 2.0)

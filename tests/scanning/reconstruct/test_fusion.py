@@ -3,7 +3,6 @@ the surface it then extracts is the one fusing every block gives."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 import pytest
@@ -41,18 +40,38 @@ def test_coarse_pass_gives_the_surface_of_fusing_every_block(foot_scene) -> None
         np.testing.assert_allclose(np.sort(mine.vertices, axis=0), np.sort(theirs.vertices, axis=0), atol=1e-9)
 
 
-def test_without_the_margin_the_band_loses_surface(foot_scene, monkeypatch) -> None:
+def test_without_the_margin_the_band_loses_surface(foot_scene) -> None:
     """The margin is what keeps the fine surface inside the band: with only the blocks the
     coarse surface crosses, parts of the fine surface fall outside and the feet open up."""
-    from scanning.reconstruct import fusion as module
-
     frames, keys, fusion, slab = foot_scene
-    narrow, _ = surface_blocks(frames, keys, fusion, slab, margin_voxels=0)
-    wide, _ = surface_blocks(frames, keys, fusion, slab, margin_voxels=1)
+    no_margin = dataclasses.replace(fusion, coarse_margin_voxels=0)
+    narrow, _ = surface_blocks(frames, keys, no_margin, slab)
+    wide, _ = surface_blocks(frames, keys, fusion, slab)
     assert {tuple(k) for k in narrow} < {tuple(k) for k in wide}
-    monkeypatch.setattr(module, "surface_blocks", functools.partial(surface_blocks, margin_voxels=0))
-    feet = keep_large_components(fuse_solid(frames, keys, fusion, slab), min_share=0.25, max_count=2)
+    feet = keep_large_components(fuse_solid(frames, keys, no_margin, slab), min_share=0.25, max_count=2)
     assert not all(foot.is_watertight for foot in feet)
+
+
+@pytest.mark.slow
+def test_body_coarse_pass_gives_the_surface_of_fusing_every_block() -> None:
+    from scanning.measure import canonicalize_body
+    from scanning.population import make_body
+    from scanning.sources.synthetic import body_scene
+
+    settings = SCAN_SETTINGS["body"]
+    body, _ = canonicalize_body(make_body(0))
+    frames = list(SyntheticRig(body_scene(body), kiosk_rig("body"), kind="body", seed=1).frames())
+    floor, boxes = _find_footprints(frames, settings, 0)
+    slab = Slab(floor.normal, floor.offset, settings.cut_height_m, np.inf)
+    keys = block_keys(boxes, settings.fusion)
+    assert settings.fusion.coarse_factor > 1
+    kept, _ = surface_blocks(frames, keys, settings.fusion, slab)
+    assert len(kept) < 0.3 * len(keys)
+    coarse = keep_large_components(fuse_solid(frames, keys, settings.fusion, slab), min_share=0.25, max_count=1)[0]
+    every = keep_large_components(fuse_solid(frames, keys, dataclasses.replace(settings.fusion, coarse_factor=1),
+                                             slab), min_share=0.25, max_count=1)[0]
+    assert coarse.is_watertight and len(coarse.faces) == len(every.faces)
+    assert coarse.volume == pytest.approx(every.volume, rel=1e-9)
 
 
 def test_coarse_factor_must_divide_the_block_resolution() -> None:
