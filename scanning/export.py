@@ -7,13 +7,13 @@ replace the target file only when the whole file has been written.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 import trimesh
 
 from scanning.errors import ExportError
+from scanning.files import write_atomically
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,21 +28,11 @@ def _check_mesh(mesh: trimesh.Trimesh, path: Path) -> None:
         raise ExportError(f"cannot write {path}: mesh has NaN or infinite vertices", path=str(path))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {exc}", path=str(path)) from exc
-
-
 def write_ply(mesh: trimesh.Trimesh, path: str | Path) -> Path:
     """Binary PLY of ``mesh`` (metres, the scan's frame)."""
     path = Path(path)
     _check_mesh(mesh, path)
-    _write_atomically(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary"))
+    write_atomically(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary"), ExportError)
     return path
 
 
@@ -59,5 +49,5 @@ def write_glb(mesh: trimesh.Trimesh, path: str | Path, *, name: str = "scan") ->
     y_up.visual = trimesh.visual.TextureVisuals(material=material)
     scene = trimesh.Scene()
     scene.add_geometry(y_up, node_name=name, geom_name=name)
-    _write_atomically(path, trimesh.exchange.gltf.export_glb(scene, include_normals=True))
+    write_atomically(path, trimesh.exchange.gltf.export_glb(scene, include_normals=True), ExportError)
     return path

@@ -23,13 +23,13 @@ at z = 0; cameras use the OpenCV convention (x right, y down, z forward).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from scanning.errors import CalibrationError, FrameError
+from scanning.files import write_atomically
 from scanning.sources.frame import Intrinsics, RGBDFrame, check_extrinsic
 
 FORMAT_NAME = "omnifit-rig-calibration"
@@ -84,15 +84,7 @@ class RigCalibration:
     def save(self, path: str | Path) -> None:
         """Write the JSON atomically (a temporary file renamed into place): a failed write
         leaves the previous calibration and no temporary file behind."""
-        path = Path(path)
-        temporary = path.with_name(f".{path.name}.tmp")
-        text = json.dumps(self.to_dict(), indent=2)
-        try:
-            temporary.write_text(text)
-            os.replace(temporary, path)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            raise CalibrationError(f"cannot write the calibration to {path}: {exc}", path=str(path)) from exc
+        write_atomically(Path(path), json.dumps(self.to_dict(), indent=2).encode(), CalibrationError)
 
     @classmethod
     def load(cls, path: str | Path) -> RigCalibration:
