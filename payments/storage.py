@@ -11,11 +11,11 @@ Ledger rows are written once and never updated: a correction is a reversing entr
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from dbconfig.sqlite import create_sqlite_engine
 from payments.errors import InvalidPaymentRequestError
 
 _LOGGER = logging.getLogger(__name__)
@@ -192,24 +192,9 @@ for _table in (ledger_entries, ledger_postings):
     sa.event.listen(_table, "after_create", _add_append_only_triggers)
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` so two writers never deadlock on upgrade."""
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def create_engine(url: str) -> Engine:
-    """An engine for ``url`` (a SQLite file or ``postgresql+psycopg://``) set up for concurrent writers."""
+    """An engine for ``url`` (a SQLite file or ``postgresql+psycopg://``) set up for concurrent writers
+    (SQLite as :mod:`dbconfig.sqlite` sets up every Omnifit database file)."""
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
@@ -221,10 +206,8 @@ def create_engine(url: str) -> Engine:
         raise InvalidPaymentRequestError(
             f"db url {url!r}: expected sqlite:///FILE or postgresql+psycopg://...", field="db_url"
         )
-    Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
-    _configure_sqlite(engine)
-    return engine
+    # Every payments transaction writes: all begin IMMEDIATE, and writers wait out a long gateway call's commit.
+    return create_sqlite_engine(parsed, busy_timeout_ms=30_000, always_write=True)
 
 
 def create_schema(engine: Engine) -> None:

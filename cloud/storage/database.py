@@ -1,7 +1,7 @@
 """Engines, transactions and the worker pool that keeps database work off the event loop.
 
-SQLite runs in WAL mode with a busy timeout and foreign keys on; a write
-transaction starts with ``BEGIN IMMEDIATE`` and writers inside one process queue
+SQLite runs in WAL mode with a busy timeout and foreign keys on (``dbconfig.sqlite``, shared
+with payments); a write transaction starts with ``BEGIN IMMEDIATE`` and writers inside one process queue
 on a lock rather than in SQLite's sleeping busy handler; the service's writes go
 through one thread that commits those queued together (``group_commit``). PostgreSQL goes through
 psycopg 3 with a sized connection pool; writers lock the cart row they change.
@@ -18,7 +18,6 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -27,12 +26,12 @@ from sqlalchemy.engine import Connection, Engine
 from cloud.errors import InvalidArgument
 from cloud.storage import schema
 from cloud.storage.group_commit import GroupCommitter, savepoint
+from dbconfig.sqlite import WRITE_OPTION, create_sqlite_engine
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_POOL_SIZE = 8
 POOL_APPLICATION_NAME = "omnifit"  # pool connections show as omnifit-<pid> in pg_stat_activity
-_WRITE_OPTION = "omnifit_write"
 _PYFORMAT_PARAM = re.compile(r"%\((\w+)\)s")
 
 
@@ -52,29 +51,11 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
 def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
     """An engine for ``url`` with pool and connection settings for this service."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
-        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=2, connect_args={"check_same_thread": False})
-        _configure_sqlite(engine)
-        return engine
+        return create_sqlite_engine(parsed, busy_timeout_ms=10_000, pool_size=pool_size, max_overflow=2)
     # No pre-ping (a round trip per transaction): a dropped connection fails the
     # request holding it (UNAVAILABLE, so the caller retries), its rollback on return
     # fails too and the pool discards it.
@@ -169,7 +150,7 @@ class Database:
     def _transaction(self) -> Iterator[Connection]:
         lock = self._write_lock or contextlib.nullcontext()
         with lock, self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE_OPTION: True})
+            conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
 
@@ -186,7 +167,7 @@ class Database:
     def write_engine(self) -> Engine:
         """This engine (same pool, same connection settings) with every transaction a write one
         (``BEGIN IMMEDIATE`` on SQLite), for code that opens its own transactions: payments."""
-        return self.engine.execution_options(**{_WRITE_OPTION: True})
+        return self.engine.execution_options(**{WRITE_OPTION: True})
 
     def lock_for_update(self, query: sa.Select, of: sa.Table | None = None) -> sa.Select:
         """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""

@@ -1,0 +1,1 @@
+"""Database connection settings shared by the cloud service and payments (neither owns the other)."""
