@@ -27,6 +27,7 @@ from kiosk.app.admin import AdminScreen
 LIST_TOP = 110
 LIST_ROW = 34
 PANEL_LEFT = 480
+KEEP_SESSIONS = 5  # capture folders kept in the data folder (a six-camera body session: about 20 MB)
 
 
 class CalibrationScreen(AdminScreen):
@@ -53,7 +54,8 @@ class CalibrationScreen(AdminScreen):
     def enter(self) -> None:
         from scanning.calibration.procedure import start_synthetic_captures
 
-        self.run_blocking(functools.partial(start_synthetic_captures, self.folder, self.app.config.rig),
+        self.run_blocking(functools.partial(start_synthetic_captures, self.folder, self.app.config.rig,
+                                            keep_previous=KEEP_SESSIONS - 1),
                           self._started, waiting="Preparing the calibration")
 
     def _started(self, steps, error) -> None:

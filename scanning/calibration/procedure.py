@@ -196,11 +196,13 @@ def _between(first_deg: float, second_deg: float) -> float:
 
 @dataclass(frozen=True)
 class CaptureCheck:
-    """What one capture showed: ChArUco corners found per camera, and what is wrong with it."""
+    """What one capture showed: ChArUco corners found per camera, and what is wrong with it
+    (``problems``, each about the camera at the same place in ``cameras_at_fault``)."""
 
     step: str
     corners: Mapping[str, int]
-    problems: tuple[str, ...]
+    problems: tuple[str, ...] = ()
+    cameras_at_fault: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -216,23 +218,23 @@ def check_capture(rig: CaptureRig, step: CaptureStep, frames: Sequence[RGBDFrame
         camera_matrix = rig.intrinsics[frame.camera_id].matrix()
         _, _, found = try_detect_corners(rig.board, frame.colour, camera_matrix, rig.distortion.get(frame.camera_id))
         corners[frame.camera_id] = found
-    problems = [f"camera {camera}: no image in capture {step.name}" for camera in rig.cameras if camera not in corners]
-    problems += [f"camera {camera}: found {corners[camera]} ChArUco corners in capture {step.name}, need at least "
-                 f"{MIN_CORNERS}" for camera in step.required if corners.get(camera, MIN_CORNERS) < MIN_CORNERS]
+    faults = {camera: f"no image in capture {step.name}" for camera in rig.cameras if camera not in corners}
+    faults.update({camera: f"found {corners[camera]} ChArUco corners in capture {step.name}, need at least "
+                   f"{MIN_CORNERS}" for camera in step.required if corners.get(camera, MIN_CORNERS) < MIN_CORNERS})
     seeing = sorted(camera for camera, found in corners.items() if found >= MIN_CORNERS)
-    if not problems and len(seeing) < step.min_cameras:
-        problems.append(f"camera {step.cameras[0]}: the board in capture {step.name} is seen by {len(seeing)} "
-                        f"camera(s) {seeing}, need at least {step.min_cameras}")
-    return CaptureCheck(step.name, corners, tuple(problems))
+    if not faults and len(seeing) < step.min_cameras:
+        faults[step.cameras[0]] = (f"the board in capture {step.name} is seen by {len(seeing)} camera(s) {seeing}, "
+                                   f"need at least {step.min_cameras}")
+    return CaptureCheck(step.name, corners, tuple(f"camera {camera}: {fault}" for camera, fault in faults.items()),
+                        tuple(faults))
 
 
 def require(check: CaptureCheck, step: CaptureStep) -> None:
     """Raise a :class:`CalibrationError` naming the first camera of a failed capture and how to retake it."""
     if check.ok:
         return
-    camera = check.problems[0].split(":", 1)[0].removeprefix("camera ")
-    raise CalibrationError(f"{'; '.join(check.problems)}. Retake it: {step.instruction}", camera=camera,
-                           capture=step.name)
+    raise CalibrationError(f"{'; '.join(check.problems)}. Retake it: {step.instruction}",
+                           camera=check.cameras_at_fault[0], capture=step.name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -356,11 +358,31 @@ def render_capture(rig: CaptureRig, cameras, step: CaptureStep) -> list[RGBDFram
     return list(SyntheticRig(None, cameras, kind=rig.kind, extras=(board,), supersample=4, noise=False).frames())
 
 
-def start_synthetic_captures(folder: str | Path, kind: str, views: int | None = None) -> list[CaptureStep]:
-    """A new capture folder for the virtual rig (its ``rig.json``); returns the steps to take."""
+def start_synthetic_captures(folder: str | Path, kind: str, views: int | None = None, *,
+                             keep_previous: int | None = None) -> list[CaptureStep]:
+    """A new capture folder for the virtual rig (its ``rig.json``); returns the steps to take.
+
+    keep_previous : how many earlier capture folders beside ``folder`` to keep (the newest);
+        older ones are deleted, so repeated calibrations do not fill a kiosk's disk. None keeps all.
+    """
+    folder = Path(folder)
+    if keep_previous is not None:
+        prune_capture_folders(folder.parent, keep_previous)
     rig, _, azimuths = synthetic_rig(kind, views)
-    rig.save(Path(folder))
+    rig.save(folder)
     return procedure(rig, azimuths)
+
+
+def prune_capture_folders(parent: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest capture folders (those holding a ``rig.json``) in
+    ``parent``; returns the deleted ones."""
+    if not parent.is_dir():
+        return []
+    folders = sorted((f for f in parent.iterdir() if (f / RIG_FILE).is_file()),
+                     key=lambda f: (f / RIG_FILE).stat().st_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old)
+    return folders[keep:]
 
 
 def take_synthetic_capture(folder: str | Path, step: CaptureStep) -> CaptureCheck:

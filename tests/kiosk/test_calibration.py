@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -33,8 +34,15 @@ def test_a_failed_capture_is_retaken_and_the_calibration_saved_only_when_every_c
     from scanning.calibration.procedure import read_captures
     from scanning.sources.synthetic import kiosk_rig
 
+    sessions = tmp_path / "kiosk" / "calibration-captures"
+    for day in range(1, 7):  # earlier calibrations' captures: the oldest beyond the last five go
+        (sessions / f"2026010{day}-120000").mkdir(parents=True)
+        (sessions / f"2026010{day}-120000" / "rig.json").write_text("{}")
+        os.utime(sessions / f"2026010{day}-120000" / "rig.json", (day * 86400, day * 86400))
     _open_calibration(kiosk, cloud)
     screen, saved_at = kiosk.screen, tmp_path / "kiosk" / "rig-calibration.json"
+    assert sorted(p.name for p in sessions.iterdir()) == [f"2026010{day}-120000" for day in range(3, 7)] + [
+        screen.folder.name]
     assert [step.name for step in screen.steps] == ["centre"] and "middle of the platform" in screen.steps[0].instruction
     board_where_asked = screen.steps[0]
     below_the_floor = board_where_asked.board_pose.copy()
