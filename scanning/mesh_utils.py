@@ -29,12 +29,16 @@ UP_ROTATION = {
 
 def open_edge_count(faces: np.ndarray, vertex_count: int) -> int:
     """How many edges are not shared by exactly two faces (0 for a closed, manifold surface)."""
+    from scipy.sparse import csr_matrix
+
     faces = np.asarray(faces, dtype=np.int64)
     start, end = faces.ravel(), faces[:, [1, 2, 0]].ravel()
-    keys = np.sort(np.minimum(start, end) * vertex_count + np.maximum(start, end))
-    boundaries = np.flatnonzero(np.diff(keys)) + 1
-    counts = np.diff(np.concatenate([[0], boundaries, [len(keys)]]))
-    return int(np.sum(counts != 2))
+    # Each undirected edge counted in a sparse matrix (the CSR build buckets rows, then sums
+    # duplicates): several times faster than sorting the edge keys of a 50k-face foot.
+    uses = csr_matrix((np.ones(len(start), dtype=np.int32), (np.minimum(start, end), np.maximum(start, end))),
+                      shape=(vertex_count, vertex_count))
+    uses.sum_duplicates()
+    return int(np.count_nonzero(uses.data != 2))
 
 
 def is_closed(mesh: trimesh.Trimesh) -> bool:
