@@ -93,9 +93,11 @@ def keep_large_components(mesh: trimesh.Trimesh, min_share: float, max_count: in
 
 def _face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(m,) face areas as ``trimesh.Trimesh.area_faces`` computes them, without its hashed caches."""
-    corners = vertices[faces]
-    crosses = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 1])
-    return np.sqrt((crosses**2).sum(axis=1)) / 2.0
+    a, b, c = vertices[faces[:, 0]], vertices[faces[:, 1]], vertices[faces[:, 2]]
+    u, v = (b - a).T, (c - b).T
+    # The cross product spelled out: np.cross on (m, 3) rows takes twice as long.
+    x, y, z = u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]
+    return np.sqrt(x * x + y * y + z * z) / 2.0
 
 
 def _submesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:

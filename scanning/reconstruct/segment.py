@@ -215,9 +215,18 @@ def split_feet(pieces: list[trimesh.Trimesh]) -> dict[str, trimesh.Trimesh]:
     if len(pieces) > 2:
         raise ReconstructionError(f"expected at most two feet, found {len(pieces)} separate objects on the platform")
     named: dict[str, trimesh.Trimesh] = {}
-    for piece in sorted(pieces, key=lambda p: float(p.bounds[:, 1].mean())):
-        side = "left" if float(piece.bounds[:, 1].mean()) > 0 else "right"
+    for piece in sorted(pieces, key=_middle_y):
+        side = "left" if _middle_y(piece) > 0 else "right"
         if side in named:
             side = "left" if side == "right" else "right"
         named[side] = piece
     return named
+
+
+def _middle_y(piece: trimesh.Trimesh) -> float:
+    """Middle of the y extent of the vertices the faces use (``piece.bounds``, without the
+    hashing that trimesh's cached bounds cost on every fresh mesh)."""
+    used = np.zeros(len(piece.vertices), dtype=bool)
+    used[np.asarray(piece.faces)] = True
+    y = np.asarray(piece.vertices)[used, 1]
+    return float(np.array([y.min(), y.max()]).mean())
