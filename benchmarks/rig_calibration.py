@@ -1,8 +1,9 @@
 """Rig calibration accuracy: ChArUco boards rendered by the synthetic rig with known camera poses.
 
 Foot rig: the board lying at the platform centre. Body rig: the centre board alone (for
-comparison), then the full procedure (:func:`scanning.calibration.calibrate_rig` with the
-board lying in front of each camera and standing between each pair of neighbours).
+comparison), then the full procedure of :mod:`scanning.calibration.procedure` (the board
+lying in front of each camera and standing between each pair of neighbours, the poses
+staff are asked for), solved by :func:`scanning.calibration.calibrate_rig`.
 Per rig: the worst and median camera position error (mm), rotation error (degrees) and
 reprojection RMS (px) against the rendered truth, and the solve time (s; rendering, which
 stands in for the cameras, is not counted).
@@ -17,17 +18,18 @@ import time
 
 import numpy as np
 
-from scanning.calibration import CharucoBoardSpec, calibrate_rig
-from scanning.calibration.charuco import board_scene_mesh, lying_board_pose, standing_board_pose
-from scanning.sources.synthetic import SyntheticRig, kiosk_rig
-
-FOOT_BOARD = CharucoBoardSpec()
-BODY_BOARD = CharucoBoardSpec(square_m=0.08, marker_m=0.06)  # 0.8 x 0.56 m, an A1 foam board
+from scanning.calibration import calibrate_rig
+from scanning.calibration.procedure import BOARDS, procedure, render_capture, synthetic_rig
 
 
-def _capture(cameras, kind: str, spec: CharucoBoardSpec, pose: np.ndarray | None) -> list:
-    rig = SyntheticRig(None, cameras, kind=kind, extras=(board_scene_mesh(spec, pose),), supersample=4, noise=False)
-    return list(rig.frames())
+def _captures(kind: str) -> tuple[list, dict[str, list], dict[str, list]]:
+    """The virtual rig's cameras, and its procedure's rendered captures by step name and by role
+    (the same board poses ``omnifit calibrate --source synthetic`` and the kiosk render)."""
+    rig, cameras, azimuths = synthetic_rig(kind)
+    steps = procedure(rig, azimuths)
+    frames = {step.name: render_capture(rig, cameras, step) for step in steps}
+    by_role = {role: [frames[step.name] for step in steps if step.role == role] for role in ("lying", "standing")}
+    return cameras, frames, by_role
 
 
 def _errors(rig, cameras, seconds: float) -> dict[str, float]:
@@ -53,19 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     report = {}
-    feet = kiosk_rig("foot")
-    rig, seconds = _timed(FOOT_BOARD, _capture(feet, "foot", FOOT_BOARD, None))
+    feet, frames, _ = _captures("foot")
+    rig, seconds = _timed(BOARDS["foot"], frames["centre"])
     report["foot_centre_board"] = _errors(rig, feet, seconds)
-    body = kiosk_rig("body")
-    azimuths = [float(np.degrees(np.arctan2(c.extrinsic[1, 3], c.extrinsic[0, 3]))) for c in body]
-    centre = _capture(body, "body", BODY_BOARD, None)
-    rig, seconds = _timed(BODY_BOARD, centre)
+    body, frames, by_role = _captures("body")
+    rig, seconds = _timed(BOARDS["body"], frames["centre"])
     report["body_centre_board"] = _errors(rig, body, seconds)
-    lying = [_capture(body, "body", BODY_BOARD, lying_board_pose(BODY_BOARD, a, 0.45)) for a in azimuths]
-    held = [_capture(body, "body", BODY_BOARD, standing_board_pose(BODY_BOARD, a + 30.0, 1.0 + 0.4 * (i % 2)))
-            for i, a in enumerate(azimuths)]
-    rig, seconds = _timed(BODY_BOARD, centre, lying=lying, held=held)
-    report["body_procedure"] = {**_errors(rig, body, seconds), "captures": 1 + len(lying) + len(held)}
+    rig, seconds = _timed(BOARDS["body"], frames["centre"], lying=by_role["lying"], held=by_role["standing"])
+    report["body_procedure"] = {**_errors(rig, body, seconds), "captures": len(frames)}
     print(json.dumps(report))
     return 0
 
