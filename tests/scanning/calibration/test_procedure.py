@@ -1,0 +1,88 @@
+"""The calibration procedures (which captures, which cameras must see the board, where it goes)
+and the capture folder's rig.json."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scanning.calibration.procedure import (
+    BOARDS,
+    CaptureRig,
+    procedure,
+    prune_capture_folders,
+    synthetic_rig,
+)
+from scanning.errors import CalibrationError
+
+
+def _board_centre(step) -> np.ndarray:
+    width, height = BOARDS["body"].size_m
+    return step.board_pose[:3, :3] @ [width / 2, height / 2, 0.0] + step.board_pose[:3, 3]
+
+
+def test_the_foot_rig_takes_one_capture_every_camera_must_see() -> None:
+    rig, _, azimuths = synthetic_rig("foot")
+    steps = procedure(rig, azimuths)
+    assert [(s.name, s.role, s.required) for s in steps] == [("centre", "centre", rig.cameras)]
+    np.testing.assert_allclose(steps[0].board_pose, BOARDS["foot"].board_to_platform())
+
+
+def test_the_six_camera_body_rig_takes_13_captures_around_the_platform() -> None:
+    rig, cameras, azimuths = synthetic_rig("body")
+    steps = procedure(rig, azimuths)
+    assert [s.name for s in steps] == ["centre", *(f"lying-cam{i}" for i in range(6)),
+                                       *(f"standing-cam{i}-cam{(i + 1) % 6}" for i in range(6))]
+    standing = [s for s in steps if s.role == "standing"]
+    assert [s.required for s in standing] == [(f"cam{i}", f"cam{(i + 1) % 6}") for i in range(6)]
+    assert [round(float(_board_centre(s)[2]), 3) for s in standing] == [1.0, 1.4] * 3
+    for step in standing:  # the print faces midway between its two cameras
+        first, second = (np.radians(azimuths[c]) for c in step.required)
+        midway = np.array([np.cos(first) + np.cos(second), np.sin(first) + np.sin(second), 0.0])
+        facing = -step.board_pose[:3, 2]  # board z points into the board, away from the print
+        assert np.dot(facing, midway / np.linalg.norm(midway)) == pytest.approx(1.0)
+    for step, camera in zip(steps[1:7], cameras):
+        centre = _board_centre(step)
+        assert centre[2] == pytest.approx(0.0) and np.hypot(*centre[:2]) == pytest.approx(0.45)
+        assert np.dot(centre[:2], camera.extrinsic[:2, 3]) > 0  # on the camera's side
+        assert step.min_cameras == 2 and not step.required and camera.camera_id in step.instruction
+
+
+def test_a_two_camera_body_rig_stands_the_board_between_them_once() -> None:
+    rig, _, _ = synthetic_rig("body", 2)
+    assert [s.name for s in procedure(rig)] == ["centre", "lying-cam0", "lying-cam1", "standing-cam0-cam1"]
+    assert all(s.board_pose is None for s in procedure(rig))  # positions unknown: instructions only
+
+
+def test_rig_json_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    rig, _, _ = synthetic_rig("body", 3)
+    with_distortion = CaptureRig(rig.kind, rig.cameras, rig.intrinsics, rig.board, {"cam1": np.arange(5) / 100})
+    with_distortion.save(tmp_path)
+    loaded = CaptureRig.load(tmp_path)
+    assert loaded.cameras == rig.cameras and loaded.board == BOARDS["body"] and loaded.intrinsics == rig.intrinsics
+    np.testing.assert_allclose(loaded.distortion["cam1"], np.arange(5) / 100)
+    data = json.loads((tmp_path / "rig.json").read_text())
+    for spoil, message in [(lambda d: d["cameras"][1].update(distortion=[0.1, 0.2]), "distortion must be 5"),
+                           (lambda d: d.update(kind="hand"), "unknown rig kind 'hand'"),
+                           (lambda d: d["cameras"].append(d["cameras"][0]), "distinct camera ids"),
+                           (lambda d: d["cameras"][0]["intrinsics"].update(fx=-1), "positive fx"),
+                           (lambda d: d.update(format="something"), "expected format")]:
+        spoilt = json.loads(json.dumps(data))
+        spoil(spoilt)
+        (tmp_path / "rig.json").write_text(json.dumps(spoilt))
+        with pytest.raises(CalibrationError, match=message):
+            CaptureRig.load(tmp_path)
+
+
+def test_only_the_newest_capture_folders_are_kept(tmp_path: Path) -> None:
+    for age in range(4):
+        (tmp_path / f"session{age}").mkdir()
+        (tmp_path / f"session{age}" / "rig.json").write_text("{}")
+        os.utime(tmp_path / f"session{age}" / "rig.json", (1e9 - age, 1e9 - age))
+    (tmp_path / "not-a-session").mkdir()
+    deleted = prune_capture_folders(tmp_path, 2)
+    assert sorted(p.name for p in deleted) == ["session2", "session3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-session", "session0", "session1"]
