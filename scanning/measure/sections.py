@@ -107,8 +107,7 @@ class Slicer:
         """Faces sorted by their lowest height along ``normal``: order (m,), sorted lows (m,),
         highs (m,) in that order, and the largest face extent; built once per direction."""
         if key not in self._face_order:
-            height = (self.vertices @ normal)[self.faces]
-            low, high = height.min(axis=1), height.max(axis=1)
+            low, high = _corner_range((self.vertices @ normal)[self.faces])
             order = np.argsort(low, kind="stable")
             self._face_order[key] = (order, low[order], high[order], float(np.max(high - low)) if len(low) else 0.0)
         return self._face_order[key]
@@ -132,8 +131,8 @@ class Slicer:
             start, stop = np.searchsorted(lows, [level - extent, level], side="right")
             window = slice(max(start - 1, 0), stop)
             return self.faces[order[window][highs[window] > level]]
-        face_distance = ((self.vertices - origin) @ normal)[self.faces]
-        return self.faces[(face_distance.max(axis=1) > 0.0) & (face_distance.min(axis=1) <= 0.0)]
+        low, high = _corner_range(((self.vertices - origin) @ normal)[self.faces])
+        return self.faces[(high > 0.0) & (low <= 0.0)]
 
     def section(self, origin: np.ndarray, normal: np.ndarray) -> Section:
         """Cut with the plane through ``origin`` (3,) with ``normal`` (3,); loops by connectivity."""
@@ -157,6 +156,13 @@ class Slicer:
     def horizontal(self, height: float) -> Section:
         """Section by the plane z = ``height``."""
         return self.section(np.array([0.0, 0.0, height]), np.array([0.0, 0.0, 1.0]))
+
+
+def _corner_range(heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest (m,) of each face's three corner heights (m, 3): the same values as
+    ``min``/``max`` along axis 1, which numpy reduces about 20 times slower over three columns."""
+    first, second, third = heights[:, 0], heights[:, 1], heights[:, 2]
+    return np.minimum(np.minimum(first, second), third), np.maximum(np.maximum(first, second), third)
 
 
 def plane_basis(normal: np.ndarray) -> np.ndarray:
