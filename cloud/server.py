@@ -225,8 +225,9 @@ def open_faces(services: Services, payments: PaymentService, key_file: Path | No
         store = FaceTemplateStore(payments.engine, ring)
     except KeyManagementError as exc:
         _LOGGER.warning("face pay is off: %s", exc)
-        return FaceAccess(services, None, unavailable=f"face pay is not configured on this server: {exc}")
-    return FaceAccess(services, store)
+        return FaceAccess(services, None, describe_card=payments.describe_token,
+                          unavailable=f"face pay is not configured on this server: {exc}")
+    return FaceAccess(services, store, describe_card=payments.describe_token)
 
 
 async def _add_health(server: grpc.aio.Server) -> health.aio.HealthServicer:

@@ -97,7 +97,8 @@ def _view(service: Any, intent: Any) -> dict[str, Any]:
             receipt_url: str | None = load_receipt(conn, intent.intent_id).url
     except ReceiptNotFoundError:
         receipt_url = None
-    return {"intent": intent.as_dict(), "order": order.as_dict() if order else None, "receipt_url": receipt_url}
+    shown = {**intent.as_dict(), "payment_method": service.payment_method(intent)}  # the card, not the token's tail
+    return {"intent": shown, "order": order.as_dict() if order else None, "receipt_url": receipt_url}
 
 
 def _print_intent(args: argparse.Namespace, service: Any, intent: Any) -> int:

@@ -53,7 +53,7 @@ class ReceiptDocument:
     receipt: Receipt
     store_name: str
     order: Order
-    token_last4: str
+    payment_method: str  # what the shopper paid with, as they know it: "Visa ending 4242"
     vat_rate_percent: Decimal | None
     vat_included: Money | None
 
@@ -96,15 +96,15 @@ def vat_included(total: Money, rate_percent: Decimal) -> Money:
 
 
 def build_document(
-    conn: Connection, intent: PaymentIntent, *, vat_rate_percent: Decimal | None = None
+    conn: Connection, intent: PaymentIntent, payment_method: str, *, vat_rate_percent: Decimal | None = None
 ) -> ReceiptDocument:
-    """Gather what the receipt of a captured ``intent`` shows."""
+    """Gather what the receipt of a captured ``intent`` shows; ``payment_method`` as the gateway describes the card."""
     receipt = load_receipt(conn, intent.intent_id)
     order = load_order(conn, intent.intent_id)
     if order is None:
         raise ReceiptNotFoundError(f"intent {intent.intent_id} has a receipt but no order", intent_id=intent.intent_id)
     vat = vat_included(order.total, vat_rate_percent) if vat_rate_percent is not None else None
-    return ReceiptDocument(receipt, store_name(conn, intent.store_id), order, intent.token_last4, vat_rate_percent, vat)
+    return ReceiptDocument(receipt, store_name(conn, intent.store_id), order, payment_method, vat_rate_percent, vat)
 
 
 def _text_rows(document: ReceiptDocument) -> list[tuple[str, str]]:
@@ -121,7 +121,7 @@ def _text_rows(document: ReceiptDocument) -> list[tuple[str, str]]:
     rows += [("-", ""), (f"TOTAL {order.total.currency}", f"{order.total.amount:f}")]
     if document.vat_included is not None:
         rows.append((f"incl. VAT {document.vat_rate_percent}%", f"{document.vat_included.amount:f}"))
-    rows += [(f"Paid: token ...{document.token_last4}", ""), (f"Order {order.order_id}", "")]
+    rows += [(f"Paid: {document.payment_method}", ""), (f"Order {order.order_id}", "")]
     return rows
 
 

@@ -60,6 +60,7 @@ from payments.stepup import PinVerifier, StepUpPolicy
 from payments.storage import payment_intent_lines, payment_intents, payment_refunds
 
 _LOGGER = logging.getLogger(__name__)
+UNDESCRIBED_CARD = "saved card"  # a token its gateway cannot describe: never show the token itself
 # The cloud schema owns ``staff_audit``; staff cancels are recorded there too when it exists.
 _STAFF_AUDIT = sa.table("staff_audit", sa.column("staff_id"), sa.column("action"), sa.column("target"),
                         sa.column("at_ms"))
@@ -191,7 +192,18 @@ class PaymentService:
 
     def receipt_document(self, intent_id: str, *, vat_rate_percent: Decimal | None = None) -> ReceiptDocument:
         with self.engine.connect() as conn:
-            return build_document(conn, self._load(conn, intent_id), vat_rate_percent=vat_rate_percent)
+            intent = self._load(conn, intent_id)
+            return build_document(conn, intent, self.payment_method(intent), vat_rate_percent=vat_rate_percent)
+
+    def payment_method(self, intent: PaymentIntent) -> str:
+        """What ``intent`` is paid with, as the shopper knows the card: "Visa ending 4242"."""
+        return self.describe_token(intent.payment_token, intent.gateway)
+
+    def describe_token(self, token: str, gateway: str = "sandbox") -> str:
+        """The card behind a payment token as its gateway describes it; "saved card" when the gateway cannot say."""
+        plugin = self.gateways.get(gateway)
+        card = plugin.describe(token) if plugin is not None else None
+        return card.label if card is not None else UNDESCRIBED_CARD
 
     # ------------------------------------------------------------------ the life cycle
 

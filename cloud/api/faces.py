@@ -153,8 +153,17 @@ class Enrolled:
     consent_id: str
     expires_at_ms: int
     channel: str
-    token_last4: str
+    payment_method: str  # the enrolled card as the shopper knows it, never the token
     phone_last4: str
+
+    @classmethod
+    def stored(cls, response: dict) -> Enrolled:
+        """An enrollment as first answered, from the idempotency table (answers stored before the card was
+        described carried the token's last four characters instead)."""
+        legacy_tail = response.pop("token_last4", None)
+        if legacy_tail is not None:
+            response["payment_method"] = f"token ...{legacy_tail}" if legacy_tail else ""
+        return cls(**response)
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,7 @@ class Identified:
     step_up: bool
     match_token: str
     match_expires_at_ms: int
-    token_last4: str
+    payment_method: str
     attempts_left: int
 
 
@@ -202,10 +211,6 @@ def consent_from(message: face_pb2.FaceConsent, present: bool, channel: Channel)
     return Consent(message.purpose, channel, message.retention_days, granted, message.text_version or DEFAULT_CONSENT_TEXT)
 
 
-def _token_last4(token: str | None) -> str:
-    return (token or "")[-4:]
-
-
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -216,11 +221,12 @@ def _ms(moment: dt.datetime) -> int:
 class FaceAccess:
     """The face-pay use cases with the cloud's access rules; every method blocks (worker pool)."""
 
-    def __init__(self, services: Services, store: FaceTemplateStore | None, *, unavailable: str = "",
-                 policy: MatchPolicy = MatchPolicy(), max_failures: int = MAX_FAILED_IDENTIFICATIONS,
-                 failure_window_ms: int = FAILURE_WINDOW_MS) -> None:
+    def __init__(self, services: Services, store: FaceTemplateStore | None, *, describe_card: Callable[[str], str],
+                 unavailable: str = "", policy: MatchPolicy = MatchPolicy(),
+                 max_failures: int = MAX_FAILED_IDENTIFICATIONS, failure_window_ms: int = FAILURE_WINDOW_MS) -> None:
         self.s = services
         self._store = store
+        self.describe_card = describe_card  # the enrolled token's card as its gateway says: "Visa ending 4242"
         self._unavailable = unavailable or "face pay is not configured on this server"
         self.policy = policy
         self.max_failures = max_failures
@@ -243,7 +249,7 @@ class FaceAccess:
         })
         replay = self._replay(principal, "EnrollFace", new.key, digest)
         if replay is not None:
-            return Enrolled(**replay)
+            return Enrolled.stored(replay)
         if self.store.enrollment(shopper_id) is not None:
             raise FailedPrecondition(f"shopper {shopper_id} is already enrolled; delete the face data first to enroll again",
                                      field="shopper_id")
@@ -283,12 +289,14 @@ class FaceAccess:
             raise NotFound(f"shopper {shopper_id} does not exist", field="shopper_id")
         return phone_last4(phone)
 
-    @staticmethod
-    def _enrolled(enrollment: Enrollment | None, last4: str) -> Enrolled:
+    def _enrolled(self, enrollment: Enrollment | None, last4: str) -> Enrolled:
         if enrollment is None:
             raise FailedPrecondition("the enrollment was deleted while it was being made; enroll again")
         return Enrolled(enrollment.shopper_id, enrollment.template_id, enrollment.consent_id, _ms(enrollment.expires_at),
-                        enrollment.channel.value, _token_last4(enrollment.payment_token), last4)
+                        enrollment.channel.value, self._card(enrollment.payment_token), last4)
+
+    def _card(self, payment_token: str | None) -> str:
+        return self.describe_card(payment_token) if payment_token else ""
 
     # -- identification
 
@@ -317,7 +325,7 @@ class FaceAccess:
         token = self.tokens.issue(MatchClaim(result.shopper_id, result.template_id, principal.subject_id,
                                              result.needs_step_up, expires))
         return Identified(True, result.shopper_id, float(result.distance), self.policy.threshold, result.needs_step_up,
-                          token, expires, _token_last4(result.payment_token), self.max_failures - failures)
+                          token, expires, self._card(result.payment_token), self.max_failures - failures)
 
     def _recent_failures(self, principal: Principal) -> int:
         since = now_ms() - self.failure_window_ms
@@ -374,6 +382,11 @@ class FaceAccess:
         except sa.exc.IntegrityError as exc:
             raise MatchTokenSpent("face_match_token was spent by another payment made at the same moment; "
                                   "identify the shopper again", field="face_match_token") from exc
+
+    def paid_by_face(self, intent_id: str) -> bool:
+        """Whether a face match paid for ``intent_id`` (a spent match token names it)."""
+        with self.s.database.read() as conn:
+            return conn.execute(sa.select(_spent.c.token_hash).where(_spent.c.intent_id == intent_id)).first() is not None
 
     def refuse_reuse(self, payment: FacePayment, intent_id: str) -> MatchTokenSpent:
         """The error for a replayed match token, after writing the attempt to the audit log."""
@@ -461,7 +474,7 @@ def enrollment_message(enrolled: Enrolled) -> face_pb2.FaceEnrollment:
     return face_pb2.FaceEnrollment(
         shopper_id=enrolled.shopper_id, template_id=enrolled.template_id, consent_id=enrolled.consent_id,
         expires_at_ms=enrolled.expires_at_ms, channel=enrolled.channel,
-        payment_method=f"token ...{enrolled.token_last4}" if enrolled.token_last4 else "",
+        payment_method=enrolled.payment_method,
         phone_hint=f"...{enrolled.phone_last4}",
     )
 
@@ -496,7 +509,7 @@ class FaceServicer(face_pb2_grpc.FaceServiceServicer):
             matched=found.matched, shopper_id=found.shopper_id, distance=found.distance if math.isfinite(found.distance) else 0.0,
             threshold=found.threshold, step_up_required=found.step_up, match_token=found.match_token,
             match_expires_at_ms=found.match_expires_at_ms,
-            payment_method=f"token ...{found.token_last4}" if found.token_last4 else "",
+            payment_method=found.payment_method,
             attempts_left=found.attempts_left,
         )
 

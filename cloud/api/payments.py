@@ -111,6 +111,7 @@ def _require_staff(principal: Principal) -> None:
 class _Reply:
     intent: PaymentIntent
     order_id: str
+    payment_method: str  # as the shopper knows it: "Visa ending 4242", "Face pay (Visa ending 4242)"
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,8 @@ class PaymentAccess:
 
     def receipt(self, principal: Principal, intent_id: str, paper_mm: int) -> tuple[ReceiptDocument, bytes]:
         """The receipt document of a captured intent the caller may see, and its printable PNG when asked for."""
-        self._visible(principal, intent_id)
-        document = self.payments.receipt_document(intent_id)
+        intent = self._visible(principal, intent_id)
+        document = replace(self.payments.receipt_document(intent_id), payment_method=self._payment_method(intent))
         return document, render_receipt_png(document, paper_mm=paper_mm) if paper_mm else b""
 
     def capture(self, principal: Principal, intent_id: str, key: str) -> tuple[_Reply, CartChange | None]:
@@ -253,7 +254,12 @@ class PaymentAccess:
 
     def _reply(self, intent: PaymentIntent) -> _Reply:
         order = self.payments.order(intent.intent_id) if intent.state in _HAS_ORDER else None
-        return _Reply(intent, order.order_id if order is not None else "")
+        return _Reply(intent, order.order_id if order is not None else "", self._payment_method(intent))
+
+    def _payment_method(self, intent: PaymentIntent) -> str:
+        """The card as its gateway describes it, said to be face pay when a face match paid for the intent."""
+        card = self.payments.payment_method(intent)
+        return f"Face pay ({card})" if self.faces.paid_by_face(intent.intent_id) else card
 
 
 # ---------------------------------------------------------------------- protobuf
@@ -274,7 +280,7 @@ def intent_message(reply: _Reply) -> payment_pb2.PaymentIntent:
         cart_id=intent.cart_id,
         store_id=intent.store_id,
         shopper_id=intent.shopper_id,
-        payment_method=f"token ...{intent.token_last4}",
+        payment_method=reply.payment_method,
         gateway=intent.gateway,
         lines=[payment_pb2.PaymentLine(sku=line.sku, quantity=line.quantity, unit_price=_wire_money(line.unit_price),
                                        description=line.description) for line in intent.lines],
@@ -294,7 +300,7 @@ def receipt_message(document: ReceiptDocument, png: bytes) -> payment_pb2.Receip
         lines=[payment_pb2.ReceiptLine(sku=line.sku, description=line.description, quantity=line.quantity,
                                        unit_price=_wire_money(line.unit_price), fulfilment=line.fulfilment.value)
                for line in order.lines],
-        total=_wire_money(order.total), payment_method=f"token ...{document.token_last4}",
+        total=_wire_money(order.total), payment_method=document.payment_method,
         created_at_ms=receipt.created_at_ms, printable_png=png,
     )
 

@@ -159,7 +159,7 @@ class FaceEnrollment:
     consent_id: str
     expires_at_ms: int
     channel: str  # "kiosk" or "app"
-    payment_method: str  # "token ...1234"
+    payment_method: str  # the enrolled card: "Visa ending 4242"
     phone_hint: str  # "...8000": the digits the shopper types at checkout
 
 
@@ -224,7 +224,7 @@ class PaymentIntent:
     cart_id: str
     store_id: str
     shopper_id: str
-    payment_method: str  # "token ...1234"
+    payment_method: str  # "Visa ending 4242" (or "Face pay (Visa ending 4242)")
     gateway: str
     lines: tuple[PaymentLine, ...]
     step_up_required: bool  # confirming needs the shopper's PIN

@@ -350,8 +350,11 @@ class ReceiptScreen(Screen):
     def draw_body(self, surface: pygame.Surface) -> None:
         width, _ = surface.get_size()
         intent = self.intent
-        ui.draw_text(surface, f"Paid {intent.captured} with {intent.payment_method}", (40, 120))
-        ui.draw_text(surface, f"Order {intent.order_id}", (40, 170), size=ui.SMALL_PX, colour=ui.MUTED)
+        ui.draw_text(surface, f"Paid {intent.captured}", (40, 110))
+        # The card as the shopper knows it ("Visa ending 4242", "Face pay (Visa ending 4242)"), on its own
+        # line so the last four digits are never cut short beside the QR code.
+        ui.draw_text(surface, f"with {intent.payment_method}", (40, 152))
+        ui.draw_text(surface, f"Order {intent.order_id}", (40, 196), size=ui.SMALL_PX, colour=ui.MUTED)
         if self.receipt is None or self.qr is None:
             return
         surface.blit(self.qr, (width - 420, 110))

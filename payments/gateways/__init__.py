@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from payments.errors import UnknownGatewayError
-from payments.gateways.base import DeclineCode, GatewayOperation, GatewayResult, PaymentGateway
+from payments.gateways.base import CardDescription, DeclineCode, GatewayOperation, GatewayResult, PaymentGateway
 from payments.gateways.sandbox import SandboxGateway
 
 GATEWAYS: dict[str, Callable[..., PaymentGateway]] = {
@@ -29,5 +29,5 @@ def create_gateway(name: str, **options: object) -> PaymentGateway:
 
 
 __all__ = [
-    "GATEWAYS", "DeclineCode", "GatewayOperation", "GatewayResult", "PaymentGateway", "SandboxGateway", "create_gateway",
+    "GATEWAYS", "CardDescription", "DeclineCode", "GatewayOperation", "GatewayResult", "PaymentGateway", "SandboxGateway", "create_gateway",
 ]

@@ -56,6 +56,25 @@ class GatewayResult:
             raise ValueError("a result is either approved or carries a decline code, not both or neither")
 
 
+@dataclasses.dataclass(frozen=True)
+class CardDescription:
+    """The card behind a payment token as its network knows it: what a screen or receipt may show.
+
+    Never the card number: the brand and the last four digits, which the card itself shows.
+    """
+
+    brand: str   # "Visa", "Mastercard", "UnionPay"
+    last4: str   # four digits
+
+    def __post_init__(self) -> None:
+        if not (len(self.last4) == 4 and self.last4.isdigit()) or not self.brand:
+            raise ValueError(f"a card description is a brand and four digits; got {self.brand!r}, {self.last4!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.brand} ending {self.last4}"
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
     """A card network or payment provider behind one interface."""
@@ -76,3 +95,6 @@ class PaymentGateway(Protocol):
 
     def lookup(self, reference: str) -> GatewayResult | None:
         """The answer the network gave to ``reference`` (None when it never saw it)."""
+
+    def describe(self, token: str) -> CardDescription | None:
+        """The card behind ``token`` as the network's vault describes it (None when it does not know the token)."""

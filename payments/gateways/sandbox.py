@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from payments.errors import GatewayTimeoutError
-from payments.gateways.base import DeclineCode, GatewayOperation, GatewayResult
+from payments.gateways.base import CardDescription, DeclineCode, GatewayOperation, GatewayResult
 from payments.money import Money
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +72,20 @@ TEST_TOKENS: dict[str, SandboxBehaviour] = {
     "tok_timeout": SandboxBehaviour.TIMEOUT,
     "tok_authorize_response_lost": SandboxBehaviour.AUTHORIZE_RESPONSE_LOST,
     "tok_capture_response_lost": SandboxBehaviour.CAPTURE_RESPONSE_LOST,
+}
+
+# The test card behind each token, as a card network's vault would describe it (the digits are the
+# last four of the networks' published test card numbers, never a real card's).
+TEST_CARDS: dict[str, CardDescription] = {
+    "tok_visa_approve": CardDescription("Visa", "4242"),
+    "tok_mastercard_approve": CardDescription("Mastercard", "4444"),
+    "tok_unionpay_approve": CardDescription("UnionPay", "0005"),
+    "tok_decline_insufficient_funds": CardDescription("Visa", "9995"),
+    "tok_decline_do_not_honour": CardDescription("Visa", "0002"),
+    "tok_step_up": CardDescription("Visa", "3184"),
+    "tok_timeout": CardDescription("Visa", "0119"),
+    "tok_authorize_response_lost": CardDescription("Mastercard", "0341"),
+    "tok_capture_response_lost": CardDescription("Visa", "0259"),
 }
 
 _AUTH_DECLINES: dict[SandboxBehaviour, DeclineCode] = {
@@ -185,6 +199,9 @@ class SandboxGateway:
                 .order_by(network_transactions.c.seq).limit(1)
             ).first()
         return _transaction(row).as_result() if row is not None else None
+
+    def describe(self, token: str) -> CardDescription | None:
+        return TEST_CARDS.get(token)
 
     # ------------------------------------------------------------------ the books, for tests and demos
 

@@ -123,7 +123,7 @@ def test_the_app_enrolls_its_shopper_and_a_kiosk_identifies_them_with_the_phone_
     token, shopper_id = _shopper(stubs, "ann@example.com")
     enrolled = _enroll(faces, token, _face(1))
     assert (enrolled.shopper_id, enrolled.channel, enrolled.phone_hint) == (shopper_id, "app", "...8000")
-    assert enrolled.payment_method == f"token ...{APPROVE[-4:]}" and enrolled.template_id.startswith("tpl_")
+    assert enrolled.payment_method == "Visa ending 4242" and enrolled.template_id.startswith("tpl_")
     assert enrolled.expires_at_ms > now_ms() + 364 * 86_400_000
     match = _identify(faces, kiosk, _near(_face(1), 0.1))
     assert match.matched and match.shopper_id == shopper_id and 0.09 < match.distance < 0.11
@@ -336,7 +336,8 @@ def test_a_face_match_pays_with_the_enrolled_method_and_a_close_match_needs_the_
     close = _identify(faces, kiosk, _near(_face(15), 0.5))
     assert close.matched and close.step_up_required
     intent = _intent_by_face(pay, kiosk, cart, close)
-    assert (intent.shopper_id, intent.payment_method, intent.step_up_required) == (shopper_id, f"token ...{APPROVE[-4:]}", True)
+    assert (intent.shopper_id, intent.payment_method, intent.step_up_required) == (
+        shopper_id, "Face pay (Visa ending 4242)", True)
     confirm = payment_pb2.ConfirmIntentRequest(intent_id=intent.intent_id, idempotency_key="c1")  # the kiosk "forgets"
     assert _code(pay.ConfirmIntent, confirm, metadata=bearer(kiosk))[0] == grpc.StatusCode.FAILED_PRECONDITION
     confirm = payment_pb2.ConfirmIntentRequest(intent_id=intent.intent_id, idempotency_key="c2", pin="4821")

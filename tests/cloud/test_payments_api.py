@@ -97,7 +97,7 @@ def test_kiosk_creates_confirms_and_captures_and_the_order_takes_store_stock(
     assert [(line.sku, line.quantity, line.unit_price) for line in intent.lines] == [
         (line.sku, line.quantity, line.unit_price) for line in cart.lines
     ]
-    assert intent.payment_method == f"token ...{APPROVE[-4:]}" and not intent.order_id
+    assert intent.payment_method == "Visa ending 4242" and not intent.order_id
     authorized = pay.ConfirmIntent(_confirm(intent.intent_id), metadata=bearer(kiosk))
     assert authorized.status == S.PAYMENT_INTENT_STATUS_AUTHORIZED
     captured = pay.CaptureIntent(_capture(intent.intent_id), metadata=bearer(kiosk))

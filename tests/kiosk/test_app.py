@@ -286,6 +286,9 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     assert (tmp_path / "kiosk" / "receipts" / f"{receipt.receipt_id}.png").exists()  # for the printer
     shot = cv2.imread(str(kiosk.screenshot(tmp_path / "receipt.png")), cv2.IMREAD_GRAYSCALE)
     assert cv2.QRCodeDetector().detectAndDecode(shot)[0] == receipt.url
+    assert kiosk.screen.intent.payment_method == "Visa ending 4242"  # the card the shopper held, as they know it
+    assert _shows_text(kiosk, tmp_path / "shots" / "receipt.png", "with Visa ending 4242")
+    assert not _shows_text(kiosk, tmp_path / "shots" / "receipt.png", "with token")
     intent_id = kiosk.screen.intent.intent_id
     kiosk.tap("Done")
     assert kiosk.screen.name == "attract" and kiosk.session.cart is None
@@ -398,6 +401,8 @@ def test_face_pay_identifies_the_enrolled_shopper_and_takes_the_payment(cloud, t
         app.tap("OK")
         app.wait_for("receipt", 60)
         assert app.screen.intent.shopper_id == shopper_id and app.screen.intent.status.value == "captured"
+        assert app.screen.intent.payment_method == "Face pay (Visa ending 4242)"  # the enrolled card
+        assert _shows_text(app, tmp_path / "shots" / "receipt.png", "with Face pay (Visa ending 4242)")
     finally:
         app.close()
 
@@ -498,7 +503,7 @@ def test_a_linked_shopper_enrolls_for_face_pay_at_the_kiosk_with_consent(cloud, 
         assert "...8000" in app.screen.result
         status = _enrollment(cloud, shopper_id)
         assert status.enrolled and status.enrollment.channel == "kiosk"
-        assert status.enrollment.payment_method.endswith("rove")  # the token, never a card number
+        assert status.enrollment.payment_method == "Visa ending 4242"  # the card as its network names it
     finally:
         app.close()
 

@@ -80,12 +80,15 @@ def test_receipt_png_is_printable_and_its_qr_decodes_to_the_e_receipt(
     assert text == document.receipt.url and points is not None
 
 
-def test_receipt_never_shows_more_than_the_token_tail(service: PaymentService,
-                                                      make_intent: Callable[..., PaymentIntent]) -> None:
+def test_receipt_names_the_card_as_its_network_describes_it_never_the_token(
+    service: PaymentService, make_intent: Callable[..., PaymentIntent]
+) -> None:
     intent = _pay(service, make_intent, [PurchaseLine(IN_STOCK, 1, Money.parse("10.00", "CNY"))])
     document = service.receipt_document(intent.intent_id)
-    assert document.token_last4 == "rove" and document.vat_included is None
+    assert document.payment_method == "Visa ending 4242" and document.vat_included is None
     assert "tok_visa_approve" not in str(intent.as_dict())
+    assert service.describe_token("tok_not_in_the_vault") == "saved card"  # never the token's own characters
+    assert service.describe_token("tok_visa_approve", gateway="unknown") == "saved card"
 
 
 def test_render_refuses_unknown_paper(service: PaymentService, make_intent: Callable[..., PaymentIntent]) -> None:

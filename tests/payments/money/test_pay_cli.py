@@ -55,6 +55,7 @@ def test_life_cycle_replays_and_books(db: str, tmp_path: Path) -> None:
     assert refunded["intent"]["refunded"]["amount"] == "99.00"
     shown = _json(_omnifit(db, "pay", "show", intent_id, "--json"))
     assert shown["receipt_url"] == captured["receipt_url"] and shown["intent"]["captured"]["minor"] == 59_900
+    assert shown["intent"]["payment_method"] == "Visa ending 4242"
     books = _json(_omnifit(db, "pay", "ledger", "--json"))
     assert books["balanced"] and books["totals_minor"] == {"CNY": 0}
     assert {b["account"]: b["minor"] for b in books["balances"]} == {
