@@ -347,13 +347,19 @@ def test_a_face_match_pays_with_the_enrolled_method_and_a_close_match_needs_the_
     assert captured.status == S.PAYMENT_INTENT_STATUS_CAPTURED and captured.order_id
 
 
+def _matched(stubs: Stubs, faces, kiosk: str, sku: str, email: str, seed: int):  # type: ignore[no-untyped-def]
+    """A shopper enrolled from their app, their cart paired with the kiosk, and the kiosk's match of their face:
+    (shopper token, shopper id, cart, match)."""
+    token, shopper_id = _shopper(stubs, email)
+    cart = _paired_cart(stubs, kiosk, token, sku)
+    _enroll(faces, token, _face(seed))
+    return token, shopper_id, cart, _identify(faces, kiosk, _face(seed))
+
+
 def test_forged_foreign_and_stale_match_tokens_are_refused(
     server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus
 ) -> None:
-    token, shopper_id = _shopper(stubs, "max@example.com")
-    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
-    _enroll(faces, token, _face(16))
-    match = _identify(faces, kiosk, _face(16))
+    token, shopper_id, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "max@example.com", 16)
     forged = face_pb2.FaceMatch(match_token=match.match_token[:-3] + "xyz")
     assert _code(_intent_by_face, pay, kiosk, cart, forged, key="f1")[0] == grpc.StatusCode.INVALID_ARGUMENT
     other_kiosk = server.services.accounts.issue_device_token(STORE).token
@@ -372,10 +378,7 @@ def test_forged_foreign_and_stale_match_tokens_are_refused(
 def test_a_match_token_pays_once_and_a_replay_is_refused_and_audited(
     server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus
 ) -> None:
-    token, shopper_id = _shopper(stubs, "rae@example.com")
-    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
-    _enroll(faces, token, _face(17))
-    match = _identify(faces, kiosk, _face(17))
+    _, shopper_id, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "rae@example.com", 17)
     first = _intent_by_face(pay, kiosk, cart, match, key="once")
     assert _intent_by_face(pay, kiosk, cart, match, key="once").intent_id == first.intent_id  # a retry, not a replay
     status, details = _code(_intent_by_face, pay, kiosk, cart, match, key="again")
@@ -395,10 +398,7 @@ def test_two_intents_racing_on_one_match_token_charge_once(
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    token, shopper_id = _shopper(stubs, "sol@example.com")
-    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
-    _enroll(faces, token, _face(18))
-    match = _identify(faces, kiosk, _face(18))
+    _, shopper_id, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "sol@example.com", 18)
     start = Barrier(4)
 
     def create(n: int) -> payment_pb2.PaymentIntent | tuple[grpc.StatusCode, str]:
@@ -432,10 +432,7 @@ def test_the_spend_commits_with_the_intent_so_the_loser_of_a_race_makes_no_inten
     from cloud.api.faces import MatchTokenSpent
     from payments.money import Money
 
-    token, shopper_id = _shopper(stubs, "tam@example.com")
-    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
-    _enroll(faces, token, _face(19))
-    match = _identify(faces, kiosk, _face(19))
+    _, shopper_id, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "tam@example.com", 19)
     device = server.services.authenticator.verify_header(f"Bearer {kiosk}")
     access, payments = server.running.faces, server.running.payments
     both = [access.resolve_match(device, match.match_token, key) for key in ("A", "B")]  # both before either pays

@@ -33,15 +33,10 @@ def _start(db_url: str, policy: LockoutPolicy = POLICY) -> ServerThread:
 
 @pytest.fixture
 def server(db_url: str) -> Iterator[ServerThread]:
+    """The server under a small policy (conftest's ``stubs`` connects to it)."""
     running = _start(db_url)
     yield running
     running.stop()
-
-
-@pytest.fixture
-def stubs(server: ServerThread) -> Iterator[Stubs]:
-    with grpc.insecure_channel(server.address) as channel:
-        yield stubs_for(channel)
 
 
 def _register(stubs: Stubs, email: str) -> profile_pb2.Session:
