@@ -12,7 +12,7 @@ _LOGGER = logging.getLogger(__name__)
 _BY_CODE = {
     ErrorCode.UNAUTHENTICATED: "the sign-in was refused",
     ErrorCode.PERMISSION_DENIED: "this needs a staff member's permission",
-    ErrorCode.RESOURCE_EXHAUSTED: "too many tries; please wait a minute",
+    ErrorCode.RESOURCE_EXHAUSTED: "too many tries; please wait before trying again",
 }
 
 
