@@ -8,7 +8,10 @@ median time from frames to measurements (reconstruction + measurement; rendering
 stands in for the cameras, is reported separately). Feet are scanned in pairs (the
 generated right foot and its mirror image); both feet count as cases.
 
-Run: ``.venv/bin/python -m benchmarks.scan_accuracy [--feet 30] [--bodies 10] [--views N]``.
+Feet stand on the kiosk's glass platform, seen by the cameras around it and the plantar
+camera under it; ``--no-plantar`` scans them on an open platform with the cameras around only.
+
+Run: ``.venv/bin/python -m benchmarks.scan_accuracy [--feet 30] [--bodies 10] [--views N] [--no-plantar]``.
 Prints ONE JSON object on stdout; progress goes to stderr.
 """
 from __future__ import annotations
@@ -28,7 +31,8 @@ RESCAN_SHAPES = 5
 RESCAN_SEEDS = (101, 202, 303)
 
 
-def _scan_once(subject, kind: str, views: int | None, seed: int) -> tuple[dict[str, dict[str, float]], dict, list]:
+def _scan_once(subject, kind: str, views: int | None, seed: int,
+               plantar: bool = True) -> tuple[dict[str, dict[str, float]], dict, list]:
     """(measurements per part, {"render", "scan", "scan_cpu"} seconds, flag codes).
 
     ``scan`` is wall time from frames to measurements; ``scan_cpu`` the CPU time of this
@@ -36,7 +40,7 @@ def _scan_once(subject, kind: str, views: int | None, seed: int) -> tuple[dict[s
     """
     from scanning.pipeline import scan, synthetic_source
 
-    source = synthetic_source(subject, kind, views=views, seed=seed)
+    source = synthetic_source(subject, kind, views=views, seed=seed, plantar=plantar and kind == "foot")
     started = time.perf_counter()
     frames = list(source.frames())
     rendered = time.perf_counter() - started
@@ -58,7 +62,8 @@ class _Frames:
         return iter(self._frames)
 
 
-def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], views: int | None) -> dict[str, object]:
+def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], views: int | None,
+              plantar: bool = True) -> dict[str, object]:
     """Scan every (name, canonical mesh, truth mm) case; aggregate errors, spread and time."""
     from scanning.sources.synthetic import DEFAULT_VIEWS
 
@@ -68,7 +73,7 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
     failures, flagged = [], 0
     for index, (name, subject, truth) in enumerate(cases):
         try:
-            parts, seconds, flags = _scan_once(subject, kind, views, seed=index)
+            parts, seconds, flags = _scan_once(subject, kind, views, seed=index, plantar=plantar)
         except Exception as exc:  # a benchmark reports failures instead of stopping
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
             _LOGGER.warning("%s failed: %s", name, exc)
@@ -80,7 +85,7 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
             for key, value in values.items():
                 errors.setdefault(key, []).append(abs(value - truth[key]))
         if index < RESCAN_SHAPES:
-            _add_rescan_spread(subject, kind, views, spreads)
+            _add_rescan_spread(subject, kind, views, spreads, plantar)
         _LOGGER.info("%s %s: %.2f s, length/height err %.2f mm", kind, name, seconds["scan"],
                      errors.get("length", errors.get("height", [np.nan]))[-1])
     return {
@@ -93,6 +98,7 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
         "scan_cpu_s_median": _median(times["scan_cpu"]),
         "render_s_median": _median(times["render"]),
         "views": views or DEFAULT_VIEWS[kind],
+        "plantar_camera": plantar and kind == "foot",
         "scans_with_flags": flagged,
         "failures": failures,
     }
@@ -102,9 +108,10 @@ def _median(values: list[float]) -> float | None:
     return round(float(np.median(values)), 3) if values else None
 
 
-def _add_rescan_spread(subject, kind: str, views: int | None, spreads: dict[str, list[float]]) -> None:
+def _add_rescan_spread(subject, kind: str, views: int | None, spreads: dict[str, list[float]],
+                       plantar: bool = True) -> None:
     """Scan one shape with several noise seeds; add each measurement's SD (first part only)."""
-    repeats = [_scan_once(subject, kind, views, seed)[0] for seed in RESCAN_SEEDS]
+    repeats = [_scan_once(subject, kind, views, seed, plantar)[0] for seed in RESCAN_SEEDS]
     first_part = next(iter(repeats[0]))
     for key in repeats[0][first_part]:
         values = [r[first_part][key] for r in repeats if first_part in r]
@@ -151,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feet", type=int, default=30, help="generated feet (default 30)")
     parser.add_argument("--bodies", type=int, default=10, help="generated bodies (default 10)")
-    parser.add_argument("--views", type=int, default=None, help="cameras in the rig (default 4 feet, 6 bodies)")
+    parser.add_argument("--views", type=int, default=None, help="cameras around the platform (default 4 feet, 6 bodies)")
+    parser.add_argument("--no-plantar", dest="plantar", action="store_false",
+                        help="feet on an open platform, without the camera under the glass")
     parser.add_argument("--no-acceptance", action="store_true", help="skip the real meshes in shared/acceptance")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
@@ -159,11 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     for kind, count in (("foot", args.feet), ("body", args.bodies)):
         if count <= 0:
             continue
-        report[kind] = _run_kind(kind, _generated_cases(kind, count), args.views)
+        report[kind] = _run_kind(kind, _generated_cases(kind, count), args.views, args.plantar)
         if not args.no_acceptance:
             real = _acceptance_cases(kind)
             if real:
-                report[f"{kind}_acceptance"] = _run_kind(kind, real, args.views)
+                report[f"{kind}_acceptance"] = _run_kind(kind, real, args.views, args.plantar)
     print(json.dumps(report))
     return 0
 

@@ -197,25 +197,28 @@ def load_subject(path: str | Path, kind: str, *, units: str = "m", up: str = "z"
 
 
 def synthetic_source(subject: trimesh.Trimesh, kind: str, *, views: int | None = None, seed: int = 0,
-                     noise: bool = True) -> DepthSource:
+                     noise: bool = True, plantar: bool | None = None) -> DepthSource:
     """The virtual kiosk rig looking at ``subject`` (canonical frame, metres): both feet
     (the subject as the right foot, its mirror as the left) or the standing body.
-    ``views`` defaults to the kind's rig (4 cameras for feet, 6 for bodies)."""
+    ``views`` defaults to the kind's rig (4 cameras around feet, 6 around bodies);
+    ``plantar`` (default: for feet) adds the glass platform's camera under the soles."""
     from scanning.sources.synthetic import SyntheticRig, body_scene, foot_pair_scene, kiosk_rig
 
+    plantar = kind == "foot" if plantar is None else plantar
     scene = foot_pair_scene(subject) if kind == "foot" else body_scene(subject)
-    return SyntheticRig(scene, kiosk_rig(kind, views), kind=kind, seed=seed, noise=noise)
+    return SyntheticRig(scene, kiosk_rig(kind, views, plantar=plantar), kind=kind, seed=seed, noise=noise)
 
 
 def make_source(name: str, *, kind: str, mesh: str | None = None, path: str | None = None,
                 calibration: str | None = None, units: str = "m", up: str = "z", views: int | None = None,
-                seed: int = 0) -> DepthSource:
+                seed: int = 0, plantar: bool | None = None) -> DepthSource:
     """A depth source by name: ``synthetic`` (needs ``mesh``), ``recorded`` (needs
     ``path``), ``realsense`` (needs ``calibration``, the rig's JSON)."""
     if name == "synthetic":
         if not mesh:
             raise ScanningError("--source synthetic needs --mesh MESH", field="mesh")
-        return synthetic_source(load_subject(mesh, kind, units=units, up=up), kind, views=views, seed=seed)
+        return synthetic_source(load_subject(mesh, kind, units=units, up=up), kind, views=views, seed=seed,
+                                plantar=plantar)
     if name == "recorded":
         from scanning.sources.recorded import RecordedSource
 

@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--units", default="m", choices=("m", "cm", "mm"), help="length unit of --mesh (default m)")
     parser.add_argument("--up", default="z", choices=("x", "y", "z"), help="vertical axis of --mesh (default z)")
     parser.add_argument("--views", type=int, default=None,
-                        help="synthetic source: number of cameras (default 4 for feet, 6 for a body)")
+                        help="synthetic source: number of cameras around the platform (default 4 for feet, 6 for a body)")
+    parser.add_argument("--no-plantar", dest="plantar", action="store_false", default=None,
+                        help="synthetic source, feet: an open platform, without the camera under the glass")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sensor noise and RANSAC (default 0)")
     parser.add_argument("--icp", action="store_true", help="refine the camera extrinsics by ICP before fusion")
     parser.add_argument("--out", required=True, help="folder to write the meshes and reports into")
@@ -45,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
 
     progress = None if args.json or not sys.stderr.isatty() else _draw_bar
     source = make_source(args.source, kind=args.kind, mesh=args.mesh, path=args.path, calibration=args.calibration,
-                         units=args.units, up=args.up, views=args.views, seed=args.seed)
+                         units=args.units, up=args.up, views=args.views, seed=args.seed, plantar=args.plantar)
     result = scan(source, args.kind, seed=args.seed, refine_icp=args.icp, progress=progress)
     write_scan(result, args.out)
     if args.json:

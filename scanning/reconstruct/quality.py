@@ -15,7 +15,7 @@ import numpy as np
 import trimesh
 
 from scanning.mesh_utils import is_closed
-from scanning.sources.frame import RGBDFrame
+from scanning.sources.frame import RGBDFrame, is_plantar
 
 SEEN_TOLERANCE_M = 0.005
 EDGE_MARGIN_PX = 2
@@ -56,10 +56,12 @@ class ScanQuality:
 
 
 def check_frames(frames: list[RGBDFrame], quality: ScanQuality) -> None:
-    """Record each camera's share of valid depth; flag cameras that lost most pixels."""
+    """Record each camera's share of valid depth; flag cameras that lost most pixels.
+    A plantar camera sees only the soles on its glass, a small share of its image by
+    design; its coverage of each foot (:func:`assess_part`) tells when it is blocked."""
     for frame in frames:
         quality.valid_depth[frame.camera_id] = round(frame.valid_fraction, 4)
-        if frame.valid_fraction < MIN_VALID_FRACTION:
+        if frame.valid_fraction < MIN_VALID_FRACTION and not is_plantar(frame.extrinsic):
             quality.flags.append(QualityFlag(
                 "low_valid_depth",
                 f"camera {frame.camera_id}: only {frame.valid_fraction:.0%} of pixels have depth "

@@ -183,3 +183,11 @@ def back_project(frame: RGBDFrame, stride: int = 1) -> np.ndarray:
     if frame.extrinsic is None:
         return points
     return points @ frame.extrinsic[:3, :3].T + frame.extrinsic[:3, 3]
+
+
+def is_plantar(extrinsic: np.ndarray | None) -> bool:
+    """Whether a camera (its (4, 4) camera → platform pose) looks up at the platform from
+    under it: the plantar camera of a glass platform, which sees soles and nothing else."""
+    if extrinsic is None:
+        return False
+    return bool(extrinsic[2, 3] < 0.0 and extrinsic[2, 2] > 0.5)

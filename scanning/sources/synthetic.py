@@ -12,6 +12,14 @@ Camera choices, from Intel's D400 datasheet: a D415 (55 mm baseline, 65° HFOV);
 0.34 m high (the low ones see the sides of the sole and into the arch, the high ones
 the instep), bodies with fx = 500 px in portrait orientation from about 1.6 m,
 alternately from 2.1 m and 0.8 m high.
+
+A foot rig can also have a glass platform with a plantar camera under it (``plantar=True``),
+the one view of the sole and the arch above it, which no camera beside the feet can see
+into. It is a D435-class wide camera (87° × 58°, fx = 337 px at 640×480) that looks up
+through the glass by way of a 45° mirror in the platform's housing: the source un-mirrors
+its images, so it acts as a camera 0.30 m under the glass looking straight up, its image's
+long side across the two feet. To it the platform is glass (it sees only the feet); to the
+cameras above, the glass window shows the housing's dark floor far below the platform.
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ import numpy as np
 import trimesh
 
 from scanning.errors import FrameError
-from scanning.sources.frame import Intrinsics, RGBDFrame
+from scanning.sources.frame import Intrinsics, RGBDFrame, is_plantar
 from scanning.sources.noise import add_depth_noise
 from scanning.sources.render import SceneMesh, shared_renderer
 
@@ -59,6 +67,12 @@ class RigLayout:
 
 
 DEFAULT_VIEWS = {"foot": 4, "body": 6}
+PLANTAR_CAMERA_ID = "plantar"
+PLANTAR_DEPTH_M = 0.30  # the (virtual, mirrored) plantar camera's distance under the glass
+PLANTAR_INTRINSICS = Intrinsics(337.0, 337.0, 319.5, 239.5, 640, 480)
+GLASS_HALF_M = (0.21, 0.25)  # the glass window's half extents along x (heel-toe) and y
+HOUSING_DEPTH_M = 0.07  # the housing's floor under the glass, seen through it from above
+HOUSING_RGB = (0.08, 0.08, 0.09)
 RIG_LAYOUTS = {
     "foot": RigLayout(radius_m=0.45, heights_m=(0.20, 0.34), target=(0.0, 0.0, 0.03),
                       intrinsics=Intrinsics(600.0, 600.0, 319.5, 239.5, 640, 480)),
@@ -81,14 +95,18 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0,
     return pose
 
 
-def kiosk_rig(kind: str, views: int | None = None, *, intrinsics: Intrinsics | None = None) -> list[VirtualCamera]:
+def kiosk_rig(kind: str, views: int | None = None, *, intrinsics: Intrinsics | None = None,
+              plantar: bool = False) -> list[VirtualCamera]:
     """``views`` cameras evenly around the platform (the first at 45°), alternating high
     cameras (instep; crown and shoulders) with low ones (sides of the sole; between the
-    legs and under the arms)."""
+    legs and under the arms); with ``plantar`` (feet only) the camera under the glass
+    platform comes last (see the module notes)."""
     if kind not in RIG_LAYOUTS:
         raise FrameError(f"unknown rig kind {kind!r}; expected one of {sorted(RIG_LAYOUTS)}", field="kind")
     if views is not None and not 2 <= views <= 12:
         raise FrameError(f"a kiosk rig has 2 to 12 cameras; got {views}", field="views")
+    if plantar and kind != "foot":
+        raise FrameError("only the foot rig has a glass platform with a plantar camera", field="plantar")
     layout = RIG_LAYOUTS[kind]
     views = DEFAULT_VIEWS[kind] if views is None else views
     cameras = []
@@ -97,14 +115,23 @@ def kiosk_rig(kind: str, views: int | None = None, *, intrinsics: Intrinsics | N
         height = layout.heights_m[index % len(layout.heights_m)]
         eye = np.array([layout.radius_m * np.cos(azimuth), layout.radius_m * np.sin(azimuth), height])
         cameras.append(VirtualCamera(f"cam{index}", intrinsics or layout.intrinsics, look_at(eye, layout.target)))
+    if plantar:
+        below = np.array([0.0, 0.0, -PLANTAR_DEPTH_M])
+        cameras.append(VirtualCamera(PLANTAR_CAMERA_ID, PLANTAR_INTRINSICS,
+                                     look_at(below, np.zeros(3), up=np.array([1.0, 0.0, 0.0]))))
     return cameras
 
 
-def platform_scene(kind: str) -> list[SceneMesh]:
+def platform_scene(kind: str, *, glass: bool = False) -> list[SceneMesh]:
     """The kiosk's platform (a grey plate at z = 0) and the shop floor 8 cm below it; a
-    body kiosk stands in a fitting booth, whose walls the cameras see behind the shopper."""
+    body kiosk stands in a fitting booth, whose walls the cameras see behind the shopper.
+    A ``glass`` platform has a window (``GLASS_HALF_M``) where the feet stand, through
+    which the housing's dark floor shows."""
     half = 0.45 if kind == "foot" else 0.8
-    scene = [_quad(half, 0.0, PLATFORM_RGB), _quad(4.0, -0.08, FLOOR_RGB)]
+    plate = _framed_plate(half, GLASS_HALF_M, PLATFORM_RGB) if glass else _quad(half, 0.0, PLATFORM_RGB)
+    scene = [plate, _quad(4.0, -0.08, FLOOR_RGB)]
+    if glass:
+        scene.append(_quad(half, -HOUSING_DEPTH_M, HOUSING_RGB))
     if kind == "body":
         scene.append(_booth_walls(BOOTH_HALF_M, BOOTH_HEIGHT_M))
     return scene
@@ -113,6 +140,22 @@ def platform_scene(kind: str) -> list[SceneMesh]:
 def _quad(half: float, z: float, rgb: tuple[float, float, float]) -> SceneMesh:
     vertices = np.array([[-half, -half, z], [half, -half, z], [half, half, z], [-half, half, z]])
     return SceneMesh(vertices, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(rgb, (4, 1)))
+
+
+def _framed_plate(half: float, window: tuple[float, float], rgb: tuple[float, float, float]) -> SceneMesh:
+    """A square plate at z = 0 of half side ``half`` with a rectangular hole of half extents
+    ``window`` (x, y) in its middle: four quads around the hole."""
+    wx, wy = window
+    xs, ys = (-half, -wx, wx, half), (-half, -wy, wy, half)
+    vertices = np.array([[x, y, 0.0] for y in ys for x in xs])
+    faces = []
+    for row in range(3):
+        for column in range(3):
+            if row == 1 and column == 1:
+                continue  # the window
+            a = row * 4 + column
+            faces += [[a, a + 1, a + 5], [a, a + 5, a + 4]]
+    return SceneMesh(vertices, np.array(faces), np.tile(rgb, (len(vertices), 1)))
 
 
 def _booth_walls(half: float, height: float) -> SceneMesh:
@@ -157,7 +200,10 @@ class SyntheticRig:
         if not cameras:
             raise FrameError("the synthetic rig needs at least one camera", field="cameras")
         self.cameras = cameras
-        self.scene = ([mesh_to_scene(mesh)] if mesh is not None else []) + list(extras) + platform_scene(kind)
+        glass = any(is_plantar(camera.extrinsic) for camera in cameras)
+        # what the plantar camera sees through the glass: the shopper and what lies on the glass
+        self.shopper = ([mesh_to_scene(mesh)] if mesh is not None else []) + list(extras)
+        self.scene = self.shopper + platform_scene(kind, glass=glass)
         self.seed = seed
         self.noise = noise
         self.baseline_m = baseline_m
@@ -168,7 +214,8 @@ class SyntheticRig:
         rng = np.random.default_rng(self.seed)
         renderer = shared_renderer()
         for index, camera in enumerate(self.cameras):
-            view = renderer.render(self.scene, camera.intrinsics, camera.extrinsic, supersample=self.supersample)
+            scene = self.shopper if is_plantar(camera.extrinsic) else self.scene
+            view = renderer.render(scene, camera.intrinsics, camera.extrinsic, supersample=self.supersample)
             depth = view.depth
             if self.noise:
                 k = camera.intrinsics

@@ -133,3 +133,38 @@ def test_touching_feet_are_split_into_left_and_right(right_foot) -> None:
     for side, mesh in result.parts.items():
         assert mesh.is_watertight, side
         assert abs(measure_foot(mesh).to_mm_dict()["length"] - truth["length"]) < 3.0, side
+
+
+@pytest.fixture(scope="module")
+def high_arch_frames():
+    foot = make_foot(4)  # a 17 mm arch
+    frames = list(SyntheticRig(foot_pair_scene(foot), kiosk_rig("foot", 4, plantar=True), seed=2).frames())
+    return foot, frames
+
+
+@pytest.mark.slow
+def test_the_plantar_camera_sees_the_arch_that_cameras_around_the_feet_cannot(high_arch_frames) -> None:
+    foot, frames = high_arch_frames
+    truth = measure_foot(foot).to_mm_dict()
+    with_glass = reconstruct(frames, "foot")
+    around_only = reconstruct(frames[:4], "foot")
+    assert with_glass.quality.flags == []  # a plantar view is mostly empty by design: no low_valid_depth
+    assert with_glass.quality.coverage["right"]["plantar"] > 0.1
+    for side in ("left", "right"):
+        seen = measure_foot(with_glass.parts[side]).to_mm_dict()
+        hidden = measure_foot(around_only.parts[side]).to_mm_dict()
+        assert abs(seen["arch_height"] - truth["arch_height"]) < 1.5, side
+        assert truth["arch_height"] - hidden["arch_height"] > 5.0, side  # filled: the arch reads low
+        assert abs(seen["instep_girth"] - truth["instep_girth"]) < 2.0, side
+        assert abs(seen["instep_girth"] - truth["instep_girth"]) < abs(hidden["instep_girth"] - truth["instep_girth"])
+
+
+def test_a_covered_plantar_camera_is_flagged(high_arch_frames) -> None:
+    _, frames = high_arch_frames
+    covered = frames[4]
+    depth = np.zeros_like(covered.depth)
+    depth[:40, :40] = 0.25  # something lying on the glass over its corner; the soles are hidden
+    blind = RGBDFrame(covered.colour, depth, covered.intrinsics, covered.camera_id, extrinsic=covered.extrinsic)
+    result = reconstruct([*frames[:4], blind], "foot")
+    flagged = {(flag.code, flag.camera) for flag in result.quality.flags}
+    assert ("low_coverage", "plantar") in flagged

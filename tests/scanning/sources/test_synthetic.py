@@ -69,3 +69,24 @@ def test_foot_pair_scene_mirrors_the_right_foot() -> None:
     assert right.centroid[1] == pytest.approx(-0.12) and left.centroid[1] == pytest.approx(0.12)
     assert left.is_watertight and left.volume > 0
     assert pair.bounds[0, 2] == pytest.approx(0.0)
+
+
+def test_glass_platform_rig_has_a_plantar_camera_that_sees_only_the_soles(box_scene: trimesh.Trimesh) -> None:
+    from scanning.sources.frame import is_plantar
+
+    cameras = kiosk_rig("foot", 4, plantar=True)
+    assert [c.camera_id for c in cameras] == ["cam0", "cam1", "cam2", "cam3", "plantar"]
+    assert [is_plantar(c.extrinsic) for c in cameras] == [False] * 4 + [True]
+    assert not is_plantar(None)
+    with pytest.raises(FrameError, match="only the foot rig"):
+        kiosk_rig("body", plantar=True)
+    frames = {f.camera_id: f for f in SyntheticRig(box_scene, cameras, noise=False).frames()}
+    # from under the glass: the box's bottom face at z = 0 and nothing else (no platform, no floor)
+    sole = back_project(frames["plantar"], stride=2)
+    assert len(sole) > 1000
+    np.testing.assert_allclose(sole[:, 2], 0.0, atol=2e-4)
+    assert np.all(np.abs(sole[:, 0]) <= 0.12 + 1e-3) and np.all(np.abs(sole[:, 1]) <= 0.05 + 1e-3)
+    # from above, the window beside the box shows the housing's floor under the platform
+    above = back_project(frames["cam0"], stride=2)
+    assert np.any(np.abs(above[:, 2] + 0.07) < 0.002)
+    assert np.any(np.abs(above[:, 2]) < 0.002)  # and the opaque frame around the glass
