@@ -36,6 +36,8 @@ class CalibrationScreen(AdminScreen):
     name = "admin_calibrate"
 
     def __init__(self, app, calibration_path: Path) -> None:
+        from scanning.calibration.procedure import MAX_REPROJECTION_PX
+
         super().__init__(app)
         self.calibration_path = calibration_path
         self.folder = app.config.data_dir / "calibration-captures" / time.strftime("%Y%m%d-%H%M%S")
@@ -43,9 +45,7 @@ class CalibrationScreen(AdminScreen):
         self.checks: dict[str, object] = {}  # step name -> CaptureCheck of its latest take
         self.current = 0
         self.outcome = None  # (CalibrationOutcome, saved) of the latest solve; None once a capture changes
-        from scanning.calibration.procedure import MAX_REPROJECTION_PX
-
-        self.limit_px = MAX_REPROJECTION_PX
+        self.limit_px = MAX_REPROJECTION_PX  # a camera above it keeps the calibration from being saved
 
     @property
     def title(self) -> str:
