@@ -72,18 +72,19 @@ def keep_large_components(mesh: trimesh.Trimesh, min_share: float, max_count: in
     """Connected pieces whose area is at least ``min_share`` of the largest, largest first.
 
     Components are labelled on the vertex graph (sparse, fast) and only the kept ones
-    become meshes: a noisy scan can hold thousands of specks.
+    become meshes: a noisy scan can hold thousands of specks. Two edges of each face join
+    its corners; the graph is built as CSR and taken as directed with weak connection,
+    the same components at half the cost of scipy symmetrising an undirected one.
     """
-    from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     if len(mesh.faces) == 0:
         return []
     vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-    edges = faces[:, [0, 1, 1, 2]].reshape(-1, 2)
     count = len(vertices)
-    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(count, count))
-    _, vertex_labels = connected_components(graph, directed=False)
+    graph = csr_matrix((np.ones(2 * len(faces), dtype=np.int8), (faces[:, :2].ravel(), faces[:, 1:].ravel())),
+                       shape=(count, count))
+    _, vertex_labels = connected_components(graph, directed=True, connection="weak")
     labels = vertex_labels[faces[:, 0]]
     areas = np.bincount(labels, weights=_face_areas(vertices, faces))
     order = np.argsort(areas)[::-1]
