@@ -115,11 +115,13 @@ def _chain_poses(views: list[BoardView], camera_ids: list[str], platform_board: 
 
 def _yaw_pose(params: np.ndarray, lying: np.ndarray) -> np.ndarray:
     """Board → platform pose of a board lying on the platform: ``lying`` (the reference board's
-    pose) turned by ``params[0]`` radians about z and moved by ``params[1:3]`` in the plane."""
+    pose) turned by ``params[0]`` radians about z and moved by ``params[1:3]`` in the plane, at
+    the reference board's height (a double-sided board's front print is its thickness up)."""
     cos, sin = np.cos(params[0]), np.sin(params[0])
     pose = np.eye(4)
     pose[:3, :3] = np.array([[cos, -sin, 0.0], [sin, cos, 0.0], [0.0, 0.0, 1.0]]) @ lying[:3, :3]
     pose[:2, 3] = params[1:3]
+    pose[2, 3] = lying[2, 3]
     return pose
 
 
@@ -268,9 +270,11 @@ def solve_rig(spec, captures: Sequence[Sequence[RGBDFrame]], distortion: Mapping
             views.append(BoardView(index, frame.camera_id, object_points, image_points, board_to_camera))
     for camera_id, found in most_corners.items():
         if found < MIN_CORNERS:
+            hint = "" if spec.double_sided else (" (a camera under a glass platform sees only the back of the board: "
+                                                 "it needs the double-sided board)")
             raise CalibrationError(
                 f"camera {camera_id}: found {found} ChArUco corners in its best view of {len(captures)} "
-                f"capture(s), need at least {MIN_CORNERS}; is the board in its view?",
+                f"capture(s), need at least {MIN_CORNERS}; is the board in its view?{hint}",
                 camera=camera_id, corners=found)
     if not any(view.capture == 0 for view in views):
         raise CalibrationError("no camera sees the board lying on the platform (capture 0); lay it flat in the "

@@ -27,52 +27,110 @@ SMALL_SQUARE_PX = 24.0
 
 @dataclass(frozen=True)
 class CharucoBoardSpec:
-    """A printed ChArUco board: squares, their size in metres, and the ArUco dictionary."""
+    """A printed ChArUco board: squares, their size in metres, and the ArUco dictionary.
+
+    double_sided : the back is printed too, with a second board of other marker ids (the
+        front's n markers have ids 0..n-1, the back's n..2n-1), laid out so that seen from
+        behind it reads as a normal board. A plantar camera under a glass platform sees the
+        back of a board lying on the glass; its ids tell detection which side it sees.
+    thickness_m : the board's thickness, front print to back print.
+    """
 
     squares_x: int = 10
     squares_y: int = 7
     square_m: float = 0.04
     marker_m: float = 0.03
     dictionary: str = "DICT_5X5_100"
+    double_sided: bool = False
+    thickness_m: float = 0.003
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.double_sided, bool):
+            raise CalibrationError(f"board double_sided must be true or false; got {self.double_sided!r}",
+                                   field="double_sided")
+        if not (isinstance(self.thickness_m, (int, float)) and 0.0 < self.thickness_m < 0.05):
+            raise CalibrationError(f"board thickness_m must be a thickness in metres (0 to 0.05); got "
+                                   f"{self.thickness_m!r}", field="thickness_m")
 
     @property
     def size_m(self) -> tuple[float, float]:
         return self.squares_x * self.square_m, self.squares_y * self.square_m
 
-    def cv_board(self):
-        """The ``cv2.aruco.CharucoBoard`` this spec describes."""
+    @property
+    def markers(self) -> int:
+        """How many markers one side of the board holds (a ChArUco board's white squares)."""
+        return (self.squares_x * self.squares_y) // 2
+
+    def cv_board(self, side: str = "front"):
+        """The ``cv2.aruco.CharucoBoard`` of one side: ``front`` (marker ids 0..n-1) or, for a
+        double-sided board, ``back`` (ids n..2n-1, in back-board coordinates: see
+        :meth:`back_to_front`)."""
         import cv2
 
         if not hasattr(cv2.aruco, self.dictionary):
             raise CalibrationError(f"unknown ArUco dictionary {self.dictionary!r}", field="dictionary")
         dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, self.dictionary))
-        return cv2.aruco.CharucoBoard((self.squares_x, self.squares_y), self.square_m, self.marker_m, dictionary)
+        size = (self.squares_x, self.squares_y)
+        if side == "front":
+            return cv2.aruco.CharucoBoard(size, self.square_m, self.marker_m, dictionary)
+        if side != "back" or not self.double_sided:
+            raise CalibrationError(f"a {'double' if self.double_sided else 'single'}-sided board has no side {side!r}",
+                                   field="side")
+        available = int(dictionary.bytesList.shape[0])
+        if 2 * self.markers > available:
+            raise CalibrationError(
+                f"a double-sided {self.squares_x} x {self.squares_y} board needs {2 * self.markers} distinct markers "
+                f"(front and back) but {self.dictionary} has {available}; use a larger dictionary", field="dictionary")
+        ids = np.arange(self.markers, 2 * self.markers, dtype=np.int32)
+        return cv2.aruco.CharucoBoard(size, self.square_m, self.marker_m, dictionary, ids)
 
-    def image(self, pixels_per_m: float = 4000.0) -> np.ndarray:
-        """(h, w, 3) uint8 RGB print of the board, edge to edge (no margin)."""
+    def image(self, pixels_per_m: float = 4000.0, side: str = "front") -> np.ndarray:
+        """(h, w, 3) uint8 RGB print of one side of the board, edge to edge (no margin). The
+        back print is its own board as seen from behind: printed as it is and mounted face out
+        on the back, its top-left corner behind the front's top-right (turned over about the
+        board's short side); seen through the board from the front it is mirrored."""
         width_m, height_m = self.size_m
         size = (int(round(width_m * pixels_per_m)), int(round(height_m * pixels_per_m)))
-        gray = self.cv_board().generateImage(size, marginSize=0, borderBits=1)
+        gray = self.cv_board(side).generateImage(size, marginSize=0, borderBits=1)
         return np.repeat(gray[..., None], 3, axis=2)
+
+    def back_to_front(self) -> np.ndarray:
+        """(4, 4) transform from back-board coordinates (OpenCV's, on the back print as seen
+        from behind) to front-board coordinates: the back's x runs the other way, its y the
+        same, its z into the board toward the front, its face ``thickness_m`` behind the front."""
+        width_m, _ = self.size_m
+        return np.array([[-1.0, 0.0, 0.0, width_m], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, -1.0, self.thickness_m],
+                         [0.0, 0.0, 0.0, 1.0]])
 
     def board_to_platform(self) -> np.ndarray:
         """(4, 4) transform from OpenCV board coordinates (origin at the print's top-left
-        corner, x along its columns, y down its rows, z into the board) to the platform."""
+        corner, x along its columns, y down its rows, z into the board) to the platform, the
+        board lying printed side up at the platform centre. A double-sided board's back print
+        lies on the platform (z = 0, where a plantar camera sees it on the glass), so its front
+        print is ``thickness_m`` above it; a single-sided print is taken as lying at z = 0."""
         width_m, height_m = self.size_m
         transform = np.diag([1.0, -1.0, -1.0, 1.0])
-        transform[:3, 3] = [-width_m / 2.0, height_m / 2.0, 0.0]
+        transform[:3, 3] = [-width_m / 2.0, height_m / 2.0, self.thickness_m if self.double_sided else 0.0]
         return transform
 
     def to_dict(self) -> dict[str, object]:
         return {"squares_x": self.squares_x, "squares_y": self.squares_y, "square_m": self.square_m,
-                "marker_m": self.marker_m, "dictionary": self.dictionary}
+                "marker_m": self.marker_m, "dictionary": self.dictionary, "double_sided": self.double_sided,
+                "thickness_m": self.thickness_m}
 
 
 def try_detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_matrix: np.ndarray | None = None,
                        distortion: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
-    """Board corners seen in one image: (n, 3) object points in board coordinates (metres),
-    their (n, 2) pixel positions (undistorted when ``distortion`` is given) and n; n may be 0.
+    """Board corners seen in one image: (n, 3) object points in FRONT board coordinates
+    (metres), their (n, 2) pixel positions (undistorted when ``distortion`` is given) and n;
+    n may be 0.
 
+    A double-sided board is looked for on both sides: its back print's marker ids differ
+    from the front's, so the side seen is known without being told which camera looks from
+    where; the side with more corners is taken (an opaque board shows one side to a camera)
+    and back corners are given in front-board coordinates (:meth:`CharucoBoardSpec.back_to_front`,
+    z = ``thickness_m``; :func:`seen_side` tells them apart), so the pose and the joint solve
+    need not know which side a camera saw.
     camera_matrix : (3, 3) K when known; OpenCV then interpolates the chessboard
     corners through the markers' poses, which halves the pose error of low, oblique
     cameras (measured on the synthetic rig: 1.1 → 0.6 mm).
@@ -80,7 +138,21 @@ def try_detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_matrix
     import cv2
 
     gray = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2GRAY)
-    board = spec.cv_board()
+    best = _detect_side(spec, "front", gray, camera_matrix, distortion)
+    if spec.double_sided:
+        back = _detect_side(spec, "back", gray, camera_matrix, distortion)
+        if back[2] > best[2]:
+            to_front = spec.back_to_front()
+            best = (back[0] @ to_front[:3, :3].T + to_front[:3, 3], back[1], back[2])
+    return best
+
+
+def _detect_side(spec: CharucoBoardSpec, side: str, gray: np.ndarray, camera_matrix: np.ndarray | None,
+                 distortion: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """One side's corners in ``gray``, in that side's own board coordinates."""
+    import cv2
+
+    board = spec.cv_board(side)
     parameters = cv2.aruco.CharucoParameters()
     dist = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64)
     if camera_matrix is not None:
@@ -95,6 +167,14 @@ def try_detect_corners(spec: CharucoBoardSpec, colour: np.ndarray, camera_matrix
     if distortion is not None and camera_matrix is not None:
         image_points = cv2.undistortPoints(image_points[:, None], camera_matrix, dist, P=camera_matrix).reshape(-1, 2)
     return object_points.reshape(-1, 3).astype(np.float64), image_points, len(ids)
+
+
+def seen_side(spec: CharucoBoardSpec, object_points: np.ndarray) -> str | None:
+    """Which side of the board corners from :func:`try_detect_corners` are on: ``front``,
+    ``back`` (front-board z = thickness), or None when there are none."""
+    if len(object_points) == 0:
+        return None
+    return "back" if spec.double_sided and float(np.median(object_points[:, 2])) > spec.thickness_m / 2.0 else "front"
 
 
 def refine_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -246,23 +326,36 @@ def standing_board_pose(spec: CharucoBoardSpec, azimuth_deg: float, centre_heigh
     return pose
 
 
-def board_scene_mesh(spec: CharucoBoardSpec, board_to_platform: np.ndarray | None = None, lift_m: float = 0.00005,
-                     thickness_m: float = 0.005):
-    """The printed board as a :class:`SceneMesh` for the synthetic rig: the print on the front
-    and a black back ``thickness_m`` behind it (a foam board), so a camera behind a held
-    board sees no mirror image of the markers.
+def board_scene_mesh(spec: CharucoBoardSpec, board_to_platform: np.ndarray | None = None,
+                     lift_m: float = 0.00005) -> tuple:
+    """The printed board as :class:`SceneMesh` objects for the synthetic rig: the print on
+    the front and, ``spec.thickness_m`` behind it, a black back (a foam board: a camera behind
+    a held board sees no mirror image of the markers) or, for a double-sided board, the back
+    print, textured so that it reads as its own board from behind.
 
-    board_to_platform : (4, 4) pose of the board; lying on the platform by default,
-        lifted ``lift_m`` so it does not fight with the platform surface in the depth test.
+    board_to_platform : (4, 4) pose of the board; lying on the platform by default, the
+        front lifted ``lift_m`` more so it does not fight with the platform surface in the
+        depth test.
     """
     from scanning.sources.render import SceneMesh
 
     pose = spec.board_to_platform() if board_to_platform is None else np.asarray(board_to_platform)
     width_m, height_m = spec.size_m
     outline = np.array([[0.0, 0.0], [width_m, 0.0], [width_m, height_m], [0.0, height_m]])
-    corners_board = np.vstack([np.column_stack([outline, np.full(4, z)]) for z in (-lift_m, thickness_m)])
-    vertices = corners_board @ pose[:3, :3].T + pose[:3, 3]  # board z points into the board
-    uv = np.tile([[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]], (2, 1))
-    colours = np.vstack([np.ones((4, 3)), np.zeros((4, 3))])
-    faces = np.array([[0, 1, 2], [0, 2, 3], [4, 6, 5], [4, 7, 6]])
-    return SceneMesh(vertices, faces, colours, uv=uv, texture=spec.image(), shaded=False)
+
+    def face(z: float) -> np.ndarray:  # the outline's corners at board depth z, in the platform frame
+        return np.column_stack([outline, np.full(4, z)]) @ pose[:3, :3].T + pose[:3, 3]
+
+    # Texture v runs up the image: the print's top-left corner (board origin) has uv (0, 1).
+    front_uv = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    faces = np.array([[0, 1, 2], [0, 2, 3]])
+    front = SceneMesh(face(-lift_m), faces, np.ones((4, 3)), uv=front_uv, texture=spec.image(), shaded=False)
+    if not spec.double_sided:
+        back = SceneMesh(face(spec.thickness_m), faces[:, ::-1], np.zeros((4, 3)), shaded=False)
+        return front, back
+    # The back print's own x runs the other way (back_to_front): the front's corner (x, y)
+    # is the back's (width - x, y), so its u is mirrored.
+    back_uv = front_uv * [-1.0, 1.0] + [1.0, 0.0]
+    back = SceneMesh(face(spec.thickness_m), faces[:, ::-1], np.ones((4, 3)), uv=back_uv,
+                     texture=spec.image(side="back"), shaded=False)
+    return front, back

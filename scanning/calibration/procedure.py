@@ -2,12 +2,14 @@
 
 A procedure is a list of :class:`CaptureStep`: where to put the ChArUco board, in words
 for staff, and which cameras must see it there. The foot rig needs one capture (the
-board lying at the platform centre); the body rig 1 + 2n for n cameras: the centre
-board, the board lying in front of each camera, and the board standing between each
-pair of neighbouring cameras (docs/calibration.md says why).
+board lying at the platform centre; on a glass platform with a plantar camera under it,
+the double-sided board, whose back print that camera sees through the glass); the body
+rig 1 + 2n for n cameras: the centre board, the board lying in front of each camera, and
+the board standing between each pair of neighbouring cameras (docs/calibration.md says why).
 
 A capture folder (docs/calibration.md) holds ``rig.json`` (the rig's kind, its
-cameras in order around the platform with their intrinsics, the board) and one
+cameras in order around the platform with their intrinsics, which of them is a plantar
+camera under the glass, the board) and one
 sub-folder per capture, named after its step, in the recorded RGB-D format of
 :mod:`scanning.sources.recorded` (``depth/<camera>_<n>.png``, ``colour/<camera>_<n>.png``)
 without a ``calibration.json``. ``omnifit calibrate`` reads such folders; the kiosk's
@@ -29,12 +31,13 @@ from scanning.calibration.charuco import (
     CharucoBoardSpec,
     calibrate_rig,
     lying_board_pose,
+    seen_side,
     standing_board_pose,
     try_detect_corners,
 )
 from scanning.calibration.rig import CameraCalibration, RigCalibration
 from scanning.errors import CalibrationError, FrameError
-from scanning.sources.frame import Intrinsics, RGBDFrame
+from scanning.sources.frame import Intrinsics, RGBDFrame, is_plantar
 
 CAPTURES_FORMAT = "omnifit-calibration-captures"
 CAPTURES_VERSION = 1
@@ -42,6 +45,9 @@ RIG_FILE = "rig.json"
 RIG_KINDS = ("foot", "body")
 # The foot rig's cameras see an A3 board large from 0.5 m; the body rig's need an A1 foam board.
 BOARDS = {"foot": CharucoBoardSpec(), "body": CharucoBoardSpec(square_m=0.08, marker_m=0.06)}
+# A glass foot platform's plantar camera sees the board from under the glass: the A3 board
+# printed on both sides of a 3 mm sheet (docs/calibration.md).
+GLASS_FOOT_BOARD = replace(BOARDS["foot"], double_sided=True, thickness_m=0.003)
 LYING_DISTANCE_M = 0.45
 STANDING_HEIGHTS_M = (1.0, 1.4)  # waist and chest height, alternately
 MAX_REPROJECTION_PX = 1.0  # above this a camera's solve is not trusted (the rendered rigs reach 0.2-0.3 px)
@@ -52,6 +58,9 @@ class CaptureRig:
     """The cameras to calibrate, in order around the platform, with their intrinsics, and the board.
 
     distortion : per camera id, (5,) OpenCV coefficients where not zero.
+    plantar : the cameras under a glass foot platform looking up at it (rig.json marks them
+        ``"plantar": true``); they see only the back of a board lying on the glass, so such
+        a rig needs a double-sided board. Not part of the ring of cameras around the platform.
     """
 
     kind: str
@@ -59,6 +68,7 @@ class CaptureRig:
     intrinsics: Mapping[str, Intrinsics]
     board: CharucoBoardSpec
     distortion: Mapping[str, np.ndarray] = field(default_factory=dict)
+    plantar: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in RIG_KINDS:
@@ -68,6 +78,36 @@ class CaptureRig:
         missing = [camera for camera in self.cameras if camera not in self.intrinsics]
         if missing:
             raise CalibrationError(f"camera {missing[0]}: no intrinsics", camera=missing[0])
+        self._check_plantar()
+
+    def _check_plantar(self) -> None:
+        unknown = [camera for camera in self.plantar if camera not in self.cameras]
+        if unknown:
+            raise CalibrationError(f"plantar camera {unknown[0]} is not one of the rig's cameras {list(self.cameras)}",
+                                   camera=unknown[0])
+        if not self.plantar:
+            return
+        if self.kind != "foot":
+            raise CalibrationError(f"camera {self.plantar[0]}: only a foot rig has a glass platform with a plantar "
+                                   f"camera; this is a {self.kind} rig", camera=self.plantar[0], field="plantar")
+        if len(self.plantar) == len(self.cameras):
+            raise CalibrationError("a rig needs cameras above the platform as well as under its glass; every camera "
+                                   f"is marked plantar: {list(self.cameras)}", field="plantar")
+        if not self.board.double_sided:
+            raise CalibrationError(
+                f"camera {self.plantar[0]}: under the glass a plantar camera sees only the back of the board, so a "
+                f"rig with one needs a double-sided board (\"double_sided\": true; docs/calibration.md)",
+                camera=self.plantar[0], field="board")
+
+    @property
+    def glass(self) -> bool:
+        """Whether the platform is glass with a plantar camera under it."""
+        return bool(self.plantar)
+
+    @property
+    def around(self) -> tuple[str, ...]:
+        """The cameras around the platform, in order (the plantar cameras left out)."""
+        return tuple(camera for camera in self.cameras if camera not in self.plantar)
 
     def to_dict(self) -> dict[str, object]:
         cameras = []
@@ -75,6 +115,8 @@ class CaptureRig:
             entry: dict[str, object] = {"id": camera, "intrinsics": self.intrinsics[camera].to_dict()}
             if camera in self.distortion:
                 entry["distortion"] = np.asarray(self.distortion[camera]).tolist()
+            if camera in self.plantar:
+                entry["plantar"] = True
             cameras.append(entry)
         return {"format": CAPTURES_FORMAT, "version": CAPTURES_VERSION, "kind": self.kind,
                 "board": self.board.to_dict(), "cameras": cameras}
@@ -86,15 +128,16 @@ class CaptureRig:
                                    path=where)
         try:
             kind = str(data["kind"])
-            board = CharucoBoardSpec(**data["board"]) if data.get("board") else BOARDS.get(kind, CharucoBoardSpec())
             entries = list(data["cameras"])
             cameras = tuple(str(entry["id"]) for entry in entries)
             intrinsics = {str(entry["id"]): Intrinsics.from_dict(entry["intrinsics"]) for entry in entries}
             distortion = {str(entry["id"]): _distortion(entry["distortion"]) for entry in entries
                           if entry.get("distortion") is not None}
+            plantar = tuple(str(entry["id"]) for entry in entries if _flag(entry.get("plantar", False), "plantar"))
+            board = CharucoBoardSpec(**data["board"]) if data.get("board") else default_board(kind, bool(plantar))
         except (KeyError, TypeError, ValueError, FrameError) as exc:
             raise CalibrationError(f"{where}: not a capture rig description ({exc})", path=where) from exc
-        return cls(kind, cameras, intrinsics, board, distortion)
+        return cls(kind, cameras, intrinsics, board, distortion, plantar)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,6 +160,17 @@ class CaptureRig:
         with :class:`~scanning.sources.recorded.RecordedSource`, which checks every image's
         camera and size against it."""
         return RigCalibration({c: CameraCalibration(c, self.intrinsics[c], np.eye(4)) for c in self.cameras})
+
+
+def default_board(kind: str, glass: bool = False) -> CharucoBoardSpec:
+    """The board of a rig kind (the double-sided one for a glass foot platform)."""
+    return GLASS_FOOT_BOARD if glass and kind == "foot" else BOARDS.get(kind, CharucoBoardSpec())
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false; got {value!r}")
+    return value
 
 
 def _distortion(values: object) -> np.ndarray:
@@ -161,12 +215,18 @@ def procedure(rig: CaptureRig, azimuths_deg: Mapping[str, float] | None = None) 
     centre = CaptureStep("centre", "centre", rig.cameras,
                          "Lay the board flat in the middle of the platform, printed side up, its long side "
                          "pointing the way a shopper faces.", spec.board_to_platform() if azimuths_deg else None)
+    if rig.glass:  # the plantar camera sees the back print through the glass from 0.3 m
+        below = ", ".join(rig.plantar)
+        return [replace(centre, required=rig.cameras, instruction=(
+            f"Lay the double-sided board flat in the middle of the glass, front print up, its long side pointing "
+            f"the way a shopper faces: camera {below} under the glass sees its back print (a capture of the board "
+            f"the wrong side up is refused; turn it over)."))]
     if rig.kind == "foot":  # every camera sees the board large from 0.5 m
         return [replace(centre, required=rig.cameras)]
     # The body rig's far cameras see the centre board small; one that misses it is placed
     # through the standing boards, so two cameras suffice here.
     steps = [replace(centre, min_cameras=min(2, len(rig.cameras)))]
-    for camera in rig.cameras:
+    for camera in rig.around:
         pose = None if azimuths_deg is None else lying_board_pose(spec, azimuths_deg[camera], LYING_DISTANCE_M)
         steps.append(CaptureStep(
             f"lying-{camera}", "lying", (camera,),
@@ -214,19 +274,33 @@ def check_capture(rig: CaptureRig, step: CaptureStep, frames: Sequence[RGBDFrame
     image in it, each required camera that sees fewer than MIN_CORNERS corners, and too few
     cameras seeing the board."""
     corners: dict[str, int] = {}
+    sides: dict[str, str | None] = {}
     for frame in frames:
         camera_matrix = rig.intrinsics[frame.camera_id].matrix()
-        _, _, found = try_detect_corners(rig.board, frame.colour, camera_matrix, rig.distortion.get(frame.camera_id))
-        corners[frame.camera_id] = found
+        points, _, found = try_detect_corners(rig.board, frame.colour, camera_matrix,
+                                              rig.distortion.get(frame.camera_id))
+        corners[frame.camera_id], sides[frame.camera_id] = found, seen_side(rig.board, points)
     faults = {camera: f"no image in capture {step.name}" for camera in rig.cameras if camera not in corners}
     faults.update({camera: f"found {corners[camera]} ChArUco corners in capture {step.name}, need at least "
                    f"{MIN_CORNERS}" for camera in step.required if corners.get(camera, MIN_CORNERS) < MIN_CORNERS})
+    if step.role in ("centre", "lying") and rig.board.double_sided:
+        faults.update({camera: f"sees the board's {side} print in capture {step.name}: it lies the wrong side up"
+                       for camera, side in _wrong_sides(rig, sides, corners).items() if camera not in faults})
     seeing = sorted(camera for camera, found in corners.items() if found >= MIN_CORNERS)
     if not faults and len(seeing) < step.min_cameras:
         faults[step.cameras[0]] = (f"the board in capture {step.name} is seen by {len(seeing)} camera(s) {seeing}, "
                                    f"need at least {step.min_cameras}")
     return CaptureCheck(step.name, corners, tuple(f"camera {camera}: {fault}" for camera, fault in faults.items()),
                         tuple(faults))
+
+
+def _wrong_sides(rig: CaptureRig, sides: Mapping[str, str | None], corners: Mapping[str, int]) -> dict[str, str]:
+    """The side each camera saw of a board lying on the platform where it is not the side that
+    camera should see (the front from above, the back from under the glass): the board was
+    laid upside down, which would turn the platform frame over."""
+    return {camera: side for camera, side in sides.items()
+            if side is not None and corners[camera] >= MIN_CORNERS
+            and side != ("back" if camera in rig.plantar else "front")}
 
 
 def require(check: CaptureCheck, step: CaptureStep) -> None:
@@ -332,16 +406,23 @@ def write_capture(folder: Path, step: CaptureStep, frames: Sequence[RGBDFrame]) 
 
 
 # --- the synthetic rig -------------------------------------------------------------------------
-def synthetic_rig(kind: str, views: int | None = None):
+def synthetic_rig(kind: str, views: int | None = None, plantar: bool | None = None):
     """The virtual rig of ``kind`` as a :class:`CaptureRig`, its cameras
-    (:class:`~scanning.sources.synthetic.VirtualCamera`) and their azimuths (degrees)."""
+    (:class:`~scanning.sources.synthetic.VirtualCamera`) and their azimuths (degrees).
+
+    views : the cameras around the platform (the kind's default when None).
+    plantar : a glass platform with the plantar camera under it; by default for feet, as
+        synthetic foot scans have it (``scanning.pipeline.synthetic_source``).
+    """
     from scanning.sources.synthetic import kiosk_rig
 
     if kind not in RIG_KINDS:
         raise CalibrationError(f"unknown rig kind {kind!r}; expected one of {list(RIG_KINDS)}", field="kind")
-    cameras = kiosk_rig(kind, views)
+    plantar = kind == "foot" if plantar is None else plantar
+    cameras = kiosk_rig(kind, views, plantar=plantar)
+    under = tuple(c.camera_id for c in cameras if is_plantar(c.extrinsic))
     rig = CaptureRig(kind, tuple(c.camera_id for c in cameras), {c.camera_id: c.intrinsics for c in cameras},
-                     BOARDS[kind])
+                     default_board(kind, bool(under)), plantar=under)
     azimuths = {c.camera_id: float(np.degrees(np.arctan2(c.extrinsic[1, 3], c.extrinsic[0, 3]))) for c in cameras}
     return rig, cameras, azimuths
 
@@ -355,12 +436,13 @@ def render_capture(rig: CaptureRig, cameras, step: CaptureStep) -> list[RGBDFram
     if step.board_pose is None:
         raise CalibrationError(f"capture {step.name}: no board pose to render", capture=step.name)
     board = board_scene_mesh(rig.board, step.board_pose)
-    return list(SyntheticRig(None, cameras, kind=rig.kind, extras=(board,), supersample=4, noise=False).frames())
+    return list(SyntheticRig(None, cameras, kind=rig.kind, extras=board, supersample=4, noise=False).frames())
 
 
 def start_synthetic_captures(folder: str | Path, kind: str, views: int | None = None, *,
-                             keep_previous: int | None = None) -> list[CaptureStep]:
-    """A new capture folder for the virtual rig (its ``rig.json``); returns the steps to take.
+                             plantar: bool | None = None, keep_previous: int | None = None) -> list[CaptureStep]:
+    """A new capture folder for the virtual rig (its ``rig.json``; ``views`` and ``plantar``
+    as :func:`synthetic_rig` takes them); returns the steps to take.
 
     keep_previous : how many earlier capture folders beside ``folder`` to keep (the newest);
         older ones are deleted, so repeated calibrations do not fill a kiosk's disk. None keeps all.
@@ -368,7 +450,7 @@ def start_synthetic_captures(folder: str | Path, kind: str, views: int | None = 
     folder = Path(folder)
     if keep_previous is not None:
         prune_capture_folders(folder.parent, keep_previous)
-    rig, _, azimuths = synthetic_rig(kind, views)
+    rig, _, azimuths = synthetic_rig(kind, views, plantar)
     rig.save(folder)
     return procedure(rig, azimuths)
 
@@ -389,7 +471,7 @@ def take_synthetic_capture(folder: str | Path, step: CaptureStep) -> CaptureChec
     """Render one step through the virtual rig of ``folder``'s ``rig.json``, save it there, check it."""
     folder = Path(folder)
     rig = CaptureRig.load(folder)
-    _, cameras, _ = synthetic_rig(rig.kind, len(rig.cameras))
+    _, cameras, _ = synthetic_rig(rig.kind, len(rig.around), rig.glass)
     frames = render_capture(rig, cameras, step)
     write_capture(folder, step, frames)
     return check_capture(rig, step, frames)

@@ -24,7 +24,7 @@ def _pose_error(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 
 def _capture(cameras, board_pose: np.ndarray | None, spec: CharucoBoardSpec = BODY_BOARD):
-    rig = SyntheticRig(None, cameras, kind="body", extras=(board_scene_mesh(spec, board_pose),), supersample=4,
+    rig = SyntheticRig(None, cameras, kind="body", extras=board_scene_mesh(spec, board_pose), supersample=4,
                        noise=False)
     return list(rig.frames())
 

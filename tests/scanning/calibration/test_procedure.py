@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +12,17 @@ import pytest
 
 from scanning.calibration.procedure import (
     BOARDS,
+    GLASS_FOOT_BOARD,
     CaptureRig,
+    check_capture,
     procedure,
     prune_capture_folders,
+    render_capture,
+    require,
     synthetic_rig,
 )
 from scanning.errors import CalibrationError
+from scanning.sources.synthetic import GLASS_HALF_M
 
 
 def _board_centre(step) -> np.ndarray:
@@ -25,10 +31,66 @@ def _board_centre(step) -> np.ndarray:
 
 
 def test_the_foot_rig_takes_one_capture_every_camera_must_see() -> None:
-    rig, _, azimuths = synthetic_rig("foot")
+    rig, _, azimuths = synthetic_rig("foot", plantar=False)
+    assert rig.cameras == ("cam0", "cam1", "cam2", "cam3") and not rig.glass and rig.board == BOARDS["foot"]
     steps = procedure(rig, azimuths)
     assert [(s.name, s.role, s.required) for s in steps] == [("centre", "centre", rig.cameras)]
     np.testing.assert_allclose(steps[0].board_pose, BOARDS["foot"].board_to_platform())
+    assert "middle of the platform" in steps[0].instruction
+
+
+def test_the_glass_foot_rig_lays_the_double_sided_board_on_the_glass_for_its_plantar_camera() -> None:
+    rig, cameras, azimuths = synthetic_rig("foot")  # the default: glass, as synthetic foot scans have it
+    assert rig.cameras == ("cam0", "cam1", "cam2", "cam3", "plantar") and rig.plantar == ("plantar",)
+    assert rig.around == ("cam0", "cam1", "cam2", "cam3") and rig.board == GLASS_FOOT_BOARD
+    assert rig.board.double_sided and rig.board.thickness_m == 0.003
+    steps = procedure(rig, azimuths)
+    assert [(s.name, s.role, s.required) for s in steps] == [("centre", "centre", rig.cameras)]
+    assert "double-sided board" in steps[0].instruction and "middle of the glass" in steps[0].instruction
+    assert "camera plantar" in steps[0].instruction
+    np.testing.assert_allclose(steps[0].board_pose, GLASS_FOOT_BOARD.board_to_platform())
+    width, height = GLASS_FOOT_BOARD.size_m
+    corners = np.array([[0, 0, 0.003], [width, 0, 0.003], [width, height, 0.003], [0, height, 0.003]])
+    on_glass = corners @ steps[0].board_pose[:3, :3].T + steps[0].board_pose[:3, 3]
+    np.testing.assert_allclose(on_glass[:, 2], 0.0, atol=1e-12)  # the back print lies on the glass ...
+    assert np.all(np.abs(on_glass[:, :2]) <= GLASS_HALF_M)  # ... within its window
+
+
+def test_a_board_laid_the_wrong_side_up_on_the_glass_is_refused() -> None:
+    rig, cameras, azimuths = synthetic_rig("foot")
+    step = procedure(rig, azimuths)[0]
+    over = np.diag([1.0, -1.0, -1.0, 1.0]) @ step.board_pose  # turned over about the platform's x axis ...
+    over[2, 3] += rig.board.thickness_m  # ... lying on the glass, back print up
+    check = check_capture(rig, step, render_capture(rig, cameras, replace(step, board_pose=over)))
+    assert not check.ok and set(check.cameras_at_fault) == set(rig.cameras)
+    assert "camera cam0: sees the board's back print in capture centre: it lies the wrong side up" in check.problems
+    assert "camera plantar: sees the board's front print in capture centre: it lies the wrong side up" in check.problems
+    with pytest.raises(CalibrationError, match="wrong side up. Retake it: Lay the double-sided board"):
+        require(check, step)
+
+
+def test_a_glass_rig_json_marks_its_plantar_camera(tmp_path: Path) -> None:
+    rig, _, _ = synthetic_rig("foot")
+    rig.save(tmp_path)
+    data = json.loads((tmp_path / "rig.json").read_text())
+    assert [entry.get("plantar", False) for entry in data["cameras"]] == [False] * 4 + [True]
+    assert data["board"]["double_sided"] is True and data["board"]["thickness_m"] == 0.003
+    loaded = CaptureRig.load(tmp_path)
+    assert loaded.plantar == ("plantar",) and loaded.board == GLASS_FOOT_BOARD
+    del data["board"]  # the board is optional: a rig with a plantar camera gets the double-sided one
+    (tmp_path / "rig.json").write_text(json.dumps(data))
+    assert CaptureRig.load(tmp_path).board == GLASS_FOOT_BOARD
+    for spoil, message in [(lambda d: d.update(board=BOARDS["foot"].to_dict()), "needs a double-sided board"),
+                           (lambda d: d.update(kind="body"), "only a foot rig has a glass platform"),
+                           (lambda d: d["cameras"][4].update(plantar="yes"), "plantar must be true or false"),
+                           (lambda d: [e.update(plantar=True) for e in d["cameras"]], "every camera is marked plantar"),
+                           (lambda d: d.update(board={**GLASS_FOOT_BOARD.to_dict(), "thickness_m": -1}),
+                            "thickness_m must be")]:
+        spoilt = json.loads(json.dumps(data))
+        spoil(spoilt)
+        (tmp_path / "rig.json").write_text(json.dumps(spoilt))
+        with pytest.raises(CalibrationError, match=message):
+            CaptureRig.load(tmp_path)
 
 
 def test_the_six_camera_body_rig_takes_13_captures_around_the_platform() -> None:
