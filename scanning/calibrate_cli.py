@@ -3,11 +3,13 @@
 Sources: ``--source recorded --path DIR`` reads a calibration capture folder (its
 ``rig.json`` and one folder of images per capture, docs/calibration.md);
 ``--source synthetic --kind foot|body`` renders the board through the virtual rig in
-every pose of the procedure (demos, tests). Writes the rig calibration JSON that
+every pose of the procedure (demos, tests); its foot rig stands on a glass platform with
+a plantar camera under it, calibrated through the double-sided board (``--no-plantar``:
+the open platform, four cameras). Writes the rig calibration JSON that
 ``omnifit scan``, the kiosk and recorded folders read to ``--out FILE``, atomically and
 only when every camera's reprojection error is within ``--max-reprojection-px``
 (``--force`` saves anyway). Prints each camera's reprojection error; with ``--json``
-one JSON object ``{"kind", "source", "cameras", "captures", "reprojection_px",
+one JSON object ``{"kind", "source", "cameras", "plantar", "captures", "reprojection_px",
 "reprojection_px_max", "limit_px", "over_limit", "saved", "output", "timing_s"}``.
 A capture that is missing or in which a camera sees too little of the board exits 2
 naming the capture, the camera and how to retake it; so does a refused save.
@@ -30,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--kind", choices=KINDS, help="the rig: feet or a standing body (synthetic source: required; "
                         "recorded: checked against its rig.json)")
     parser.add_argument("--views", type=int, default=None,
-                        help="synthetic source: number of cameras (default 4 for feet, 6 for a body)")
+                        help="synthetic source: number of cameras around the platform (default 4 for feet, 6 for a body)")
+    parser.add_argument("--no-plantar", dest="plantar", action="store_false", default=None,
+                        help="synthetic source, feet: an open platform, without the camera under the glass")
     parser.add_argument("--out", required=True, help="the rig calibration JSON to write")
     parser.add_argument("--max-reprojection-px", type=float, default=None, metavar="PX",
                         help="refuse to save when a camera's reprojection error is above PX (default 1.0)")
@@ -77,7 +81,7 @@ def _captures(args: argparse.Namespace):
         if args.path:
             raise CalibrationError("--path is for --source recorded; the synthetic source renders its captures",
                                    field="path")
-        rig, cameras, azimuths = procedure.synthetic_rig(args.kind, args.views)
+        rig, cameras, azimuths = procedure.synthetic_rig(args.kind, args.views, args.plantar)
         steps = procedure.procedure(rig, azimuths)
         captures = {}
         for number, step in enumerate(steps, 1):
@@ -86,9 +90,10 @@ def _captures(args: argparse.Namespace):
         return rig, steps, captures
     if not args.path:
         raise CalibrationError("--source recorded needs --path DIR, the calibration capture folder", field="path")
-    if args.views is not None:
-        raise CalibrationError("--views is for --source synthetic; a capture folder lists its cameras in rig.json",
-                               field="views")
+    if args.views is not None or args.plantar is not None:
+        option = "--views" if args.views is not None else "--no-plantar"
+        raise CalibrationError(f"{option} is for --source synthetic; a capture folder lists its cameras in rig.json "
+                               f"(and marks a plantar camera under the glass)", field=option.lstrip("-"))
     rig, steps, captures = procedure.read_captures(args.path)
     if args.kind is not None and args.kind != rig.kind:
         raise CalibrationError(f"--kind {args.kind} but {args.path}/rig.json describes a {rig.kind} rig",
@@ -107,6 +112,7 @@ def _report(args: argparse.Namespace, rig, captures: int, outcome, saved: bool, 
         "kind": rig.kind,
         "source": args.source,
         "cameras": list(rig.cameras),
+        "plantar": list(rig.plantar),
         "captures": captures,
         "reprojection_px": {camera: round(error, 4) for camera, error in errors.items()},
         "reprojection_px_max": round(max(errors.values()), 4),
@@ -121,7 +127,8 @@ def _report(args: argparse.Namespace, rig, captures: int, outcome, saved: bool, 
 
 
 def _table(report: dict) -> str:
-    lines = [f"{report['kind']} rig, {len(report['cameras'])} cameras, {report['captures']} capture(s)",
+    glass = f" (glass platform, plantar camera {', '.join(report['plantar'])})" if report["plantar"] else ""
+    lines = [f"{report['kind']} rig{glass}, {len(report['cameras'])} cameras, {report['captures']} capture(s)",
              f"  {'camera':<16}{'reprojection':>14}{'corners':>9}"]
     for camera, error in report["reprojection_px"].items():
         verdict = "over the limit" if camera in report["over_limit"] else "ok"

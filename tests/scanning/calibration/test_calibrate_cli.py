@@ -18,6 +18,8 @@ from scanning.calibration.charuco import try_detect_corners
 from scanning.calibration.procedure import CaptureRig, procedure, start_synthetic_captures, take_synthetic_capture
 from scanning.sources.synthetic import kiosk_rig
 
+GLASS_FOOT_CAMERAS = ["cam0", "cam1", "cam2", "cam3", "plantar"]
+
 
 def _pose_error(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """(position error mm, rotation error degrees) between two camera → platform poses."""
@@ -26,10 +28,17 @@ def _pose_error(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float(np.linalg.norm(estimate[:3, 3] - truth[:3, 3]) * 1000.0), float(angle)
 
 
-def _worst_error(path: Path, kind: str) -> tuple[float, float]:
+def _errors(path: Path, kind: str, plantar: bool | None = None) -> dict[str, tuple[float, float]]:
+    """Each camera's (position mm, rotation degrees) error against the rendered truth; the foot
+    rig on glass (with its plantar camera) unless ``plantar`` is False."""
     found = RigCalibration.load(path).cameras
-    errors = [_pose_error(found[c.camera_id].extrinsic, c.extrinsic) for c in kiosk_rig(kind)]
-    assert len(found) == len(errors)
+    truth = kiosk_rig(kind, plantar=kind == "foot" if plantar is None else plantar)
+    assert sorted(found) == sorted(c.camera_id for c in truth)
+    return {c.camera_id: _pose_error(found[c.camera_id].extrinsic, c.extrinsic) for c in truth}
+
+
+def _worst_error(path: Path, kind: str, plantar: bool | None = None) -> tuple[float, float]:
+    errors = _errors(path, kind, plantar).values()
     return max(e[0] for e in errors), max(e[1] for e in errors)
 
 
@@ -63,21 +72,34 @@ def test_synthetic_foot_rig_prints_one_json_object_and_saves_poses_within_1mm(tm
     code, stdout, _ = _calibrate(["--source", "synthetic", "--kind", "foot", "--out", str(out), "--json"], capsys)
     assert code == 0
     report = json.loads(stdout)
-    assert report["cameras"] == ["cam0", "cam1", "cam2", "cam3"] and report["captures"] == 1
+    assert report["cameras"] == GLASS_FOOT_CAMERAS and report["plantar"] == ["plantar"] and report["captures"] == 1
     assert set(report["reprojection_px"]) == set(report["cameras"])
     assert report["reprojection_px_max"] == max(report["reprojection_px"].values()) < 1.0
     assert report["saved"] and not report["forced"] and report["output"] == str(out)
     assert report["timing_s"]["total"] >= report["timing_s"]["solve"] > 0
     position_mm, rotation_deg = _worst_error(out, "foot")
     assert position_mm < 1.0 and rotation_deg < 0.1
+    plantar_mm, plantar_deg = _errors(out, "foot")["plantar"]  # the camera under the glass, by the board's back
+    assert plantar_mm < 1.0 and plantar_deg < 0.1
     assert [p.name for p in out.parent.iterdir()] == ["rig.json"]  # no temporary file left beside it
+
+
+def test_synthetic_open_foot_platform_without_the_plantar_camera(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "rig.json"
+    code, stdout, _ = _calibrate(["--source", "synthetic", "--kind", "foot", "--no-plantar", "--out", str(out)],
+                                 capsys)
+    assert code == 0 and stdout.startswith("foot rig, 4 cameras, 1 capture(s)"), stdout
+    assert not RigCalibration.load(out).board["double_sided"]  # the single-sided board will do
+    position_mm, rotation_deg = _worst_error(out, "foot", plantar=False)
+    assert position_mm < 1.0 and rotation_deg < 0.1
 
 
 def test_recorded_capture_folder_prints_each_camera_and_saves(captures: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "rig.json"
     code, stdout, _ = _calibrate(["--source", "recorded", "--path", str(captures), "--out", str(out)], capsys)
     assert code == 0
-    for camera in ("cam0", "cam1", "cam2", "cam3"):
+    assert stdout.startswith("foot rig (glass platform, plantar camera plantar), 5 cameras, 1 capture(s)"), stdout
+    for camera in GLASS_FOOT_CAMERAS:
         assert re.search(rf"^\s+{camera}\s+0\.\d\d px\s+\d+\s+ok$", stdout, re.MULTILINE), stdout
     assert f"saved {out}" in stdout
     position_mm, rotation_deg = _worst_error(out, "foot")
@@ -128,7 +150,14 @@ def test_a_camera_that_never_sees_the_board_is_named(captures: Path, tmp_path: P
     _blank(captures, "centre", "cam2")
     stderr = _refused(["--source", "recorded", "--path", str(captures)], tmp_path / "rig.json", capsys)
     assert "camera cam2: found 0 ChArUco corners in capture centre, need at least 6" in stderr
-    assert "Lay the board flat in the middle of the platform" in stderr
+    assert "Lay the double-sided board flat in the middle of the glass" in stderr
+
+
+def test_a_plantar_camera_that_sees_no_board_is_named(captures: Path, tmp_path: Path, capsys) -> None:
+    _blank(captures, "centre", "plantar")
+    stderr = _refused(["--source", "recorded", "--path", str(captures)], tmp_path / "rig.json", capsys)
+    assert "camera plantar: found 0 ChArUco corners in capture centre, need at least 6" in stderr
+    assert "camera plantar under the glass sees its back print" in stderr
 
 
 def test_too_few_corners_are_refused_naming_the_camera_and_the_count(captures: Path, tmp_path: Path, capsys) -> None:
@@ -162,6 +191,8 @@ def test_a_folder_without_rig_json_or_of_another_kind_is_refused(captures: Path,
     assert "has no rig.json" in stderr
     stderr = _refused(["--source", "synthetic"], tmp_path / "rig.json", capsys)
     assert "needs --kind" in stderr
+    stderr = _refused(["--source", "recorded", "--path", str(captures), "--no-plantar"], tmp_path / "rig.json", capsys)
+    assert "--no-plantar is for --source synthetic" in stderr
 
 
 def test_reprojection_above_the_limit_is_not_saved_unless_forced(captures: Path, tmp_path: Path, capsys) -> None:
@@ -178,6 +209,6 @@ def test_reprojection_above_the_limit_is_not_saved_unless_forced(captures: Path,
     code, stdout, _ = _calibrate([*args, "--out", str(out), "--json", "--force"], capsys)
     report = json.loads(stdout)
     assert code == 0 and report["saved"] and report["forced"]
-    assert len(RigCalibration.load(out).cameras) == 4
+    assert len(RigCalibration.load(out).cameras) == 5
     code, _, stderr = _calibrate([*args[:-1], "0", "--out", str(out)], capsys)
     assert code == 2 and "--max-reprojection-px must be a positive" in stderr
