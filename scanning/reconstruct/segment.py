@@ -22,6 +22,8 @@ _LOGGER = logging.getLogger(__name__)
 
 FLOOR_BAND_M = 0.015  # points this close to z = 0 are platform candidates
 RANSAC_DISTANCE_M = 0.002
+RANSAC_ITERATIONS = 200
+RANSAC_SCORE_POINTS = 5000
 MAX_FOOT_WIDTH_M = 0.16
 WALL_SLOPE_LIMIT = 1.0  # horizontal run per unit height the wall extrapolation follows at most (45 degrees)
 WALL_NORMAL_FACES = 12  # wall faces whose normals are averaged for each settled vertex
@@ -48,22 +50,39 @@ class Floor:
 
 
 def fit_floor(points: np.ndarray, seed: int = 0) -> Floor:
-    """RANSAC plane through ``points`` (n, 3) platform frame, metres, near z = 0."""
-    import open3d as o3d
-    import open3d.core as o3c
+    """The platform plane through ``points`` (n, 3) platform frame, metres, near z = 0:
+    RANSAC (``RANSAC_ITERATIONS`` planes through three points, scored on up to
+    ``RANSAC_SCORE_POINTS`` of them), then least squares on the best plane's inliers, twice.
 
+    Seeded numpy throughout, so the same points always give the same plane: Open3D's
+    multi-threaded ``segment_plane`` returned one of two planes at random for the same
+    points and seed (tilt 0.001° or 0.007°), which moved a scan's measurements by up to
+    0.6 mm from one run to the next. The least-squares refit also averages the platform's
+    depth noise instead of resting on three noisy points.
+    """
     candidates = points[np.abs(points[:, 2]) < FLOOR_BAND_M]
     if len(candidates) < 100:
         raise ReconstructionError(f"no camera sees the platform: {len(candidates)} points within "
                                   f"{FLOOR_BAND_M * 1000:.0f} mm of z = 0; check the calibration")
-    o3d.utility.random.seed(seed)
-    cloud = o3d.t.geometry.PointCloud(o3c.Tensor(candidates.astype(np.float32)))
-    model, _ = cloud.segment_plane(distance_threshold=RANSAC_DISTANCE_M, ransac_n=3, num_iterations=200)
-    a, b, c, d = (float(x) for x in model.numpy())
-    sign = 1.0 if c >= 0 else -1.0
-    normal = sign * np.array([a, b, c])
-    norm = float(np.linalg.norm(normal))
-    normal, offset = normal / norm, sign * d / norm
+    rng = np.random.default_rng(seed)
+    scored = candidates if len(candidates) <= RANSAC_SCORE_POINTS else candidates[
+        rng.choice(len(candidates), RANSAC_SCORE_POINTS, replace=False)]
+    triples = scored[rng.integers(0, len(scored), size=(RANSAC_ITERATIONS, 3))]
+    normals = np.cross(triples[:, 1] - triples[:, 0], triples[:, 2] - triples[:, 0])
+    lengths = np.linalg.norm(normals, axis=1)
+    usable = lengths > 1e-9
+    normals = normals[usable] / lengths[usable, None]
+    offsets = -np.einsum("ij,ij->i", normals, triples[usable, 0])
+    inlier_counts = (np.abs(scored @ normals.T + offsets) < RANSAC_DISTANCE_M).sum(axis=0)
+    best = int(np.argmax(inlier_counts))
+    normal, offset = normals[best], float(offsets[best])
+    for _ in range(2):
+        inliers = candidates[np.abs(candidates @ normal + offset) < RANSAC_DISTANCE_M]
+        centre = inliers.mean(axis=0)
+        normal = np.linalg.svd(inliers - centre, full_matrices=False)[2][2]
+        offset = -float(normal @ centre)
+    if normal[2] < 0:
+        normal, offset = -normal, -offset
     return Floor(normal, offset, _levelling_transform(normal, offset))
 
 
