@@ -39,13 +39,19 @@ SIZE_TOLERANCE_PX = 0.5
 
 @dataclass(frozen=True, eq=False)
 class CameraCalibration:
-    """One camera: intrinsics, (4, 4) camera → platform pose (metres), reprojection RMS (px)."""
+    """One camera: intrinsics, (4, 4) camera → platform pose (metres), reprojection RMS (px).
+
+    mirrored : the camera sees the platform by way of a mirror (a plantar camera under a
+        shallow glass platform); its live images are flipped back (:func:`unmirror`) before
+        anything else, so ``intrinsics`` and ``extrinsic`` are the virtual camera's.
+    """
 
     camera_id: str
     intrinsics: Intrinsics
     extrinsic: np.ndarray
     reprojection_error_px: float = 0.0
     corners: int = 0
+    mirrored: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,6 +59,7 @@ class CameraCalibration:
             "extrinsic_camera_to_platform": np.asarray(self.extrinsic).tolist(),
             "reprojection_error_px": self.reprojection_error_px,
             "corners": self.corners,
+            "mirrored": self.mirrored,
         }
 
     @classmethod
@@ -60,8 +67,11 @@ class CameraCalibration:
         try:
             intrinsics = Intrinsics.from_dict(values["intrinsics"])
             extrinsic = check_extrinsic(np.array(values["extrinsic_camera_to_platform"], dtype=np.float64), camera_id)
+            mirrored = values.get("mirrored", False)
+            if not isinstance(mirrored, bool):
+                raise ValueError(f"mirrored must be true or false, not {mirrored!r}")
             return cls(camera_id, intrinsics, extrinsic, float(values.get("reprojection_error_px", 0.0)),
-                       int(values.get("corners", 0)))
+                       int(values.get("corners", 0)), mirrored)
         except (KeyError, TypeError, ValueError, FrameError) as exc:
             raise CalibrationError(f"camera {camera_id}: bad calibration entry ({exc})", camera=camera_id) from exc
 

@@ -191,3 +191,14 @@ def is_plantar(extrinsic: np.ndarray | None) -> bool:
     if extrinsic is None:
         return False
     return bool(extrinsic[2, 3] < 0.0 and extrinsic[2, 2] > 0.5)
+
+
+def unmirror(frame: RGBDFrame) -> RGBDFrame:
+    """The frame of a camera that looks at the scene by way of a mirror (the plantar camera
+    under a shallow glass platform), flipped left-right with its principal point mirrored
+    (cx → width − 1 − cx): the frame the virtual camera behind the mirror would take, a
+    plain pinhole camera the calibration and the fusion can use as any other."""
+    k = frame.intrinsics
+    flipped = Intrinsics(k.fx, k.fy, k.width - 1 - k.cx, k.cy, k.width, k.height)
+    return RGBDFrame(np.ascontiguousarray(frame.colour[:, ::-1]), np.ascontiguousarray(frame.depth[:, ::-1]),
+                     flipped, frame.camera_id, frame.timestamp, extrinsic=frame.extrinsic)

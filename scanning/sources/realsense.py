@@ -16,7 +16,7 @@ import numpy as np
 
 from scanning.calibration.rig import RigCalibration
 from scanning.errors import CalibrationError, FrameError
-from scanning.sources.frame import Intrinsics, RGBDFrame
+from scanning.sources.frame import Intrinsics, RGBDFrame, unmirror
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class RealSenseSource:
                     pipeline.wait_for_frames(WAIT_MS)
                 for _ in range(self.frames_per_camera):
                     frame = _frame_from(rs, pipeline.wait_for_frames(WAIT_MS), align, serial, depth_scale)
+                    if self.calibration.cameras[serial].mirrored:
+                        frame = unmirror(frame)
                     yield self.calibration.apply(frame)
             finally:
                 pipeline.stop()
@@ -113,6 +115,11 @@ class BagSource:
                     break
                 frame = _frame_from(rs, frameset, align, camera_id, depth_scale)
                 count += 1
-                yield self.calibration.apply(frame) if self.calibration is not None else frame
+                if self.calibration is None:
+                    yield frame
+                    continue
+                if camera_id in self.calibration.cameras and self.calibration.cameras[camera_id].mirrored:
+                    frame = unmirror(frame)
+                yield self.calibration.apply(frame)
         finally:
             pipeline.stop()

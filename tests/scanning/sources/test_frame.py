@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scanning.errors import FrameError
+from scanning.errors import CalibrationError, FrameError
 from scanning.sources.frame import Intrinsics, RGBDFrame, back_project
 
 K = Intrinsics(100.0, 100.0, 31.5, 23.5, 64, 48)
@@ -65,3 +65,36 @@ def test_back_projection_lands_on_the_plane_seen() -> None:
     points = back_project(frame)
     np.testing.assert_allclose(points[:, 2], 0.8)
     assert points[:, 0].min() == pytest.approx(0.1 + (0 - 31.5) * 0.5 / 100.0)
+
+
+def test_a_mirrored_camera_is_unmirrored_into_the_virtual_camera_behind_the_mirror() -> None:
+    """The raw image of a camera looking by way of a mirror is the virtual camera's image
+    flipped left-right, with the principal point mirrored too; unmirroring it gives back a
+    frame whose depth back-projects onto the scene through the virtual camera's pose."""
+    import trimesh
+
+    from scanning.calibration.rig import CameraCalibration, RigCalibration
+    from scanning.sources.frame import unmirror
+    from scanning.sources.synthetic import SyntheticRig, VirtualCamera, kiosk_rig
+
+    box = trimesh.creation.box(extents=[0.20, 0.08, 0.06])
+    box.apply_translation([0.02, -0.01, 0.03])
+    plantar = kiosk_rig("foot", 2, plantar=True)[-1]
+    k = plantar.intrinsics
+    off_centre = Intrinsics(k.fx, k.fy, k.cx - 25.0, k.cy, k.width, k.height)
+    virtual = next(SyntheticRig(box, [VirtualCamera("plantar", off_centre, plantar.extrinsic)], noise=False).frames())
+    raw_intrinsics = Intrinsics(k.fx, k.fy, k.width - 1 - off_centre.cx, k.cy, k.width, k.height)
+    raw = RGBDFrame(virtual.colour[:, ::-1], virtual.depth[:, ::-1], raw_intrinsics, "plantar")
+    rig = RigCalibration({"plantar": CameraCalibration("plantar", off_centre, plantar.extrinsic, mirrored=True)})
+    restored = rig.apply(unmirror(raw))
+    assert restored.intrinsics == off_centre
+    np.testing.assert_array_equal(restored.depth, virtual.depth)
+    points = back_project(restored, stride=3)
+    assert len(points) > 500
+    _, distance, _ = trimesh.proximity.closest_point(box, points[::5])
+    assert np.percentile(distance, 99) < 2e-4
+    # the flag survives the calibration file; anything but true/false is refused
+    again = CameraCalibration.from_dict("plantar", rig.cameras["plantar"].to_dict())
+    assert again.mirrored is True
+    with pytest.raises(CalibrationError, match="mirrored must be true or false"):
+        CameraCalibration.from_dict("plantar", {**rig.cameras["plantar"].to_dict(), "mirrored": "yes"})
