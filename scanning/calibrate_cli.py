@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--kind", choices=KINDS, help="the rig: feet or a standing body (synthetic source: required; "
                         "recorded: checked against its rig.json)")
     parser.add_argument("--views", type=int, default=None,
-                        help="synthetic source: number of cameras around the platform (default 4 for feet, 6 for a body)")
+                        help="synthetic source: number of cameras around the platform (default 4 for feet, "
+                        "6 for a body)")
     parser.add_argument("--no-plantar", dest="plantar", action="store_false", default=None,
                         help="synthetic source, feet: an open platform, without the camera under the glass")
     parser.add_argument("--out", required=True, help="the rig calibration JSON to write")

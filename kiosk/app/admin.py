@@ -205,6 +205,8 @@ class RigStatusScreen(AdminScreen):
         if self.problem is not None:
             ui.draw_paragraph(surface, self.problem, pygame.Rect(40, 220, 800, 200), colour=ui.WARNING)
             return
+        from scanning.sources.frame import is_plantar
+
         cameras = self.calibration.cameras
         worst = max(c.reprojection_error_px for c in cameras.values())
         colour = ui.GOOD if worst <= 1.0 else ui.WARNING
@@ -212,9 +214,11 @@ class RigStatusScreen(AdminScreen):
                      (40, 230), colour=colour)
         for i, (camera_id, camera) in enumerate(sorted(cameras.items())):
             intr = camera.intrinsics
+            height_cm = camera.extrinsic[2, 3] * 100
+            where = (f"under the glass, {-height_cm:.0f} cm below it" if is_plantar(camera.extrinsic)
+                     else f"{height_cm:.0f} cm above the platform")
             ui.draw_text(surface, f"{camera_id}: {intr.width}x{intr.height}, reprojection {camera.reprojection_error_px:.2f} px, "
-                         f"{camera.corners} board corners, {camera.extrinsic[2, 3] * 100:.0f} cm above the platform",
-                         (60, 290 + i * 44), size=ui.SMALL_PX)
+                         f"{camera.corners} board corners, {where}", (60, 290 + i * 44), size=ui.SMALL_PX)
 
 
 class OutboxScreen(AdminScreen):

@@ -2,7 +2,9 @@
 
 The screen lists the procedure's captures (``scanning.calibration.procedure``: one for
 the foot rig, 13 for a six-camera body rig), tells staff where to put the board for the
-current one, takes it, and shows what each camera saw; a capture in which a camera the
+current one (on the foot rig's glass platform, the double-sided board lying on the glass,
+whose back print the plantar camera under it sees), takes it, and shows what each camera
+saw; a capture in which a camera the
 step needs sees too little of the board is marked for a retake, and any capture can be
 taken again. *Calibrate* solves all of them together and saves the calibration only
 when every camera's reprojection error is within the limit. Captures go into a capture

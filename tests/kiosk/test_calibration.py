@@ -43,7 +43,9 @@ def test_a_failed_capture_is_retaken_and_the_calibration_saved_only_when_every_c
     screen, saved_at = kiosk.screen, tmp_path / "kiosk" / "rig-calibration.json"
     assert sorted(p.name for p in sessions.iterdir()) == [f"2026010{day}-120000" for day in range(3, 7)] + [
         screen.folder.name]
-    assert [step.name for step in screen.steps] == ["centre"] and "middle of the platform" in screen.steps[0].instruction
+    # the foot rig stands on glass: its plantar camera is calibrated from the double-sided board's back print
+    assert [step.name for step in screen.steps] == ["centre"] and screen.steps[0].required[-1] == "plantar"
+    assert "Lay the double-sided board flat in the middle of the glass" in screen.steps[0].instruction
     board_where_asked = screen.steps[0]
     below_the_floor = board_where_asked.board_pose.copy()
     below_the_floor[2, 3] -= 1.0  # staff took the picture before laying the board down
@@ -73,14 +75,14 @@ def test_a_failed_capture_is_retaken_and_the_calibration_saved_only_when_every_c
     outcome, saved = screen.outcome
     assert saved and "saved" in kiosk.notice.text
     calibration = RigCalibration.load(saved_at)
-    for camera in kiosk_rig("foot"):
+    for camera in kiosk_rig("foot", plantar=True):
         found = calibration.cameras[camera.camera_id]
         assert found.reprojection_error_px < 1.0
         assert np.linalg.norm(found.extrinsic[:3, 3] - camera.extrinsic[:3, 3]) < 0.001
     rig, steps, captures = read_captures(screen.folder)  # the captures stay, in omnifit calibrate's layout
-    assert rig.kind == "foot" and len(captures["centre"]) == 4
+    assert rig.kind == "foot" and rig.plantar == ("plantar",) and len(captures["centre"]) == 5
     kiosk.tap("Rig status")
-    assert kiosk.screen.name == "admin_rig" and len(kiosk.screen.calibration.cameras) == 4
+    assert kiosk.screen.name == "admin_rig" and len(kiosk.screen.calibration.cameras) == 5
 
 
 @pytest.mark.slow
