@@ -61,6 +61,9 @@ class CaptureRig:
     plantar : the cameras under a glass foot platform looking up at it (rig.json marks them
         ``"plantar": true``); they see only the back of a board lying on the glass, so such
         a rig needs a double-sided board. Not part of the ring of cameras around the platform.
+    mirrored : the cameras that see the platform by way of a mirror (``"mirrored": true``):
+        their captures are recorded un-mirrored (docs/recorded-format.md) and the calibration
+        marks them mirrored, so the live sources flip their frames the same way.
     """
 
     kind: str
@@ -69,6 +72,7 @@ class CaptureRig:
     board: CharucoBoardSpec
     distortion: Mapping[str, np.ndarray] = field(default_factory=dict)
     plantar: tuple[str, ...] = ()
+    mirrored: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in RIG_KINDS:
@@ -81,10 +85,11 @@ class CaptureRig:
         self._check_plantar()
 
     def _check_plantar(self) -> None:
-        unknown = [camera for camera in self.plantar if camera not in self.cameras]
-        if unknown:
-            raise CalibrationError(f"plantar camera {unknown[0]} is not one of the rig's cameras {list(self.cameras)}",
-                                   camera=unknown[0])
+        for role, marked in (("plantar", self.plantar), ("mirrored", self.mirrored)):
+            unknown = [camera for camera in marked if camera not in self.cameras]
+            if unknown:
+                raise CalibrationError(f"{role} camera {unknown[0]} is not one of the rig's cameras "
+                                       f"{list(self.cameras)}", camera=unknown[0])
         if not self.plantar:
             return
         if self.kind != "foot":
@@ -117,6 +122,8 @@ class CaptureRig:
                 entry["distortion"] = np.asarray(self.distortion[camera]).tolist()
             if camera in self.plantar:
                 entry["plantar"] = True
+            if camera in self.mirrored:
+                entry["mirrored"] = True
             cameras.append(entry)
         return {"format": CAPTURES_FORMAT, "version": CAPTURES_VERSION, "kind": self.kind,
                 "board": self.board.to_dict(), "cameras": cameras}
@@ -134,10 +141,12 @@ class CaptureRig:
             distortion = {str(entry["id"]): _distortion(entry["distortion"]) for entry in entries
                           if entry.get("distortion") is not None}
             plantar = tuple(str(entry["id"]) for entry in entries if _flag(entry.get("plantar", False), "plantar"))
+            mirrored = tuple(str(entry["id"]) for entry in entries
+                             if _flag(entry.get("mirrored", False), "mirrored"))
             board = CharucoBoardSpec(**data["board"]) if data.get("board") else default_board(kind, bool(plantar))
         except (KeyError, TypeError, ValueError, FrameError) as exc:
             raise CalibrationError(f"{where}: not a capture rig description ({exc})", path=where) from exc
-        return cls(kind, cameras, intrinsics, board, distortion, plantar)
+        return cls(kind, cameras, intrinsics, board, distortion, plantar, mirrored)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -348,6 +357,9 @@ def solve(rig: CaptureRig, steps: Sequence[CaptureStep], captures: Mapping[str, 
     centre = next(list(captures[s.name]) for s in steps if s.role == "centre")
     calibration = calibrate_rig(rig.board, centre, lying=by_role["lying"], held=by_role["standing"],
                                 distortion=dict(rig.distortion) or None)
+    if rig.mirrored:  # solved as the virtual camera behind the mirror; live frames must be flipped to match
+        calibration = RigCalibration({camera: replace(cal, mirrored=camera in rig.mirrored)
+                                      for camera, cal in calibration.cameras.items()}, board=calibration.board)
     return CalibrationOutcome(calibration, limit_px)
 
 

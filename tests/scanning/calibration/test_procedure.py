@@ -19,8 +19,11 @@ from scanning.calibration.procedure import (
     prune_capture_folders,
     render_capture,
     require,
+    save,
+    solve,
     synthetic_rig,
 )
+from scanning.calibration.rig import RigCalibration
 from scanning.errors import CalibrationError
 from scanning.sources.synthetic import GLASS_HALF_M
 
@@ -148,3 +151,19 @@ def test_only_the_newest_capture_folders_are_kept(tmp_path: Path) -> None:
     deleted = prune_capture_folders(tmp_path, 2)
     assert sorted(p.name for p in deleted) == ["session2", "session3"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-session", "session0", "session1"]
+
+
+@pytest.mark.slow
+def test_a_camera_behind_a_mirror_is_calibrated_as_the_virtual_camera_and_marked_mirrored(tmp_path: Path) -> None:
+    rig, cameras, azimuths = synthetic_rig("foot")
+    rig = replace(rig, mirrored=("plantar",))  # its captures are recorded un-mirrored, as the virtual camera
+    rig.save(tmp_path)
+    assert CaptureRig.load(tmp_path).mirrored == ("plantar",)
+    steps = procedure(rig, azimuths)
+    outcome = solve(rig, steps, {steps[0].name: render_capture(rig, cameras, steps[0])})
+    assert {c: cal.mirrored for c, cal in outcome.calibration.cameras.items()} == {
+        "cam0": False, "cam1": False, "cam2": False, "cam3": False, "plantar": True}
+    save(outcome, tmp_path / "calibration.json")
+    assert RigCalibration.load(tmp_path / "calibration.json").cameras["plantar"].mirrored
+    with pytest.raises(CalibrationError, match="mirrored camera cam7 is not one of the rig's cameras"):
+        replace(rig, mirrored=("cam7",))
