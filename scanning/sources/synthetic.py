@@ -18,8 +18,9 @@ the one view of the sole and the arch above it, which no camera beside the feet 
 into. It is a D435-class wide camera (87° × 58°, fx = 337 px at 640×480) that looks up
 through the glass by way of a 45° mirror in the platform's housing: the source un-mirrors
 its images, so it acts as a camera 0.30 m under the glass looking straight up, its image's
-long side across the two feet. To it the platform is glass (it sees only the feet); to the
-cameras above, the glass window shows the housing's dark floor far below the platform.
+long side across the two feet. To it the platform is glass (it sees the feet and, beyond
+them, the shop's ceiling); to the cameras above, the glass window shows the housing's dark
+floor below the platform.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ WALL_RGB = (0.85, 0.85, 0.82)
 D415_BASELINE_M = 0.055
 BOOTH_HALF_M = 2.2
 BOOTH_HEIGHT_M = 2.6
+CEILING_HEIGHT_M = 2.6
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +139,13 @@ def platform_scene(kind: str, *, glass: bool = False) -> list[SceneMesh]:
     return scene
 
 
+def shop_ceiling() -> SceneMesh:
+    """The shop's ceiling, ``CEILING_HEIGHT_M`` up: a plantar camera looking up through the
+    glass sees it wherever no foot (or board) covers the glass; the cameras around the
+    platform look down and never see it."""
+    return _quad(3.0, CEILING_HEIGHT_M, WALL_RGB)
+
+
 def _quad(half: float, z: float, rgb: tuple[float, float, float]) -> SceneMesh:
     vertices = np.array([[-half, -half, z], [half, -half, z], [half, half, z], [-half, half, z]])
     return SceneMesh(vertices, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(rgb, (4, 1)))
@@ -201,9 +210,11 @@ class SyntheticRig:
             raise FrameError("the synthetic rig needs at least one camera", field="cameras")
         self.cameras = cameras
         glass = any(is_plantar(camera.extrinsic) for camera in cameras)
-        # what the plantar camera sees through the glass: the shopper and what lies on the glass
-        self.shopper = ([mesh_to_scene(mesh)] if mesh is not None else []) + list(extras)
-        self.scene = self.shopper + platform_scene(kind, glass=glass)
+        shopper = ([mesh_to_scene(mesh)] if mesh is not None else []) + list(extras)
+        # what the plantar camera sees through the glass: the shopper, what lies on the glass
+        # and, beyond them, the shop's ceiling
+        self.through_glass = shopper + [shop_ceiling()]
+        self.scene = shopper + platform_scene(kind, glass=glass)
         self.seed = seed
         self.noise = noise
         self.baseline_m = baseline_m
@@ -214,7 +225,7 @@ class SyntheticRig:
         rng = np.random.default_rng(self.seed)
         renderer = shared_renderer()
         for index, camera in enumerate(self.cameras):
-            scene = self.shopper if is_plantar(camera.extrinsic) else self.scene
+            scene = self.through_glass if is_plantar(camera.extrinsic) else self.scene
             view = renderer.render(scene, camera.intrinsics, camera.extrinsic, supersample=self.supersample)
             depth = view.depth
             if self.noise:

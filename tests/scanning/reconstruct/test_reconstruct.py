@@ -61,6 +61,10 @@ def test_empty_platform_is_an_error_naming_each_camera() -> None:
     frames = list(SyntheticRig(None, kiosk_rig("foot", 3), seed=1).frames())
     with pytest.raises(ReconstructionError, match=r"nothing on the platform.*cam0: \d+, cam1: \d+, cam2: \d+"):
         reconstruct(frames, "foot")
+    # on the glass platform, the plantar camera sees only the ceiling: the same answer
+    frames = list(SyntheticRig(None, kiosk_rig("foot", 3, plantar=True), seed=1).frames())
+    with pytest.raises(ReconstructionError, match=r"nothing on the platform.*cam2: \d+, plantar: \d+"):
+        reconstruct(frames, "foot")
 
 
 @pytest.mark.slow
