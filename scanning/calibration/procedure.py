@@ -447,25 +447,8 @@ def render_capture(rig: CaptureRig, cameras, step: CaptureStep) -> list[RGBDFram
 
     if step.board_pose is None:
         raise CalibrationError(f"capture {step.name}: no board pose to render", capture=step.name)
-    scene = board_scene_mesh(rig.board, step.board_pose)
-    if rig.glass:  # what the plantar camera sees through the glass beyond the board
-        scene += (_shop_ceiling(),)
+    scene = board_scene_mesh(rig.board, step.board_pose)  # the rig adds the shop's ceiling beyond the glass
     return list(SyntheticRig(None, cameras, kind=rig.kind, extras=scene, supersample=4, noise=False).frames())
-
-
-def _shop_ceiling():
-    """The shop's ceiling, 2.6 m up, as a :class:`SceneMesh`: a real plantar camera looking up
-    through the glass sees it wherever the board does not cover the glass. The virtual one
-    renders only what lies on the glass: without a ceiling it would have no depth reading at
-    all when the board is not there, and its frame would be refused as a dead camera instead
-    of the capture being marked for a retake. The cameras around the platform look down and
-    never see it."""
-    from scanning.sources.render import SceneMesh
-    from scanning.sources.synthetic import WALL_RGB
-
-    half, height = 3.0, 2.6
-    vertices = np.array([[-half, -half, height], [half, -half, height], [half, half, height], [-half, half, height]])
-    return SceneMesh(vertices, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(WALL_RGB, (4, 1)))
 
 
 def start_synthetic_captures(folder: str | Path, kind: str, views: int | None = None, *,
