@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import trimesh
 from scipy.sparse import coo_matrix
@@ -35,6 +36,13 @@ ARM_MERGE_JUMP = 0.03  # a torso edge that jumps this far (fraction of stature) 
 AXILLA_BISECTIONS = 6
 FOLD_SLOPE = 0.6  # an edge moving outward faster than this per unit height is the armpit fold
 FOLD_MAX_DEPTH = 0.08  # fraction of stature
+# A web between arm and torso narrower (front to back) than twice this radius (fraction of stature,
+# 21 mm at 1.7 m: a bridge under 42 mm, about half an upper arm's depth) does not join the arm to the torso.
+BRIDGE_RADIUS = 0.0125
+BRIDGE_STEP = 0.0025  # fraction of stature between the sections that walk up past such a web
+BRIDGE_MAX_RISE = 0.06  # fraction of stature: how far above the first contact the arm may still hang apart
+ARM_MIN_GIRTH = 0.05  # fraction of stature: a loop beside the torso at least this round is an arm
+MASK_PIXEL_M = 0.002  # raster of a section for the opening that cuts thin webs
 CHEST_BELOW_AXILLA = (0.08, 0.015)  # chest level searched this far below the lower armpit, under its fold
 HIP_ABOVE_CROTCH = (0.01, 0.14)
 WRIST_SEARCH = (0.60, 0.90)  # fractions of the shoulder-to-fingertip distance
@@ -139,7 +147,9 @@ def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
 
     A coarse pass every 1 % of stature finds the jump of the torso's edge; bisection then
     narrows it to well under a millimetre, so the chest window and shoulder points that
-    hang on it do not move with the coarse grid.
+    hang on it do not move with the coarse grid. The arm then counts as joined only where
+    it joins by more than a thin web (:func:`_past_thin_web`), and below that the armpit
+    fold of raised arms is stepped down (:func:`_below_fold`).
     """
     levels = np.arange(*AXILLA_SEARCH, 2 * LEVEL_STEP) * stature
     edges = _edges_up_to_jumps(slicer, levels, ARM_MERGE_JUMP * stature)
@@ -160,8 +170,84 @@ def _find_axillae(slicer: Slicer, stature: float) -> tuple[_Axilla, _Axilla]:
                 high = middle
             else:
                 low, low_edge = middle, middle_edge
-        found.append(_below_fold(slicer, low, low_edge, side, stature))
+        height, opened_edge = _past_thin_web(slicer, low, side, stature)
+        if _arm_hangs_beside(slicer, height - FOLD_MAX_DEPTH * stature, side, stature):
+            found.append(_Axilla(height=float(height), edge_x=float(opened_edge)))
+        else:
+            found.append(_below_fold(slicer, height, opened_edge, side, stature))
     return found[0], found[1]
+
+
+def _opened_torso_edge(slicer: Slicer, z: float, side: float, stature: float) -> float:
+    """How far the torso reaches toward ``side`` at height ``z`` once every web thinner than
+    2 * BRIDGE_RADIUS of stature is cut from the section (a morphological opening).
+
+    A scan closes the narrow slit between a hanging arm and the torso for some way below the
+    armpit: no camera sees into it and unseen space counts as solid. In the section that
+    closed slit is a web joining arm and torso, much thinner front to back than the arm
+    itself; a real armpit joins them over most of the arm's depth. Torso sides are rounder
+    than the opening's radius, so where there is no web the edge is the section's own.
+    """
+    section = slicer.horizontal(z)
+    loop = torso_loop(section)
+    if not len(loop):
+        return np.nan
+    kept = _opened_part(section, loop, BRIDGE_RADIUS * stature)
+    return float(np.max(side * kept[:, 0])) if len(kept) else np.nan
+
+
+def _opened_part(section: Section, loop: np.ndarray, radius: float) -> np.ndarray:
+    """The points of ``loop`` that lie on its main piece after opening the section with a
+    disc of ``radius``: the section is rastered at MASK_PIXEL_M, its outline filled."""
+    corner = section.points[:, :2].min(axis=0) - 2.0 * radius
+    size = np.ceil((section.points[:, :2].max(axis=0) + 2.0 * radius - corner) / MASK_PIXEL_M).astype(int) + 1
+    ends = np.round((section.points[section.segments][:, :, :2] - corner) / MASK_PIXEL_M).astype(np.int32)
+    raster = np.zeros((size[1], size[0]), np.uint8)
+    cv2.polylines(raster, list(ends), False, 1)
+    outside = np.zeros((size[1] + 2, size[0] + 2), np.uint8)
+    cv2.floodFill(raster, outside, (0, 0), 2)  # the margin keeps (0, 0) outside the body
+    solid = (raster != 2).astype(np.uint8)
+    diameter = 2 * int(round(radius / MASK_PIXEL_M)) + 1
+    opened = cv2.morphologyEx(solid, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter)))
+    _count, labels = cv2.connectedComponents(opened)
+    pixels = np.round((loop[:, :2] - corner) / MASK_PIXEL_M).astype(int)
+    on_loop = labels[pixels[:, 1], pixels[:, 0]]
+    if not np.any(on_loop):
+        return loop[:0]
+    main = np.bincount(on_loop[on_loop > 0]).argmax()
+    # the outline's own pixels sit on the opened piece's border: one pixel of slack keeps them
+    grown = cv2.dilate((labels == main).astype(np.uint8), np.ones((3, 3), np.uint8))
+    return loop[grown[pixels[:, 1], pixels[:, 0]] > 0]
+
+
+def _past_thin_web(slicer: Slicer, low: float, side: float, stature: float) -> tuple[float, float]:
+    """Height and opened torso edge of the highest level, from ``low`` up, at which the arm is
+    still apart from the torso once thin webs are cut: where the arm truly joins, the
+    opened edge jumps as the plain one did."""
+    step = BRIDGE_STEP * stature
+    height, edge = low, _opened_torso_edge(slicer, low, side, stature)
+    for _ in range(int(BRIDGE_MAX_RISE / BRIDGE_STEP)):
+        upper = _opened_torso_edge(slicer, height + step, side, stature)
+        if not np.isfinite(upper) or upper - edge > 0.5 * ARM_MERGE_JUMP * stature:
+            break
+        height, edge = height + step, upper
+    return height, edge
+
+
+def _arm_hangs_beside(slicer: Slicer, z: float, side: float, stature: float) -> bool:
+    """Whether the section at ``z`` (a fold's depth below the armpit) cuts an arm on ``side``:
+    a loop apart from the torso's with its centre on that side, too big to be a scan's speck
+    of noise (a wrist is about 9 % of stature round). A hanging arm (the kiosk's
+    A-pose) runs down beside the torso and has no armpit fold; a raised one (a T-pose) is
+    all above that level.
+    """
+    section = slicer.horizontal(z)
+    torso = torso_loop(section)
+    for loop in section.all_loops():
+        if (len(loop) >= 3 and loop is not torso and side * float(np.mean(loop[:, 0])) > 0.0
+                and convex_perimeter(loop, UP) > ARM_MIN_GIRTH * stature):
+            return True
+    return False
 
 
 def _below_fold(slicer: Slicer, height: float, edge: float, side: float, stature: float) -> _Axilla:
@@ -169,10 +255,12 @@ def _below_fold(slicer: Slicer, height: float, edge: float, side: float, stature
 
     Raised arms (a T-pose) pull a web of tissue (the armpit fold) several centimetres down
     the torso's side; hanging arms leave none. The armpit proper is at the bottom of the fold.
+    The edge is read with thin webs cut (:func:`_opened_torso_edge`): a scan's closed slit
+    under a hanging arm is no fold.
     """
     step = LEVEL_STEP * stature
     for _ in range(int(FOLD_MAX_DEPTH / LEVEL_STEP)):
-        lower = _torso_edge(slicer, height - step, side)
+        lower = _opened_torso_edge(slicer, height - step, side, stature)
         if not np.isfinite(lower) or (edge - lower) / step < FOLD_SLOPE:
             break
         height, edge = height - step, lower
