@@ -24,6 +24,7 @@ FLOOR_BAND_M = 0.015  # points this close to z = 0 are platform candidates
 RANSAC_DISTANCE_M = 0.002
 RANSAC_ITERATIONS = 200
 RANSAC_SCORE_POINTS = 5000
+FLOOR_MIN_SPREAD_M = 0.01  # RMS spread of the platform's inliers across their main direction, at least
 MAX_FOOT_WIDTH_M = 0.16
 WALL_SLOPE_LIMIT = 1.0  # horizontal run per unit height the wall extrapolation follows at most (45 degrees)
 WALL_NORMAL_FACES = 12  # wall faces whose normals are averaged for each settled vertex
@@ -71,6 +72,8 @@ def fit_floor(points: np.ndarray, seed: int = 0) -> Floor:
     normals = np.cross(triples[:, 1] - triples[:, 0], triples[:, 2] - triples[:, 0])
     lengths = np.linalg.norm(normals, axis=1)
     usable = lengths > 1e-9
+    if not np.any(usable):
+        raise _no_plane(len(candidates))
     normals = normals[usable] / lengths[usable, None]
     offsets = -np.einsum("ij,ij->i", normals, triples[usable, 0])
     inlier_counts = (np.abs(scored @ normals.T + offsets) < RANSAC_DISTANCE_M).sum(axis=0)
@@ -78,12 +81,24 @@ def fit_floor(points: np.ndarray, seed: int = 0) -> Floor:
     normal, offset = normals[best], float(offsets[best])
     for _ in range(2):
         inliers = candidates[np.abs(candidates @ normal + offset) < RANSAC_DISTANCE_M]
+        if len(inliers) < 3:
+            raise _no_plane(len(candidates))
         centre = inliers.mean(axis=0)
-        normal = np.linalg.svd(inliers - centre, full_matrices=False)[2][2]
+        _, spread, axes = np.linalg.svd(inliers - centre, full_matrices=False)
+        # inliers along one line leave the tilt about it to chance
+        if spread[1] / np.sqrt(len(inliers)) < FLOOR_MIN_SPREAD_M:
+            raise _no_plane(len(candidates))
+        normal = axes[2]
         offset = -float(normal @ centre)
     if normal[2] < 0:
         normal, offset = -normal, -offset
     return Floor(normal, offset, _levelling_transform(normal, offset))
+
+
+def _no_plane(count: int) -> ReconstructionError:
+    return ReconstructionError(f"the {count} platform points within {FLOOR_BAND_M * 1000:.0f} mm of z = 0 do not "
+                               f"span a plane (they lie along a line or on one spot); check the calibration and "
+                               f"that the cameras see the platform around the feet")
 
 
 def _levelling_transform(normal: np.ndarray, offset: float) -> np.ndarray:

@@ -89,3 +89,28 @@ def test_floor_fit_is_repeatable_and_averages_the_noise() -> None:
     assert np.array_equal(again.normal, floor.normal) and again.offset == floor.offset
     with pytest.raises(ReconstructionError, match="no camera sees the platform"):
         fit_floor(clutter[:50] + [0.0, 0.0, 0.05])
+
+
+@pytest.mark.parametrize("points", [
+    np.column_stack([np.linspace(-0.2, 0.2, 500), np.zeros(500), np.zeros(500)]),  # one line across the plate
+    np.tile([[0.1, 0.1, 0.0]], (200, 1)),  # one point, many times
+], ids=["collinear", "coincident"])
+def test_floor_fit_refuses_points_that_do_not_span_a_plane(points: np.ndarray) -> None:
+    """Platform points along one line (a camera that sees only a strip of the plate) fix no
+    tilt across it: a clear error, not numpy's 'argmax of an empty sequence'."""
+    from scanning.reconstruct.segment import fit_floor
+
+    with pytest.raises(ReconstructionError, match="do not span"):
+        fit_floor(points)
+
+
+def test_floor_fit_refuses_a_line_with_a_few_points_off_it() -> None:
+    """A strip of plate plus a few clutter points: every plane through the strip holds the
+    same inliers, so the plane the fit returns would tilt at random about the strip."""
+    from scanning.reconstruct.segment import fit_floor
+
+    rng = np.random.default_rng(0)
+    line = np.column_stack([rng.uniform(-0.2, 0.2, 2000), rng.normal(0.0, 0.0002, 2000), np.zeros(2000)])
+    clutter = np.column_stack([rng.uniform(-0.2, 0.2, 20), rng.uniform(-0.2, 0.2, 20), rng.uniform(0.003, 0.01, 20)])
+    with pytest.raises(ReconstructionError, match="do not span"):
+        fit_floor(np.vstack([line, clutter]))
