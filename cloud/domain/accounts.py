@@ -97,9 +97,9 @@ class AccountService:
 
         ``stored`` None (no such account) is checked against a dummy hash, so the answer takes as long.
         """
-        self.guard.check(account, peer)
+        ticket = self.guard.check(account, peer)
         if not verify_password(password, stored or _DUMMY_HASH) or stored is None:
-            self.guard.failed(account, peer, door)
+            self.guard.failed(account, peer, door, ticket)
             raise Unauthenticated(wrong)
         self.guard.succeeded(account)
 

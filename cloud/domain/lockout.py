@@ -2,12 +2,16 @@
 
 Every door that takes an account password (shopper ``SignIn``, ``StaffSignIn``, the password that
 ``SetPaymentPin`` asks for again) checks :meth:`PasswordGuard.check` before it verifies anything
-and reports the outcome after. When an account has ``max_per_account`` failures within the
-window, or a peer (one client address) ``max_per_peer``, the door answers ``RESOURCE_EXHAUSTED``
-until the oldest of those failures leaves the window — even for the right password, or the lock
-would only slow guessing down. Failures are rows of ``password_failures``, so a restart or
-another replica sees the same count; the failure that locks an account or peer is written to the
-hash-chained payments audit log in the same transaction.
+and reports the outcome after. The check counts the try as a failure at once, in the transaction
+that checks the limits (serialised per account and peer), and the right password removes it
+again: counted only after the slow hash check, guesses sent at the same moment all passed the
+check before any was counted, so a burst got as many guesses as there were workers.
+
+When an account has ``max_per_account`` failures within the window, or a peer (one client
+address) ``max_per_peer``, the door answers ``RESOURCE_EXHAUSTED`` until the oldest of those
+failures leaves the window — even for the right password, or the lock would only slow guessing
+down. Failures are rows of ``password_failures``, so a restart or another replica sees the same
+count; the failure that locks an account or peer is written to the hash-chained payments audit log.
 
 An account is named by what the caller typed as well as by whom it reaches: an unknown email or
 staff id is locked exactly like a real one, so the lock does not tell which accounts exist.
@@ -31,6 +35,7 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_PEER = 50           # a store's kiosks and staff may share one address
 FAILURE_WINDOW_MS = 15 * 60 * 1000
 LOCKED_EVENT = "auth.password_locked"
+_ADVISORY_SPACE = 0x4F4C  # pg_advisory_xact_lock key space of the lockout
 _failures = schema.password_failures
 
 
@@ -82,10 +87,15 @@ class PasswordGuard:
         self.audit = audit
         self.policy = policy
 
-    def check(self, account: str, peer: str) -> None:
-        """Raise ``RateLimited`` while ``account`` or ``peer`` is locked; nothing is verified or counted then."""
+    def check(self, account: str, peer: str) -> int:
+        """Raise ``RateLimited`` while ``account`` or ``peer`` is locked; else count this try as failed now.
+
+        Returns the try's ticket for :meth:`failed`; :meth:`succeeded` takes the count back.
+        """
         stamp = now_ms()
-        with self.database.read() as conn:
+        with self.database.write() as conn:
+            self._serialise(conn, account, peer)
+            conn.execute(_failures.delete().where(_failures.c.at_ms <= stamp - self.policy.window_ms))
             for column, value, limit, what in self._limits(account, peer):
                 unlocks_at = self._unlocks_at(conn, column, value, limit, stamp)
                 if unlocks_at is not None:
@@ -93,15 +103,25 @@ class PasswordGuard:
                     raise RateLimited(
                         f"too many wrong passwords for this {what} in the last {self.policy.window_ms // 60000} min; "
                         f"try again in {_minutes(wait_s)}", retry_after_s=wait_s)
+            inserted = conn.execute(_failures.insert().values(account=account, peer=peer, at_ms=stamp))
+            return int(inserted.inserted_primary_key[0])
 
-    def failed(self, account: str, peer: str, door: str) -> None:
-        """Count one wrong password at ``door`` (``SignIn``, ``StaffSignIn``, ``SetPaymentPin``); audit a new lock."""
-        self.audit.transaction(lambda conn: self._record(conn, account, peer, door))
+    def failed(self, account: str, peer: str, door: str, ticket: int) -> None:
+        """The try ``ticket`` at ``door`` (``SignIn``, ``StaffSignIn``, ``SetPaymentPin``) was wrong; audit a new lock."""
+        self.audit.transaction(lambda conn: self._audit_lock(conn, account, peer, door, ticket))
 
     def succeeded(self, account: str) -> None:
-        """The right password: the account's earlier failures no longer count (the peer's still do)."""
+        """The right password: the account's failures, this try's included, no longer count."""
         with self.database.write() as conn:
             conn.execute(_failures.delete().where(_failures.c.account == account))
+
+    def _serialise(self, conn: Connection, account: str, peer: str) -> None:
+        """On PostgreSQL, one check at a time per account and per peer (SQLite's write lock already is one)."""
+        if conn.dialect.name != "postgresql":
+            return
+        for key in sorted({account, peer} - {""}):
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                         {"space": _ADVISORY_SPACE, "key": key})
 
     def _limits(self, account: str, peer: str) -> list[tuple[sa.Column, str, int, str]]:
         limits = [(_failures.c.account, account, self.policy.max_per_account, "account")]
@@ -116,13 +136,12 @@ class PasswordGuard:
                               .order_by(_failures.c.at_ms.desc()).limit(limit)).scalars().all()
         return recent[-1] + self.policy.window_ms if len(recent) >= limit else None
 
-    def _record(self, conn: Connection, account: str, peer: str, door: str) -> None:
-        stamp = now_ms()
-        conn.execute(_failures.delete().where(_failures.c.at_ms <= stamp - self.policy.window_ms))
-        conn.execute(_failures.insert().values(account=account, peer=peer, at_ms=stamp))
-        since = stamp - self.policy.window_ms
+    def _audit_lock(self, conn: Connection, account: str, peer: str, door: str, ticket: int) -> None:
+        """Audit the lock when ``ticket`` is the failure that reached a limit (counted in ticket order, so once)."""
+        since = now_ms() - self.policy.window_ms
         for column, value, limit, what in self._limits(account, peer):
-            count = conn.execute(sa.select(sa.func.count()).where(column == value, _failures.c.at_ms > since)).scalar_one()
+            count = conn.execute(sa.select(sa.func.count()).where(
+                column == value, _failures.c.at_ms > since, _failures.c.failure_id <= ticket)).scalar_one()
             if count == limit:
                 _LOGGER.warning("%s %s locked after %d wrong passwords (%s)", what, value, count, door)
                 self.audit.append_in(conn, LOCKED_EVENT, value, {

@@ -60,10 +60,10 @@ class PaymentPins:
         if stored is None:
             raise NotFound(f"shopper {principal.subject_id} does not exist", field="shopper_id")
         account = shopper_account(principal.subject_id)
-        self.guard.check(account, peer)
+        ticket = self.guard.check(account, peer)
         # The token is fine; the second proof is not: PERMISSION_DENIED, not UNAUTHENTICATED.
         if not verify_password(password, stored):
-            self.guard.failed(account, peer, "SetPaymentPin")
+            self.guard.failed(account, peer, "SetPaymentPin", ticket)
             raise PermissionDenied("password is wrong; the PIN is unchanged", field="password")
         self.guard.succeeded(account)
         record, stamp = hash_pin(pin, n=self._scrypt_n).encode(), now_ms()

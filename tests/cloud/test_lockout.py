@@ -167,3 +167,24 @@ def test_a_peer_is_counted_by_its_address_not_its_port(peer: str, address: str) 
 def test_a_policy_that_allows_no_try_is_refused() -> None:
     with pytest.raises(ValueError, match="max_per_account"):
         LockoutPolicy(max_per_account=0)
+
+
+def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_limit(server: ServerThread, stubs: Stubs) -> None:
+    """Guesses sent at once must not all pass the check before any is counted (check, then verify, then count)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    _register(stubs, "eve@example.com")
+    tries = 4 * POLICY.max_per_account
+    start = Barrier(tries)
+
+    def guess(n: int) -> grpc.StatusCode:
+        start.wait()
+        return _code(_sign_in, stubs, "eve@example.com", f"{WRONG} {n}")[0]
+
+    with ThreadPoolExecutor(tries) as pool:
+        codes = list(pool.map(guess, range(tries)))
+    verified = codes.count(grpc.StatusCode.UNAUTHENTICATED)
+    assert verified <= POLICY.max_per_account, codes
+    assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == tries - verified
+    assert len(_locks(server)) == 1
