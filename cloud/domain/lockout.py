@@ -19,7 +19,9 @@ staff id is locked exactly like a real one, so the lock does not tell which acco
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
+import urllib.parse
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -71,12 +73,23 @@ def unknown_email_account(email: str) -> str:
 def peer_address(peer: str) -> str:
     """The client address of a gRPC peer string without its port (``ipv4:10.0.0.7:53211`` -> ``ipv4:10.0.0.7``).
 
-    A client's port changes with every connection; its address is what a per-peer limit counts.
+    A client's port changes with every connection; its address is what a per-peer limit counts. An
+    IPv6 client is counted by its /64 (``ipv6:2001:db8:1:2::/64``): a home line or phone gets a whole
+    /64 and may pick any address in it, so counting single addresses would count nothing. An
+    IPv4-mapped IPv6 address counts as the IPv4 address.
     """
-    if peer.startswith(("ipv4:", "ipv6:")):
-        host = peer.rpartition(":")[0]
-        return host[:64] or peer[:64]
-    return peer[:64]
+    if not peer.startswith(("ipv4:", "ipv6:")):
+        return peer[:64]
+    host = urllib.parse.unquote(peer[5:]).rpartition(":")[0].strip("[]")
+    try:
+        address = ipaddress.ip_address(host.partition("%")[0])  # no zone: fe80::1%eth0
+    except ValueError:
+        return (peer.rpartition(":")[0] or peer)[:64]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv4Address):
+        return f"ipv4:{address}"
+    return f"ipv6:{ipaddress.IPv6Network((address, 64), strict=False)}"
 
 
 class PasswordGuard:

@@ -156,11 +156,15 @@ def test_one_address_guessing_at_many_accounts_is_stopped(db_url: str) -> None:
 
 @pytest.mark.parametrize(("peer", "address"), [
     ("ipv4:10.0.0.7:53211", "ipv4:10.0.0.7"),
-    ("ipv6:[::1]:40000", "ipv6:[::1]"),
+    ("ipv6:[2001:db8:1:2::1]:40000", "ipv6:2001:db8:1:2::/64"),
+    ("ipv6:%5B2001:db8:1:2:aaaa:bbbb:cccc:dddd%5D:40001", "ipv6:2001:db8:1:2::/64"),  # as gRPC writes it
+    ("ipv6:%5B::ffff:10.0.0.7%5D:40002", "ipv4:10.0.0.7"),
     ("unix:/run/omnifit.sock", "unix:/run/omnifit.sock"),
     ("", ""),
 ])
 def test_a_peer_is_counted_by_its_address_not_its_port(peer: str, address: str) -> None:
+    """An IPv6 client is counted by its /64: one home or phone gets a whole /64, and an address per guess
+    would make the per-address limit count nothing."""
     assert peer_address(peer) == address
 
 
