@@ -1,10 +1,10 @@
 """TSDF fusion of calibrated depth frames into a closed solid, with Open3D's tensor ``VoxelBlockGrid``.
 
 Voxel blocks cover only boxes around what stands on the platform, and of those only
-the blocks the surface can pass through are fused finely: for feet, those a first pass at
-twice the voxel size finds the surface in (:func:`surface_blocks`, an eighth of the
-voxels; the fine surface is the same as fusing every block), otherwise those the depth
-images cannot rule out (:func:`select_blocks`). Every voxel of them is integrated from
+the blocks the surface can pass through are fused finely: those a first pass at twice the
+voxel size finds the surface in (:func:`surface_blocks`, an eighth of the voxels; the fine
+surface is the same as fusing every block), as the foot and body settings both have it, or
+with ``coarse_factor`` 1 those the depth images cannot rule out (:func:`select_blocks`). Every voxel of them is integrated from
 every frame, so any camera that sees past a voxel carves it free.
 Voxels no camera could see into (inside the shopper, under the arch, between toes)
 count as solid, and the solid is intersected with a :class:`Slab` above the platform,
