@@ -26,7 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key,
-                              face_key_file=args.face_key_file)
+                              face_key_file=args.face_key_file, trusted_proxies=tuple(args.trusted_proxy))
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from exc
     asyncio.run(_run_until_signal(config))
@@ -116,6 +116,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--face-key-file", type=Path, default=None, metavar="FILE",
         help="key ring that seals face templates (default: $OMNIFIT_FACE_KEK, $OMNIFIT_FACE_KEY_FILE, "
              "else face-kek.json beside a SQLite db; without one on PostgreSQL face pay is off)",
+    )
+    serve.add_argument(
+        "--trusted-proxy", action="append", default=[], metavar="CIDR",
+        help="network of a load balancer in front (repeatable): its x-forwarded-for names the client the "
+             "wrong-password limit counts; without it behind a proxy all clients share the proxy's count",
     )
     serve.set_defaults(handler=_serve)
 

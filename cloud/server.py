@@ -10,6 +10,7 @@ face templates whose retention has ended, at start and then every hour.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from cloud.domain.auth import Authenticator, signer_for
 from cloud.domain.cart_repository import CartRepository
 from cloud.domain.carts import CartService
 from cloud.domain.catalog import CatalogService
-from cloud.domain.lockout import LockoutPolicy, open_guard
+from cloud.domain.lockout import LockoutPolicy, Network, open_guard
 from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
@@ -88,6 +89,10 @@ class ServerConfig:
 
     ``lockout``: how many wrong passwords an account or a client address gets before it waits.
 
+    ``trusted_proxies``: networks (CIDR) of the load balancers in front; a call from one of them is
+    counted by the client address it writes in ``x-forwarded-for``. Without them behind a proxy
+    every client has the proxy's address, and wrong passwords from anyone lock everyone's sign-in.
+
     ``face_key_file``: the key-encryption keys that seal face templates (JSON key ring, as
     ``omnifit face`` writes it). None: ``OMNIFIT_FACE_KEK``, else ``OMNIFIT_FACE_KEY_FILE``,
     else ``face-kek.json`` beside a SQLite database (created with a warning, for
@@ -103,8 +108,14 @@ class ServerConfig:
     face_key_file: Path | None = None
     retention_sweep_s: float = 3600.0
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        self.trusted_proxies = tuple(self.trusted_proxies)
+        try:
+            self._proxy_networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"trusted_proxies {list(self.trusted_proxies)!r}: {exc}") from exc
         host, sep, port = self.listen.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError(f"listen {self.listen!r}; expected HOST:PORT with PORT 0..65535 (0 picks a free port)")
@@ -128,6 +139,10 @@ class ServerConfig:
             self.face_key_file = Path(self.face_key_file)
             if self.face_key_file.is_dir():
                 raise ValueError(f"face_key_file {self.face_key_file} is a folder; expected a key file (created if absent)")
+
+    @property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        return self._proxy_networks
 
     @property
     def host(self) -> str:
@@ -199,7 +214,7 @@ def _conninfo(database: Database, application_name: str) -> str:
 
 
 def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None = None,
-                   lockout: LockoutPolicy = LockoutPolicy()) -> Services:
+                   lockout: LockoutPolicy = LockoutPolicy(), trusted_proxies: tuple[Network, ...] = ()) -> Services:
     repository = CartRepository(database, database.setting(CATALOG_CURRENCY_KEY))
     signer = signer_for(database)
     guard = open_guard(database, lockout)
@@ -214,6 +229,7 @@ def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None
         accounts=AccountService(database, signer, guard),
         pins=PaymentPins(database, guard),
         notifier=notifier,
+        trusted_proxies=trusted_proxies,
     )
 
 
@@ -250,7 +266,8 @@ async def start_server(config: ServerConfig) -> RunningServer:
     database = await asyncio.to_thread(open_database, config.db_url, pool_size=config.pool_size)
     hub = CartHub()
     notifier = PgNotifier(_conninfo(database, "omnifit-notify")) if database.is_postgres else None
-    services = await asyncio.to_thread(build_services, database, hub, notifier, config.lockout)
+    services = await asyncio.to_thread(build_services, database, hub, notifier, config.lockout,
+                                      config.proxy_networks)
     payments = await asyncio.to_thread(open_payments, database, services.pins.verify)
     faces = await asyncio.to_thread(open_faces, services, payments, config.face_key_file)
     server = grpc.aio.server(options=_SERVER_OPTIONS)

@@ -18,7 +18,7 @@ from cloud.domain.accounts import AccountService
 from cloud.domain.auth import Authenticator
 from cloud.domain.carts import CartService, Mutation
 from cloud.domain.catalog import CatalogService, ProductFilter
-from cloud.domain.lockout import peer_address
+from cloud.domain.lockout import Network, client_address
 from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
@@ -58,6 +58,12 @@ class Services:
     accounts: AccountService
     pins: PaymentPins
     notifier: PgNotifier | None = None
+    trusted_proxies: tuple[Network, ...] = ()  # whose x-forwarded-for names the client (the load balancer's)
+
+    def client_address(self, context: grpc.aio.ServicerContext) -> str:
+        """The caller's address for the per-address sign-in limit (see :func:`cloud.domain.lockout.client_address`)."""
+        forwarded = ", ".join(value for key, value in context.invocation_metadata() or () if key == "x-forwarded-for")
+        return client_address(context.peer(), forwarded, self.trusted_proxies)
 
     async def principal(self, context: grpc.aio.ServicerContext) -> Principal:
         header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
@@ -231,18 +237,18 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
     @grpc_errors
     async def SignIn(self, request: profile_pb2.SignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
         return convert.session(await self.s.database.run(self.s.accounts.sign_in, request.email, request.password,
-                                                         peer_address(context.peer())))
+                                                         self.s.client_address(context)))
 
     @grpc_errors
     async def StaffSignIn(self, request: profile_pb2.StaffSignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
         return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password,
-                                                         peer_address(context.peer())))
+                                                         self.s.client_address(context)))
 
     @grpc_errors
     async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: grpc.aio.ServicerContext) -> profile_pb2.PaymentPinStatus:
         principal = await self.s.principal(context)
         status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin,
-                                           peer_address(context.peer()))
+                                           self.s.client_address(context))
         return profile_pb2.PaymentPinStatus(shopper_id=status.shopper_id, pin_set=status.pin_set,
                                             updated_at_ms=status.updated_at_ms)
 

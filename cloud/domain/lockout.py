@@ -22,6 +22,7 @@ import hashlib
 import ipaddress
 import logging
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -70,6 +71,9 @@ def unknown_email_account(email: str) -> str:
     return "email:" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 def peer_address(peer: str) -> str:
     """The client address of a gRPC peer string without its port (``ipv4:10.0.0.7:53211`` -> ``ipv4:10.0.0.7``).
 
@@ -80,13 +84,45 @@ def peer_address(peer: str) -> str:
     """
     if not peer.startswith(("ipv4:", "ipv6:")):
         return peer[:64]
-    host = urllib.parse.unquote(peer[5:]).rpartition(":")[0].strip("[]")
+    address = _ip(urllib.parse.unquote(peer[5:]).rpartition(":")[0])
+    return _counted(address) if address is not None else (peer.rpartition(":")[0] or peer)[:64]
+
+
+def client_address(peer: str, forwarded_for: str, trusted_proxies: Sequence[Network]) -> str:
+    """The address a per-peer limit counts: the gRPC peer's, or behind a trusted proxy the client it forwarded.
+
+    A proxy appends the address it saw to ``x-forwarded-for``, so the right-most entry that is not
+    itself a trusted proxy is the client; entries left of it are the client's own word and are not
+    read. From a peer that is no trusted proxy the header is ignored: anyone can write it.
+    """
+    counted = peer_address(peer)
+    hop = _ip(urllib.parse.unquote(peer[5:]).rpartition(":")[0]) if peer.startswith(("ipv4:", "ipv6:")) else None
+    for entry in reversed(forwarded_for.split(",") if forwarded_for else []):
+        if hop is None or not any(hop in network for network in trusted_proxies):
+            break
+        hop = _ip(entry.strip())
+        if hop is None:  # the proxy wrote nothing usable: count by the proxy, not by the client's word
+            break
+        counted = _counted(hop)
+    return counted
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an address (brackets, a port or an IPv6 zone around it allowed), IPv4-mapped as IPv4; None if none."""
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
     try:
-        address = ipaddress.ip_address(host.partition("%")[0])  # no zone: fe80::1%eth0
+        address = ipaddress.ip_address(host.partition("%")[0])
     except ValueError:
-        return (peer.rpartition(":")[0] or peer)[:64]
+        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+        return address.ipv4_mapped
+    return address
+
+
+def _counted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if isinstance(address, ipaddress.IPv4Address):
         return f"ipv4:{address}"
     return f"ipv6:{ipaddress.IPv6Network((address, 64), strict=False)}"

@@ -192,3 +192,68 @@ def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_limit(server: S
     assert verified <= POLICY.max_per_account, codes
     assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == tries - verified
     assert len(_locks(server)) == 1
+
+
+def _guess_from(stubs: Stubs, email: str, forwarded_for: str) -> tuple[grpc.StatusCode, str]:
+    return _code(stubs.accounts.SignIn, profile_pb2.SignInRequest(email=email, password=WRONG),
+                 metadata=(("x-forwarded-for", forwarded_for),))
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_forwarded_address(db_url: str) -> None:
+    """Behind the load balancer every call comes from its address: counted by that, 50 guesses from anyone
+    locked everyone's sign-in. A proxy named trusted says who the client is in ``x-forwarded-for``."""
+    policy = LockoutPolicy(max_per_account=3, max_per_peer=4, window_ms=60_000)
+    server = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=db_url, pool_size=4, lockout=policy,
+                                       trusted_proxies=("127.0.0.0/8",))).start()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stubs = stubs_for(channel)
+            _register(stubs, "fay@example.com")
+            for n in range(4):  # the client's own left-most entry is its word, not the proxy's
+                code, _ = _guess_from(stubs, f"guess{n}@example.com", f"10.9.9.{n}, 203.0.113.9")
+                assert code == grpc.StatusCode.UNAUTHENTICATED
+            status, details = _guess_from(stubs, "guess9@example.com", "203.0.113.9")
+            assert status == grpc.StatusCode.RESOURCE_EXHAUSTED and "network address" in details
+            assert _code(_sign_in, stubs, "other@example.com", WRONG)[0] == grpc.StatusCode.UNAUTHENTICATED
+            assert _sign_in(stubs, "fay@example.com", PASSWORD).subject_id
+            [entry] = _locks(server)
+            assert entry.subject == "ipv4:203.0.113.9"
+    finally:
+        server.stop()
+
+
+def test_x_forwarded_for_from_a_peer_not_trusted_is_ignored(db_url: str) -> None:
+    server = _start(db_url, LockoutPolicy(max_per_account=3, max_per_peer=4, window_ms=60_000))
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stubs = stubs_for(channel)
+            for n in range(4):
+                assert _guess_from(stubs, f"guess{n}@example.com", f"198.51.100.{n}")[0] == grpc.StatusCode.UNAUTHENTICATED
+            status, details = _guess_from(stubs, "guess9@example.com", "198.51.100.200")
+            assert status == grpc.StatusCode.RESOURCE_EXHAUSTED and "network address" in details
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "client"), [
+    ("ipv4:10.0.0.2:5000", "203.0.113.9", "ipv4:203.0.113.9"),
+    ("ipv4:10.0.0.2:5000", "203.0.113.9, 10.0.0.3", "ipv4:203.0.113.9"),       # through two proxies
+    ("ipv4:10.0.0.2:5000", "not-an-ip, 203.0.113.9:4431", "ipv4:203.0.113.9"),
+    ("ipv4:10.0.0.2:5000", "[2001:db8:1:2::7]:443", "ipv6:2001:db8:1:2::/64"),
+    ("ipv4:10.0.0.2:5000", "10.0.0.3, not-an-ip", "ipv4:10.0.0.2"),           # the proxy wrote nothing usable
+    ("ipv4:192.0.2.1:5000", "203.0.113.9", "ipv4:192.0.2.1"),                  # not a trusted proxy
+    ("ipv4:10.0.0.2:5000", "", "ipv4:10.0.0.2"),
+])
+def test_the_client_is_the_right_most_forwarded_address_no_trusted_proxy_added(
+    peer: str, forwarded: str, client: str
+) -> None:
+    import ipaddress
+
+    from cloud.domain.lockout import client_address
+
+    assert client_address(peer, forwarded, (ipaddress.ip_network("10.0.0.0/8"),)) == client
+
+
+def test_a_trusted_proxy_must_be_a_network() -> None:
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        ServerConfig(trusted_proxies=("not a network",))
