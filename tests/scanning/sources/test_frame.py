@@ -90,6 +90,7 @@ def test_a_mirrored_camera_is_unmirrored_into_the_virtual_camera_behind_the_mirr
     assert restored.intrinsics == off_centre
     np.testing.assert_array_equal(restored.depth, virtual.depth)
     points = back_project(restored, stride=3)
+    points = points[points[:, 2] < 1.0]  # beyond the box the plantar camera sees the shop's ceiling
     assert len(points) > 500
     _, distance, _ = trimesh.proximity.closest_point(box, points[::5])
     assert np.percentile(distance, 99) < 2e-4
