@@ -70,6 +70,7 @@ CLOCK_SKEW_MS = 5 * 60 * 1000
 DEFAULT_CONSENT_TEXT = "face-pay-consent-v1"
 _MATCH_TOKEN_PREFIX = "fm1"
 REUSED_EVENT = "face.match_token_reused"
+_ADVISORY_SPACE = 0x4649  # pg_advisory_xact_lock key space of the kiosk miss limit
 _failures = schema.face_match_failures
 _spent = schema.face_match_tokens_spent
 
@@ -305,41 +306,55 @@ class FaceAccess:
         if principal.kind is not PrincipalKind.DEVICE:
             raise PermissionDenied(f"IdentifyFace is for kiosks; the caller is a {principal.kind.value}")
         digits = bucket_digits(digits)
-        failures = self._recent_failures(principal)
-        if failures >= self.max_failures:
-            raise RateLimited(f"{failures} faces matched nobody on this kiosk in the last "
-                              f"{self.failure_window_ms // 60000} min; wait, or pay by card",
-                              retry_after_s=self.failure_window_ms // 1000)
         store = self.store
-        bucket = store.phone_bucket(digits)
-        nearest, distance, count = CandidateCache(store.load_templates(phone_last4=digits)).nearest(embedding, bucket)
-        result = decide(nearest, distance, count, MatchMode.ONE_TO_FEW, self.policy)
-        store.audit.append("face.match_attempt", result.shopper_id or UNMATCHED_SUBJECT, {
-            **result.audit_details(), "device_id": principal.subject_id, "store_id": principal.store_id,
-        })
+        failures, ticket = self._count_try(principal)
+        try:
+            bucket = store.phone_bucket(digits)
+            nearest, distance, count = CandidateCache(store.load_templates(phone_last4=digits)).nearest(embedding, bucket)
+            result = decide(nearest, distance, count, MatchMode.ONE_TO_FEW, self.policy)
+            store.audit.append("face.match_attempt", result.shopper_id or UNMATCHED_SUBJECT, {
+                **result.audit_details(), "device_id": principal.subject_id, "store_id": principal.store_id,
+            })
+        except BaseException:
+            self._uncount_try(ticket)  # a failure of ours is no miss
+            raise
         if not result.matched:
-            failures = self._record_failure(principal)
             return Identified(False, "", 0.0, self.policy.threshold, False, "", 0, "",
                               max(self.max_failures - failures, 0))
+        self._uncount_try(ticket)
+        failures -= 1
         expires = now_ms() + MATCH_TOKEN_TTL_MS
         token = self.tokens.issue(MatchClaim(result.shopper_id, result.template_id, principal.subject_id,
                                              result.needs_step_up, expires))
         return Identified(True, result.shopper_id, float(result.distance), self.policy.threshold, result.needs_step_up,
                           token, expires, self._card(result.payment_token), self.max_failures - failures)
 
-    def _recent_failures(self, principal: Principal) -> int:
-        since = now_ms() - self.failure_window_ms
-        with self.s.database.read() as conn:
-            return conn.execute(sa.select(sa.func.count()).where(
-                _failures.c.principal == principal.key, _failures.c.at_ms > since)).scalar_one()
+    def _count_try(self, principal: Principal) -> tuple[int, int]:
+        """Refuse a paused kiosk, else count this try as a miss now: (its misses with this one, the try's ticket).
 
-    def _record_failure(self, principal: Principal) -> int:
+        Checked and counted in one transaction, serialised per kiosk, before the match runs: counted
+        after it, tries sent at once all passed the check before any miss was counted. A match takes
+        its try back (:meth:`_uncount_try`).
+        """
         stamp = now_ms()
         with self.s.database.write() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                             {"space": _ADVISORY_SPACE, "key": principal.key})
             conn.execute(_failures.delete().where(_failures.c.principal == principal.key,
                                                   _failures.c.at_ms <= stamp - self.failure_window_ms))
-            conn.execute(_failures.insert().values(principal=principal.key, at_ms=stamp))
-        return self._recent_failures(principal)
+            failures = conn.execute(sa.select(sa.func.count()).where(
+                _failures.c.principal == principal.key, _failures.c.at_ms > stamp - self.failure_window_ms)).scalar_one()
+            if failures >= self.max_failures:
+                raise RateLimited(f"{failures} faces matched nobody on this kiosk in the last "
+                                  f"{self.failure_window_ms // 60000} min; wait, or pay by card",
+                                  retry_after_s=self.failure_window_ms // 1000)
+            inserted = conn.execute(_failures.insert().values(principal=principal.key, at_ms=stamp))
+            return failures + 1, int(inserted.inserted_primary_key[0])
+
+    def _uncount_try(self, ticket: int) -> None:
+        with self.s.database.write() as conn:
+            conn.execute(_failures.delete().where(_failures.c.failure_id == ticket))
 
     def resolve_match(self, principal: Principal, token: str, key: str) -> FacePayment:
         """The payer, their enrolled payment token and whether the PIN is needed, from a match token.

@@ -221,6 +221,33 @@ def test_only_kiosks_identify_and_misses_are_limited_per_kiosk(server: ServerThr
     assert _identify(faces, other_kiosk, _face(10)).matched
 
 
+
+def test_misses_sent_at_once_get_no_more_tries_than_the_limit(server: ServerThread, stubs: Stubs, faces, kiosk: str) -> None:
+    """A kiosk's identifications sent together must not all pass the pause check before any miss is counted."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from cloud.api.faces import MAX_FAILED_IDENTIFICATIONS
+
+    token, _ = _shopper(stubs, "hal@example.com")
+    _enroll(faces, token, _face(11))
+    tries = 3 * MAX_FAILED_IDENTIFICATIONS
+    start = Barrier(tries)
+
+    def miss(n: int) -> grpc.StatusCode:
+        start.wait()
+        try:
+            assert not _identify(faces, kiosk, _face(70 + n)).matched
+            return grpc.StatusCode.OK
+        except grpc.RpcError as exc:
+            return exc.code()
+
+    with ThreadPoolExecutor(tries) as pool:
+        codes = list(pool.map(miss, range(tries)))
+    assert codes.count(grpc.StatusCode.OK) <= MAX_FAILED_IDENTIFICATIONS, codes
+    assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == tries - codes.count(grpc.StatusCode.OK)
+
+
 def test_every_enrollment_match_and_deletion_is_in_the_verified_audit_log(
     server: ServerThread, stubs: Stubs, faces, kiosk: str
 ) -> None:
