@@ -15,6 +15,11 @@ count; the failure that locks an account or peer is written to the hash-chained 
 
 An account is named by what the caller typed as well as by whom it reaches: an unknown email or
 staff id is locked exactly like a real one, so the lock does not tell which accounts exist.
+
+The lock is also a lever against the account's owner: whoever knows an email or staff id can keep
+it locked (5 wrong passwords per window), and a shared store address can be paused by anyone
+behind it. That is accepted to stop guessing; sessions already issued are not touched, and the
+audit entry names the account and the address, for an operator to block.
 """
 from __future__ import annotations
 
