@@ -4,6 +4,7 @@ leaves no template, the audit log, face pay through a match token, PIN set / wro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -451,6 +452,38 @@ def test_two_intents_racing_on_one_match_token_charge_once(
     assert rows == [shopper_id]
     sandbox = server.running.payments.gateways["sandbox"]
     assert sandbox.net_charged(APPROVE, cart.subtotal.currency).minor == cart.subtotal.minor_units
+
+
+
+def test_two_replicas_racing_on_one_match_token_make_one_intent(
+    server: ServerThread, stubs: Stubs, faces, skus: StockedSkus
+) -> None:
+    """The spend holds across processes' worth of separate servers on one database, not only within one."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    other = ServerThread(replace(server.config, listen="127.0.0.1:0")).start()
+    try:
+        with grpc.insecure_channel(other.address) as channel:
+            pays = (payment_pb2_grpc.PaymentServiceStub(stubs.channel), payment_pb2_grpc.PaymentServiceStub(channel))
+            for round_ in range(3):
+                kiosk = server.services.accounts.issue_device_token(STORE).token  # its cart key starts afresh
+                _, _, cart, match = _matched(stubs, faces, kiosk, skus.plenty, f"rep{round_}@example.com", 30 + round_)
+                start = Barrier(4)
+
+                def create(n: int) -> bool:
+                    start.wait()
+                    try:
+                        _intent_by_face(pays[n % 2], kiosk, cart, match, key=f"rep-{round_}-{n}")
+                        return True
+                    except grpc.RpcError as exc:
+                        assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc.details()
+                        return False
+
+                with ThreadPoolExecutor(4) as pool:
+                    assert sum(pool.map(create, range(4))) == 1
+    finally:
+        other.stop()
 
 
 def test_the_spend_commits_with_the_intent_so_the_loser_of_a_race_makes_no_intent(
