@@ -60,6 +60,8 @@ def fit_floor(points: np.ndarray, seed: int = 0) -> Floor:
     points and seed (tilt 0.001° or 0.007°), which moved a scan's measurements by up to
     0.6 mm from one run to the next. The least-squares refit also averages the platform's
     depth noise instead of resting on three noisy points.
+    Raises :class:`ReconstructionError` when fewer than 100 points lie near z = 0, or when
+    the plane's inliers do not span a plane (along one line their tilt about it is unknown).
     """
     candidates = points[np.abs(points[:, 2]) < FLOOR_BAND_M]
     if len(candidates) < 100:
