@@ -219,6 +219,11 @@ def make_source(name: str, *, kind: str, mesh: str | None = None, path: str | No
             raise ScanningError("--source synthetic needs --mesh MESH", field="mesh")
         return synthetic_source(load_subject(mesh, kind, units=units, up=up), kind, views=views, seed=seed,
                                 plantar=plantar)
+    # a recorded folder or a live rig has the cameras it has: choosing them is for the virtual rig
+    for flag, value in (("--views", views), ("--no-plantar", plantar)):
+        if value is not None:
+            raise ScanningError(f"{flag} chooses the synthetic rig's cameras; --source {name} scans with the "
+                                f"cameras its calibration lists", field=flag.lstrip("-"))
     if name == "recorded":
         from scanning.sources.recorded import RecordedSource
 

@@ -270,11 +270,11 @@ def solve_rig(spec, captures: Sequence[Sequence[RGBDFrame]], distortion: Mapping
             views.append(BoardView(index, frame.camera_id, object_points, image_points, board_to_camera))
     for camera_id, found in most_corners.items():
         if found < MIN_CORNERS:
-            hint = "" if spec.double_sided else (" (a camera under a glass platform sees only the back of the board: "
-                                                 "it needs the double-sided board)")
+            hint = "" if spec.double_sided else ("; if it is a plantar camera under a glass platform, it sees only the "
+                                                 "board's back and needs the double-sided board")
             raise CalibrationError(
                 f"camera {camera_id}: found {found} ChArUco corners in its best view of {len(captures)} "
-                f"capture(s), need at least {MIN_CORNERS}; is the board in its view?{hint}",
+                f"capture(s), need at least {MIN_CORNERS}; is the board in its view{hint}?",
                 camera=camera_id, corners=found)
     if not any(view.capture == 0 for view in views):
         raise CalibrationError("no camera sees the board lying on the platform (capture 0); lay it flat in the "

@@ -84,6 +84,10 @@ def test_missing_arguments_are_errors_and_write_nothing(tmp_path: Path, capsys) 
     code, _, err = _scan(["--source", "recorded", "--path", str(tmp_path / "nowhere"), "--kind", "foot",
                           "--out", str(out)], capsys)
     assert code == 2 and "recorded folder not found" in err
+    for rig_choice in (["--views", "6"], ["--no-plantar"]):  # the virtual rig's choices, not a recording's
+        code, _, err = _scan(["--source", "recorded", "--path", str(tmp_path), "--kind", "foot", *rig_choice,
+                              "--out", str(out)], capsys)
+        assert code == 2 and f"{rig_choice[0]} chooses the synthetic rig's cameras" in err
     assert not out.exists()
 
 
