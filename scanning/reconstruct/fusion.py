@@ -161,7 +161,24 @@ def fuse_solid(frames: list[RGBDFrame], all_keys: np.ndarray, settings: FusionSe
     if len(faces) == 0:
         raise ReconstructionError("nothing on the platform: TSDF fusion left no solid above it")
     _LOGGER.debug("fused %d frames over %d blocks into %d triangles", len(frames), len(keys), len(faces))
-    return trimesh.Trimesh(vertices, faces, process=False)
+    return trimesh.Trimesh(*_in_canonical_order(vertices, faces), process=False)
+
+
+def _in_canonical_order(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same mesh with its vertices sorted by position and its faces by their vertices.
+
+    Open3D's marching cubes lists vertices and faces in the order its threads finish, which
+    changes from run to run; every later sum over them (smoothing, areas) then rounds
+    differently, and a landmark search on a noisy profile can tip to a neighbouring level.
+    In a fixed order the same frames always give the same measurements, to the bit."""
+    order = np.lexsort(vertices.T[::-1])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    faces = rank[faces]
+    count = np.int64(len(vertices))
+    if count < 2_000_000:  # one int64 key per face (count³ fits): a third of lexsort's time
+        return vertices[order], faces[np.argsort((faces[:, 0] * count + faces[:, 1]) * count + faces[:, 2])]
+    return vertices[order], faces[np.lexsort(faces.T[::-1])]
 
 
 def _integrate(frames: list[RGBDFrame], keys: np.ndarray, voxel_m: float, resolution: int, trunc_voxels: float):

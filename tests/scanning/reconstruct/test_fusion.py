@@ -81,3 +81,22 @@ def test_coarse_factor_must_divide_the_block_resolution() -> None:
     with pytest.raises(ValueError, match="coarse_factor 0"):
         FusionSettings(voxel_m=0.002, trunc_voxels=3.0, block_resolution=8, volume_min=(0, 0, 0),
                        volume_max=(1, 1, 1), coarse_factor=0)
+
+
+def test_the_fused_mesh_comes_in_one_order_whatever_order_marching_cubes_used() -> None:
+    import trimesh
+
+    from scanning.reconstruct.fusion import _in_canonical_order
+
+    sphere = trimesh.creation.icosphere(subdivisions=3)
+    rng = np.random.default_rng(0)
+    shuffle = rng.permutation(len(sphere.vertices))
+    inverse = np.empty_like(shuffle)
+    inverse[shuffle] = np.arange(len(shuffle))
+    shuffled_faces = inverse[sphere.faces][rng.permutation(len(sphere.faces))]
+    first = _in_canonical_order(np.asarray(sphere.vertices), np.asarray(sphere.faces))
+    second = _in_canonical_order(np.asarray(sphere.vertices)[shuffle], shuffled_faces)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    ordered = trimesh.Trimesh(*first, process=False)
+    assert ordered.is_watertight and ordered.volume == pytest.approx(sphere.volume)  # same surface, same winding
