@@ -117,8 +117,9 @@ class MatchTokens:
         payload = base64.urlsafe_b64encode(json.dumps(asdict(claim), separators=(",", ":")).encode()).decode().rstrip("=")
         return f"{_MATCH_TOKEN_PREFIX}.{payload}.{self._sign(payload)}"
 
-    def verify(self, token: str, device_id: str) -> MatchClaim:
-        """The claim of a genuine, unexpired token issued to ``device_id``; ``InvalidArgument``/``FailedPrecondition`` otherwise."""
+    def verify(self, token: str, device_id: str, *, allow_expired: bool = False) -> MatchClaim:
+        """The claim of a genuine, unexpired token issued to ``device_id``; ``InvalidArgument``/``FailedPrecondition`` otherwise.
+        ``allow_expired`` skips only the expiry check (for a retry of the intent it already made)."""
         parts = token.split(".")
         if not token.isascii() or len(parts) != 3 or parts[0] != _MATCH_TOKEN_PREFIX or not hmac.compare_digest(self._sign(parts[1]), parts[2]):
             raise InvalidArgument("face_match_token is not a match token this service issued", field="face_match_token")
@@ -128,9 +129,13 @@ class MatchTokens:
             raise InvalidArgument("face_match_token payload is malformed", field="face_match_token") from exc
         if claim.device_id != device_id:
             raise PermissionDenied("face_match_token was issued to another kiosk", field="face_match_token")
-        if claim.expires_at_ms <= now_ms():
-            raise FailedPrecondition("face_match_token has expired; identify the shopper again", field="face_match_token")
+        if not allow_expired and claim.expires_at_ms <= now_ms():
+            raise _expired()
         return claim
+
+
+def _expired() -> FailedPrecondition:
+    return FailedPrecondition("face_match_token has expired; identify the shopper again", field="face_match_token")
 
 
 # ---------------------------------------------------------------------- request values
@@ -361,12 +366,14 @@ class FaceAccess:
 
         Refused when the token is forged, expired, from another kiosk, already spent by an intent
         made under another idempotency key than ``key``, or the face data was deleted (or enrolled
-        again) since the match. The intent spends it with :meth:`spend_in`.
+        again) since the match. The intent spends it with :meth:`spend_in`. A retry under the key
+        that spent it gets its intent back even after the token's two minutes: the kiosk whose
+        answer was lost must learn what it paid, not be told to identify the shopper again.
         """
         if principal.kind is not PrincipalKind.DEVICE:
             raise PermissionDenied("face_match_token: only the kiosk that identified the shopper pays by face",
                                    field="face_match_token")
-        claim = self.tokens.verify(token, principal.subject_id)
+        claim = self.tokens.verify(token, principal.subject_id, allow_expired=True)
         payment = FacePayment(claim.shopper_id, "", claim.step_up, hashlib.sha256(token.encode("ascii")).hexdigest(),
                               claim.device_id)
         with self.s.database.read() as conn:
@@ -374,6 +381,8 @@ class FaceAccess:
                                  .where(_spent.c.token_hash == payment.token_hash)).first()
         if spent is not None and spent.idempotency_key != key:
             raise self.refuse_reuse(payment, spent.intent_id)
+        if spent is None and claim.expires_at_ms <= now_ms():
+            raise _expired()
         enrollment = self.store.enrollment(claim.shopper_id)
         if enrollment is None or enrollment.template_id != claim.template_id:
             raise FailedPrecondition(f"the face data of shopper {claim.shopper_id} was deleted after the match",

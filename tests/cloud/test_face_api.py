@@ -420,6 +420,34 @@ def test_a_match_token_pays_once_and_a_replay_is_refused_and_audited(
     assert [(entry.subject, entry.details["spent_by_intent"]) for entry in reused] == [(shopper_id, first.intent_id)]
 
 
+def test_an_expired_match_token_is_refused_but_a_retry_still_gets_its_intent(
+    server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk whose CreateIntent answer was lost retries under the same key after the
+    token's two minutes: it gets the intent it made, not 'expired'; any other use is refused."""
+    import cloud.api.faces as face_api
+
+    _, _, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "lou@example.com", 18)
+    first = _intent_by_face(pay, kiosk, cart, match, key="lost-answer")
+    later = now_ms() + 3 * 60_000
+    monkeypatch.setattr(face_api, "now_ms", lambda: later)
+    assert _intent_by_face(pay, kiosk, cart, match, key="lost-answer").intent_id == first.intent_id
+    status, details = _code(_intent_by_face, pay, kiosk, cart, match, key="too-late")
+    assert status == grpc.StatusCode.FAILED_PRECONDITION and "already used" in details
+
+
+def test_a_match_token_unused_for_two_minutes_has_expired(
+    server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cloud.api.faces as face_api
+
+    _, _, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "kit@example.com", 19)
+    later = now_ms() + 3 * 60_000
+    monkeypatch.setattr(face_api, "now_ms", lambda: later)
+    status, details = _code(_intent_by_face, pay, kiosk, cart, match, key="stale")
+    assert status == grpc.StatusCode.FAILED_PRECONDITION and "expired" in details
+
+
 def test_two_intents_racing_on_one_match_token_charge_once(
     server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus
 ) -> None:
