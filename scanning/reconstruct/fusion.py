@@ -72,8 +72,19 @@ class Slab:
 
     def distance(self, points: np.ndarray) -> np.ndarray:
         """(n,) signed distance (metres) from (n, 3) points to the slab, positive outside."""
-        heights = points @ self.normal + self.offset
-        return np.maximum(self.bottom_m - heights, heights - self.top_m)
+        return self._outside(points @ self.normal + self.offset)
+
+    def distance_on_grid(self, xs: np.ndarray, ys: np.ndarray, zs: np.ndarray) -> np.ndarray:
+        """(X, Y, Z) distance at every point of the grid with coordinates ``xs``, ``ys``, ``zs``
+        (metres, each 1-D), from per-axis heights (cheaper than per-voxel points)."""
+        n = self.normal
+        return self._outside(xs[:, None, None] * n[0] + ys[None, :, None] * n[1] + zs[None, None, :] * n[2]
+                             + self.offset)
+
+    def _outside(self, heights: np.ndarray) -> np.ndarray:
+        """How far ``heights`` lie outside [bottom_m, top_m], negative inside, in their dtype."""
+        dtype = heights.dtype.type
+        return np.maximum(dtype(self.bottom_m) - heights, heights - dtype(self.top_m))
 
     def distance_in_blocks(self, keys: np.ndarray, resolution: int, voxel_m: float) -> np.ndarray:
         """(n, R, R, R) float32 distance at every voxel of blocks ``keys``, Open3D's [z, y, x]
@@ -82,8 +93,7 @@ class Slab:
         steps = np.arange(resolution) * voxel_m
         local = (steps[:, None, None] * self.normal[2] + steps[None, :, None] * self.normal[1]
                  + steps[None, None, :] * self.normal[0])
-        heights = (base[:, None, None, None] + local[None]).astype(np.float32)
-        return np.maximum(np.float32(self.bottom_m) - heights, heights - np.float32(self.top_m))
+        return self._outside((base[:, None, None, None] + local[None]).astype(np.float32))
 
 
 FUSION_SETTINGS = {
@@ -250,9 +260,7 @@ def surface_blocks(frames: list[RGBDFrame], all_keys: np.ndarray, settings: Fusi
     # the slab cut at every coarse voxel's point, clipped to the truncation like the fine field
     trunc_m = settings.trunc_voxels * settings.voxel_m * f
     axes = [(origin[i] * r + np.arange(cells[i] * r)) * settings.voxel_m * f for i in range(3)]
-    heights = (axes[0][:, None, None] * slab.normal[0] + axes[1][None, :, None] * slab.normal[1]
-               + axes[2][None, None, :] * slab.normal[2] + slab.offset)
-    cut = np.clip(np.maximum(slab.bottom_m - heights, heights - slab.top_m) / trunc_m, -1.0, 1.0)
+    cut = np.clip(slab.distance_on_grid(*axes) / trunc_m, -1.0, 1.0)
     field = np.maximum(field, cut)
     field[~upsample(inside)] = 1.0
     # sign change within [block - margin, block + 1 voxel + margin] coarse voxels
@@ -279,13 +287,22 @@ def _in_any_view(frames: list[RGBDFrame], centres: np.ndarray, radius: float) ->
     """(n,) bool: which block centres some camera has in front of it and inside its image."""
     viewed = np.zeros(len(centres), dtype=bool)
     for frame in frames:
-        camera = (centres - frame.extrinsic[:3, 3]) @ frame.extrinsic[:3, :3]
-        z = camera[:, 2]
-        k = frame.intrinsics
-        u = np.round(k.fx * camera[:, 0] / np.maximum(z, 1e-6) + k.cx)
-        v = np.round(k.fy * camera[:, 1] / np.maximum(z, 1e-6) + k.cy)
-        viewed |= (z > radius) & (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
+        viewed |= _project_centres(frame, centres, radius)[2]
     return viewed
+
+
+def _project_centres(frame: RGBDFrame, centres: np.ndarray,
+                     radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Block centres (n, 3) in ``frame``: (n,) int64 pixel column and row, whether the block
+    lies in front of the camera (``radius`` past it) and its centre inside the image, and
+    the camera-frame depth z (metres)."""
+    camera = (centres - frame.extrinsic[:3, 3]) @ frame.extrinsic[:3, :3]
+    z = camera[:, 2]
+    k = frame.intrinsics
+    u = np.round(k.fx * camera[:, 0] / np.maximum(z, 1e-6) + k.cx).astype(np.int64)
+    v = np.round(k.fy * camera[:, 1] / np.maximum(z, 1e-6) + k.cy).astype(np.int64)
+    seen = (z > radius) & (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
+    return u, v, seen, z
 
 
 def _solid_field(tsdf: np.ndarray, weight: np.ndarray, unviewed: np.ndarray, keys: np.ndarray, all_keys: np.ndarray,
@@ -357,19 +374,14 @@ def _depth_around(frame: RGBDFrame, centres: np.ndarray, radius: float):
     and its camera-frame depth z (metres)."""
     import cv2
 
-    camera = (centres - frame.extrinsic[:3, 3]) @ frame.extrinsic[:3, :3]
-    z = camera[:, 2]
-    k = frame.intrinsics
+    u, v, seen, z = _project_centres(frame, centres, radius)
     ahead = z > radius
     nearest = np.zeros(len(centres))
     farthest = np.zeros(len(centres))
     if not np.any(ahead):
         return nearest, farthest, ahead, z
-    window = int(np.ceil(k.fx * radius / z[ahead].min()))
+    window = int(np.ceil(frame.intrinsics.fx * radius / z[ahead].min()))
     kernel = np.ones((2 * window + 1, 2 * window + 1), np.uint8)
-    u = np.round(k.fx * camera[:, 0] / np.maximum(z, 1e-6) + k.cx).astype(np.int64)
-    v = np.round(k.fy * camera[:, 1] / np.maximum(z, 1e-6) + k.cy).astype(np.int64)
-    seen = ahead & (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
     nearest[seen] = cv2.erode(frame.depth, kernel)[v[seen], u[seen]]
     farthest[seen] = cv2.dilate(frame.depth, kernel)[v[seen], u[seen]]
     return nearest, farthest, seen, z
