@@ -49,7 +49,18 @@ def is_closed(mesh: trimesh.Trimesh) -> bool:
 
 def face_geometry(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centroids (m, 3), areas (m,) and unit normals (m, 3) of the faces, without trimesh's hashed caches."""
-    vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
+    (a, b, c), cross, doubled = _face_cross(np.asarray(mesh.vertices), np.asarray(mesh.faces))
+    return (a + b + c) / 3.0, 0.5 * doubled, cross / np.maximum(doubled, 1e-300)[:, None]
+
+
+def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(m,) areas of ``faces`` (m, 3) over ``vertices`` (n, 3), without trimesh's hashed caches."""
+    return 0.5 * _face_cross(vertices, faces)[2]
+
+
+def _face_cross(vertices: np.ndarray, faces: np.ndarray):
+    """The faces' corners (a, b, c), each (m, 3), the cross product (b − a) × (c − a) (m, 3)
+    and its length (m,), twice the face's area."""
     a, b, c = (vertices[faces[:, i]] for i in range(3))
     first, second = (b - a).T, (c - a).T
     # np.cross and np.linalg.norm spelled out (the same arithmetic): over three columns
@@ -59,8 +70,7 @@ def face_geometry(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray, np.nda
     cross[:, 1] = first[2] * second[0] - first[0] * second[2]
     cross[:, 2] = first[0] * second[1] - first[1] * second[0]
     x, y, z = cross.T
-    doubled = np.sqrt(x * x + y * y + z * z)
-    return (a + b + c) / 3.0, 0.5 * doubled, cross / np.maximum(doubled, 1e-300)[:, None]
+    return (a, b, c), cross, np.sqrt(x * x + y * y + z * z)
 
 
 def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:

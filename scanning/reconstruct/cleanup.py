@@ -11,6 +11,8 @@ import numpy as np
 import trimesh
 from scipy.sparse import csr_matrix
 
+from scanning.mesh_utils import face_areas
+
 _LOGGER = logging.getLogger(__name__)
 
 TAUBIN_ITERATIONS = 20
@@ -86,19 +88,10 @@ def keep_large_components(mesh: trimesh.Trimesh, min_share: float, max_count: in
                        shape=(count, count))
     _, vertex_labels = connected_components(graph, directed=True, connection="weak")
     labels = vertex_labels[faces[:, 0]]
-    areas = np.bincount(labels, weights=_face_areas(vertices, faces))
+    areas = np.bincount(labels, weights=face_areas(vertices, faces))
     order = np.argsort(areas)[::-1]
     kept = [label for label in order[:max_count] if areas[label] >= min_share * areas[order[0]]]
     return [_submesh(vertices, faces[labels == label]) for label in kept]
-
-
-def _face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(m,) face areas as ``trimesh.Trimesh.area_faces`` computes them, without its hashed caches."""
-    a, b, c = vertices[faces[:, 0]], vertices[faces[:, 1]], vertices[faces[:, 2]]
-    u, v = (b - a).T, (c - b).T
-    # The cross product spelled out: np.cross on (m, 3) rows takes twice as long.
-    x, y, z = u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]
-    return np.sqrt(x * x + y * y + z * z) / 2.0
 
 
 def _submesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
