@@ -1,8 +1,10 @@
 """Writing the files the scanning stages produce atomically: a failed write leaves the previous
-file as it was and no temporary file behind, so a reader never sees half a mesh or calibration."""
+file (or folder) as it was and no temporary file behind, so a reader never sees half a mesh,
+calibration, scan folder or calibration capture."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from scanning.errors import ScanningError
@@ -18,3 +20,17 @@ def write_atomically(path: Path, data: bytes, error: type[ScanningError]) -> Non
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise error(f"cannot write {path}: {exc}", path=str(path)) from exc
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Move the complete folder ``staging`` into place as ``target``; a previous ``target`` is
+    removed only after the new one is in place (``staging`` must sit beside ``target``)."""
+    if target.exists() and not target.is_dir():
+        raise ScanningError(f"output path {target} exists and is not a folder", path=str(target))
+    previous = None
+    if target.exists():
+        previous = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, previous)
+    os.replace(staging, target)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -26,6 +25,7 @@ import numpy as np
 import trimesh
 
 from scanning.errors import CalibrationError, ScanningError
+from scanning.files import replace_folder
 from scanning.reconstruct import Reconstruction, reconstruct
 from scanning.sources.frame import DepthSource, RGBDFrame
 from scanning.types import BodyMeasurements, FootMeasurements
@@ -165,25 +165,11 @@ def write_scan(result: ScanResult, out_dir: str | Path) -> list[Path]:
         quality = {"kind": result.kind, "timing_s": result.timing_s, **result.quality()}
         (staging / "quality.json").write_text(json.dumps(quality, indent=2, allow_nan=False))
         names += ["measurements.json", "quality.json"]
-        _replace_dir(staging, out_dir)
+        replace_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [out_dir / name for name in names]
-
-
-def _replace_dir(staging: Path, out_dir: Path) -> None:
-    """Move ``staging`` into place as ``out_dir``; a previous ``out_dir`` is removed only
-    after the new one is in place."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ScanningError(f"output path {out_dir} exists and is not a folder", path=str(out_dir))
-    previous = None
-    if out_dir.exists():
-        previous = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, previous)
-    os.replace(staging, out_dir)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 def load_subject(path: str | Path, kind: str, *, units: str = "m", up: str = "z") -> trimesh.Trimesh:

@@ -37,6 +37,7 @@ from scanning.calibration.charuco import (
 )
 from scanning.calibration.rig import CameraCalibration, RigCalibration
 from scanning.errors import CalibrationError, FrameError
+from scanning.files import replace_folder
 from scanning.sources.frame import Intrinsics, RGBDFrame, is_plantar
 
 CAPTURES_FORMAT = "omnifit-calibration-captures"
@@ -409,9 +410,7 @@ def write_capture(folder: Path, step: CaptureStep, frames: Sequence[RGBDFrame]) 
     staging = Path(tempfile.mkdtemp(prefix=f".{step.name}-", dir=folder))
     try:
         write_recording(list(frames), staging, None)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        replace_folder(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
