@@ -35,7 +35,7 @@ from scanning.calibration.charuco import (
     standing_board_pose,
     try_detect_corners,
 )
-from scanning.calibration.rig import CameraCalibration, RigCalibration
+from scanning.calibration.rig import CameraCalibration, RigCalibration, json_flag
 from scanning.errors import CalibrationError, FrameError
 from scanning.files import replace_folder
 from scanning.sources.frame import Intrinsics, RGBDFrame, is_plantar
@@ -141,9 +141,9 @@ class CaptureRig:
             intrinsics = {str(entry["id"]): Intrinsics.from_dict(entry["intrinsics"]) for entry in entries}
             distortion = {str(entry["id"]): _distortion(entry["distortion"]) for entry in entries
                           if entry.get("distortion") is not None}
-            plantar = tuple(str(entry["id"]) for entry in entries if _flag(entry.get("plantar", False), "plantar"))
+            plantar = tuple(str(entry["id"]) for entry in entries if json_flag(entry.get("plantar", False), "plantar"))
             mirrored = tuple(str(entry["id"]) for entry in entries
-                             if _flag(entry.get("mirrored", False), "mirrored"))
+                             if json_flag(entry.get("mirrored", False), "mirrored"))
             board = CharucoBoardSpec(**data["board"]) if data.get("board") else default_board(kind, bool(plantar))
         except (KeyError, TypeError, ValueError, FrameError) as exc:
             raise CalibrationError(f"{where}: not a capture rig description ({exc})", path=where) from exc
@@ -175,12 +175,6 @@ class CaptureRig:
 def default_board(kind: str, glass: bool = False) -> CharucoBoardSpec:
     """The board of a rig kind (the double-sided one for a glass foot platform)."""
     return GLASS_FOOT_BOARD if glass and kind == "foot" else BOARDS.get(kind, CharucoBoardSpec())
-
-
-def _flag(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false; got {value!r}")
-    return value
 
 
 def _distortion(values: object) -> np.ndarray:

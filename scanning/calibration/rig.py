@@ -37,6 +37,14 @@ FORMAT_VERSION = 1
 SIZE_TOLERANCE_PX = 0.5
 
 
+def json_flag(value: object, name: str) -> bool:
+    """A JSON true/false, refused (``ValueError`` naming ``name``) when it is anything else:
+    "yes", 1 or a missing quote must not quietly read as a setting."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false; got {value!r}")
+    return value
+
+
 @dataclass(frozen=True, eq=False)
 class CameraCalibration:
     """One camera: intrinsics, (4, 4) camera → platform pose (metres), reprojection RMS (px).
@@ -67,11 +75,8 @@ class CameraCalibration:
         try:
             intrinsics = Intrinsics.from_dict(values["intrinsics"])
             extrinsic = check_extrinsic(np.array(values["extrinsic_camera_to_platform"], dtype=np.float64), camera_id)
-            mirrored = values.get("mirrored", False)
-            if not isinstance(mirrored, bool):
-                raise ValueError(f"mirrored must be true or false, not {mirrored!r}")
             return cls(camera_id, intrinsics, extrinsic, float(values.get("reprojection_error_px", 0.0)),
-                       int(values.get("corners", 0)), mirrored)
+                       int(values.get("corners", 0)), json_flag(values.get("mirrored", False), "mirrored"))
         except (KeyError, TypeError, ValueError, FrameError) as exc:
             raise CalibrationError(f"camera {camera_id}: bad calibration entry ({exc})", camera=camera_id) from exc
 
