@@ -53,6 +53,7 @@ from cloud.domain.types import Principal, PrincipalKind, now_ms
 from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
 from cloud.storage import schema
+from cloud.storage.database import lock_key_for_transaction
 from payments.errors import ConsentError, EnrollmentError, TemplateNotFoundError
 from payments.face.identifiers import bucket_digits, check_payment_token, phone_last4
 from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, decide
@@ -343,9 +344,7 @@ class FaceAccess:
         """
         stamp = now_ms()
         with self.s.database.write() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                             {"space": _ADVISORY_SPACE, "key": principal.key})
+            lock_key_for_transaction(conn, _ADVISORY_SPACE, principal.key)
             conn.execute(_failures.delete().where(_failures.c.principal == principal.key,
                                                   _failures.c.at_ms <= stamp - self.failure_window_ms))
             failures = conn.execute(sa.select(sa.func.count()).where(

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from cloud.domain.types import now_ms
 from cloud.errors import RateLimited
 from cloud.storage import Database, schema
+from cloud.storage.database import lock_key_for_transaction
 from payments.audit import AuditLog
 
 _LOGGER = logging.getLogger(__name__)
@@ -170,12 +171,9 @@ class PasswordGuard:
             conn.execute(_failures.delete().where(_failures.c.account == account))
 
     def _serialise(self, conn: Connection, account: str, peer: str) -> None:
-        """On PostgreSQL, one check at a time per account and per peer (SQLite's write lock already is one)."""
-        if conn.dialect.name != "postgresql":
-            return
+        """One check at a time per account and per peer (locked in one order, so two checks never wait on each other)."""
         for key in sorted({account, peer} - {""}):
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                         {"space": _ADVISORY_SPACE, "key": key})
+            lock_key_for_transaction(conn, _ADVISORY_SPACE, key)
 
     def _limits(self, account: str, peer: str) -> list[tuple[sa.Column, str, int, str]]:
         limits = [(_failures.c.account, account, self.policy.max_per_account, "account")]

@@ -83,6 +83,14 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError)
 
 
+def lock_key_for_transaction(conn: Connection, space: int, key: str) -> None:
+    """Hold PostgreSQL's advisory lock on (``space``, ``key``) until ``conn``'s transaction ends,
+    so transactions about the same key (an account, a kiosk) run one at a time; on SQLite the
+    write transaction already holds the database's one write lock, so nothing is needed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": space, "key": key})
+
+
 @functools.lru_cache(maxsize=256)
 def _row_type(names: tuple[str, ...]) -> type:
     return collections.namedtuple("Row", names)  # type: ignore[misc]
