@@ -17,10 +17,9 @@ import logging
 import os
 import platform
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("OMNIFIT_SHARED", REPO_ROOT.parent / "shared"))
+from omnifit.shared import SHARED
+
 CLIP = SHARED / "acceptance" / "people" / "intel_walk_to_table_10s.mp4"
 SHOE_SKU = "ka-swift-m-BLK-42"
 TOP_SKU = "hp-crew-m-WHT-M"

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnifit.shared import SHARED_DATA
 from payments.errors import FaceQualityError
 from payments.face.attack_set import (
     PresentationKind,
@@ -41,7 +42,6 @@ from payments.face.keys import KeyEncryptionKey, KeyRing
 from payments.face.matching import DEFAULT_THRESHOLD, CandidateCache
 from payments.face.service import FacePayService, RgbdCapture
 from payments.face.store import Channel, Consent, FaceTemplateStore, StoredTemplate
-from tests.conftest import SHARED_DATA
 
 _LOGGER = logging.getLogger("benchmarks.face_pay")
 
@@ -50,7 +50,7 @@ SEARCH_TEMPLATES = 100_000
 NEAR_DUPLICATE = 0.2  # same identity, this close: the same photo re-encoded/resized/cropped
 SEED = 20261127
 FMR_GOAL_PER_ATTEMPT = 1e-4
-FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -140,7 +140,7 @@ def measure_decisions(photos: list, templates: list[StoredTemplate], variants: i
     """
     with tempfile.TemporaryDirectory() as folder:
         store = FaceTemplateStore(f"sqlite:///{Path(folder) / 'bench.sqlite'}", KeyRing.single(KeyEncryptionKey.generate("kek-bench")))
-        consent = Consent("face pay benchmark", Channel.KIOSK, 30, dt.datetime.now(dt.timezone.utc))
+        consent = Consent("face pay benchmark", Channel.KIOSK, 30, dt.datetime.now(dt.UTC))
         digits = {}
         for index, photo in enumerate(photos):
             digits[photo.name] = f"{index:04d}"

@@ -57,9 +57,9 @@ def main() -> None:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
     from cloud.admin import issue_device_token
+    from cloud.testing import ServerProcess
     from kiosk.app.app import KioskApp
     from kiosk.app.config import KioskConfig
-    from tests.servers import ServerProcess
 
     with tempfile.TemporaryDirectory(prefix="omnifit-kiosk-bench-") as folder:
         db_url = f"sqlite:///{folder}/cloud.sqlite"

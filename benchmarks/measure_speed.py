@@ -16,9 +16,9 @@ from pathlib import Path
 
 import trimesh
 
+from omnifit.shared import ACCEPTANCE
 from scanning.measure import measure_body, measure_foot
 from scanning.population import body_population, foot_population
-from tests.conftest import ACCEPTANCE
 
 MESHES = ACCEPTANCE / "meshes"
 

@@ -21,12 +21,13 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from omnifit.shared import ACCEPTANCE
+
 _LOGGER = logging.getLogger("benchmarks.scan_accuracy")
-ACCEPTANCE_MESHES = Path(__file__).resolve().parents[2] / "shared" / "acceptance" / "meshes"
+ACCEPTANCE_MESHES = ACCEPTANCE / "meshes"
 RESCAN_SHAPES = 5
 RESCAN_SEEDS = (101, 202, 303)
 

@@ -1,7 +1,7 @@
 """The cloud service's error tree; the gRPC boundary maps each ``code`` to a status code."""
 from __future__ import annotations
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 
 class CloudError(OmnifitError):

@@ -39,16 +39,28 @@ from cloud.domain.lockout import LockoutPolicy, Network, open_guard
 from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
-from cloud.fanout import CartHub, PgListener, PgNotifier
 from cloud.errors import InvalidArgument
+from cloud.fanout import CartHub, PgListener, PgNotifier
 from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
 from cloud.storage.seeding import CATALOG_CURRENCY_KEY
 from payments.errors import KeyManagementError
 from payments.face.keys import resolve_keyring
 from payments.face.store import FaceTemplateStore
 from payments.service import PaymentService
-from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2, catalog_pb2_grpc, pairing_pb2, pairing_pb2_grpc, profile_pb2, profile_pb2_grpc
-from proto.omnifit.v1 import face_pb2, face_pb2_grpc, payment_pb2, payment_pb2_grpc
+from proto.omnifit.v1 import (
+    cart_pb2,
+    cart_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    face_pb2,
+    face_pb2_grpc,
+    pairing_pb2,
+    pairing_pb2_grpc,
+    payment_pb2,
+    payment_pb2_grpc,
+    profile_pb2,
+    profile_pb2_grpc,
+)
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_DB_URL = "sqlite:///./var/omnifit.sqlite"

@@ -1,62 +1,112 @@
-"""``omnifit``: the one command line. Each package registers its own subcommands.
+"""``omnifit kiosk``: run the in-store kiosk app (shopper journey and staff admin mode).
 
-Every package keeps a ``cli.py`` with ``register(subparsers)``; those modules import
-only the standard library at module level so ``omnifit --help`` stays fast, and
-load their package inside the handler. A handler returns the process exit code.
+In a store it runs full screen against the cloud replicas with the kiosk's device
+token. With ``--script FILE`` it plays a scripted session headless (store QA, tests)
+and exits: 0 when every step passed; ``--screenshot DIR`` saves a picture of every
+screen shown (and of each ``screenshot`` step).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import logging
-import sys
-
-from proto.errors import OmnifitError
-
-# Modules whose register() adds subcommands, in the order --help lists them.
-COMMAND_MODULES = (
-    "kiosk.demo_cli",
-    "kiosk.kiosk_cli",
-    "cloud.cli",
-    "scanning.measure_cli",
-    "scanning.scan_cli",
-    "scanning.calibrate_cli",
-    "tryon.fit_cli",
-    "tryon.ar_cli",
-    "payments.face_cli",
-    "payments.pay_cli",
-)
+import os
+from pathlib import Path
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="omnifit", description="Omnifit: in-store fitting and checkout.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    subparsers.required = True
-    for name in COMMAND_MODULES:
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("kiosk", help="run the kiosk app (pygame): shopper journey and staff admin mode",
+                                   description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="append", default=None, metavar="HOST:PORT",
+                        help="a cloud replica (repeat for several; default 127.0.0.1:50051)")
+    parser.add_argument("--store", default="", metavar="STORE_ID", help="the store this kiosk stands in (default: the cloud's first)")
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument("--device-token", default=None, help="the kiosk's device token (default: $OMNIFIT_DEVICE_TOKEN)")
+    token.add_argument("--device-token-file", type=Path, default=None, metavar="FILE", help="read the device token from FILE")
+    parser.add_argument("--camera", default="synthetic", choices=("synthetic", "recorded", "realsense"),
+                        help="depth source for scans (default: the synthetic rig)")
+    parser.add_argument("--camera-path", type=Path, default=None, metavar="DIR", help="recorded source: the RGB-D folder")
+    parser.add_argument("--calibration", type=Path, default=None, metavar="FILE", help="the rig's calibration JSON")
+    parser.add_argument("--rig", default="foot", choices=("foot", "body"),
+                        help="the camera rig admin mode calibrates: feet (1 board capture) or a body booth (13)")
+    parser.add_argument("--face-photo", type=Path, default=None, metavar="FILE",
+                        help="face pay with the synthetic face camera: the shopper's photo (default: face pay off)")
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                        help="the kiosk's outbox, catalog cache and payment journal (default: ~/.local/share/omnifit-kiosk)")
+    parser.add_argument("--tls-root-cert", type=Path, default=None, metavar="FILE", help="PEM root certificate of the cloud's TLS")
+    parser.add_argument("--size", default="1280x800", metavar="WxH", help="window size (default 1280x800)")
+    screen = parser.add_mutually_exclusive_group()
+    screen.add_argument("--fullscreen", dest="fullscreen", action="store_true", help="full screen (a store's kiosk)")
+    screen.add_argument("--windowed", dest="fullscreen", action="store_false", help="in a window (default)")
+    parser.add_argument("--shopper-idle", type=float, default=120.0, metavar="S", help="seconds before a shopper's session is dropped")
+    parser.add_argument("--staff-idle", type=float, default=90.0, metavar="S", help="seconds before admin mode signs out")
+    parser.add_argument("--script", type=Path, default=None, metavar="FILE", help="play this scripted session headless and exit")
+    parser.add_argument("--screenshot", type=Path, default=None, metavar="DIR", help="save a PNG of every screen shown into DIR")
+    parser.add_argument("--json", action="store_true", help="with --script: print one JSON object with every step")
+    parser.set_defaults(handler=_run, fullscreen=False)
+
+
+def _config(args: argparse.Namespace):
+    from kiosk.app.config import KioskConfig
+    from omnifit.errors import ErrorCode, OmnifitError
+
+    token = args.device_token or os.environ.get("OMNIFIT_DEVICE_TOKEN")
+    if args.device_token_file is not None:
         try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a package whose commands are not built yet
-        module.register(subparsers)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            token = args.device_token_file.read_text().strip()
+        except OSError as exc:
+            raise OmnifitError(f"cannot read the device token file: {exc}", code=ErrorCode.INVALID_ARGUMENT) from exc
     try:
-        return int(args.handler(args) or 0)
-    except OmnifitError as exc:
-        print(f"omnifit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError as exc:
+        raise OmnifitError(f"--size must be WIDTHxHEIGHT in pixels, e.g. 1280x800; got {args.size!r}",
+                           code=ErrorCode.INVALID_ARGUMENT) from exc
+    try:
+        extra = {"data_dir": args.data_dir} if args.data_dir else {}
+        return KioskConfig(
+            targets=tuple(args.target or ["127.0.0.1:50051"]), store_id=args.store, device_token=token,
+            camera=args.camera, camera_path=args.camera_path, calibration=args.calibration, rig=args.rig,
+            face_photo=args.face_photo,
+            size=(width, height),
+            fullscreen=args.fullscreen, shopper_idle_s=args.shopper_idle, staff_idle_s=args.staff_idle,
+            tls_root_cert=args.tls_root_cert, **extra,
+        )
+    except ValueError as exc:
+        raise OmnifitError(f"bad kiosk settings: {exc}", code=ErrorCode.INVALID_ARGUMENT) from exc
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _run(args: argparse.Namespace) -> int:
+    import json
+
+    if args.script is not None:
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    config = _config(args)
+    script = None
+    if args.script is not None:
+        from omnifit.errors import ErrorCode, OmnifitError
+
+        try:
+            script = args.script.read_text()
+        except OSError as exc:
+            raise OmnifitError(f"cannot read the script: {exc}", code=ErrorCode.INVALID_ARGUMENT) from exc
+        from kiosk.app.script import parse_script
+
+        parse_script(script)  # a bad script is refused before the window opens
+    from kiosk.app.app import KioskApp
+
+    app = KioskApp(config, screenshot_dir=args.screenshot)
+    if script is None:
+        app.run()
+        return 0
+    from kiosk.app.script import run_script
+
+    try:
+        report = run_script(app, script, args.screenshot)
+    finally:
+        app.close()
+    if args.json:
+        print(json.dumps(report.to_json_dict(), indent=2))
+    else:
+        for step in report.steps:
+            status = "FAIL" if "error" in step else "ok  "
+            print(f"{status} line {step['line']:>3} {step['step']:<40} [{step['screen']}] {step.get('error', '')}")
+    return 0 if report.ok else 1

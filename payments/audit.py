@@ -106,7 +106,7 @@ def compute_entry_hash(
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class AuditLog:
@@ -175,7 +175,7 @@ class AuditLog:
         ).first()
         seq = 1 if head is None else int(head.seq) + 1
         prev_hash = GENESIS_HASH if head is None else head.entry_hash
-        recorded_at = self._clock().astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+        recorded_at = self._clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         entry_hash = compute_entry_hash(seq, recorded_at, event, subject, details_json, prev_hash)
         conn.execute(
             audit_log_table.insert().values(

@@ -1,6 +1,6 @@
 """The payments error tree: one root (:class:`PaymentsError`) for face pay and the money side.
 
-Every error carries a stable :class:`proto.errors.ErrorCode` and its details as
+Every error carries a stable :class:`omnifit.errors.ErrorCode` and its details as
 keyword-only attributes (``FaceQualityError(..., reason=FaceQualityReason.BLUR)``
 exposes ``exc.reason``). Messages say what was expected and what was got.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 
 class PaymentsError(OmnifitError):

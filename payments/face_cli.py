@@ -98,7 +98,7 @@ def _enroll(args: argparse.Namespace) -> int:
         raise ConsentError(
             "enrollment needs the shopper's explicit consent: pass --consent once they have agreed", field="consent"
         )
-    consent = Consent(args.purpose, Channel(args.channel), args.retention_days, dt.datetime.now(dt.timezone.utc))
+    consent = Consent(args.purpose, Channel(args.channel), args.retention_days, dt.datetime.now(dt.UTC))
     shopper_id = check_shopper_id(args.shopper or f"shp_{uuid.uuid4().hex[:16]}")
     last4 = phone_last4(args.phone)
     if args.payment_token is not None:

@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from omnifit.errors import ErrorCode
 from payments.errors import LedgerError
 from payments.money import Money
 from payments.storage import ledger_accounts, ledger_entries, ledger_postings
-from proto.errors import ErrorCode
 
 
 class AccountKind(str, enum.Enum):

@@ -110,7 +110,7 @@ def build_document(
 def _text_rows(document: ReceiptDocument) -> list[tuple[str, str]]:
     """(left, right) text rows of the receipt body; an empty right puts the text on its own."""
     order = document.order
-    created = dt.datetime.fromtimestamp(document.receipt.created_at_ms / 1000, tz=dt.timezone.utc)
+    created = dt.datetime.fromtimestamp(document.receipt.created_at_ms / 1000, tz=dt.UTC)
     rows = [(created.strftime("%Y-%m-%d %H:%M UTC"), ""), (f"Receipt {document.receipt.receipt_id}", ""), ("-", "")]
     for line in order.lines:
         rows.append((f"{line.quantity} x {line.description or line.sku}", f"{line.total.amount:f}"))

@@ -15,7 +15,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dbconfig.sqlite import create_sqlite_engine
+from omnifit.db.sqlite import create_sqlite_engine
 from payments.errors import InvalidPaymentRequestError
 
 _LOGGER = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ for _table in (ledger_entries, ledger_postings):
 
 def create_engine(url: str) -> Engine:
     """An engine for ``url`` (a SQLite file or ``postgresql+psycopg://``) set up for concurrent writers
-    (SQLite as :mod:`dbconfig.sqlite` sets up every Omnifit database file)."""
+    (SQLite as :mod:`omnifit.db.sqlite` sets up every Omnifit database file)."""
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:

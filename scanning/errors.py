@@ -1,4 +1,4 @@
-"""The scanning package's exception tree, rooted in :class:`proto.errors.OmnifitError`.
+"""The scanning package's exception tree, rooted in :class:`omnifit.errors.OmnifitError`.
 
 Every stage (sources, calibration, reconstruction, measurement) raises a subclass of
 :class:`ScanningError`; details are keyword-only attributes (``path=``, ``camera=``, ...)
@@ -6,7 +6,7 @@ so callers can report them without parsing the message.
 """
 from __future__ import annotations
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 
 class ScanningError(OmnifitError):

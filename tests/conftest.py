@@ -14,10 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("OMNIFIT_SHARED", REPO_ROOT.parent / "shared"))
-SHARED_DATA = SHARED / "data"
-ACCEPTANCE = SHARED / "acceptance"
+from omnifit.shared import SHARED
+
 POSTGRES_URL = os.environ.get("OMNIFIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_DATA = Path(__file__).resolve().parent / "data"
 

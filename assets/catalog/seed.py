@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 SEED_DIR = Path(__file__).resolve().parent
 CATEGORIES = ("shoes", "tops", "bottoms")

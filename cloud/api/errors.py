@@ -1,4 +1,4 @@
-"""One decorator maps domain errors (``proto.errors.ErrorCode``) to gRPC status codes.
+"""One decorator maps domain errors (``omnifit.errors.ErrorCode``) to gRPC status codes.
 
 A stale expected version also carries the stored version in the trailing
 metadata ``current-version``. A database that is unreachable or busy gives
@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 
 from cloud.storage import is_unavailable
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 _LOGGER = logging.getLogger(__name__)
 CURRENT_VERSION_KEY = "current-version"

@@ -54,12 +54,12 @@ from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
 from cloud.storage import schema
 from cloud.storage.database import lock_key_for_transaction
+from omnifit.errors import ErrorCode
 from payments.errors import ConsentError, EnrollmentError, TemplateNotFoundError
 from payments.face.identifiers import bucket_digits, check_payment_token, phone_last4
 from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, decide
 from payments.face.service import UNMATCHED_SUBJECT
 from payments.face.store import EMBEDDING_DIM, Channel, Consent, Enrollment, FaceTemplateStore
-from proto.errors import ErrorCode
 from proto.omnifit.v1 import face_pb2, face_pb2_grpc
 
 _LOGGER = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def consent_from(message: face_pb2.FaceConsent, present: bool, channel: Channel)
                            field="consent.granted_at_ms")
     if len(message.purpose) > 200 or len(message.text_version) > 40:
         raise InvalidArgument("consent.purpose is at most 200 characters, text_version 40", field="consent")
-    granted = dt.datetime.fromtimestamp(message.granted_at_ms / 1000, tz=dt.timezone.utc)
+    granted = dt.datetime.fromtimestamp(message.granted_at_ms / 1000, tz=dt.UTC)
     return Consent(message.purpose, channel, message.retention_days, granted, message.text_version or DEFAULT_CONSENT_TEXT)
 
 

@@ -29,6 +29,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+
 import grpc
 
 from cloud.api.convert import to_wire_enum

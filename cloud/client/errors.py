@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import grpc
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 _FROM_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: ErrorCode.INVALID_ARGUMENT,

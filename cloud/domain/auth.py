@@ -19,8 +19,8 @@ import time
 
 import sqlalchemy as sa
 
-from cloud.errors import InvalidArgument, Unauthenticated
 from cloud.domain.types import Principal, PrincipalKind, now_ms
+from cloud.errors import InvalidArgument, Unauthenticated
 from cloud.storage import Database, schema
 
 TOKEN_PREFIX = "ofv1"

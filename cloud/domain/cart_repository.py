@@ -24,7 +24,7 @@ from cloud.domain.types import Cart, CartChange, CartLine, CartStatus, ChangeKin
 from cloud.domain.validate import MAX_QUANTITY
 from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from cloud.storage import Database, schema
-from proto.errors import ErrorCode
+from omnifit.errors import ErrorCode
 
 Batch = list[tuple[sa.Executable, dict[str, object]]]  # statements to run together before commit
 _carts, _lines, _changes, _stock = schema.carts, schema.cart_lines, schema.cart_changes, schema.stock

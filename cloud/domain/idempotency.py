@@ -13,14 +13,13 @@ import hashlib
 import json
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from sqlalchemy.dialects import postgresql, sqlite
-
-from cloud.errors import CloudError, InvalidArgument
 from cloud.domain.types import Principal, now_ms
-from proto.errors import ErrorCode
+from cloud.errors import CloudError, InvalidArgument
 from cloud.storage import schema
+from omnifit.errors import ErrorCode
 
 _keys = schema.idempotency_keys
 _SELECT = sa.select(_keys.c.request_hash, _keys.c.response).where(

@@ -1,6 +1,6 @@
 """Engines, transactions and the worker pool that keeps database work off the event loop.
 
-SQLite runs in WAL mode with a busy timeout and foreign keys on (``dbconfig.sqlite``, shared
+SQLite runs in WAL mode with a busy timeout and foreign keys on (``omnifit.db.sqlite``, shared
 with payments); a write transaction starts with ``BEGIN IMMEDIATE`` and writers inside one process queue
 on a lock rather than in SQLite's sleeping busy handler; the service's writes go
 through one thread that commits those queued together (``group_commit``). PostgreSQL goes through
@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from cloud.errors import InvalidArgument
 from cloud.storage import schema
 from cloud.storage.group_commit import GroupCommitter, savepoint
-from dbconfig.sqlite import WRITE_OPTION, create_sqlite_engine
+from omnifit.db.sqlite import WRITE_OPTION, create_sqlite_engine
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from kiosk.app import ui
 from kiosk.app.errors import describe_error, is_offline
 from kiosk.app.journal import PaymentJournal
 from kiosk.app.screen import Screen
-from proto.errors import ErrorCode
+from omnifit.errors import ErrorCode
 
 # The card reader of a kiosk without card hardware is the sandbox network's: presenting a
 # card hands the kiosk one of these vault tokens (see payments.gateways.sandbox.TEST_TOKENS).

@@ -5,7 +5,7 @@ import logging
 from concurrent.futures.process import BrokenProcessPool
 
 from cloud.client import ClientError, CloudUnavailable, VersionConflict
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import pygame
 
 from cloud.client import FaceConsent
 from kiosk.app import ui
-from kiosk.app.errors import describe_error
 from kiosk.app.checkout import PayingScreen, PaymentAttempt
+from kiosk.app.errors import describe_error
 from kiosk.app.screen import Screen
 from payments.errors import FaceError
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pygame
 
 from kiosk.app.app import KioskApp
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 
 class ScriptError(OmnifitError):

@@ -15,8 +15,8 @@ import logging
 import multiprocessing
 import queue
 import threading
-from concurrent.futures.process import BrokenProcessPool
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

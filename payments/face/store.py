@@ -25,12 +25,12 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from omnifit.errors import ErrorCode
 from payments.audit import AuditLog
 from payments.errors import ConsentError, EnrollmentError, KeyManagementError, TemplateNotFoundError
 from payments.face import keys as keymod
 from payments.face.identifiers import bucket_digits, check_payment_token, check_shopper_id
 from payments.face.keys import KeyEncryptionKey, KeyRing, SealedTemplate
-from proto.errors import ErrorCode
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,10 +50,10 @@ class UTCDateTime(sa.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}; pass a timezone-aware time")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
-        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+        return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
 FACE_METADATA = sa.MetaData(info={"name": "payments.face"})
@@ -170,7 +170,7 @@ class StoredTemplate:
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _embedding_bytes(embedding: np.ndarray) -> bytes:

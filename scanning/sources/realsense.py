@@ -9,8 +9,8 @@ missing library or camera raises :class:`~scanning.errors.FrameError`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 

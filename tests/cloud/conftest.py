@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from cloud.api.servicers import Services
+from cloud.domain.types import Principal, PrincipalKind
 from cloud.fanout import CartHub
 from cloud.server import RunningServer, ServerConfig, build_services, start_server
 from cloud.storage import Database, open_database, schema
-from cloud.domain.types import Principal, PrincipalKind
 from proto.omnifit.v1 import cart_pb2, cart_pb2_grpc, catalog_pb2_grpc, pairing_pb2_grpc, profile_pb2_grpc
 
 STORE = "sh-jingan"

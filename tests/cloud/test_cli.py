@@ -8,8 +8,8 @@ import sys
 
 from cloud.domain.auth import signer_for
 from cloud.domain.types import PrincipalKind
-from cloud.server import ServerConfig, build_services
 from cloud.fanout import CartHub
+from cloud.server import ServerConfig, build_services
 from cloud.storage import open_database
 from cloud.storage.migrate import head_revision
 from tests.cloud.conftest import STORE
@@ -18,7 +18,7 @@ from tests.conftest import REPO_ROOT
 
 def _omnifit(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", *args], cwd=REPO_ROOT, input=stdin, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "omnifit.cli", *args], cwd=REPO_ROOT, input=stdin, capture_output=True, text=True, timeout=120
     )
 
 
@@ -54,7 +54,7 @@ def test_admin_errors_name_the_problem(sqlite_url: str) -> None:
 
 
 def test_serve_reports_its_port_and_stops_on_sigterm(sqlite_url: str) -> None:
-    command = [sys.executable, "-m", "kiosk.cli", "serve", "--listen", "127.0.0.1:0", "--db", sqlite_url]
+    command = [sys.executable, "-m", "omnifit.cli", "serve", "--listen", "127.0.0.1:0", "--db", sqlite_url]
     with subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
         try:
             line = process.stdout.readline()

@@ -331,7 +331,7 @@ def test_the_server_deletes_templates_whose_retention_ended(db_url: str, tmp_pat
             stubs = stubs_for(channel)
             token, shopper_id = _shopper(stubs, "uma@example.com")
             _enroll(face_pb2_grpc.FaceServiceStub(channel), token, _face(20))
-        past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
         with running.running.payments.engine.begin() as conn:
             conn.execute(face_templates.update().where(face_templates.c.shopper_id == shopper_id).values(expires_at=past))
         deadline = time.monotonic() + 10

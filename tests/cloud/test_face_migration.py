@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cloud.storage import open_database
 from payments.audit import AUDIT_METADATA, AuditLog
-from payments.face.keys import KeyRing, KeyEncryptionKey
+from payments.face.keys import KeyEncryptionKey, KeyRing
 from payments.face.store import FACE_METADATA, FaceTemplateStore
 from tests.schema import schema_diff
 

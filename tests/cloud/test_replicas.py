@@ -10,9 +10,9 @@ import pytest
 
 from assets.catalog.seed import load_seed
 from cloud.admin import issue_device_token
+from cloud.testing import ServerProcess
 from proto.omnifit.v1 import cart_pb2, catalog_pb2
 from tests.cloud.conftest import STORE, Watcher, bearer, stubs_for
-from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

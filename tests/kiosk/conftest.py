@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from tests.servers import ServerProcess  # noqa: E402
+from cloud.testing import ServerProcess  # noqa: E402
 
 STORE = "sh-jingan"
 STAFF_ID = "alice"

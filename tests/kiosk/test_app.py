@@ -126,7 +126,7 @@ def test_foot_scan_gives_a_size_and_keeps_the_scan_with_the_cart(kiosk, cloud):
 
 
 def test_cloud_down_keeps_the_catalog_and_queues_cart_changes_until_it_is_back(kiosk, cloud):
-    from tests.servers import ServerProcess
+    from cloud.testing import ServerProcess
 
     _add_first_shoe(kiosk)
     cart_id = kiosk.session.cart.cart_id
@@ -204,7 +204,7 @@ def test_script_mode_runs_headless_and_saves_screenshots(cloud, tmp_path: Path):
     script = tmp_path / "qa.txt"
     script.write_text("wait attract 30\nidle 30\ntap Browse shoes\nidle 30\nscreenshot shoes\n")
     done = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "kiosk", "--target", cloud.target, "--store", STORE,
+        [sys.executable, "-m", "omnifit.cli", "kiosk", "--target", cloud.target, "--store", STORE,
          "--device-token", cloud.device_token, "--data-dir", str(tmp_path / "kiosk"), "--script", str(script),
          "--screenshot", str(tmp_path / "shots"), "--json"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
@@ -218,7 +218,7 @@ def test_script_mode_runs_headless_and_saves_screenshots(cloud, tmp_path: Path):
 
 
 def test_script_mode_stops_at_a_missing_button_and_refuses_unknown_steps(cloud, tmp_path: Path):
-    base = [sys.executable, "-m", "kiosk.cli", "kiosk", "--target", cloud.target, "--store", STORE,
+    base = [sys.executable, "-m", "omnifit.cli", "kiosk", "--target", cloud.target, "--store", STORE,
             "--data-dir", str(tmp_path / "kiosk"), "--json", "--script"]
     bad = tmp_path / "bad.txt"
     bad.write_text("wait attract\nfrobnicate now\n")
@@ -525,7 +525,7 @@ def test_a_work_process_that_dies_mid_scan_costs_one_scan_not_the_kiosk(kiosk):
 
 
 def test_a_change_the_cloud_refuses_on_replay_is_listed_for_staff_with_the_reason(kiosk, cloud):
-    from tests.servers import ServerProcess
+    from cloud.testing import ServerProcess
 
     _add_first_shoe(kiosk)
     cart_id = kiosk.session.cart.cart_id

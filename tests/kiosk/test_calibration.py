@@ -97,7 +97,7 @@ def test_staff_walk_the_body_rig_through_its_13_captures_in_a_scripted_session(c
                "tap Rig status"]
     (tmp_path / "qa.txt").write_text("\n".join(script) + "\n")
     done = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "kiosk", "--target", cloud.target, "--store", STORE,
+        [sys.executable, "-m", "omnifit.cli", "kiosk", "--target", cloud.target, "--store", STORE,
          "--device-token", cloud.device_token, "--data-dir", str(tmp_path / "kiosk"), "--rig", "body",
          "--script", str(tmp_path / "qa.txt"), "--screenshot", str(tmp_path / "shots"), "--json"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,

@@ -14,7 +14,7 @@ from tests.conftest import REPO_ROOT, shared_path
 
 def _demo(*args: str) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--json", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "omnifit.cli", "demo", "--json", *args], cwd=REPO_ROOT, capture_output=True, text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -59,7 +59,7 @@ def test_without_the_face_photos_the_demo_pays_by_card_and_says_so(tmp_path: Pat
 
 def test_demo_refuses_a_database_url_it_cannot_use():
     done = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--json", "--db", "mysql://nowhere/db"],
+        [sys.executable, "-m", "omnifit.cli", "demo", "--json", "--db", "mysql://nowhere/db"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode != 0

@@ -100,7 +100,7 @@ def test_empty_event_or_subject_is_refused(empty_log: AuditLog) -> None:
 
 
 def test_time_comes_from_the_clock_and_is_part_of_the_hash(sqlite_url: str) -> None:
-    fixed = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
+    fixed = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
     log = AuditLog(sqlite_url, clock=lambda: fixed)
     entry = log.append("face.key_rotated", "kek-1", {"rewrapped": 3})
     assert entry.recorded_at == "2026-11-27T12:00:00.000000+00:00"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
+from omnifit.cli import main
 from scanning.population import make_body
 from scanning.types import BODY_MEASUREMENT_NAMES
 from tests.conftest import shared_path

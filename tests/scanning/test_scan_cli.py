@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.cli import main
+from omnifit.cli import main
 from scanning.calibration import CameraCalibration, RigCalibration
 from scanning.population import make_foot
 from scanning.sources.recorded import write_recording

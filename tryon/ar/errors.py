@@ -1,7 +1,7 @@
-"""Errors of the AR mirror, rooted in :class:`proto.errors.OmnifitError`."""
+"""Errors of the AR mirror, rooted in :class:`omnifit.errors.OmnifitError`."""
 from __future__ import annotations
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 
 class ArError(OmnifitError):

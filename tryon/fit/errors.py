@@ -1,7 +1,7 @@
-"""The fit engine's errors, rooted in :class:`proto.errors.OmnifitError`."""
+"""The fit engine's errors, rooted in :class:`omnifit.errors.OmnifitError`."""
 from __future__ import annotations
 
-from proto.errors import ErrorCode, OmnifitError
+from omnifit.errors import ErrorCode, OmnifitError
 
 
 class FitError(OmnifitError):

@@ -19,9 +19,9 @@ from cloud.client import (
     SyncClient,
 )
 from cloud.server import ServerConfig
-from proto.errors import ErrorCode
+from cloud.testing import free_port
+from omnifit.errors import ErrorCode
 from tests.cloud.conftest import STORE, ServerThread, StockedSkus
-from tests.servers import free_port
 
 PASSWORD = "correct horse battery"
 APPROVE = "tok_visa_approve"

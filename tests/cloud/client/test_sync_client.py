@@ -7,7 +7,7 @@ import time
 import pytest
 
 from cloud.client import CartEvent, CloudUnavailable, QueuedMutation, RetryPolicy, SyncClient
-from tests.servers import ServerProcess, free_port
+from cloud.testing import ServerProcess, free_port
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_backoff_s=0.02, max_backoff_s=0.2, call_timeout_s=3.0)
 

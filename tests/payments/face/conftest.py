@@ -18,7 +18,7 @@ class Clock:
     """A settable clock (timezone-aware UTC) so retention can be tested without waiting."""
 
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
+        self.now = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         return self.now
@@ -74,7 +74,7 @@ def face_file(name: str) -> Path:
     return shared_path("data", "faces", name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def face_embedding(name: str) -> np.ndarray:
     """The real dlib embedding of one photo from ../shared/data/faces (computed once per run)."""
     from payments.face.capture import capture_face, compute_embedding, load_image

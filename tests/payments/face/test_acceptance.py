@@ -39,7 +39,7 @@ def _identities() -> dict[str, str]:
         return {row["file"]: row["identity"] for row in csv.DictReader(handle)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe(name: str) -> np.ndarray | FaceQualityReason:
     """The embedding of an acceptance photo, or why the quality gate refused it."""
     try:

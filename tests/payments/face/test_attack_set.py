@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 PHOTOS = ("obama.jpg", "knn_examples/train/rose_leslie/img1.jpg", "alex-lacamoire.png")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _photo(name: str) -> SourcePhoto:
     photo = prepare_photo(name, load_image(face_file(name)))
     assert photo is not None, f"Face Mesh found no face in {name}"

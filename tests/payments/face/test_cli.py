@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kiosk.cli import main
+from omnifit.cli import main
 from payments.audit import audit_log_table
 from payments.face.store import face_templates
 from tests.payments.face.conftest import face_embedding, face_file

@@ -11,7 +11,7 @@ from payments.face.service import FacePayService
 from payments.face.store import Consent, FaceTemplateStore, StoredTemplate, face_templates
 from tests.payments.face.conftest import Clock, face_embedding, make_consent, random_embedding
 
-FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
 def test_vectorised_distances_equal_the_direct_norm(rng: np.random.Generator) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from omnifit.errors import ErrorCode
 from payments.errors import ConsentError, EnrollmentError, KeyManagementError, TemplateNotFoundError
 from payments.face.keys import KeyEncryptionKey, KeyRing
 from payments.face.store import (
@@ -19,7 +20,6 @@ from payments.face.store import (
     face_keys,
     face_templates,
 )
-from proto.errors import ErrorCode
 from tests.payments.face.conftest import Clock, make_consent, random_embedding
 
 

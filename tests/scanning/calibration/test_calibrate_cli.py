@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.cli import main
+from omnifit.cli import main
 from scanning.calibration import RigCalibration
 from scanning.calibration.charuco import try_detect_corners
 from scanning.calibration.procedure import CaptureRig, procedure, start_synthetic_captures, take_synthetic_capture

@@ -12,8 +12,8 @@ import pytest
 import shapely
 import trimesh
 
-from scanning.measure import canonicalize_body, measure_body
 from scanning.measure import body as body_module
+from scanning.measure import canonicalize_body, measure_body
 from scanning.measure.sections import Slicer
 from scanning.pipeline import load_subject, scan, synthetic_source
 from scanning.population import make_body

@@ -20,6 +20,7 @@ from scanning.sources.recorded import (
 from scanning.sources.synthetic import SyntheticRig, kiosk_rig
 from tests.conftest import shared_path
 
+
 @pytest.fixture(scope="module")
 def rig_frames():
     box = trimesh.creation.box(extents=[0.2, 0.1, 0.06])

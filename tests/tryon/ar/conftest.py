@@ -16,7 +16,7 @@ SHOE_GLB = REPO_ROOT / "assets" / "shoes" / "ka-swift-m.glb"
 TOP_PNG = REPO_ROOT / "assets" / "garments" / "hp-crew-m.png"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _observe(path: str, segmenter: str):
     from tryon.ar import BodyTracker
 

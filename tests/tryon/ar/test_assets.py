@@ -14,8 +14,8 @@ from assets.garments import GARMENTS_DIR, write_product_garment
 from assets.shoes import SHOES_DIR, build_product_shoe, colourway, reference_size, shoe_model_path
 from assets.shoes.generator import build_shoe, write_glb
 from assets.shoes.styles import style_for
-from tryon.ar import load_garment, load_shoe_model
 from tests.scanning.test_export import validate_gltf
+from tryon.ar import load_garment, load_shoe_model
 from tryon.fit.lasts import shoe_last
 
 SEED = load_seed()

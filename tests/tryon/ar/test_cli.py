@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.cli import main
+from omnifit.cli import main
 from tests.conftest import shared_path
 from tests.tryon.ar.conftest import PEOPLE, SHOE_GLB, TOP_PNG, changed_pixels
 

@@ -14,7 +14,7 @@ from tests.tryon.fit.conftest import make_body, make_foot
 
 def _omnifit() -> list[str]:
     script = Path(sys.executable).parent / "omnifit"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kiosk.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "omnifit.cli"]
 
 
 def run_fit(*args: str) -> subprocess.CompletedProcess:

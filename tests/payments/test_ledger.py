@@ -9,7 +9,7 @@ from payments.errors import LedgerError
 from payments.intents import PaymentIntent
 from payments.money import Money
 from payments.storage import create_engine, create_schema
-from tests.payments.money.conftest import STORE
+from tests.payments.conftest import STORE
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``python -m kiosk.cli serve`` in its own process; ``port`` is known once it prints it."""
+    """``python -m omnifit.cli serve`` in its own process; ``port`` is known once it prints it."""
 
     def __init__(self, db_url: str, port: int = 0, *, extra_env: dict[str, str] | None = None) -> None:
         self.db_url = db_url
@@ -39,7 +39,7 @@ class ServerProcess:
         # stderr to a file: a pipe nobody reads would fill and stall the server.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="omnifit-serve-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "serve", "--listen", f"127.0.0.1:{self.requested_port}", "--db", self.db_url],
+            [sys.executable, "-m", "omnifit.cli", "serve", "--listen", f"127.0.0.1:{self.requested_port}", "--db", self.db_url],
             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         deadline = time.monotonic() + timeout_s

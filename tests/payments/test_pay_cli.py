@@ -14,14 +14,14 @@ import sqlalchemy as sa
 from payments.stepup import hash_pin
 from payments.storage import create_engine, payment_intents
 from tests.conftest import REPO_ROOT
-from tests.payments.money.conftest import STAFF_ID, prepare_database
+from tests.payments.conftest import STAFF_ID, prepare_database
 
 pytestmark = pytest.mark.slow
 
 
 def _omnifit(db: str, *argv: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", *argv], input=stdin, capture_output=True, text=True, cwd=REPO_ROOT,
+        [sys.executable, "-m", "omnifit.cli", *argv], input=stdin, capture_output=True, text=True, cwd=REPO_ROOT,
         env={**os.environ, "OMNIFIT_DB_URL": db, "OMNIFIT_SANDBOX_TIMEOUT_S": "0.01", **(env or {})}, timeout=120,
     )
 
@@ -128,7 +128,7 @@ def test_double_tap_from_two_processes_charges_once(db: str) -> None:
                                "tok_visa_approve", "--key", "dt", "--json"))["intent"]["intent_id"]
     _json(_omnifit(db, "pay", "confirm", intent_id, "--key", "dt-confirm", "--json"))
     env = {**os.environ, "OMNIFIT_DB_URL": db}
-    taps = [subprocess.Popen([sys.executable, "-m", "kiosk.cli", "pay", "capture", intent_id, "--key", "dt-capture",
+    taps = [subprocess.Popen([sys.executable, "-m", "omnifit.cli", "pay", "capture", intent_id, "--key", "dt-capture",
                               "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
                              env=env) for _ in range(2)]
     outputs = [tap.communicate(timeout=120) for tap in taps]

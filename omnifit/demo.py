@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import io
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cloud.client import CartEvent, ChangeKind, ClientError, FaceConsent, Fulfilment, SyncClient
-from proto.errors import ErrorCode
+from omnifit.errors import ErrorCode
+from omnifit.shared import SHARED_DATA
 
 _LOGGER = logging.getLogger(__name__)
 SHOPPER_PASSWORD = "correct horse battery"
@@ -35,8 +35,7 @@ CAPTURE_TRIES = 4  # the kiosk asks the shopper to look at the camera again afte
 
 def default_faces_dir() -> Path:
     """``$OMNIFIT_SHARED/data/faces``, else ``../shared/data/faces`` beside the repository."""
-    shared = os.environ.get("OMNIFIT_SHARED") or Path(__file__).resolve().parents[2] / "shared"
-    return Path(shared) / "data" / "faces"
+    return SHARED_DATA / "faces"
 
 
 @dataclass
@@ -319,7 +318,7 @@ async def _enroll_on_phone(journey: _Journey, phone: SyncClient, photo: Path) ->
         consent = FaceConsent("face pay at Omnifit checkouts", retention_days=365,
                               granted_at_ms=int(time.time() * 1000))
         enrolled = await phone.enroll_face(embedding, consent=consent, payment_token=CARD_TOKEN)
-        expires = dt.datetime.fromtimestamp(enrolled.expires_at_ms / 1000, tz=dt.timezone.utc)
+        expires = dt.datetime.fromtimestamp(enrolled.expires_at_ms / 1000, tz=dt.UTC)
         step.detail = (f"{enrolled.template_id} from {photo.name}, {enrolled.payment_method}, kept until "
                        f"{expires:%Y-%m-%d}; at checkout type {enrolled.phone_hint}")
 

@@ -31,7 +31,7 @@ from payments.gateways import GatewayOperation, SandboxGateway
 from payments.intents import IntentState, PaymentIntent
 from payments.money import Money
 from payments.service import PaymentService
-from tests.payments.money.conftest import PIN, SHOPPER, STAFF_ID, STORE, new_key, snapshot
+from tests.payments.conftest import PIN, SHOPPER, STAFF_ID, STORE, new_key, snapshot
 
 MakeIntent = Callable[..., PaymentIntent]
 

@@ -16,7 +16,7 @@ from payments.money import Money
 from payments.orders import Fulfilment
 from payments.receipts import PAPER_WIDTH_DOTS, RECEIPT_URL_BASE, render_receipt, render_receipt_png, vat_included
 from payments.service import PaymentService
-from tests.payments.money.conftest import STORE, new_key
+from tests.payments.conftest import STORE, new_key
 
 IN_STOCK = "ka-swift-w-CRL-35"  # 2 on hand at sh-jingan in the committed seed
 SOLD_OUT = "ka-swift-w-CRL-36.5"  # 0 on hand

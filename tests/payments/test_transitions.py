@@ -7,7 +7,7 @@ from payments.errors import IllegalTransitionError
 from payments.intents import FINAL_STATES, TRANSITIONS, IntentAction, IntentState, check_transition
 from payments.money import Money
 from payments.service import PaymentService
-from tests.payments.money.conftest import STAFF_ID, new_key, snapshot
+from tests.payments.conftest import STAFF_ID, new_key, snapshot
 
 ACTIONS = [IntentAction.CONFIRM, IntentAction.CAPTURE, IntentAction.CANCEL, IntentAction.REFUND]
 

@@ -30,10 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import asyncio
     import json
-
-    from kiosk.demo import run_demo
-
     from pathlib import Path
+
+    from omnifit.demo import run_demo
 
     faces = Path(args.faces) if args.faces else None
     report = asyncio.run(run_demo(db_url=args.db, store_id=args.store, echo=not args.json, faces_dir=faces))
