@@ -4,9 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the Python wheels need at run time (open3d, moderngl on EGL,
-# Kivy under Xvfb) and to build dlib from source for face-recognition.
-APT_PACKAGES := python3-venv build-essential cmake libusb-1.0-0 libgomp1 libegl1 \
-	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth
+# Kivy under Xvfb), a CJK font so Chinese never shows as boxes in the apps, and
+# Chromium for the test that opens the demo report in a real browser.
+APT_PACKAGES := python3-venv build-essential libusb-1.0-0 libgomp1 libegl1 \
+	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth fonts-wqy-microhei chromium
 # Node (for the glTF validator) may come from elsewhere than Debian, with its own
 # npm: install Debian's only when no npm command is there at all.
 NODE_PACKAGES := nodejs npm
@@ -40,7 +41,12 @@ deps:
 $(STAMP): pyproject.toml | deps
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel setuptools
+	# A venv made before dlib-bin still has the compiled dlib, whose files dlib-bin would overwrite.
+	$(PY) -m pip uninstall -y -q dlib 2>/dev/null || true
 	$(PY) -m pip install -e '.[test]'
+	# face-recognition declares the dlib sdist (8 minutes of compiling on two cores); dlib-bin,
+	# in pyproject's dependencies, is the same dlib module prebuilt, so it goes in without its deps.
+	$(PY) -m pip install --no-deps 'face-recognition==1.3.0'
 	bash scripts/install-tools.sh
 	touch $(STAMP)
 
