@@ -17,7 +17,8 @@ import pytest
 from omnifit.shared import SHARED
 
 POSTGRES_URL = os.environ.get("OMNIFIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEST_DATA = Path(__file__).resolve().parent / "data"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = REPO_ROOT / "tests" / "data"
 
 
 def shared_path(*parts: str) -> Path:
