@@ -157,7 +157,7 @@ def extract_messages(root: Path, keywords: Iterable[str] = ("_",)) -> list[str]:
     found: list[str] = []
     for path in sorted(root.rglob("*.py")):
         with path.open("rb") as handle:
-            for _lineno, funcname, message, _comments in extract_python(handle, names, [], {}):
+            for _lineno, funcname, message, _comments in extract_python(handle, dict.fromkeys(names), [], {}):
                 # A call with fields, _("… {size}", size=s), comes back as a tuple of its arguments.
                 first = message[0] if isinstance(message, tuple) else message
                 if funcname in names and isinstance(first, str):

@@ -19,7 +19,7 @@ DEFAULT_DB_URL = "sqlite:///./var/omnifit.sqlite"
 DB_HELP = "database URL (default: $OMNIFIT_DB_URL or sqlite:///./var/omnifit.sqlite)"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     face = subparsers.add_parser("face", help="face pay: consented enrollment, matching, deletion, audit")
     commands = face.add_subparsers(dest="face_command", metavar="ACTION")
     commands.required = True
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add(
-    commands: argparse._SubParsersAction, name: str, help_text: str, handler: Any, *, needs_db: bool = True
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, handler: Any, *, needs_db: bool = True
 ) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text, description=help_text)
     if needs_db:

@@ -71,7 +71,7 @@ class StoredOutcome:
         raise cls(self.payload["message"], **self.payload["details"])
 
 
-def _outcome(row: sa.Row) -> StoredOutcome:
+def _outcome(row: sa.Row[Any]) -> StoredOutcome:
     return StoredOutcome(row.status == KeyStatus.SUCCEEDED.value, json.loads(row.response))
 
 
@@ -103,7 +103,7 @@ class IdempotencyStore:
         deadline = time.monotonic() + self._wait_s
         while True:
             outcome = self._try_claim(key, operation, intent_id, request_digest)
-            if outcome is not True:
+            if outcome is None or isinstance(outcome, StoredOutcome):
                 return outcome
             if time.monotonic() > deadline:
                 raise IntentBusyError(

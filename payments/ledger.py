@@ -21,7 +21,8 @@ import dataclasses
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,7 +103,7 @@ def _check_balanced(postings: Sequence[Posting]) -> None:
         raise LedgerError(f"postings must sum to zero per currency; got {off} (minor units)", field="postings")
 
 
-_INSERT_BY_DIALECT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_INSERT_BY_DIALECT: dict[str, Callable[..., Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def _ensure_accounts(conn: Connection, accounts: set[str], now_ms: int) -> None:
@@ -112,8 +113,8 @@ def _ensure_accounts(conn: Connection, accounts: set[str], now_ms: int) -> None:
         if kind not in {k.value for k in AccountKind}:
             raise LedgerError(f"account {account!r} has unknown kind {kind!r}; expected one of "
                               f"{[k.value for k in AccountKind]}", field="account")
-        conn.execute(insert(ledger_accounts).values(account=account, kind=kind, created_at_ms=now_ms)
-                     .on_conflict_do_nothing(index_elements=["account"]))
+        statement = insert(ledger_accounts).values(account=account, kind=kind, created_at_ms=now_ms)
+        conn.execute(statement.on_conflict_do_nothing(index_elements=["account"]))
 
 
 def post_entry(

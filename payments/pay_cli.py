@@ -24,7 +24,7 @@ PIN_RECORDS_ENV = "OMNIFIT_PIN_RECORDS"
 SANDBOX_DELAY_ENV = "OMNIFIT_SANDBOX_TIMEOUT_S"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pay = subparsers.add_parser("pay", help="payment intents: create, confirm, capture, cancel, refund, ledger")
     commands = pay.add_subparsers(dest="pay_command", metavar="ACTION")
     commands.required = True
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pin.add_argument("--pin-stdin", action="store_true", required=True, help="read the PIN from stdin")
 
 
-def _add(commands: argparse._SubParsersAction, name: str, help_text: str, handler: Any, *, intent: bool = False,
+def _add(commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, handler: Any, *, intent: bool = False,
          key: bool = False, needs_db: bool = True) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text)
     if intent:

@@ -125,7 +125,7 @@ def _text_rows(document: ReceiptDocument) -> list[tuple[str, str]]:
     return rows
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, room_px: float) -> str:
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, room_px: float) -> str:
     """``text`` cut short with an ellipsis so it fits in ``room_px`` dots."""
     if draw.textlength(text, font=font) <= room_px:
         return text
@@ -159,16 +159,17 @@ def render_receipt(document: ReceiptDocument, *, paper_mm: int = 58) -> Image.Im
 
 def _compose(document: ReceiptDocument, paper_mm: int, mask_pattern: int | None) -> Image.Image:
     width = PAPER_WIDTH_DOTS[paper_mm]
-    title_font = ImageFont.load_default(size=30 if paper_mm == 80 else 24)
-    font = ImageFont.load_default(size=20 if paper_mm == 80 else 16)
-    line_height = int(font.size * 1.4)
+    title_size, text_size = (30, 20) if paper_mm == 80 else (24, 16)
+    title_font = ImageFont.load_default(size=title_size)
+    font = ImageFont.load_default(size=text_size)
+    line_height = int(text_size * 1.4)
     rows = _text_rows(document)
     qr = qr_image(document.receipt.url, int(width * 0.7), mask_pattern=mask_pattern)
-    height = _MARGIN * 4 + title_font.size * 2 + line_height * (len(rows) + 2) + qr.height
+    height = _MARGIN * 4 + title_size * 2 + line_height * (len(rows) + 2) + qr.height
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     draw.text((width / 2, _MARGIN), document.store_name, font=title_font, fill=0, anchor="ma")
-    y = _MARGIN * 2 + title_font.size
+    y = _MARGIN * 2 + title_size
     for left, right in rows:
         if left == "-":
             draw.line((_MARGIN, y + line_height // 2, width - _MARGIN, y + line_height // 2), fill=0, width=1)

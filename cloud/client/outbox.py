@@ -67,7 +67,8 @@ class LocalStore:
                 "INSERT INTO outbox (cart_id, method, idempotency_key, request, created_at) VALUES (?, ?, ?, ?, ?)",
                 (cart_id, method, idempotency_key, request, time.time()),
             )
-            return int(cursor.lastrowid)
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table always sets it
+            return cursor.lastrowid
 
     def pending(self) -> list[OutboxEntry]:
         with self._lock:

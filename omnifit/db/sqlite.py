@@ -26,6 +26,8 @@ def create_sqlite_engine(url: sa.URL, *, busy_timeout_ms: int, always_write: boo
     """
     if busy_timeout_ms < 0:
         raise ValueError(f"busy_timeout_ms must be >= 0; got {busy_timeout_ms}")
+    if not url.database:
+        raise ValueError(f"a SQLite URL names a file; got {url.render_as_string(hide_password=True)!r}")
     Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **engine_args)
     configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, always_write=always_write)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from payments.errors import FaceError
 
@@ -62,7 +63,7 @@ def descriptor_model() -> Any:
     return dlib.face_recognition_model_v1(_model_path("dlib_face_recognition_resnet_model_v1.dat"))
 
 
-def detect_rectangles(image: np.ndarray, upsample: int) -> list[tuple[int, int, int, int]]:
+def detect_rectangles(image: NDArray[Any], upsample: int) -> list[tuple[int, int, int, int]]:
     """HOG face boxes as (top, right, bottom, left), not clipped to the image (a box may overhang)."""
     return [(r.top(), r.right(), r.bottom(), r.left()) for r in face_detector()(image, upsample)]
 
@@ -74,7 +75,7 @@ def _rectangle(box: tuple[int, int, int, int]) -> Any:
     return dlib.rectangle(int(left), int(top), int(right), int(bottom))
 
 
-def landmarks_68(image: np.ndarray, box: tuple[int, int, int, int]) -> Any:
+def landmarks_68(image: NDArray[Any], box: tuple[int, int, int, int]) -> Any:
     """dlib's full_object_detection (68 points) for the face in ``box``."""
     return landmark_predictor()(image, _rectangle(box))
 
@@ -85,6 +86,6 @@ def landmark_dict(shape: Any) -> dict[str, list[tuple[int, int]]]:
     return {name: [points[i] for i in indices] for name, indices in LANDMARK_GROUPS.items()}
 
 
-def face_descriptor(image: np.ndarray, shape: Any, num_jitters: int = 1) -> np.ndarray:
+def face_descriptor(image: NDArray[Any], shape: Any, num_jitters: int = 1) -> NDArray[Any]:
     """The 128-d embedding of an aligned face, (128,) float64."""
     return np.asarray(descriptor_model().compute_face_descriptor(image, shape, num_jitters), dtype=np.float64)

@@ -16,8 +16,10 @@ import enum
 import logging
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from payments.face.store import EMBEDDING_DIM, StoredTemplate
 
@@ -80,7 +82,7 @@ class MatchResult:
         }
 
 
-def squared_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.ndarray | None = None) -> np.ndarray:
+def squared_distances(matrix: NDArray[Any], probe: NDArray[Any], row_sqnorms: NDArray[Any] | None = None) -> NDArray[Any]:
     """Squared Euclidean distances from ``probe`` (128,) to each row of ``matrix`` (n, 128) -> (n,).
 
     Uses ``|m|² - 2 m·p + |p|²`` (one matrix-vector product); pass the rows' squared
@@ -89,12 +91,14 @@ def squared_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.nda
     probe = probe.astype(matrix.dtype)
     if row_sqnorms is None:
         row_sqnorms = np.einsum("ij,ij->i", matrix, matrix)
-    return row_sqnorms - 2.0 * (matrix @ probe) + float(probe @ probe)
+    squared: NDArray[Any] = row_sqnorms - 2.0 * (matrix @ probe) + float(probe @ probe)
+    return squared
 
 
-def embedding_distances(matrix: np.ndarray, probe: np.ndarray, row_sqnorms: np.ndarray | None = None) -> np.ndarray:
+def embedding_distances(matrix: NDArray[Any], probe: NDArray[Any], row_sqnorms: NDArray[Any] | None = None) -> NDArray[Any]:
     """Euclidean distances from ``probe`` (128,) to each row of ``matrix`` (n, 128) -> (n,)."""
-    return np.sqrt(np.maximum(squared_distances(matrix, probe, row_sqnorms), 0.0))
+    distances: NDArray[Any] = np.sqrt(np.maximum(squared_distances(matrix, probe, row_sqnorms), 0.0))
+    return distances
 
 
 class CandidateCache:
@@ -175,7 +179,7 @@ class CandidateCache:
         self._free.append(row)
         return True
 
-    def nearest(self, probe: np.ndarray, bucket: str | None) -> tuple[StoredTemplate | None, float | None, int]:
+    def nearest(self, probe: NDArray[Any], bucket: str | None) -> tuple[StoredTemplate | None, float | None, int]:
         """The nearest template (in ``bucket``, or among all when None), its distance, and the candidate count."""
         probe = np.asarray(probe, dtype=np.float32).reshape(EMBEDDING_DIM)
         with self._lock:
@@ -199,8 +203,7 @@ def decide(
     nearest: StoredTemplate | None, distance: float | None, candidates: int, mode: MatchMode, policy: MatchPolicy
 ) -> MatchResult:
     """Turn the nearest candidate into a decision with the step-up signal."""
-    matched = nearest is not None and distance is not None and distance <= policy.threshold
-    if not matched:
+    if nearest is None or distance is None or not distance <= policy.threshold:  # NaN never matches
         return MatchResult(False, mode, candidates, distance, policy.threshold, False)
     needs_step_up = distance > policy.threshold - policy.step_up_margin
     return MatchResult(
