@@ -52,15 +52,16 @@ def revoke_device(db_url: str, device_id: str) -> None:
         accounts.revoke_device(device_id)
 
 
-def prune(db_url: str, keep_days: int = 7) -> dict[str, int]:
-    """Drop old idempotency keys, long-expired pairing codes and stale failed claims; counts removed."""
+def prune(db_url: str, keep_days: int = 7, change_window_hours: float = 24.0) -> dict[str, int]:
+    """Drop old idempotency keys, long-expired pairing codes and stale failed claims, and compact
+    cart versions older than ``change_window_hours`` (each cart keeps its newest); counts removed."""
     from dataclasses import asdict
 
     from cloud.domain.retention import prune as prune_database
 
     database = open_database(db_url, pool_size=1)
     try:
-        return asdict(prune_database(database, keep_days))
+        return asdict(prune_database(database, keep_days, change_window_hours))
     finally:
         database.close()
 

@@ -26,7 +26,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key,
-                              face_key_file=args.face_key_file, trusted_proxies=tuple(args.trusted_proxy))
+                              face_key_file=args.face_key_file, trusted_proxies=tuple(args.trusted_proxy),
+                              change_window_hours=args.change_window_hours)
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from exc
     asyncio.run(_run_until_signal(config))
@@ -94,7 +95,7 @@ def _migrate(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     from cloud.admin import prune
 
-    removed = prune(_db_url(args), args.keep_days)
+    removed = prune(_db_url(args), args.keep_days, args.change_window_hours)
     if args.json:
         print(json.dumps(removed))
     else:
@@ -122,6 +123,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="network of a load balancer in front (repeatable): its x-forwarded-for names the client the "
              "wrong-password limit counts; without it behind a proxy all clients share the proxy's count",
     )
+    serve.add_argument(
+        "--change-window-hours", type=float, default=24.0, metavar="H",
+        help="compact cart versions older than this every hour, each cart keeping its newest (default 24)",
+    )
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser("admin", help="operator actions on the cloud database")
@@ -145,8 +150,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     migrate.add_argument("--json", action="store_true")
     _add_db(migrate)
     migrate.set_defaults(handler=_migrate)
-    prune = actions.add_parser("prune", help="drop old idempotency keys, expired pairing codes and stale failed claims")
+    prune = actions.add_parser("prune", help="drop old idempotency keys, expired pairing codes and stale failed claims; "
+                                             "compact the cart change log")
     prune.add_argument("--keep-days", type=int, default=7, help="keep idempotency keys this many days (default 7)")
+    prune.add_argument("--change-window-hours", type=float, default=24.0,
+                       help="keep every cart version this many hours, then only each cart's newest (default 24); "
+                            "a watch resuming from older gets a fresh snapshot")
     prune.add_argument("--json", action="store_true")
     _add_db(prune)
     prune.set_defaults(handler=_prune)

@@ -5,7 +5,8 @@ the domain services into the servicers, adds the standard health service (every
 service SERVING) and server reflection, binds the address (port 0 picks a free
 port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
 another replica commits, and the notifier thread that tells the others. A task deletes
-face templates whose retention has ended, at start and then every hour.
+face templates whose retention has ended, at start and then every hour; another compacts
+the cart change log (``cloud.domain.retention.compact_changes``) on the same schedule.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from cloud.domain.lockout import LockoutPolicy, Network, open_guard
 from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
+from cloud.domain.retention import compact_changes
 from cloud.errors import InvalidArgument
 from cloud.fanout import CartHub, PgListener, PgNotifier
 from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
@@ -99,6 +101,9 @@ class ServerConfig:
 
     ``retention_sweep_s``: how often face templates past their retention are deleted (also at start).
 
+    ``change_window_hours``: cart versions older than this are compacted away (each cart keeps its
+    newest), every ``compact_every_s`` seconds; a watch resuming from before the window gets a SNAPSHOT.
+
     ``lockout``: how many wrong passwords an account or a client address gets before it waits.
 
     ``trusted_proxies``: networks (CIDR) of the load balancers in front; a call from one of them is
@@ -119,6 +124,8 @@ class ServerConfig:
     pool_size: int = DEFAULT_POOL_SIZE
     face_key_file: Path | None = None
     retention_sweep_s: float = 3600.0
+    change_window_hours: float = 24.0
+    compact_every_s: float = 3600.0
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     trusted_proxies: tuple[str, ...] = ()
 
@@ -147,6 +154,9 @@ class ServerConfig:
             raise ValueError(f"pool_size must be 1..64; got {self.pool_size}")
         if self.retention_sweep_s <= 0:
             raise ValueError(f"retention_sweep_s must be > 0 seconds; got {self.retention_sweep_s}")
+        if not self.change_window_hours > 0 or not self.compact_every_s > 0:
+            raise ValueError(f"change_window_hours and compact_every_s must be > 0; got "
+                             f"{self.change_window_hours} h, {self.compact_every_s} s")
         if self.face_key_file is not None:
             self.face_key_file = Path(self.face_key_file)
             if self.face_key_file.is_dir():
@@ -179,6 +189,7 @@ class RunningServer:
         self.server = server
         self.faces = faces
         self._sweeper: asyncio.Task | None = None
+        self._compactor: asyncio.Task[None] | None = None
         self._health = health_servicer
         self.port = port
         self.address = f"{host}:{port}"
@@ -190,9 +201,10 @@ class RunningServer:
     async def stop(self, grace: float = 1.0) -> None:
         """Report NOT_SERVING, let calls in flight finish for ``grace`` seconds, then close everything."""
         await self._health.enter_graceful_shutdown()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        for task in (self._sweeper, self._compactor):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.server.stop(grace)
         if self.listener is not None:
             await asyncio.to_thread(self.listener.stop)
@@ -213,6 +225,21 @@ class RunningServer:
             else:
                 if removed:
                     _LOGGER.info("deleted %d face templates past their retention", len(removed))
+            await asyncio.sleep(interval_s)
+
+    def start_change_compaction(self, window_hours: float, interval_s: float) -> None:
+        """Compact the cart change log now and every ``interval_s`` seconds, on the database pool."""
+        self._compactor = asyncio.get_running_loop().create_task(self._compact_every(window_hours, interval_s))
+
+    async def _compact_every(self, window_hours: float, interval_s: float) -> None:
+        while True:
+            try:
+                removed = await self.database.run(compact_changes, self.database, window_hours)
+            except Exception as exc:  # noqa: BLE001 - a failed compaction is retried at the next interval
+                _LOGGER.error("cart change compaction failed: %s", exc)
+            else:
+                if removed:
+                    _LOGGER.info("compacted %d cart versions older than %g h", removed, window_hours)
             await asyncio.sleep(interval_s)
 
     async def wait_for_termination(self) -> None:
@@ -306,4 +333,5 @@ async def start_server(config: ServerConfig) -> RunningServer:
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
     running = RunningServer(server, port, config.host, database, listener, services, health_servicer, payments, faces)
     running.start_retention_sweep(config.retention_sweep_s)
+    running.start_change_compaction(config.change_window_hours, config.compact_every_s)
     return running

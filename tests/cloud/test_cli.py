@@ -41,7 +41,8 @@ def test_admin_commands(sqlite_url: str) -> None:
     revoked = _omnifit("admin", "revoke-device", device["device_id"], "--db", sqlite_url)
     assert revoked.returncode == 0, revoked.stderr
     pruned = _omnifit("admin", "prune", "--db", sqlite_url, "--json")
-    assert pruned.returncode == 0 and json.loads(pruned.stdout) == {"idempotency_keys": 0, "pairing_codes": 0, "pairing_failures": 0}
+    assert pruned.returncode == 0 and json.loads(pruned.stdout) == {"idempotency_keys": 0, "pairing_codes": 0, "pairing_failures": 0,
+                                                                       "cart_changes": 0}
 
 
 def test_admin_errors_name_the_problem(sqlite_url: str) -> None:
