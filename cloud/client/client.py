@@ -20,7 +20,7 @@ from pathlib import Path
 import grpc
 
 from cloud.client import convert, types
-from cloud.client.errors import RETRYABLE, ClientError, CloudUnavailable, from_rpc_error
+from cloud.client.errors import ClientError, CloudUnavailable, from_rpc_error, is_retryable
 from cloud.client.outbox import LocalStore, OutboxEntry
 from proto.omnifit.v1 import (
     cart_pb2,
@@ -163,7 +163,7 @@ class SyncClient:
             try:
                 return await stub_method(request, metadata=self._metadata(), timeout=self.retry.call_timeout_s)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() not in RETRYABLE:
+                if not is_retryable(exc):
                     raise from_rpc_error(exc) from exc
                 last_error = exc
                 _LOGGER.info("%s.%s on %s: %s; failing over", service, method, self.target, exc.code().name)
@@ -366,7 +366,7 @@ class SyncClient:
                     attempt = 0
                     yield convert.cart_event(message)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() not in RETRYABLE:
+                if not is_retryable(exc):
                     raise from_rpc_error(exc) from exc
                 _LOGGER.info("watch of %s on %s broke (%s); resuming after v%d", cart_id, self.target, exc.code().name, last)
             finally:

@@ -20,6 +20,14 @@ _FROM_STATUS = {
 
 # Worth another try on the same or another replica: the request may not have arrived.
 RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# A load balancer resets the client's stream (RST_STREAM) when the replica behind it dies
+# mid-call; gRPC reports that as UNKNOWN "Stream removed", which no server of ours sends.
+_STREAM_RESET = (grpc.StatusCode.UNKNOWN, "Stream removed")
+
+
+def is_retryable(exc: grpc.aio.AioRpcError) -> bool:
+    """The call may not have been answered by a replica: retry it (under its idempotency key)."""
+    return exc.code() in RETRYABLE or (exc.code(), exc.details()) == _STREAM_RESET
 
 
 class ClientError(OmnifitError):
@@ -41,7 +49,7 @@ class VersionConflict(ClientError):
 def from_rpc_error(exc: grpc.aio.AioRpcError) -> ClientError:
     status = exc.code()
     message = exc.details() or status.name
-    if status in RETRYABLE:
+    if is_retryable(exc):
         return CloudUnavailable(message, status=status.name)
     if status is grpc.StatusCode.ABORTED:
         trailing = dict(exc.trailing_metadata() or ())
