@@ -88,7 +88,7 @@ class StaffSignInScreen(Screen):
             self.app.fail(error, "sign you in")
             return
         self.app.sign_in_staff(staff_id, session)
-        self.app.go(AdminHomeScreen(self.app))
+        self.app.go("admin_home")
 
     def _field_rects(self) -> list[pygame.Rect]:
         return [pygame.Rect(60, 150, 480, 80), pygame.Rect(600, 150, 480, 80)]
@@ -112,7 +112,7 @@ class AdminScreen(Screen):
 
     def on_action(self, action: str) -> None:
         if action == "home":
-            self.app.go(AdminHomeScreen(self.app))
+            self.app.go("admin_home")
         elif action == "sign_out":
             self.app.sign_out_staff()
 
@@ -123,8 +123,8 @@ class AdminHomeScreen(AdminScreen):
 
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
-        tiles = [("Payments and refunds", "payments"), ("Delete face data", "face"),
-                 ("Rig and cameras", "rig"), ("Sync outbox", "outbox")]
+        tiles = [("Payments and refunds", "admin_payments"), ("Delete face data", "admin_face"),
+                 ("Rig and cameras", "admin_rig"), ("Sync outbox", "admin_outbox")]
         tile_w, tile_h = (width - 120) // 2, 150
         buttons = [ui.Button(label, pygame.Rect(40 + (i % 2) * (tile_w + 40), 150 + (i // 2) * (tile_h + 30), tile_w, tile_h),
                              action, colour=ui.PANEL) for i, (label, action) in enumerate(tiles)]
@@ -133,9 +133,8 @@ class AdminHomeScreen(AdminScreen):
         return buttons + [ui.Button("Sign out", sign_out, "sign_out", colour=ui.DANGER)]
 
     def on_action(self, action: str) -> None:
-        screens = {"payments": PaymentsScreen, "face": FaceDataScreen, "rig": RigStatusScreen, "outbox": OutboxScreen}
-        if action in screens:
-            self.app.go(screens[action](self.app))
+        if action.startswith("admin_"):
+            self.app.go(action)
         else:
             super().on_action(action)
 
@@ -187,9 +186,7 @@ class RigStatusScreen(AdminScreen):
     def on_action(self, action: str) -> None:
         if action != "calibrate":
             return super().on_action(action)
-        from kiosk.app.calibration import CalibrationScreen
-
-        self.app.go(CalibrationScreen(self.app, self.calibration_path))
+        self.app.go("admin_calibrate", self.calibration_path)
 
     def draw_body(self, surface: pygame.Surface) -> None:
         config = self.app.config
@@ -369,9 +366,9 @@ class PaymentsScreen(AdminScreen):
 
     def on_action(self, action: str) -> None:
         if action.startswith("refund:"):
-            self.app.go(RefundScreen(self.app, self.intents[action.split(":", 1)[1]]))
+            self.app.go("admin_refund", self.intents[action.split(":", 1)[1]])
         elif action == "find":
-            self.app.go(FindPaymentScreen(self.app))
+            self.app.go("admin_find_payment")
         else:
             super().on_action(action)
 
@@ -421,7 +418,7 @@ class FindPaymentScreen(AdminScreen):
         if error is not None:
             self.app.fail(error, "find that payment")
         else:
-            self.app.go(RefundScreen(self.app, intent))
+            self.app.go("admin_refund", intent)
 
     def draw_body(self, surface: pygame.Surface) -> None:
         ui.draw_field(surface, "Payment id (pi_...)", self.keyboard.shown("payment id"), pygame.Rect(60, 150, 800, 80),

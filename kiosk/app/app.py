@@ -24,6 +24,7 @@ import pygame
 from kiosk.app import ui
 from kiosk.app.config import KioskConfig
 from kiosk.app.errors import describe_error, is_offline
+from kiosk.app.routes import screen_class
 from kiosk.app.worker import Worker
 
 if TYPE_CHECKING:
@@ -87,14 +88,17 @@ class KioskApp:
         self.screenshot_dir = screenshot_dir
         self._shots = 0
         self._background: dict[int, str] = {}  # app-level jobs: what failing would mean, for the notice
-        from kiosk.app.shopper import AttractScreen
-
-        self.screen: Screen = AttractScreen(self)
+        self.screen: Screen = screen_class("attract")(self)
         self._show(self.screen)
 
     # --- navigation --------------------------------------------------------------------------
-    def go(self, screen: Screen) -> None:
-        """Show ``screen``; jobs of the one it replaces report to nobody."""
+    def go(self, screen: Screen | str, *args: Any, **kwargs: Any) -> None:
+        """Show ``screen``: a screen's name (``kiosk.app.routes``) built with ``args``, or a screen already built.
+
+        Jobs of the screen it replaces report to nobody.
+        """
+        if isinstance(screen, str):
+            screen = screen_class(screen)(self, *args, **kwargs)
         _LOGGER.debug("screen %s -> %s", self.screen.name, screen.name)
         self.screen.leave()
         self.screen = screen
@@ -108,10 +112,8 @@ class KioskApp:
 
     def reset_session(self) -> None:
         """The shopper left: forget their scan, cart and pairing code; back to the attract screen."""
-        from kiosk.app.shopper import AttractScreen
-
         self.session = ShopperSession()
-        self.go(AttractScreen(self))
+        self.go("attract")
 
     def sign_in_staff(self, staff_id: str, session: Session, *, adopt_token: bool = False) -> None:
         """Enter admin mode as ``staff_id``; ``adopt_token`` when the session did not come from the sign-in screen."""
@@ -121,12 +123,10 @@ class KioskApp:
 
     def sign_out_staff(self, reason: str = "Signed out.") -> None:
         """Leave admin mode: the staff token is dropped from memory and the shopper screens return."""
-        from kiosk.app.shopper import AttractScreen
-
         self.staff = None
         self.worker.sign_out_staff()
         self.notify(reason)
-        self.go(AttractScreen(self))
+        self.go("attract")
 
     def background(self, make, doing: str) -> int:
         """A cloud call that outlives the screen that started it; a failure still reaches the screen as a notice."""
@@ -156,7 +156,7 @@ class KioskApp:
     def step(self, events: list[pygame.event.Event] | None = None) -> None:
         """One frame: events to the screen, finished jobs to their screens, timeouts, drawing."""
         for event in pygame.event.get() if events is None else events:
-            self._guarded("handle an event", lambda: self._dispatch(event))
+            self._guarded("handle an event", lambda event=event: self._dispatch(event))
         self._drain_outcomes()
         now = time.monotonic()
         self._check_idle(now)
@@ -190,9 +190,7 @@ class KioskApp:
                           pygame.KEYDOWN):
             self.last_input = time.monotonic()
         if event.type == pygame.KEYDOWN and event.key == pygame.K_F12 and not self.staff:
-            from kiosk.app.admin import StaffSignInScreen
-
-            self.go(StaffSignInScreen(self))
+            self.go("staff_sign_in")
             return
         if event.type == pygame.MOUSEBUTTONUP and event.button != 1:
             return

@@ -114,9 +114,7 @@ class CalibrationScreen(AdminScreen):
         elif action == "calibrate" and self.ready and not self.busy:
             self._calibrate()
         elif action == "rig":
-            from kiosk.app.admin import RigStatusScreen
-
-            self.app.go(RigStatusScreen(self.app))
+            self.app.go("admin_rig")
         else:
             super().on_action(action)
 

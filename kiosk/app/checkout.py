@@ -96,23 +96,15 @@ class CheckoutScreen(Screen):
 
     def on_action(self, action: str) -> None:
         if action == "card":
-            self.app.go(CardScreen(self.app))
+            self.app.go("pay_card")
         elif action == "face":
-            from kiosk.app.facepay import FacePayScreen
-
-            self.app.go(FacePayScreen(self.app))
+            self.app.go("pay_face")
         elif action == "back":
-            from kiosk.app.shopper import CartScreen
-
-            self.app.go(CartScreen(self.app))
+            self.app.go("cart")
         elif action == "pair":
-            from kiosk.app.shopper import PairingScreen
-
-            self.app.go(PairingScreen(self.app))
+            self.app.go("pair")
         elif action == "enroll":
-            from kiosk.app.facepay import FaceEnrollScreen
-
-            self.app.go(FaceEnrollScreen(self.app))
+            self.app.go("face_enroll")
 
     def draw_body(self, surface: pygame.Surface) -> None:
         width, height = surface.get_size()
@@ -196,7 +188,7 @@ class PayingScreen(Screen):
         if error is not None:
             return self._stop(error, "finish the payment")
         self.attempt.intent = intent
-        self.app.go(ReceiptScreen(self.app, intent))
+        self.app.go("receipt", intent)
 
     def _ask_pin(self) -> None:
         width, _ = self.app.surface.get_size()
@@ -228,9 +220,7 @@ class PayingScreen(Screen):
             if not self.outcome_unknown:
                 self._cancel_open_intent()
                 if self.attempt.method == "face":  # a match token pays once: a new try is a new match
-                    from kiosk.app.facepay import FacePayScreen
-
-                    self.app.go(FacePayScreen(self.app))
+                    self.app.go("pay_face")
                     return
                 self.attempt = PaymentAttempt(self.attempt.method, self.attempt.payment_token, self.attempt.face_match)
             intent = self.attempt.intent
@@ -242,7 +232,7 @@ class PayingScreen(Screen):
                 self._confirm(None)
         elif action == "other":
             self._cancel_open_intent()
-            self.app.go(CheckoutScreen(self.app))
+            self.app.go("checkout")
 
     def _cancel_open_intent(self) -> None:
         """An intent left waiting for a PIN is cancelled so it holds nothing; its outcome is only logged."""
@@ -295,9 +285,9 @@ class CardScreen(Screen):
 
     def on_action(self, action: str) -> None:
         if action.startswith("card:"):
-            self.app.go(PayingScreen(self.app, PaymentAttempt("card", payment_token=action.split(":", 1)[1])))
+            self.app.go("paying", PaymentAttempt("card", payment_token=action.split(":", 1)[1]))
         elif action == "back":
-            self.app.go(CheckoutScreen(self.app))
+            self.app.go("checkout")
 
     def draw_body(self, surface: pygame.Surface) -> None:
         cart = self.app.session.cart

@@ -56,13 +56,11 @@ class AttractScreen(Screen):
 
     def on_action(self, action: str) -> None:
         if action == "scan":
-            self.app.go(ScanScreen(self.app))
+            self.app.go("scan")
         elif action == "browse":
-            self.app.go(ProductsScreen(self.app))
+            self.app.go("products")
         elif action == "staff":
-            from kiosk.app.admin import StaffSignInScreen
-
-            self.app.go(StaffSignInScreen(self.app))
+            self.app.go("staff_sign_in")
 
     def draw_body(self, surface: pygame.Surface) -> None:
         width, height = surface.get_size()
@@ -108,7 +106,7 @@ class ScanScreen(Screen):
         cart = self.app.session.cart
         if cart is not None:
             save_fit_profile(self, cart.cart_id)
-        self.app.go(FeetScreen(self.app, scan))
+        self.app.go("feet", scan)
 
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
@@ -159,9 +157,9 @@ class FeetScreen(Screen):
 
     def on_action(self, action: str) -> None:
         if action == "again":
-            self.app.go(ScanScreen(self.app))
+            self.app.go("scan")
         elif action == "shoes":
-            self.app.go(ProductsScreen(self.app))
+            self.app.go("products")
 
     def draw_body(self, surface: pygame.Surface) -> None:
         summary = self.scan.summary
@@ -247,7 +245,7 @@ class ProductsScreen(Screen):
     def on_action(self, action: str) -> None:
         if action.startswith("product:") and self.page is not None:
             self.app.session.product = self.page.products[int(action.split(":")[1])]
-            self.app.go(FitScreen(self.app, self.app.session.product))
+            self.app.go("fit", self.app.session.product)
         elif action == "next" and self.page is not None:
             self.tokens.append(self.page.next_page_token)
             self._load()
@@ -255,7 +253,7 @@ class ProductsScreen(Screen):
             self.tokens.pop()
             self._load()
         elif action == "cart":
-            self.app.go(CartScreen(self.app))
+            self.app.go("cart")
         elif action == "back":
             self.app.reset_session()
 
@@ -355,7 +353,7 @@ class FitScreen(Screen):
             size = next((v.size_label for v in self.product.variants if v.sku == self.chosen), None)
             self.chosen = next((v.sku for v in self.variants() if v.size_label == size), None)
         elif action == "back":
-            self.app.go(ProductsScreen(self.app))
+            self.app.go("products")
         elif action == "add" and self.chosen:
             add_to_cart(self, self.chosen)
 
@@ -411,7 +409,7 @@ def add_to_cart(screen: Screen, sku: str) -> None:
             app.notify("Added. The store's system is unreachable, so the cart will sync when it is back.", "warning")
         else:
             app.session.cart = result
-        app.go(CartScreen(app))
+        app.go("cart")
 
     screen.call(add, added, waiting="Adding to your cart")
 
@@ -455,13 +453,11 @@ class CartScreen(Screen):
     def on_action(self, action: str) -> None:
         cart = self.app.session.cart
         if action == "shop":
-            self.app.go(ProductsScreen(self.app))
+            self.app.go("products")
         elif action == "pair":
-            self.app.go(PairingScreen(self.app))
+            self.app.go("pair")
         elif action == "pay":
-            from kiosk.app.checkout import CheckoutScreen
-
-            self.app.go(CheckoutScreen(self.app))
+            self.app.go("checkout")
         elif action.startswith("remove:") and cart is not None:
             line_id = action.split(":", 1)[1]
             self.call(lambda client: client.remove_line(cart.cart_id, line_id), self._removed, waiting="Removing")
@@ -517,7 +513,7 @@ class PairingScreen(Screen):
         if event.kind is ChangeKind.CLAIMED:
             self.app.session.cart = event.cart
             self.app.notify("Linked to your Omnifit account: your cart and scan are on your phone too.")
-            self.app.go(CartScreen(self.app))
+            self.app.go("cart")
 
     def _made(self, code, error) -> None:
         if error is not None:
@@ -532,7 +528,7 @@ class PairingScreen(Screen):
 
     def on_action(self, action: str) -> None:
         if action == "cart":
-            self.app.go(CartScreen(self.app))
+            self.app.go("cart")
         elif action == "again":
             self.qr = None
             self.enter()

@@ -15,6 +15,7 @@ from kiosk.app import ui  # noqa: E402
 from kiosk.app.admin import parse_amount  # noqa: E402
 from kiosk.app.journal import PaymentJournal  # noqa: E402
 from kiosk.app.script import ScriptError, parse_script  # noqa: E402
+from tests.conftest import REPO_ROOT  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -98,3 +99,26 @@ def test_scripts_parse_and_unknown_steps_are_refused_with_their_line():
     assert steps == [(2, "wait", "attract 5"), (3, "tap", "Scan my feet"), (4, "type", "a # b"), (6, "screenshot", "x")]
     with pytest.raises(ScriptError, match="line 2"):
         parse_script("wait attract\njump\n")
+
+
+def test_every_route_names_a_screen_of_that_name():
+    from kiosk.app.routes import ROUTES, screen_class
+
+    for name in ROUTES:
+        assert screen_class(name).name == name
+    with pytest.raises(KeyError, match="known screens"):
+        screen_class("nowhere")
+
+
+def test_no_screen_module_imports_another_screen_module():
+    """Screens go to one another by name (``app.go("cart")``); only base classes are imported across modules."""
+    import ast
+
+    screen_modules = {"shopper", "checkout", "admin", "calibration", "mirror", "body"}
+    allowed = {("calibration", "admin"), ("facepay", "checkout")}  # AdminScreen, PaymentAttempt
+    for path in (REPO_ROOT / "kiosk" / "app").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kiosk.app."):
+                target = node.module.rsplit(".", 1)[1]
+                if target in screen_modules and path.stem != target:
+                    assert (path.stem, target) in allowed, f"{path.name} imports kiosk.app.{target}"
