@@ -7,13 +7,17 @@ checkout: the phone sets a payment PIN and enrolls the shopper's face with conse
 kiosk captures the shopper (synthetic RGB-D camera), checks liveness, identifies them
 with the phone's last 4 digits, takes the payment (PIN on step-up) and shows the
 receipt's QR code. Without the face photos (../shared/data/faces) it pays by card.
+It also scans a body and recommends a garment, draws the recommended shoe on a photo of
+a person in the AR mirror, and walks a scripted shopper through the kiosk app. It writes
+a report (index.html with its pictures) that a person can open without the terminal; the
+last line printed is its path.
 """
 from __future__ import annotations
 
 import argparse
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="run the store journey on embedded defaults",
@@ -23,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--store", default=None, help="store id for the kiosk (default: the first seeded store)")
     parser.add_argument("--faces", default=None, metavar="DIR",
                         help="face photos for face pay (default: ../shared/data/faces); without them: card payment")
+    parser.add_argument("--people", default=None, metavar="DIR",
+                        help="photos of people for the AR mirror (default: ../shared/data/people); without them: "
+                             "the bundled mannequin picture")
+    parser.add_argument("--report", default="demo-report", metavar="DIR",
+                        help="folder for the report: index.html, timings.svg, images/ (default: ./demo-report)")
+    parser.add_argument("--replicas", type=_replicas, default=1, metavar="N",
+                        help="run N server processes (PostgreSQL --db only): the kiosk on the first, the phone on the last")
     parser.add_argument("--json", action="store_true", help="print one JSON object with every step and its timing")
     parser.set_defaults(handler=_run)
 
@@ -30,12 +41,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import asyncio
     import json
+    import sys
     from pathlib import Path
 
     from omnifit.demo import run_demo
 
+    if args.replicas > 1 and not (args.db or "").startswith("postgresql"):
+        print(f"omnifit demo: --replicas {args.replicas} needs --db postgresql+psycopg://...: SQLite tells no other "
+              "process about a cart's changes", file=sys.stderr)
+        return 2
     faces = Path(args.faces) if args.faces else None
-    report = asyncio.run(run_demo(db_url=args.db, store_id=args.store, echo=not args.json, faces_dir=faces))
+    people = Path(args.people) if args.people else None
+    report = asyncio.run(run_demo(db_url=args.db, store_id=args.store, echo=not args.json, faces_dir=faces,
+                                  report_dir=Path(args.report), replicas=args.replicas, people_dir=people))
     if args.json:
         print(json.dumps(report.to_json_dict(), indent=2))
+    elif report.report:
+        print(f"report: {report.report}")
     return 0 if report.ok else 1
+
+
+def _replicas(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of server processes, got {text!r}") from None
+    if not 1 <= count <= 8:
+        raise argparse.ArgumentTypeError(f"expected 1 to 8 server processes, got {count}")
+    return count

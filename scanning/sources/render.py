@@ -127,9 +127,10 @@ class MeshRenderer:
         edges without aliasing, for corner detection); depth and normals come from
         the centre-aligned full-resolution render.
         """
-        view = self._render_once(scene, intrinsics, camera_to_world, near_far)
-        if supersample > 1:
-            fine = self._render_once(scene, intrinsics.scaled(supersample), camera_to_world, near_far)
+        with self._ctx:  # current for these draws: another renderer's context (the AR mirror's) may be current
+            view = self._render_once(scene, intrinsics, camera_to_world, near_far)
+            fine = self._render_once(scene, intrinsics.scaled(supersample), camera_to_world, near_far) if supersample > 1 else None
+        if fine is not None:
             h, w = intrinsics.height, intrinsics.width
             blocks = fine.colour.astype(np.float32).reshape(h, supersample, w, supersample, 3)
             colour = np.round(blocks.mean(axis=(1, 3))).astype(np.uint8)
