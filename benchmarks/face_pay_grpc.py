@@ -53,7 +53,7 @@ async def _enroll(target: str, email: str, phone: str, face: np.ndarray) -> None
 
 async def _cheapest_stocked_sku(kiosk: SyncClient) -> str:
     page = await kiosk.list_products(store_id=STORE, in_stock_only=True, page_size=50)
-    product = min(page.products, key=lambda p: p.price.minor_units)  # below the PIN limit
+    product = min(page.products, key=lambda p: p.price.minor)  # below the PIN limit
     levels = await kiosk.stock(STORE, [v.sku for v in product.variants])
     return max(levels, key=levels.get)
 

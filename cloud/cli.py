@@ -27,7 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key,
                               face_key_file=args.face_key_file, trusted_proxies=tuple(args.trusted_proxy),
-                              change_window_hours=args.change_window_hours)
+                              change_window_hours=args.change_window_hours, fanout=args.fanout or "")
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from exc
     asyncio.run(_run_until_signal(config))
@@ -122,6 +122,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--trusted-proxy", action="append", default=[], metavar="CIDR",
         help="network of a load balancer in front (repeatable): its x-forwarded-for names the client the "
              "wrong-password limit counts; without it behind a proxy all clients share the proxy's count",
+    )
+    serve.add_argument(
+        "--fanout", default=None, metavar="nats://HOST:PORT",
+        help="announce cart changes to the other replicas on a NATS bus (subject per cart shard) instead of "
+             "PostgreSQL NOTIFY; the database stays the truth, a lost message only delays a watcher",
     )
     serve.add_argument(
         "--change-window-hours", type=float, default=24.0, metavar="H",

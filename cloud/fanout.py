@@ -17,12 +17,19 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cloud.domain.types import CartChange
 
 _LOGGER = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "omnifit_cart"
 MAX_PAYLOAD_BYTES = 7000
+
+
+class Notifier(Protocol):
+    """Tells the other replicas that a cart version was committed (``PgNotifier``, ``cloud.fanout_nats.NatsFanout``)."""
+
+    def notify(self, cart_id: str, version: int) -> None: ...
 
 
 @dataclass(eq=False)

@@ -7,6 +7,8 @@ port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
 another replica commits, and the notifier thread that tells the others. A task deletes
 face templates whose retention has ended, at start and then every hour; another compacts
 the cart change log (``cloud.domain.retention.compact_changes``) on the same schedule.
+With ``fanout="nats://…"`` a NATS bus (``cloud.fanout_nats``) carries the wake-ups instead
+of LISTEN/NOTIFY.
 """
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
 from cloud.domain.retention import compact_changes
 from cloud.errors import InvalidArgument
-from cloud.fanout import CartHub, PgListener, PgNotifier
+from cloud.fanout import CartHub, Notifier, PgListener, PgNotifier
+from cloud.fanout_nats import NatsFanout
 from cloud.storage import DEFAULT_POOL_SIZE, Database, normalise_url, open_database
 from cloud.storage.seeding import CATALOG_CURRENCY_KEY
 from payments.errors import KeyManagementError
@@ -110,6 +113,9 @@ class ServerConfig:
     counted by the client address it writes in ``x-forwarded-for``. Without them behind a proxy
     every client has the proxy's address, and wrong passwords from anyone lock everyone's sign-in.
 
+    ``fanout``: ``nats://HOST:PORT`` to announce committed cart versions on NATS (subject per cart
+    shard) instead of PostgreSQL NOTIFY; empty: NOTIFY on PostgreSQL, in-process only on SQLite.
+
     ``face_key_file``: the key-encryption keys that seal face templates (JSON key ring, as
     ``omnifit face`` writes it). None: ``OMNIFIT_FACE_KEK``, else ``OMNIFIT_FACE_KEY_FILE``,
     else ``face-kek.json`` beside a SQLite database (created with a warning, for
@@ -128,6 +134,7 @@ class ServerConfig:
     compact_every_s: float = 3600.0
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     trusted_proxies: tuple[str, ...] = ()
+    fanout: str = ""
 
     def __post_init__(self) -> None:
         self.trusted_proxies = tuple(self.trusted_proxies)
@@ -142,6 +149,8 @@ class ServerConfig:
             normalise_url(self.db_url)
         except InvalidArgument as exc:
             raise ValueError(str(exc)) from exc
+        if self.fanout and not self.fanout.startswith(("nats://", "tls://")):
+            raise ValueError(f"fanout {self.fanout!r}; expected nats://HOST:PORT, or nothing for the database's own")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together; give both or neither")
         for name in ("tls_cert", "tls_key"):
@@ -208,7 +217,9 @@ class RunningServer:
         await self.server.stop(grace)
         if self.listener is not None:
             await asyncio.to_thread(self.listener.stop)
-        if self.services.notifier is not None:
+        if isinstance(self.services.notifier, NatsFanout):
+            await self.services.notifier.stop()
+        elif isinstance(self.services.notifier, PgNotifier):
             await asyncio.to_thread(self.services.notifier.stop)
         await asyncio.to_thread(self.database.close)
 
@@ -252,7 +263,7 @@ def _conninfo(database: Database, application_name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def build_services(database: Database, hub: CartHub, notifier: PgNotifier | None = None,
+def build_services(database: Database, hub: CartHub, notifier: Notifier | None = None,
                    lockout: LockoutPolicy = LockoutPolicy(), trusted_proxies: tuple[Network, ...] = ()) -> Services:
     repository = CartRepository(database, database.setting(CATALOG_CURRENCY_KEY))
     signer = signer_for(database)
@@ -304,7 +315,11 @@ async def start_server(config: ServerConfig) -> RunningServer:
     """Open the database and serve every Omnifit service on ``config.listen``."""
     database = await asyncio.to_thread(open_database, config.db_url, pool_size=config.pool_size)
     hub = CartHub()
-    notifier = PgNotifier(_conninfo(database, "omnifit-notify")) if database.is_postgres else None
+    notifier: Notifier | None = None
+    if config.fanout:
+        notifier = NatsFanout(config.fanout, hub)
+    elif database.is_postgres:
+        notifier = PgNotifier(_conninfo(database, "omnifit-notify"))
     services = await asyncio.to_thread(build_services, database, hub, notifier, config.lockout,
                                       config.proxy_networks)
     payments = await asyncio.to_thread(open_payments, database, services.pins.verify)
@@ -325,10 +340,15 @@ async def start_server(config: ServerConfig) -> RunningServer:
         database.close()
         raise OSError(f"cannot listen on {config.listen}: {exc}") from exc
     listener = None
+    if isinstance(notifier, NatsFanout):
+        await notifier.start()
     if database.is_postgres:
+        # With the bus too: the channel also carries what is not a cart change (revocations), and
+        # with the bus carrying the carts it stays quiet.
         listener = PgListener(_conninfo(database, LISTENER_APPLICATION_NAME.format(port=port)), hub, asyncio.get_running_loop())
         listener.start()
-        services.notifier.start()
+    if isinstance(notifier, PgNotifier):
+        notifier.start()
     await server.start()
     _LOGGER.info("serving %d services on %s:%d (%s)", len(SERVICE_NAMES), config.host, port, database.url.get_backend_name())
     running = RunningServer(server, port, config.host, database, listener, services, health_servicer, payments, faces)

@@ -18,7 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class ServerProcess:
@@ -32,7 +33,7 @@ class ServerProcess:
         self.extra_args = tuple(extra_args)
         self.process: subprocess.Popen[str] | None = None
         self.port = port
-        self.log: tempfile._TemporaryFileWrapper | None = None
+        self.log: tempfile._TemporaryFileWrapper[str] | None = None
 
     @property
     def target(self) -> str:
@@ -47,6 +48,7 @@ class ServerProcess:
              *self.extra_args],
             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
+        assert self.process.stdout is not None  # stdout=PIPE above
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()

@@ -130,7 +130,8 @@ class Money:
         return self.minor >= other.minor
 
     def __str__(self) -> str:
-        return f"{self.amount:f} {self.currency}"
+        """For people: ``1,299.00 CNY`` (thousands grouped); :meth:`as_dict` keeps the plain ``1299.00``."""
+        return f"{self.amount:,f} {self.currency}"
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready view: minor units, the decimal amount as a string, and the currency."""

@@ -12,6 +12,7 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from cloud.domain import types as dt
 from cloud.errors import InvalidArgument
+from payments.money import Money
 from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, pairing_pb2, profile_pb2
 
 
@@ -29,8 +30,8 @@ def from_wire_enum(wrapper: EnumTypeWrapper, prefix: str, number: int, field: st
     return "" if name.endswith("_UNSPECIFIED") else name[len(prefix) + 1 :].lower()
 
 
-def money(value: dt.Money) -> common_pb2.Money:
-    return common_pb2.Money(minor_units=value.minor_units, currency=value.currency)
+def money(value: Money) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=value.minor, currency=value.currency)
 
 
 def cart_line(line: dt.CartLine) -> cart_pb2.CartLine:

@@ -33,11 +33,11 @@ STATUS_FOR_CODE = {
 }
 
 
-async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException, method: str) -> None:
     if isinstance(exc, grpc.aio.AbortError):
         raise exc
     if isinstance(exc, OmnifitError):
-        trailing = ()
+        trailing: tuple[tuple[str, str], ...] = ()
         if "current_version" in exc.details:
             trailing = ((CURRENT_VERSION_KEY, str(exc.details["current_version"])),)
         await context.abort(STATUS_FOR_CODE[exc.code], exc.message, trailing_metadata=trailing)
@@ -54,7 +54,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.isasyncgenfunction(method):
 
         @functools.wraps(method)
-        async def stream(self: object, request: object, context: grpc.aio.ServicerContext) -> Any:
+        async def stream(self: object, request: object, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
                 async for item in method(self, request, context):
                     yield item
@@ -64,7 +64,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
         return stream
 
     @functools.wraps(method)
-    async def unary(self: object, request: object, context: grpc.aio.ServicerContext) -> Any:
+    async def unary(self: object, request: object, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             return await method(self, request, context)
         except Exception as exc:  # noqa: BLE001 - mapped to a status, bugs logged in _abort

@@ -144,7 +144,7 @@ class PaymentAccess:
         cart = self.s.carts.get_cart(principal, new.cart_id)
         self._check_payable(cart, new.amount)
         lines = tuple(
-            PurchaseLine(line.sku, line.quantity, Money(line.unit_price.minor_units, line.unit_price.currency),
+            PurchaseLine(line.sku, line.quantity, line.unit_price,
                          f"{line.name} {line.size_label}".strip())
             for line in cart.lines
         )
@@ -229,7 +229,7 @@ class PaymentAccess:
                                      field="cart_id")
         if not cart.lines:
             raise FailedPrecondition(f"cart {cart.cart_id} has no lines to pay for", field="cart_id")
-        subtotal = Money(cart.subtotal.minor_units, cart.subtotal.currency)
+        subtotal = cart.subtotal
         if amount != subtotal:
             raise FailedPrecondition(
                 f"amount {amount} does not match cart {cart.cart_id}'s subtotal {subtotal} at version {cart.version};"

@@ -25,7 +25,7 @@ from cloud.domain.profiles import ProfileService
 from cloud.domain.types import CartChange, ChangeKind, Principal
 from cloud.domain.validate import require_id
 from cloud.errors import InvalidArgument
-from cloud.fanout import CartHub, PgNotifier
+from cloud.fanout import CartHub, Notifier
 from cloud.storage import Database
 from proto.omnifit.v1 import (
     cart_pb2,
@@ -57,7 +57,7 @@ class Services:
     profiles: ProfileService
     accounts: AccountService
     pins: PaymentPins
-    notifier: PgNotifier | None = None
+    notifier: Notifier | None = None
     trusted_proxies: tuple[Network, ...] = ()  # whose x-forwarded-for names the client (the load balancer's)
 
     def client_address(self, context: grpc.aio.ServicerContext) -> str:
@@ -73,7 +73,7 @@ class Services:
         return principal
 
     def publish(self, *changes: CartChange | None) -> None:
-        """Wake this replica's watchers and, with PostgreSQL, tell the other replicas."""
+        """Wake this replica's watchers and tell the other replicas (PostgreSQL NOTIFY or the bus)."""
         for change in changes:
             if change is not None:
                 self.hub.publish_change(change)

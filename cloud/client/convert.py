@@ -32,7 +32,7 @@ _GENDER = {
 
 
 def money(message: common_pb2.Money) -> types.Money:
-    return types.Money(minor_units=message.minor_units, currency=message.currency)
+    return types.Money(message.minor_units, message.currency)
 
 
 def cart_line(message: cart_pb2.CartLine) -> types.CartLine:

@@ -2,29 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-# The cart's states are the wire contract's; the client and the service share one definition.
+# The cart's states and money are the wire contract's; the client and the service share one definition.
 from cloud.domain.types import CartStatus, ChangeKind, Fulfilment
 from payments.intents import IntentState
-
-# ISO 4217 minor-unit exponents for the currencies the catalog prices in.
-_EXPONENT = {"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "JPY": 0, "KRW": 0}
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount as integer minor units plus its ISO 4217 code; never a float."""
-
-    minor_units: int
-    currency: str
-
-    @property
-    def amount(self) -> Decimal:
-        return Decimal(self.minor_units).scaleb(-_EXPONENT.get(self.currency, 2))
-
-    def __str__(self) -> str:
-        return f"{self.amount:,} {self.currency}"
+from payments.money import Money as Money  # the apps take amounts from here
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field, replace
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cloud.domain.types import Cart, CartChange, CartLine, CartStatus, ChangeKind, Fulfilment, Money, Principal, PrincipalKind, now_ms
+from cloud.domain.types import Cart, CartChange, CartLine, CartStatus, ChangeKind, Fulfilment, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import MAX_QUANTITY
 from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from cloud.storage import Database, schema
 from omnifit.errors import ErrorCode
+from payments.money import Money
 
 Batch = list[tuple[sa.Executable, dict[str, object]]]  # statements to run together before commit
 _carts, _lines, _changes, _stock = schema.carts, schema.cart_lines, schema.cart_changes, schema.stock
@@ -185,7 +186,7 @@ def _line_params(line: CartLine) -> dict[str, object]:
         "size_label": line.size_label,
         "colour": line.colour,
         "quantity": line.quantity,
-        "unit_price_minor": line.unit_price.minor_units,
+        "unit_price_minor": line.unit_price.minor,
         "currency": line.unit_price.currency,
         "fulfilment": line.fulfilment.value,
         "delivery_days_min": line.delivery_days_min,
@@ -239,7 +240,7 @@ class CartRepository:
         raise CartBusy(f"cart {cart_id} kept changing while this request waited for it; retry", cart_id=cart_id)
 
     def build_cart(self, head: CartHead, updated_at_ms: int) -> Cart:
-        subtotal = sum(line.unit_price.minor_units * line.quantity for line in head.lines)
+        subtotal = sum(line.unit_price.minor * line.quantity for line in head.lines)
         return Cart(
             cart_id=head.cart_id,
             version=head.version,

@@ -53,7 +53,8 @@ def find_replay(conn: Connection, principal: Principal, method: str, key: str, d
             f"idempotency_key {key!r} was already used for a different {method} request; use a fresh key",
             field="idempotency_key",
         )
-    return row.response
+    response: str | None = row.response
+    return response
 
 
 def remember(conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str) -> None:
@@ -67,5 +68,6 @@ def insert_if_new(
     conn: Connection, principal: Principal, method: str, key: str, digest: str, response: str
 ) -> tuple[sa.Executable, dict[str, object]]:
     """The statement storing ``response`` under the key; it returns no row when the key is taken."""
-    row = {"principal": principal.key, "method": method, "key": key, "request_hash": digest, "response": response, "created_at_ms": now_ms()}
+    row = {"principal": principal.key, "method": method, "key": key, "request_hash": digest, "response": response,
+           "created_at_ms": now_ms()}
     return _INSERT_IF_NEW[conn.dialect.name], row

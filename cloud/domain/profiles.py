@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, fields
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,10 +23,11 @@ from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import InvalidArgument
 from cloud.storage import Database, schema
 
-SECTIONS = {"left_foot": FootMeasurements, "right_foot": FootMeasurements, "body": BodyMeasurements}
+Measurements = FootMeasurements | BodyMeasurements
+SECTIONS: dict[str, type[Measurements]] = {"left_foot": FootMeasurements, "right_foot": FootMeasurements, "body": BodyMeasurements}
 MAX_MEASUREMENT_MM = 3000.0
 _profiles = schema.fit_profiles
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def shopper_key(shopper_id: str) -> str:
@@ -57,10 +60,10 @@ def profile_to_json(profile: FitProfile) -> str:
 def profile_from_json(text: str) -> FitProfile:
     raw = json.loads(text)
     sections = {name: cls(**raw[name]) if raw.get(name) else None for name, cls in SECTIONS.items()}
-    return FitProfile(shopper_id=raw.get("shopper_id"), updated_at_ms=raw.get("updated_at_ms", 0), **sections)
+    return _profile(raw.get("shopper_id"), raw.get("updated_at_ms", 0), sections)
 
 
-def _read_sections(conn: Connection, owner_key: str) -> dict[str, tuple[object, int]]:
+def _read_sections(conn: Connection, owner_key: str) -> dict[str, tuple[Measurements, int]]:
     """``{section: (measurements, at_ms)}`` for the sections stored under ``owner_key``."""
     row = conn.execute(sa.select(_profiles).where(_profiles.c.owner_key == owner_key)).first()
     if row is None:
@@ -73,7 +76,7 @@ def _read_sections(conn: Connection, owner_key: str) -> dict[str, tuple[object, 
     }
 
 
-def _write_sections(conn: Connection, owner_key: str, sections: dict[str, tuple[object, int]]) -> None:
+def _write_sections(conn: Connection, owner_key: str, sections: dict[str, tuple[Measurements, int]]) -> None:
     values: dict[str, object] = {"owner_key": owner_key, "updated_at_ms": max((at for _, at in sections.values()), default=now_ms())}
     for name in SECTIONS:
         if name in sections:
@@ -83,11 +86,23 @@ def _write_sections(conn: Connection, owner_key: str, sections: dict[str, tuple[
     conn.execute(insert.on_conflict_do_update(index_elements=["owner_key"], set_={k: v for k, v in values.items() if k != "owner_key"}))
 
 
-def _as_profile(sections: dict[str, tuple[object, int]], shopper_id: str | None) -> FitProfile:
+def _as_profile(sections: dict[str, tuple[Measurements, int]], shopper_id: str | None) -> FitProfile:
+    updated_at_ms = max((at for _, at in sections.values()), default=0)
+    return _profile(shopper_id, updated_at_ms, {name: value for name, (value, _) in sections.items()})
+
+
+def _profile(shopper_id: str | None, updated_at_ms: int, parts: dict[str, Measurements | None]) -> FitProfile:
+    def part(name: str, kind: type[Measurements]) -> Any:
+        value = parts.get(name)
+        assert value is None or isinstance(value, kind)  # SECTIONS gave each its class when read
+        return value
+
     return FitProfile(
         shopper_id=shopper_id,
-        updated_at_ms=max((at for _, at in sections.values()), default=0),
-        **{name: value for name, (value, _) in sections.items()},
+        updated_at_ms=updated_at_ms,
+        left_foot=part("left_foot", FootMeasurements),
+        right_foot=part("right_foot", FootMeasurements),
+        body=part("body", BodyMeasurements),
     )
 
 

@@ -10,18 +10,14 @@ import enum
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from assets.catalog.seed import ShoeSizeSeed, SizeChartSeed
+from payments.money import Money
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True)
-class Money:
-    minor_units: int
-    currency: str  # ISO 4217
 
 
 class PrincipalKind(str, enum.Enum):
@@ -81,6 +77,16 @@ class CartLine:
     delivery_days_max: int = 0
 
 
+# Snapshots in cart_changes hold money as {"minor_units", "currency"} (the wire's field
+# names); stored rows are read back for as long as the table keeps them, so the keys stay.
+def _money_dict(money: Money) -> dict[str, object]:
+    return {"minor_units": money.minor, "currency": money.currency}
+
+
+def _money_from(stored: dict[str, Any]) -> Money:
+    return Money(stored["minor_units"], stored["currency"])
+
+
 def _line_dict(line: CartLine) -> dict[str, object]:
     return {
         "line_id": line.line_id,
@@ -90,7 +96,7 @@ def _line_dict(line: CartLine) -> dict[str, object]:
         "size_label": line.size_label,
         "colour": line.colour,
         "quantity": line.quantity,
-        "unit_price": {"minor_units": line.unit_price.minor_units, "currency": line.unit_price.currency},
+        "unit_price": _money_dict(line.unit_price),
         "fulfilment": line.fulfilment.value,
         "delivery_days_min": line.delivery_days_min,
         "delivery_days_max": line.delivery_days_max,
@@ -121,7 +127,7 @@ class Cart:
             "status": self.status.value,
             "merged_into": self.merged_into,
             "lines": [_line_dict(line) for line in self.lines],
-            "subtotal": {"minor_units": self.subtotal.minor_units, "currency": self.subtotal.currency},
+            "subtotal": _money_dict(self.subtotal),
             "updated_at_ms": self.updated_at_ms,
         }
         return json.dumps(body, separators=(",", ":"))
@@ -130,10 +136,10 @@ class Cart:
     def from_json(cls, text: str) -> Cart:
         raw = json.loads(text)
         lines = tuple(
-            CartLine(**{**line, "unit_price": Money(**line["unit_price"]), "fulfilment": Fulfilment(line["fulfilment"])})
+            CartLine(**{**line, "unit_price": _money_from(line["unit_price"]), "fulfilment": Fulfilment(line["fulfilment"])})
             for line in raw.pop("lines")
         )
-        return cls(**{**raw, "lines": lines, "subtotal": Money(**raw["subtotal"]), "status": CartStatus(raw["status"])})
+        return cls(**{**raw, "lines": lines, "subtotal": _money_from(raw["subtotal"]), "status": CartStatus(raw["status"])})
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from cloud.api.servicers import Services
-from cloud.domain.types import CartStatus, ChangeKind, Fulfilment, Principal, PrincipalKind
+from cloud.domain.types import Cart, CartStatus, ChangeKind, Fulfilment, Principal, PrincipalKind
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from payments.money import Money
 from tests.cloud.conftest import OTHER_STORE, STORE, StockedSkus, device, shopper
 
 
@@ -27,11 +28,11 @@ def test_create_add_update_remove_bump_versions_and_log_every_change(
     assert added.version == 2 and len(added.lines) == 1
     line = added.lines[0]
     assert (line.sku, line.quantity, line.fulfilment) == (skus.plenty, 2, Fulfilment.STORE_PICKUP)
-    assert added.subtotal.minor_units == 2 * line.unit_price.minor_units
+    assert added.subtotal == line.unit_price * 2
     updated = carts.update_line(kiosk, cart_id, "k2", line.line_id, 3, expected_version=2).cart
     assert updated.version == 3 and updated.lines[0].quantity == 3
     removed = carts.remove_line(kiosk, cart_id, "k3", line.line_id).cart
-    assert removed.version == 4 and removed.lines == () and removed.subtotal.minor_units == 0
+    assert removed.version == 4 and removed.lines == () and removed.subtotal.minor == 0
     log = carts.changes_after(cart_id, 0)
     assert [(c.kind, c.cart.version) for c in log] == [
         (ChangeKind.CREATED, 1),
@@ -155,3 +156,22 @@ def test_concurrent_adds_of_one_sku_merge_into_one_line(services: Services, kios
     assert cart.version == 13
     assert [(line.sku, line.quantity) for line in cart.lines] == [(skus.missing, 12)]
     assert [c.cart.lines[0].quantity for c in services.carts.changes_after(cart_id, 1)] == list(range(1, 13))
+
+
+# A snapshot as cart_changes rows written before Money was payments.money.Money hold it.
+STORED_SNAPSHOT = (
+    '{"cart_id":"cart_5f1c","version":3,"store_id":"sh-jingan","owner_shopper_id":null,'
+    '"created_by_device":"dev_1f2e","status":"open","merged_into":null,"lines":[{"line_id":"ln_1",'
+    '"sku":"ka-swift-w-eu38-white","product_id":"ka-swift-w","name":"Swift W","size_label":"EU 38",'
+    '"colour":"white","quantity":2,"unit_price":{"minor_units":129900,"currency":"CNY"},'
+    '"fulfilment":"ship_to_home","delivery_days_min":2,"delivery_days_max":4}],'
+    '"subtotal":{"minor_units":259800,"currency":"CNY"},"updated_at_ms":1765000000000}'
+)
+
+
+def test_stored_cart_snapshots_load_and_are_written_back_the_same() -> None:
+    cart = Cart.from_json(STORED_SNAPSHOT)
+    assert cart.subtotal == Money(259800, "CNY") and cart.lines[0].unit_price == Money(129900, "CNY")
+    assert cart.lines[0].fulfilment is Fulfilment.SHIP_TO_HOME and cart.status is CartStatus.OPEN
+    assert cart.to_json() == STORED_SNAPSHOT
+    assert Cart.from_json(cart.to_json()) == cart

@@ -78,7 +78,7 @@ def test_shoes_carry_four_size_systems_and_clothes_a_size_chart(services: Servic
     top = services.catalog.get_product(top_seed.product_id)
     assert top.size_chart == top_seed.size_chart
     assert top.price.currency == SEED.currency and top.price_secondary.currency == SEED.secondary_currency
-    assert top.price_secondary.minor_units == SEED.secondary_price_minor(top_seed.price_minor)
+    assert top.price_secondary.minor == SEED.secondary_price_minor(top_seed.price_minor)
 
 
 def test_stock_levels_and_unknowns(services: Services) -> None:

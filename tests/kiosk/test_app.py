@@ -90,7 +90,7 @@ def test_the_cart_screen_shows_what_the_phone_changes_live(kiosk, cloud):
     kiosk.wait_for("cart", 10)  # the claim took the kiosk from the code to the cart
     kiosk.wait_for(lambda: kiosk.session.cart.lines[0].quantity == 2, 10)
     assert kiosk.session.cart.owner_shopper_id  # claimed: card pay is open to it now
-    assert kiosk.session.cart.subtotal.minor_units == 2 * line.unit_price.minor_units
+    assert kiosk.session.cart.subtotal == line.unit_price * 2
 
 
 def test_removing_a_line_reaches_the_cloud(kiosk, cloud):
@@ -300,11 +300,11 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.tap("Refund")
     kiosk.type_text("100.5")
     kiosk.press_key(13, "\r")
-    assert kiosk.screen.pending.minor_units == 10050
+    assert kiosk.screen.pending.minor == 10050
     kiosk.tap(f"Refund {kiosk.screen.pending}")
     kiosk.wait_idle(60)
     intent = kiosk.screen.intent
-    assert intent.status.value == "partially_refunded" and intent.refunded.minor_units == 10050
+    assert intent.status.value == "partially_refunded" and intent.refunded.minor == 10050
     kiosk.type_text(str(total.amount))  # more than is left
     kiosk.press_key(13, "\r")
     assert kiosk.screen.pending is None and "At most" in kiosk.notice.text
@@ -321,7 +321,7 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     kiosk.type_text(intent_id)
     kiosk.tap("Done")
     kiosk.wait_for("admin_refund", 30)
-    assert kiosk.screen.intent.refunded.minor_units == 10050
+    assert kiosk.screen.intent.refunded.minor == 10050
 
 
 def _enroll_in_the_app(cloud, photo: Path) -> str:

@@ -32,9 +32,16 @@ def test_parse_refuses(amount: object, currency: str, error: type[Exception]) ->
     assert str(amount).lower() in str(info.value).lower() or currency in str(info.value)
 
 
+@pytest.mark.parametrize("typed", ["", ".", "0", "-3", "1.005", "12.3.4"])
+def test_a_typed_refund_amount_must_be_a_positive_amount_of_the_currency(typed: str) -> None:
+    with pytest.raises(InvalidAmountError):
+        Money.parse(typed, "CNY").require_positive()
+
+
 def test_amount_keeps_the_currency_decimals() -> None:
     assert str(Money(59900, "CNY")) == "599.00 CNY"
-    assert str(Money(1200, "JPY")) == "1200 JPY"
+    assert str(Money(1200, "JPY")) == "1,200 JPY"
+    assert str(Money(-123456789, "CNY")) == "-1,234,567.89 CNY"
     assert Money(1234, "KWD").as_dict() == {"minor": 1234, "amount": "1.234", "currency": "KWD"}
 
 
