@@ -619,6 +619,7 @@ async def _receipt(journey: _Journey, kiosk: SyncClient, intent_id: str) -> None
         step.detail = (f"{receipt.receipt_id}: {len(receipt.lines)} lines, {receipt.total}, "
                        f"{image.shape[1]}x{image.shape[0]} dots printable; {receipt.url}")
     if journey.showcase is not None:
+        journey.showcase.sale = f"{receipt.total} paid by {receipt.payment_method}, order {receipt.order_id}"
         journey.showcase.receipt = Picture(journey.showcase.save_png("receipt", receipt.printable_png), "The receipt",
                                            f"As the kiosk's 58 mm printer prints it; its QR code opens the e-receipt "
                                            f"({receipt.url}).")

@@ -57,7 +57,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json_dict(), indent=2))
     elif report.report:
-        print(f"report: {report.report}")
+        print("the report, to open in a browser:")
+        print(report.report)
     return 0 if report.ok else 1
 
 

@@ -90,6 +90,7 @@ class Showcase:
     ar: list[Picture] = field(default_factory=list)
     qr: Picture | None = None
     receipt: Picture | None = None
+    sale: str = ""  # what was paid, how, and the order
     kiosk: list[Picture] = field(default_factory=list)
     renders: dict[str, list[Picture]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said on the page and by the demo: what stood in for what
@@ -178,6 +179,8 @@ class Showcase:
             facts.append(f"Recommended shoe: <b>{_e(self.shoe.product)}</b>, size <b>{_e(self.shoe.size)}</b>")
         if self.garment:
             facts.append(f"Recommended garment: <b>{_e(self.garment.product)}</b>, size <b>{_e(self.garment.size)}</b>")
+        if self.sale:
+            facts.append(f"Sale: <b>{_e(self.sale)}</b>")
         for key, words in (("kiosk_to_phone_ms", "Kiosk to phone, live"), ("phone_to_kiosk_ms", "Phone to kiosk, live")):
             if key in report.figures:
                 facts.append(f"{words}: <b>{report.figures[key]:.0f} ms</b>")
@@ -234,7 +237,8 @@ class Showcase:
         if not self.kiosk:
             return ""
         return ("<section><h2>4 · On the kiosk's screen</h2><p>A scripted shopper walked through the touch screen in "
-                "the same run, against the same cloud service: these are the screens they saw.</p>"
+                "the same run, against the same cloud service: these are the screens they saw, in the store's "
+                "language.</p>"
                 + _gallery(self.kiosk) + "</section>")
 
     def _checkout_section(self, report: DemoReport) -> str:
