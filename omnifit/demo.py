@@ -158,6 +158,10 @@ async def run_demo(db_url: str | None = None, store_id: str | None = None, echo:
             if not report.steps or report.steps[-1].ok:
                 report.steps.append(Step("the journey stopped", ok=False, detail=f"{type(exc).__name__}: {exc}"))
                 journey.say(f"FAIL {report.steps[-1].name} — {report.steps[-1].detail}")
+        except BaseException:  # Ctrl-C: no half-made report folder left beside the target
+            if showcase is not None:
+                showcase.discard()
+            raise
         if showcase is not None and report_dir is not None:
             _write_report(journey, showcase, report_dir)
     return report
