@@ -258,9 +258,14 @@ class PaymentService:
                          lambda intent, pending: self._authorize(intent, pending, pin, face_match_close),
                          precheck=pin_present)
 
-    def capture(self, intent_id: str, *, key: str) -> PaymentIntent:
-        """Take the authorised amount; creates the order and the receipt."""
-        return self._run(IntentAction.CAPTURE, intent_id, key, {}, self._capture)
+    def capture(self, intent_id: str, *, key: str,
+                in_transaction: Callable[[Connection, PaymentIntent], None] | None = None) -> PaymentIntent:
+        """Take the authorised amount; creates the order and the receipt.
+
+        ``in_transaction(conn, intent)`` runs where the intent is locked for the capture, before the
+        gateway is asked; it raises to refuse the capture (the host checks what it owns, like the cart).
+        """
+        return self._run(IntentAction.CAPTURE, intent_id, key, {}, self._capture, guard=in_transaction)
 
     def cancel(self, intent_id: str, *, key: str, staff_id: str | None = None) -> PaymentIntent:
         """Cancel before capture (voiding the authorisation at the gateway when there is one).
@@ -319,11 +324,13 @@ class PaymentService:
         self, action: IntentAction, intent_id: str, key: str, params: dict[str, Any],
         body: Callable[[PaymentIntent, _Pending], PaymentIntent], amount_minor: int | None = None,
         staff_id: str | None = None, precheck: Callable[[PaymentIntent], None] | None = None,
+        guard: Callable[[Connection, PaymentIntent], None] | None = None,
     ) -> PaymentIntent:
         """Claim the key, lock the intent, reconcile any interrupted call, then run ``body``.
 
         ``precheck`` refuses a request from the intent as it stands before anything is written
-        (``body`` checks again after reconciling, when the intent may have moved on).
+        (``body`` checks again after reconciling, when the intent may have moved on); ``guard``
+        likewise, with the locking transaction's connection.
         """
         check_key(key)
         self.get(intent_id)
@@ -332,7 +339,7 @@ class PaymentService:
         if replay is not None:
             return self._replay(replay)
         try:
-            return self._locked(action, intent_id, key, request_digest, body, amount_minor, staff_id, precheck)
+            return self._locked(action, intent_id, key, request_digest, body, amount_minor, staff_id, precheck, guard)
         except BaseException:
             self._keys.release(key)  # no-op when the failure's outcome was stored
             raise
@@ -341,11 +348,12 @@ class PaymentService:
         self, action: IntentAction, intent_id: str, key: str, request_digest: str,
         body: Callable[[PaymentIntent, _Pending], PaymentIntent], amount_minor: int | None, staff_id: str | None,
         precheck: Callable[[PaymentIntent], None] | None,
+        guard: Callable[[Connection, PaymentIntent], None] | None = None,
     ) -> PaymentIntent:
         reference = f"{intent_id}:{action.value}:{uuid.uuid4().hex[:16]}"  # one per attempt at the gateway
         pending = _Pending(action, reference, key, request_digest, amount_minor, staff_id)
         for _attempt in range(_SETTLE_ROUNDS):
-            intent, stale = self._acquire(intent_id, pending, precheck)
+            intent, stale = self._acquire(intent_id, pending, precheck, guard)
             if stale is None:
                 break
             # An interrupted call sits on the intent: book what became of it first. Its marker stays
@@ -368,7 +376,8 @@ class PaymentService:
             raise
 
     def _acquire(
-        self, intent_id: str, pending: _Pending, precheck: Callable[[PaymentIntent], None] | None = None
+        self, intent_id: str, pending: _Pending, precheck: Callable[[PaymentIntent], None] | None = None,
+        guard: Callable[[Connection, PaymentIntent], None] | None = None,
     ) -> tuple[PaymentIntent, _Pending | None]:
         """Put ``pending`` on the intent, after checking the move is legal now.
 
@@ -392,6 +401,8 @@ class PaymentService:
                 check_transition(intent_id, IntentState(row.state), pending.action)
                 if precheck is not None:
                     precheck(self._load(conn, intent_id))
+                if guard is not None:
+                    guard(conn, self._load(conn, intent_id))
             conn.execute(payment_intents.update().where(payment_intents.c.intent_id == intent_id)
                          .values(**pending.columns(now + self._lease_ms), version=payment_intents.c.version + 1))
             return self._load(conn, intent_id), None

@@ -23,6 +23,7 @@ from cloud.errors import CloudError, FailedPrecondition, NotFound, PermissionDen
 from cloud.storage import schema
 
 MAX_CHANGES_PER_READ = 500
+KIOSK_SESSION_MS = 30 * 60 * 1000  # how long a kiosk keeps a cart after the shopper claimed it on the kiosk
 _carts, _changes = schema.carts, schema.cart_changes
 _SELECT_CURRENT_SNAPSHOT = (
     sa.select(_changes.c.snapshot)
@@ -36,6 +37,8 @@ _SELECT_CHANGES_AFTER = (
     .limit(MAX_CHANGES_PER_READ)
 )
 _INSERT_AUDIT = schema.staff_audit.insert()
+_SELECT_CLAIMED_AT = sa.select(sa.func.max(_changes.c.created_at_ms)).where(
+    _changes.c.cart_id == sa.bindparam("cart_id"), _changes.c.kind == ChangeKind.CLAIMED.value)
 Work = Callable[[Connection, Batch], tuple[CartChange, str]]
 Apply = Callable[[Connection, Batch, CartHead], tuple[ChangeKind, CartHead]]
 
@@ -59,6 +62,23 @@ def _find_line(head: CartHead, line_id: str) -> CartLine:
         if line.line_id == line_id:
             return line
     raise NotFound(f"line_id {line_id!r} is not in cart {head.cart_id}", field="line_id")
+
+
+def claimed_at_ms(conn: Connection, cart_id: str) -> int | None:
+    """When a shopper claimed the kiosk cart ``cart_id`` (its CLAIMED change); None when never (or compacted)."""
+    claimed = conn.execute(_SELECT_CLAIMED_AT, {"cart_id": cart_id}).scalar()
+    return None if claimed is None else int(claimed)
+
+
+def check_kiosk_session(conn: Connection, principal: Principal, cart_id: str, owner_shopper_id: str | None) -> None:
+    """A kiosk keeps a cart a shopper claimed from it for the kiosk session only: :data:`KIOSK_SESSION_MS`
+    after the claim, long enough to pay at the kiosk; then the cart is the shopper's alone."""
+    if principal.kind is not PrincipalKind.DEVICE or owner_shopper_id is None:
+        return
+    claimed = claimed_at_ms(conn, cart_id)
+    if claimed is None or claimed <= now_ms() - KIOSK_SESSION_MS:
+        raise PermissionDenied(f"cart {cart_id} belongs to a shopper whose session on this kiosk has ended; pair the "
+                               "phone again to use a cart here", cart_id=cart_id)
 
 
 def _head_of(cart: Cart) -> CartHead:
@@ -109,10 +129,11 @@ class CartService:
         require_id(cart_id, "cart_id")
         with self.database.read() as conn:
             rows = self.database.execute(conn, _SELECT_CURRENT_SNAPSHOT, {"cart_id": cart_id})
-        if not rows:
-            raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
-        cart = Cart.from_json(rows[0].snapshot)
-        check_access(principal, _head_of(cart))
+            if not rows:
+                raise NotFound(f"cart {cart_id} does not exist", cart_id=cart_id)
+            cart = Cart.from_json(rows[0].snapshot)
+            check_access(principal, _head_of(cart))
+            check_kiosk_session(conn, principal, cart_id, cart.owner_shopper_id)
         return cart
 
     def changes_after(self, cart_id: str, after_version: int) -> list[CartChange]:
@@ -196,6 +217,7 @@ class CartService:
         def work(conn: Connection, writes: Batch) -> tuple[CartChange, str]:
             head = self.repo.lock_cart(conn, cart_id, stock_of=stock_of)
             check_access(principal, head)
+            check_kiosk_session(conn, principal, cart_id, head.owner_shopper_id)
             if expected_version is not None and expected_version != head.version:
                 raise VersionConflict(
                     f"cart {cart_id} is at version {head.version}; expected_version was {expected_version}",

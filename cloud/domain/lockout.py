@@ -27,14 +27,14 @@ import hashlib
 import ipaddress
 import logging
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cloud.domain.types import now_ms
-from cloud.errors import RateLimited
+from cloud.errors import CloudError, RateLimited
 from cloud.storage import Database, schema
 from cloud.storage.database import lock_key_for_transaction
 from payments.audit import AuditLog
@@ -134,6 +134,106 @@ def _counted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return f"ipv6:{ipaddress.IPv6Network((address, 64), strict=False)}"
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most ``max_failures`` failures per value of ``column`` within the counter's window; ``what`` names
+    the value in messages and the audit log ("account", "network address", "kiosk")."""
+
+    column: str
+    max_failures: int
+    what: str
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A try counted as failed: its row (``ticket``) and each key's failures in the window with it."""
+
+    ticket: int
+    failures: dict[str, int]
+
+
+Refusal = Callable[[Limit, int, int], CloudError]  # (limit reached, failures, seconds until one leaves) -> error
+
+
+class FailureCounter:
+    """Failed attempts per key within a window, as rows of ``table`` (``failure_id``, ``at_ms`` and a
+    column per kind of key), so a restart or another replica sees the same count. Blocking (worker pool).
+
+    :meth:`count_try` refuses a key that reached its limit, else counts the try as failed at once, in
+    the transaction that checks the limits (serialised per key with a PostgreSQL advisory lock in
+    ``advisory_space``): counted only after the slow check it guards, tries sent at the same moment all
+    passed before any was counted. A try that turns out right (or failed on our side) is taken back.
+    One counter serves the password lockout, the kiosk's face-identify miss limit and the kiosk's wrong PINs.
+    """
+
+    def __init__(self, database: Database, table: sa.Table, limits: Sequence[Limit], window_ms: int,
+                 advisory_space: int, refuse: Refusal) -> None:
+        if not limits or any(limit.max_failures < 1 for limit in limits):
+            raise ValueError(f"a failure counter needs limits of at least 1; got {list(limits)}")
+        if window_ms < 1000:
+            raise ValueError(f"window_ms must be at least 1000 ms; got {window_ms}")
+        self.database = database
+        self.table = table
+        self.limits = tuple(limits)
+        self.window_ms = window_ms
+        self._space = advisory_space
+        self._refuse = refuse
+
+    def count_try(self, keys: Mapping[str, str]) -> Counted:
+        """Raise the refusal while a key of ``keys`` (column -> value; empty values not limited) is at its
+        limit; else insert the try's row (``keys`` are its columns) and return it counted."""
+        stamp = now_ms()
+        table = self.table
+        with self.database.write() as conn:
+            for value in sorted({value for _, value in self._active(keys)}):  # one order: no two wait on each other
+                lock_key_for_transaction(conn, self._space, value)
+            conn.execute(table.delete().where(table.c.at_ms <= stamp - self.window_ms))
+            failures: dict[str, int] = {}
+            for limit, value in self._active(keys):
+                recent = conn.execute(sa.select(table.c.at_ms).where(table.c[limit.column] == value,
+                                                                     table.c.at_ms > stamp - self.window_ms)
+                                      .order_by(table.c.at_ms.desc()).limit(limit.max_failures)).scalars().all()
+                if len(recent) >= limit.max_failures:
+                    wait_s = max(1, -(-(recent[-1] + self.window_ms - stamp) // 1000))
+                    raise self._refuse(limit, len(recent), wait_s)
+                failures[limit.column] = len(recent) + 1
+            inserted = conn.execute(table.insert().values(**keys, at_ms=stamp))
+            assert inserted.inserted_primary_key is not None
+            return Counted(int(inserted.inserted_primary_key[0]), failures)
+
+    def take_back(self, ticket: int) -> None:
+        """The try ``ticket`` was no failure (right, or it failed on our side)."""
+        with self.database.write() as conn:
+            conn.execute(self.table.delete().where(self.table.c.failure_id == ticket))
+
+    def clear(self, column: str, value: str) -> None:
+        """Forget every failure of ``value`` (the right password clears the account's wrong ones)."""
+        with self.database.write() as conn:
+            conn.execute(self.table.delete().where(self.table.c[column] == value))
+
+    def reached_at(self, conn: Connection, keys: Mapping[str, str], ticket: int) -> list[tuple[Limit, str, int]]:
+        """The limits that the failure ``ticket`` itself reached (counted in ticket order, so each lock once)."""
+        since = now_ms() - self.window_ms
+        reached = []
+        for limit, value in self._active(keys):
+            count = conn.execute(sa.select(sa.func.count()).where(
+                self.table.c[limit.column] == value, self.table.c.at_ms > since,
+                self.table.c.failure_id <= ticket)).scalar_one()
+            if count == limit.max_failures:
+                reached.append((limit, value, count))
+        return reached
+
+    def _active(self, keys: Mapping[str, str]) -> list[tuple[Limit, str]]:
+        return [(limit, keys[limit.column]) for limit in self.limits if keys.get(limit.column)]
+
+
+def _password_refusal(window_ms: int) -> Refusal:
+    def refuse(limit: Limit, _failures: int, wait_s: int) -> CloudError:
+        return RateLimited(f"too many wrong passwords for this {limit.what} in the last {window_ms // 60000} min; "
+                           f"try again in {_minutes(wait_s)}", retry_after_s=wait_s)
+    return refuse
+
+
 class PasswordGuard:
     """Counts wrong passwords and refuses accounts and peers that had too many (blocking; worker pool)."""
 
@@ -141,25 +241,17 @@ class PasswordGuard:
         self.database = database
         self.audit = audit
         self.policy = policy
+        self.counter = FailureCounter(
+            database, _failures,
+            (Limit("account", policy.max_per_account, "account"), Limit("peer", policy.max_per_peer, "network address")),
+            policy.window_ms, _ADVISORY_SPACE, _password_refusal(policy.window_ms))
 
     def check(self, account: str, peer: str) -> int:
         """Raise ``RateLimited`` while ``account`` or ``peer`` is locked; else count this try as failed now.
 
         Returns the try's ticket for :meth:`failed`; :meth:`succeeded` takes the count back.
         """
-        stamp = now_ms()
-        with self.database.write() as conn:
-            self._serialise(conn, account, peer)
-            conn.execute(_failures.delete().where(_failures.c.at_ms <= stamp - self.policy.window_ms))
-            for column, value, limit, what in self._limits(account, peer):
-                unlocks_at = self._unlocks_at(conn, column, value, limit, stamp)
-                if unlocks_at is not None:
-                    wait_s = max(1, -(-(unlocks_at - stamp) // 1000))
-                    raise RateLimited(
-                        f"too many wrong passwords for this {what} in the last {self.policy.window_ms // 60000} min; "
-                        f"try again in {_minutes(wait_s)}", retry_after_s=wait_s)
-            inserted = conn.execute(_failures.insert().values(account=account, peer=peer, at_ms=stamp))
-            return int(inserted.inserted_primary_key[0])
+        return self.counter.count_try({"account": account, "peer": peer}).ticket
 
     def failed(self, account: str, peer: str, door: str, ticket: int) -> None:
         """The try ``ticket`` at ``door`` (``SignIn``, ``StaffSignIn``, ``SetPaymentPin``) was wrong; audit a new lock."""
@@ -167,39 +259,16 @@ class PasswordGuard:
 
     def succeeded(self, account: str) -> None:
         """The right password: the account's failures, this try's included, no longer count."""
-        with self.database.write() as conn:
-            conn.execute(_failures.delete().where(_failures.c.account == account))
-
-    def _serialise(self, conn: Connection, account: str, peer: str) -> None:
-        """One check at a time per account and per peer (locked in one order, so two checks never wait on each other)."""
-        for key in sorted({account, peer} - {""}):
-            lock_key_for_transaction(conn, _ADVISORY_SPACE, key)
-
-    def _limits(self, account: str, peer: str) -> list[tuple[sa.Column, str, int, str]]:
-        limits = [(_failures.c.account, account, self.policy.max_per_account, "account")]
-        if peer:
-            limits.append((_failures.c.peer, peer, self.policy.max_per_peer, "network address"))
-        return limits
-
-    def _unlocks_at(self, conn: Connection, column: sa.Column, value: str, limit: int, stamp: int) -> int | None:
-        """When the failures of ``value`` drop below ``limit`` again (ms), or None when they are below it now."""
-        since = stamp - self.policy.window_ms
-        recent = conn.execute(sa.select(_failures.c.at_ms).where(column == value, _failures.c.at_ms > since)
-                              .order_by(_failures.c.at_ms.desc()).limit(limit)).scalars().all()
-        return recent[-1] + self.policy.window_ms if len(recent) >= limit else None
+        self.counter.clear("account", account)
 
     def _audit_lock(self, conn: Connection, account: str, peer: str, door: str, ticket: int) -> None:
-        """Audit the lock when ``ticket`` is the failure that reached a limit (counted in ticket order, so once)."""
-        since = now_ms() - self.policy.window_ms
-        for column, value, limit, what in self._limits(account, peer):
-            count = conn.execute(sa.select(sa.func.count()).where(
-                column == value, _failures.c.at_ms > since, _failures.c.failure_id <= ticket)).scalar_one()
-            if count == limit:
-                _LOGGER.warning("%s %s locked after %d wrong passwords (%s)", what, value, count, door)
-                self.audit.append_in(conn, LOCKED_EVENT, value, {
-                    "locked": what, "door": door, "failures": count, "window_ms": self.policy.window_ms,
-                    "account": account, "peer": peer,
-                })
+        """Audit the lock when ``ticket`` is the failure that reached a limit."""
+        for limit, value, count in self.counter.reached_at(conn, {"account": account, "peer": peer}, ticket):
+            _LOGGER.warning("%s %s locked after %d wrong passwords (%s)", limit.what, value, count, door)
+            self.audit.append_in(conn, LOCKED_EVENT, value, {
+                "locked": limit.what, "door": door, "failures": count, "window_ms": self.policy.window_ms,
+                "account": account, "peer": peer,
+            })
 
 
 def open_guard(database: Database, policy: LockoutPolicy = LockoutPolicy()) -> PasswordGuard:

@@ -147,7 +147,7 @@ class PairingService:
         _require_anonymous_open(kiosk)
         writes: Batch = []
         changes = []
-        for old in self._open_carts_of(conn, principal.subject_id):
+        for old in self._open_carts_of(conn, principal.subject_id, kiosk.store_id):
             kiosk, merged = self._merge_cart(conn, writes, old, kiosk)
             changes.append(merged)
         claimed, _ = self.carts.stage_version(writes, replace(kiosk, owner_shopper_id=principal.subject_id), ChangeKind.CLAIMED)
@@ -156,10 +156,13 @@ class PairingService:
         profile = merge_profile(conn, cart_key(kiosk.cart_id), shopper_key(principal.subject_id), principal.subject_id)
         return ClaimResult(cart=claimed.cart, profile=profile, changes=(*changes, claimed))
 
-    def _open_carts_of(self, conn: Connection, shopper_id: str) -> list[CartHead]:
+    def _open_carts_of(self, conn: Connection, shopper_id: str, store_id: str) -> list[CartHead]:
+        """The shopper's open carts at ``store_id``: a kiosk cart takes in only its own store's, so the
+        kiosk never shows what the shopper has in a cart at another store (that cart stays open)."""
         c = schema.carts
         ids = conn.execute(
-            sa.select(c.c.cart_id).where(c.c.owner_shopper_id == shopper_id, c.c.status == CartStatus.OPEN.value).order_by(c.c.created_at_ms)
+            sa.select(c.c.cart_id).where(c.c.owner_shopper_id == shopper_id, c.c.status == CartStatus.OPEN.value,
+                                         c.c.store_id == store_id).order_by(c.c.created_at_ms)
         ).scalars().all()
         heads = [self.carts.lock_cart(conn, cart_id) for cart_id in ids]
         return [head for head in heads if head.status is CartStatus.OPEN]  # a racing claim may have merged one

@@ -122,7 +122,11 @@ class SandboxGateway:
     """A fake card network with real-network failure modes; see the module docstring.
 
     ``timeout_delay_s`` is how long a call that will time out hangs before raising
-    (seconds); ``sleep`` is injectable so tests need not wait.
+    (seconds): the client's timeout. ``latency_s`` makes every network call slow like a far or
+    congested network: half of it on the way in (before the network books anything), half on the
+    way back. A call slower than the timeout raises :class:`GatewayTimeoutError` once the timeout
+    has passed, booked or not by then, as a real client's would. It can be changed while serving.
+    ``sleep`` is injectable so tests need not wait.
     """
 
     name = "sandbox"
@@ -132,12 +136,14 @@ class SandboxGateway:
         engine: Engine | None = None,
         *,
         timeout_delay_s: float = 2.0,
+        latency_s: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if timeout_delay_s < 0:
-            raise ValueError(f"timeout_delay_s must be >= 0 seconds, got {timeout_delay_s}")
+        if timeout_delay_s < 0 or latency_s < 0:
+            raise ValueError(f"timeout_delay_s and latency_s must be >= 0 seconds, got {timeout_delay_s}, {latency_s}")
         self.engine = engine if engine is not None else _in_memory_engine()
         self.timeout_delay_s = timeout_delay_s
+        self.latency_s = latency_s
         self._sleep = sleep
         self._lock = threading.Lock()
         SANDBOX_METADATA.create_all(self.engine)
@@ -145,6 +151,37 @@ class SandboxGateway:
     # ------------------------------------------------------------------ network calls
 
     def authorize(self, *, token: str, amount: Money, reference: str, step_up_verified: bool) -> GatewayResult:
+        with self._network(GatewayOperation.AUTHORIZE, reference):
+            return self._authorize(token, amount, reference, step_up_verified)
+
+    def capture(self, *, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
+        with self._network(GatewayOperation.CAPTURE, reference):
+            return self._capture(authorization_id, amount, reference)
+
+    def void(self, *, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
+        with self._network(GatewayOperation.VOID, reference):
+            return self._void(authorization_id, amount, reference)
+
+    def refund(self, *, capture_id: str, amount: Money, reference: str) -> GatewayResult:
+        with self._network(GatewayOperation.REFUND, reference):
+            return self._refund(capture_id, amount, reference)
+
+    @contextlib.contextmanager
+    def _network(self, operation: GatewayOperation, reference: str) -> Iterator[None]:
+        """The trip over a network of ``latency_s``: half before the call lands, half after it answers."""
+        latency, limit = self.latency_s, self.timeout_delay_s
+        if latency <= 0:
+            yield
+            return
+        self._sleep(min(latency / 2, limit))
+        if latency / 2 >= limit:
+            self._no_answer(operation, reference)
+        yield
+        self._sleep(min(latency, limit) - latency / 2)
+        if latency > limit:
+            self._no_answer(operation, reference)
+
+    def _authorize(self, token: str, amount: Money, reference: str, step_up_verified: bool) -> GatewayResult:
         behaviour = TEST_TOKENS.get(token)
         if behaviour is SandboxBehaviour.TIMEOUT:
             self._time_out(GatewayOperation.AUTHORIZE, reference)
@@ -157,7 +194,7 @@ class SandboxGateway:
             self._time_out(GatewayOperation.AUTHORIZE, reference)
         return booked.as_result()
 
-    def capture(self, *, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
+    def _capture(self, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
         with self._books() as conn:
             auth = self._parent(conn, authorization_id, GatewayOperation.AUTHORIZE)
             decline = self._capture_decline(conn, auth, amount)
@@ -167,7 +204,7 @@ class SandboxGateway:
             self._time_out(GatewayOperation.CAPTURE, reference)
         return booked.as_result()
 
-    def void(self, *, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
+    def _void(self, authorization_id: str, amount: Money, reference: str) -> GatewayResult:
         with self._books() as conn:
             auth = self._parent(conn, authorization_id, GatewayOperation.AUTHORIZE)
             decline = None
@@ -178,7 +215,7 @@ class SandboxGateway:
             token = auth.token if auth is not None else ""
             return self._record(conn, GatewayOperation.VOID, reference, token, authorization_id, amount, decline).as_result()
 
-    def refund(self, *, capture_id: str, amount: Money, reference: str) -> GatewayResult:
+    def _refund(self, capture_id: str, amount: Money, reference: str) -> GatewayResult:
         with self._books() as conn:
             capture = self._parent(conn, capture_id, GatewayOperation.CAPTURE)
             decline = None
@@ -231,6 +268,9 @@ class SandboxGateway:
 
     def _time_out(self, operation: GatewayOperation, reference: str) -> None:
         self._sleep(self.timeout_delay_s)
+        self._no_answer(operation, reference)
+
+    def _no_answer(self, operation: GatewayOperation, reference: str) -> None:
         _LOGGER.info("sandbox %s %s: no answer after %.3f s", operation.value, reference, self.timeout_delay_s)
         raise GatewayTimeoutError(
             f"gateway 'sandbox' did not answer {operation.value} {reference!r} within {self.timeout_delay_s} s",

@@ -228,7 +228,7 @@ def test_misses_sent_at_once_get_no_more_tries_than_the_limit(server: ServerThre
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from cloud.api.faces import MAX_FAILED_IDENTIFICATIONS
+    from cloud.domain.faces import MAX_FAILED_IDENTIFICATIONS
 
     token, _ = _shopper(stubs, "hal@example.com")
     _enroll(faces, token, _face(11))
@@ -425,7 +425,7 @@ def test_an_expired_match_token_is_refused_but_a_retry_still_gets_its_intent(
 ) -> None:
     """The kiosk whose CreateIntent answer was lost retries under the same key after the
     token's two minutes: it gets the intent it made, not 'expired'; any other use is refused."""
-    import cloud.api.faces as face_api
+    import cloud.domain.faces as face_api
 
     _, _, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "lou@example.com", 18)
     first = _intent_by_face(pay, kiosk, cart, match, key="lost-answer")
@@ -439,7 +439,7 @@ def test_an_expired_match_token_is_refused_but_a_retry_still_gets_its_intent(
 def test_a_match_token_unused_for_two_minutes_has_expired(
     server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cloud.api.faces as face_api
+    import cloud.domain.faces as face_api
 
     _, _, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "kit@example.com", 19)
     later = now_ms() + 3 * 60_000
@@ -517,7 +517,7 @@ def test_two_replicas_racing_on_one_match_token_make_one_intent(
 def test_the_spend_commits_with_the_intent_so_the_loser_of_a_race_makes_no_intent(
     server: ServerThread, stubs: Stubs, faces, kiosk: str, skus: StockedSkus
 ) -> None:
-    from cloud.api.faces import MatchTokenSpent
+    from cloud.domain.faces import MatchTokenSpent
     from payments.money import Money
 
     _, shopper_id, cart, match = _matched(stubs, faces, kiosk, skus.plenty, "tam@example.com", 19)

@@ -12,7 +12,7 @@ from cloud.domain.pairing import ALPHABET, CODE_LENGTH, PairingService
 from cloud.domain.types import BodyMeasurements, CartStatus, ChangeKind, FitProfile, FootMeasurements, Principal
 from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
 from cloud.storage import schema
-from tests.cloud.conftest import OTHER_STORE, STORE, StockedSkus, device, shopper
+from tests.cloud.conftest import STORE, StockedSkus, device, shopper
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_claim_hands_over_cart_and_merges_open_cart_and_profile(
     services: Services, kiosk: Principal, kiosk_cart: str, skus: StockedSkus
 ) -> None:
     bob = shopper(services, "bob@example.com")
-    old = services.carts.create_cart(bob, OTHER_STORE, "bob-1").cart.cart_id
+    old = services.carts.create_cart(bob, STORE, "bob-1").cart.cart_id  # the same store: merged (another store's stays)
     services.carts.add_line(bob, old, "bob-a", skus.missing, 2)
     services.carts.add_line(bob, old, "bob-b", skus.plenty, 1)
     services.profiles.put_profile(bob, "", "p1", FitProfile(body=BodyMeasurements(height_mm=1700.0), left_foot=FootMeasurements(length_mm=250.0)))
