@@ -24,6 +24,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from cloud.api.faces import FaceAccess, FaceServicer
+from cloud.api.orders import OrderServicer
 from cloud.api.payments import PaymentServicer, open_payments
 from cloud.api.servicers import (
     AccountServicer,
@@ -59,6 +60,8 @@ from proto.omnifit.v1 import (
     catalog_pb2_grpc,
     face_pb2,
     face_pb2_grpc,
+    order_pb2,
+    order_pb2_grpc,
     pairing_pb2,
     pairing_pb2_grpc,
     payment_pb2,
@@ -79,6 +82,7 @@ SERVICE_NAMES = (
     profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
     payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name,
     face_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name,
+    order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
 )
 
 
@@ -332,6 +336,7 @@ async def start_server(config: ServerConfig) -> RunningServer:
     profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(services), server)
     payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(services, payments, faces), server)
     face_pb2_grpc.add_FaceServiceServicer_to_server(FaceServicer(services, faces), server)
+    order_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(services), server)
     health_servicer = await _add_health(server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     try:

@@ -17,6 +17,7 @@ from omnifit.errors import OmnifitError
 COMMAND_MODULES = (
     "omnifit.demo_cli",
     "kiosk.cli",
+    "mobile.cli",
     "cloud.cli",
     "scanning.measure_cli",
     "scanning.scan_cli",

@@ -30,6 +30,8 @@ from proto.omnifit.v1 import (
     common_pb2,
     face_pb2,
     face_pb2_grpc,
+    order_pb2,
+    order_pb2_grpc,
     pairing_pb2,
     pairing_pb2_grpc,
     payment_pb2,
@@ -89,6 +91,7 @@ class _Replica:
         self.profiles = profile_pb2_grpc.ProfileServiceStub(self.channel)
         self.faces = face_pb2_grpc.FaceServiceStub(self.channel)
         self.payments = payment_pb2_grpc.PaymentServiceStub(self.channel)
+        self.orders = order_pb2_grpc.OrderServiceStub(self.channel)
 
 
 class SyncClient:
@@ -496,7 +499,7 @@ class SyncClient:
             raise ValueError("face_match did not match anyone; identify again or pay by card")
         request = payment_pb2.CreateIntentRequest(
             idempotency_key=idempotency_key or _new_key(), cart_id=cart_id,
-            amount=common_pb2.Money(minor_units=amount.minor_units, currency=amount.currency),
+            amount=common_pb2.Money(minor_units=amount.minor, currency=amount.currency),
             payment_token=payment_token, shopper_id=shopper_id, gateway=gateway,
             face_match_token=face_match.match_token if face_match is not None else "",
         )
@@ -535,12 +538,17 @@ class SyncClient:
         """Staff only: give ``amount`` back (full or partial) of a captured payment; audited."""
         request = payment_pb2.RefundIntentRequest(
             intent_id=intent_id, idempotency_key=idempotency_key or _new_key(),
-            amount=common_pb2.Money(minor_units=amount.minor_units, currency=amount.currency),
+            amount=common_pb2.Money(minor_units=amount.minor, currency=amount.currency),
         )
         return convert.payment_intent(await self._call("payments", "RefundIntent", request))
 
     async def get_payment_intent(self, intent_id: str) -> types.PaymentIntent:
         return convert.payment_intent(await self._call("payments", "GetIntent", payment_pb2.GetIntentRequest(intent_id=intent_id)))
+
+    async def list_orders(self, *, page_size: int = 20, page_token: str = "") -> types.OrderPage:
+        """The signed-in shopper's own orders, newest first (``page_size`` 1..50). Kiosks and staff: PERMISSION_DENIED."""
+        request = order_pb2.ListOrdersRequest(page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+        return convert.order_page(await self._call("orders", "ListOrders", request))
 
     async def get_receipt(self, intent_id: str, *, paper_mm: int = 0) -> types.Receipt:
         """The receipt of a captured intent; ``paper_mm`` 58 or 80 also renders the printable image."""

@@ -2,7 +2,16 @@
 from __future__ import annotations
 
 from cloud.client import types
-from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, face_pb2, pairing_pb2, payment_pb2, profile_pb2
+from proto.omnifit.v1 import (
+    cart_pb2,
+    catalog_pb2,
+    common_pb2,
+    face_pb2,
+    order_pb2,
+    pairing_pb2,
+    payment_pb2,
+    profile_pb2,
+)
 
 _FULFILMENT = {
     cart_pb2.FULFILMENT_STORE_PICKUP: types.Fulfilment.STORE_PICKUP,
@@ -191,6 +200,23 @@ def payment_intent(message: payment_pb2.PaymentIntent) -> types.PaymentIntent:
     )
 
 
+def _receipt_lines(lines) -> tuple[types.ReceiptLine, ...]:  # type: ignore[no-untyped-def]
+    return tuple(types.ReceiptLine(sku=line.sku, description=line.description, quantity=line.quantity,
+                                   unit_price=money(line.unit_price), fulfilment=line.fulfilment)
+                 for line in lines)
+
+
+def order_page(message: order_pb2.ListOrdersResponse) -> types.OrderPage:
+    return types.OrderPage(
+        orders=tuple(types.Order(order_id=order.order_id, intent_id=order.intent_id, store_id=order.store_id,
+                                 store_name=order.store_name, total=money(order.total),
+                                 lines=_receipt_lines(order.lines), created_at_ms=order.created_at_ms)
+                     for order in message.orders),
+        next_page_token=message.page.next_page_token,
+        total_size=message.page.total_size,
+    )
+
+
 def receipt(message: payment_pb2.Receipt) -> types.Receipt:
     return types.Receipt(
         receipt_id=message.receipt_id,
@@ -199,9 +225,7 @@ def receipt(message: payment_pb2.Receipt) -> types.Receipt:
         url=message.url,
         store_id=message.store_id,
         store_name=message.store_name,
-        lines=tuple(types.ReceiptLine(sku=line.sku, description=line.description, quantity=line.quantity,
-                                      unit_price=money(line.unit_price), fulfilment=line.fulfilment)
-                    for line in message.lines),
+        lines=_receipt_lines(message.lines),
         total=money(message.total),
         payment_method=message.payment_method,
         created_at_ms=message.created_at_ms,

@@ -240,3 +240,23 @@ class Receipt:
     payment_method: str
     created_at_ms: int
     printable_png: bytes = b""
+
+
+@dataclass(frozen=True)
+class Order:
+    """One of the signed-in shopper's orders; its receipt is ``get_receipt(intent_id)``."""
+
+    order_id: str
+    intent_id: str
+    store_id: str
+    store_name: str
+    total: Money
+    lines: tuple[ReceiptLine, ...]
+    created_at_ms: int
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: tuple[Order, ...]
+    next_page_token: str  # empty on the last page
+    total_size: int
