@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import fields
+from typing import Any, TypeVar
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
@@ -15,8 +16,11 @@ from cloud.errors import InvalidArgument
 from payments.money import Money
 from proto.omnifit.v1 import cart_pb2, catalog_pb2, common_pb2, pairing_pb2, profile_pb2
 
+_M = TypeVar("_M", dt.FootMeasurements, dt.BodyMeasurements)
 
-def to_wire_enum(wrapper: EnumTypeWrapper, prefix: str, value: str | enum.Enum) -> int:
+
+def to_wire_enum(wrapper: EnumTypeWrapper, prefix: str, value: str | enum.Enum) -> Any:
+    """The wire number of a domain enum value: an int, typed as each message's own ``ValueType``."""
     text = value.value if isinstance(value, enum.Enum) else value
     return wrapper.Value(f"{prefix}_{text.upper()}")
 
@@ -113,7 +117,7 @@ def store(value: dt.Store) -> catalog_pb2.Store:
     return catalog_pb2.Store(store_id=value.store_id, name=value.name, city=value.city, timezone=value.timezone)
 
 
-def _measurements(message: object, cls: type) -> object:
+def _measurements(message: object, cls: type[_M]) -> _M:
     return cls(**{f.name: getattr(message, f.name) for f in fields(cls)})
 
 

@@ -10,7 +10,9 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -153,7 +155,8 @@ class CatalogService:
             missing = [sku for sku in skus if sku not in known]
             if missing:
                 raise NotFound(f"SKU {missing[0]!r} is not in the catalog", field="skus", sku=missing[0])
-            held = dict(conn.execute(sa.select(_s.c.sku, _s.c.on_hand).where(_s.c.store_id == store_id, _s.c.sku.in_(skus))).all())
+            stock = conn.execute(sa.select(_s.c.sku, _s.c.on_hand).where(_s.c.store_id == store_id, _s.c.sku.in_(skus)))
+            held: dict[str, int] = {row.sku: row.on_hand for row in stock}
         return [StockLevel(sku=sku, store_id=store_id, on_hand=int(held.get(sku, 0))) for sku in skus]
 
     @staticmethod
@@ -169,7 +172,7 @@ class CatalogService:
             raise NotFound(f"store_id {store_id!r} is not a store", field="store_id")
 
     @staticmethod
-    def _assemble(conn: Connection, rows: list[sa.Row]) -> list[Product]:
+    def _assemble(conn: Connection, rows: Sequence[sa.Row[Any]]) -> list[Product]:
         ids = [row.product_id for row in rows]
         by_product: dict[str, list[Variant]] = {pid: [] for pid in ids}
         for v in conn.execute(sa.select(_v).where(_v.c.product_id.in_(ids)).order_by(_v.c.product_id, _v.c.position)):
@@ -182,7 +185,7 @@ class CatalogService:
         return [_product(row, tuple(by_product[row.product_id])) for row in rows]
 
 
-def _product(row: sa.Row, variants: tuple[Variant, ...]) -> Product:
+def _product(row: sa.Row[Any], variants: tuple[Variant, ...]) -> Product:
     chart = json.loads(row.size_chart) if row.size_chart else None
     return Product(
         product_id=row.product_id,
