@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pygame
@@ -17,23 +16,11 @@ from cloud.client import Money
 from kiosk.app import ui
 from kiosk.app.journal import JournalEntry, PaymentJournal
 from kiosk.app.screen import Screen
+from payments.errors import MoneyError
 
 
 def _new_key() -> str:
     return f"kiosk-{uuid.uuid4().hex}"
-
-
-def parse_amount(text: str, like: Money) -> Money:
-    """``text`` (e.g. ``"12.50"``) as Money in ``like``'s currency and minor units; ValueError if it is not one."""
-    exponent = -like.amount.as_tuple().exponent
-    try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is not an amount") from exc
-    minor = value.scaleb(exponent)
-    if value <= 0 or minor != minor.to_integral_value():
-        raise ValueError(f"{text} {like.currency} is not a positive amount in whole minor units")
-    return Money(int(minor), like.currency)
 
 
 class StaffSignInScreen(Screen):
@@ -432,7 +419,7 @@ def refundable(intent) -> bool:
 
 def describe_intent(intent) -> str:
     text = intent.status.value.replace("_", " ")
-    if intent.refunded.minor_units:
+    if intent.refunded.minor:
         text += f", {intent.refunded} refunded"
     return text
 
@@ -452,7 +439,7 @@ class RefundScreen(AdminScreen):
 
     @property
     def remaining(self) -> Money:
-        return Money(self.intent.captured.minor_units - self.intent.refunded.minor_units, self.intent.captured.currency)
+        return self.intent.captured - self.intent.refunded
 
     def widgets(self) -> list:
         return [self.keypad] if self.pending is None else []
@@ -488,11 +475,11 @@ class RefundScreen(AdminScreen):
 
     def _partial(self) -> None:
         try:
-            amount = parse_amount(self.keypad.value, self.remaining)
-        except ValueError as exc:
+            amount = Money.parse(self.keypad.value, self.remaining.currency).require_positive()
+        except MoneyError as exc:
             self.app.notify(str(exc), "warning")
             return
-        if amount.minor_units > self.remaining.minor_units:
+        if amount > self.remaining:
             self.app.notify(f"At most {self.remaining} is left to refund.", "warning")
             return
         self.pending = amount

@@ -153,7 +153,7 @@ class PayingScreen(Screen):
             return self._stop(error, "start the payment")
         self.attempt.intent = intent
         PaymentJournal(self.app.config.journal_path).record(
-            intent.intent_id, intent.cart_id, intent.amount.minor_units, intent.amount.currency, self.attempt.method)
+            intent.intent_id, intent.cart_id, intent.amount.minor, intent.amount.currency, self.attempt.method)
         close = bool(getattr(self.attempt.face_match, "step_up_required", False))
         if intent.step_up_required or close:
             self._ask_pin()

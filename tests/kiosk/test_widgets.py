@@ -10,9 +10,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 import pygame  # noqa: E402
 
-from cloud.client import Money  # noqa: E402
 from kiosk.app import ui  # noqa: E402
-from kiosk.app.admin import parse_amount  # noqa: E402
 from kiosk.app.journal import PaymentJournal  # noqa: E402
 from kiosk.app.script import ScriptError, parse_script  # noqa: E402
 from tests.conftest import REPO_ROOT  # noqa: E402
@@ -67,20 +65,6 @@ def test_long_text_is_cut_to_fit_its_width_with_an_ellipsis():
     assert ui.fit_text("short", 500) == "short"
     cut = ui.fit_text("a refusal reason far too long for one line " * 5, 400, ui.SMALL_PX)
     assert cut.endswith("\u2026") and ui.Fonts.get(ui.SMALL_PX).size(cut)[0] <= 400
-
-
-@pytest.mark.parametrize(
-    "text, like, minor",
-    [("12.5", Money(69900, "CNY"), 1250), ("0.01", Money(100, "USD"), 1), ("700", Money(70000, "JPY"), 700)],
-)
-def test_amounts_become_minor_units_of_the_payments_currency(text, like, minor):
-    assert parse_amount(text, like) == Money(minor, like.currency)
-
-
-@pytest.mark.parametrize("text", ["", ".", "0", "-3", "1.005", "12.3.4"])
-def test_bad_amounts_are_refused(text):
-    with pytest.raises(ValueError):
-        parse_amount(text, Money(100, "CNY"))
 
 
 def test_journal_lists_newest_first_and_skips_a_torn_last_line(tmp_path: Path):
