@@ -11,6 +11,9 @@ import logging
 
 _LOGGER = logging.getLogger(__name__)
 
+# Exit status of a still image on which nothing could be drawn (2 is bad input).
+NOTHING_DRAWN = 3
+
 
 def _size(text: str) -> tuple[int, int]:
     try:
@@ -45,6 +48,7 @@ def register(subparsers) -> None:
 
 def run_tryon(args: argparse.Namespace) -> int:
     from tryon.ar import ArInputError, BodyTracker, FrameSink, FrameSource, Mirror, build_tryon
+    from tryon.ar.scene import MESSAGES, Notice
 
     if args.workers is not None and not 1 <= args.workers <= 8:
         raise ArInputError(f"--workers must be between 1 and 8; got {args.workers}")
@@ -63,9 +67,17 @@ def run_tryon(args: argparse.Namespace) -> int:
             tracker.close()
     sink.close()
     summary = stats.summary()
+    # A still image on which nothing could be drawn is a failure the caller must see (the
+    # picture carries the reason); a video or camera run is judged frame by frame.
+    drawn = summary["overlay_frames"] > 0
     if args.json:
-        print(json.dumps({"input": args.input, "out": args.out, **summary}))
+        print(json.dumps({"input": args.input, "out": args.out, "drawn": drawn, **summary}))
     else:
+        said = "; ".join(f"{MESSAGES[Notice(code)]} ({count} frames)" for code, count in summary["notices"].items())
         print(f"wrote {args.out}: {summary['frames']} frames, {summary['person_frames']} with a person, "
-              f"{summary['fps']} fps")
+              f"{summary['overlay_frames']} drawn, {summary['fps']} fps" + (f"; {said}" if said else ""))
+    if source.is_image and not drawn:
+        _LOGGER.error("nothing drawn on %s: %s", args.input,
+                      "; ".join(MESSAGES[Notice(code)] for code in summary["notices"]) or "no try-on possible")
+        return NOTHING_DRAWN
     return 0

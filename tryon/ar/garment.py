@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scanning.sources.frame import Intrinsics
 from tryon.ar import landmarks as lm
-from tryon.ar.camera import CameraIntrinsics
 from tryon.ar.errors import ModelLoadError
 from tryon.ar.render import RenderedLayer
 from tryon.ar.tracking import BodyObservation
@@ -170,6 +170,8 @@ def _warp_box(part: GarmentPart, matrix: np.ndarray, width: int, height: int) ->
 class GarmentTryOn:
     """Warp one garment onto the tracked body of each observation."""
 
+    needs = "torso"  # what the mirror must see to draw it (see tryon.ar.scene)
+
     def __init__(self, garment: Garment, *, mask_grow_px: int = 6, arm_width: float = 0.3) -> None:
         self.garment = garment
         self.mask_grow_px = mask_grow_px
@@ -218,7 +220,7 @@ class GarmentTryOn:
         person = observation.mask[y0:y1, x0:x1]
         return (arms.astype(np.float32) / 255.0) * (person > 0.5)
 
-    def render(self, observation: BodyObservation, camera: CameraIntrinsics, min_visibility: float = 0.5) -> RenderedLayer | None:
+    def render(self, observation: BodyObservation, camera: Intrinsics, min_visibility: float = 0.5) -> RenderedLayer | None:
         """The garment layer (BGRA, straight alpha) for a frame of the camera's size, or None."""
         import cv2
 

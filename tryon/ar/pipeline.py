@@ -19,10 +19,11 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from tryon.ar.camera import CameraIntrinsics
+from scanning.sources.frame import Intrinsics
 from tryon.ar.composite import composite_patch
 from tryon.ar.errors import ArInputError
 from tryon.ar.render import RenderedLayer
+from tryon.ar.scene import Notice, assess, draw_notices
 from tryon.ar.sources import Frame
 from tryon.ar.tracking import BodyObservation, BodyTracker, Detection, TrackingState
 
@@ -33,7 +34,7 @@ _END = object()
 class TryOn(Protocol):
     """Anything that turns an observation into a layer: shoes or a garment."""
 
-    def render(self, observation: BodyObservation, camera: CameraIntrinsics) -> RenderedLayer | None: ...
+    def render(self, observation: BodyObservation, camera: Intrinsics) -> RenderedLayer | None: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class FrameResult:
     landmarks_ms: float
     render_ms: float
     composite_ms: float
+    notices: tuple[Notice, ...] = ()
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -64,6 +66,7 @@ class MirrorStats:
     overlay_frames: int = 0
     wall_s: float = 0.0
     cpu_s: float = 0.0  # CPU time of the whole process (every thread) over the run
+    notices: dict[str, int] = field(default_factory=dict)  # frames on which each notice was said
     frame_ms: list[float] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=lambda: {"landmarks": [], "render": [], "composite": []})
@@ -72,6 +75,8 @@ class MirrorStats:
         self.frames += 1
         self.person_frames += result.state is TrackingState.TRACKING
         self.overlay_frames += result.overlay
+        for notice in result.notices:
+            self.notices[notice.value] = self.notices.get(notice.value, 0) + 1
         self.frame_ms.append(interval_ms)
         self.latency_ms.append(latency_ms)
         self.stages["landmarks"].append(result.landmarks_ms)
@@ -85,6 +90,7 @@ class MirrorStats:
             "frames": self.frames,
             "person_frames": self.person_frames,
             "overlay_frames": self.overlay_frames,
+            "notices": dict(sorted(self.notices.items())),
             "fps": round(self.frames / self.wall_s, 2) if self.wall_s > 0 else 0.0,
             # All threads' CPU per frame: the work itself, apart from waiting for a core others hold.
             "cpu_ms_per_frame": round(1000.0 * self.cpu_s / self.frames, 2) if self.frames else 0.0,
@@ -161,21 +167,26 @@ class Mirror:
     of consecutive frames; with ``pipelined=False`` the first runs inline).
     ``camera`` gives the intrinsics; when None they come from ``hfov_deg`` and each
     frame's size. Smoothing runs in frame order on the calling thread.
+    ``say_notices`` writes what stopped the try-on (no person, no feet, ...) on the
+    frame; a caller with its own UI turns it off and reads ``FrameResult.notices``.
     """
 
     def __init__(self, tryon: TryOn, trackers: BodyTracker | Sequence[BodyTracker], *,
-                 camera: CameraIntrinsics | None = None, hfov_deg: float = 60.0, pipelined: bool = True) -> None:
+                 camera: Intrinsics | None = None, hfov_deg: float = 60.0, pipelined: bool = True,
+                 say_notices: bool = True) -> None:
         self.tryon = tryon
         self.trackers = [trackers] if isinstance(trackers, BodyTracker) else list(trackers)
         if not self.trackers:
             raise ArInputError("the mirror needs at least one tracker")
         self.smoother = self.trackers[0].smoother
         self.camera, self.hfov_deg, self.pipelined = camera, hfov_deg, pipelined
+        self.say_notices = say_notices
+        self.needs = getattr(tryon, "needs", "feet")
 
-    def _camera_for(self, image: np.ndarray) -> CameraIntrinsics:
+    def _camera_for(self, image: np.ndarray) -> Intrinsics:
         height, width = image.shape[:2]
         if self.camera is None or (self.camera.width, self.camera.height) != (width, height):
-            self.camera = CameraIntrinsics.from_fov(width, height, self.hfov_deg)
+            self.camera = Intrinsics.from_fov(width, height, self.hfov_deg)
         return self.camera
 
     @staticmethod
@@ -195,9 +206,13 @@ class Mirror:
         if layer is not None:
             image = image.copy()
             composite_patch(image, layer.rgba, layer.x0, layer.y0)
+        notices = assess(observation, image.shape, self.needs)
+        if self.say_notices and notices:
+            image = image.copy() if image is frame.image else image
+            draw_notices(image, notices)
         done = time.perf_counter()
         return FrameResult(frame.index, image, observation.state, layer is not None, landmarks_ms,
-                           (rendered - started) * 1000.0, (done - rendered) * 1000.0)
+                           (rendered - started) * 1000.0, (done - rendered) * 1000.0, notices)
 
     def _detections(self, frames: Iterable[Frame]):
         if not self.pipelined:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scanning.sources.frame import Intrinsics
 from tryon.ar import landmarks as lm
-from tryon.ar.camera import CameraIntrinsics
 from tryon.ar.errors import ArInputError
 from tryon.ar.mesh import ShoeModel
 from tryon.ar.pose import FootPose, estimate_foot_poses
@@ -55,7 +55,7 @@ def shoe_matrix(model: ShoeModel, foot: FootPose, fit: ShoeFit, mirror: bool) ->
 
 
 def leg_radius_from_mask(mask: np.ndarray, pixels: np.ndarray, side: lm.Side, depth_m: float,
-                         camera: CameraIntrinsics, limits: tuple[float, float]) -> float:
+                         camera: Intrinsics, limits: tuple[float, float]) -> float:
     """Shin radius (metres) from the person mask's width across the shin, a third up from the ankle.
 
     Scans the mask along the perpendicular of the 2D ankle-knee line from the
@@ -87,12 +87,14 @@ class ShoeTryOn:
     The model is taken as a right shoe; the left foot gets its mirror image.
     """
 
+    needs = "feet"  # what the mirror must see to draw it (see tryon.ar.scene)
+
     def __init__(self, model: ShoeModel, renderer: ShoeRenderer, fit: ShoeFit | None = None) -> None:
         self.model = model
         self.renderer = renderer
         self.fit = fit or ShoeFit()
 
-    def scene(self, observation: BodyObservation, camera: CameraIntrinsics) -> tuple[list[ShoeInstance], list[Occluder]]:
+    def scene(self, observation: BodyObservation, camera: Intrinsics) -> tuple[list[ShoeInstance], list[Occluder]]:
         """The shoes and the leg occluders for ``observation`` (empty when no foot is tracked)."""
         if not observation.tracking or not observation.feet:
             return [], []
@@ -105,7 +107,7 @@ class ShoeTryOn:
             occluders.append(Occluder(foot.ankle - foot.rotation[:, 1] * 0.01, foot.knee, radius))
         return instances, occluders
 
-    def render(self, observation: BodyObservation, camera: CameraIntrinsics,
+    def render(self, observation: BodyObservation, camera: Intrinsics,
                scene_depth: np.ndarray | None = None) -> RenderedLayer | None:
         """The shoes layer (BGRA, straight alpha), or None when no foot is tracked or on screen.
 

@@ -71,6 +71,7 @@ class BodyObservation:
     mask: np.ndarray | None = None
     feet: tuple[lm.Side, ...] = field(default=())
     torso: bool = False
+    faces: int | None = None  # faces in view (None: not counted on this frame)
 
     @property
     def tracking(self) -> bool:
@@ -110,6 +111,23 @@ def gate_person(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, m
     return bool(torso_len > 0 and low <= shoulders / torso_len <= high)
 
 
+def feet_cut_by_frame(mask: np.ndarray, pixels: np.ndarray, side: lm.Side, min_mask_value: float = 0.5) -> bool:
+    """True when the person mask runs off the bottom of the frame under this foot.
+
+    Pose still places heel and toe inside the image when the frame cuts the shoe
+    (it guesses the rest), so the mask, not the landmarks' visibility, says whether
+    the whole foot is in view.
+    """
+    height, width = mask.shape
+    ankle, heel, toe = lm.FOOT[side]
+    points = pixels[[ankle, heel, toe]]
+    reach = max(4.0, float(np.linalg.norm(pixels[toe] - pixels[heel])))
+    x0 = int(np.clip(points[:, 0].min() - reach, 0, width - 1))
+    x1 = int(np.clip(points[:, 0].max() + reach, 0, width - 1)) + 1
+    rows = mask[max(height - max(2, height // 200), 0):, x0:x1]
+    return bool(rows.size and (rows > min_mask_value).any())
+
+
 def gate_feet(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, mask: np.ndarray,
               config: GateConfig) -> tuple[lm.Side, ...]:
     """The feet whose ankle, heel and toe are visible, in frame, on the mask, and foot-shaped.
@@ -128,6 +146,8 @@ def gate_feet(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, mas
         if not _inside(pixels[idx], width, height, config.frame_margin).all():
             continue
         if not (_mask_at(mask, pixels[idx], radius) > config.min_mask_value).all():
+            continue
+        if feet_cut_by_frame(mask, pixels, side, config.min_mask_value):
             continue
         foot = np.linalg.norm(world[toe] - world[heel])
         shin = np.linalg.norm(world[lm.KNEE[side]] - world[ankle])
@@ -149,6 +169,7 @@ class Detection:
     pixels: np.ndarray | None = None
     world: np.ndarray | None = None
     visibility: np.ndarray | None = None
+    faces: int | None = None
 
 
 class LandmarkSmoother:
@@ -163,18 +184,23 @@ class LandmarkSmoother:
         self.gate = gate or GateConfig()
         self._pixel_filter = OneEuroFilter(min_cutoff_hz, pixel_beta)
         self._world_filter = OneEuroFilter(min_cutoff_hz, world_beta)
+        self._faces: int | None = None
 
     def __call__(self, detection: Detection, time_s: float) -> BodyObservation:
+        # Faces are counted on some frames only; the last count holds until the next.
+        faces = self._faces = detection.faces if detection.faces is not None else self._faces
+        detection = Detection(detection.mask, detection.pixels, detection.world, detection.visibility, faces)
         if detection.pixels is None:
             self._pixel_filter.reset()
             self._world_filter.reset()
-            return BodyObservation(TrackingState.STEP_INTO_VIEW, mask=detection.mask)
+            return BodyObservation(TrackingState.STEP_INTO_VIEW, mask=detection.mask, faces=detection.faces)
         pixels = self._pixel_filter(detection.pixels, time_s)
         world = self._world_filter(detection.world, time_s)
         visibility = detection.visibility
         torso = bool((visibility[list(lm.TORSO)] > self.gate.min_visibility).all())
         feet = gate_feet(pixels, world, visibility, detection.mask, self.gate)
-        return BodyObservation(TrackingState.TRACKING, pixels, world, visibility, detection.mask, feet, torso)
+        return BodyObservation(TrackingState.TRACKING, pixels, world, visibility, detection.mask, feet, torso,
+                               detection.faces)
 
 
 class BodyTracker:
@@ -191,7 +217,7 @@ class BodyTracker:
     SEGMENTERS = ("selfie", "pose")
 
     def __init__(self, *, static_image_mode: bool = False, segmenter: str = "pose", gate: GateConfig | None = None,
-                 smoother: LandmarkSmoother | None = None) -> None:
+                 smoother: LandmarkSmoother | None = None, count_faces_every: int = 15) -> None:
         if segmenter not in self.SEGMENTERS:
             raise ArInputError(f"unknown segmenter {segmenter!r}; expected one of {self.SEGMENTERS}")
         import mediapipe as mp
@@ -207,9 +233,28 @@ class BodyTracker:
         )
         self._selfie = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1) if segmenter == "selfie" else None
         self.smoother = smoother or LandmarkSmoother(self.gate)
+        # Pose follows one person; the full-range face detector counts everyone in view. It costs
+        # 15-50 ms, so a live mirror counts every ``count_faces_every`` frames (0: never).
+        self.count_faces_every = 1 if static_image_mode else max(0, count_faces_every)
+        self._faces = None
+        if self.count_faces_every:
+            self._faces = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+        self._calls = 0
+
+    def _count_faces(self, rgb: np.ndarray) -> int | None:
+        if self._faces is None or self._calls % self.count_faces_every:
+            return None
+        import cv2
+
+        scale = min(1.0, 640.0 / max(rgb.shape[:2]))
+        small = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        detections = self._faces.process(np.ascontiguousarray(small)).detections
+        return len(detections or ())
 
     def close(self) -> None:
         self._pose.close()
+        if self._faces is not None:
+            self._faces.close()
         if self._selfie is not None:
             self._selfie.close()
 
@@ -232,17 +277,19 @@ class BodyTracker:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ArInputError(f"expected an (H, W, 3) uint8 RGB frame; got {rgb.shape} {rgb.dtype}")
         rgb = np.ascontiguousarray(rgb)
+        faces = self._count_faces(rgb)
+        self._calls += 1
         results = self._pose.process(rgb)
         mask = self._segment(rgb, results)
         if results.pose_landmarks is None or results.pose_world_landmarks is None:
-            return Detection(mask)
+            return Detection(mask, faces=faces)
         height, width = rgb.shape[:2]
         raw = np.array([(p.x * width, p.y * height, p.visibility) for p in results.pose_landmarks.landmark])
         world = np.array([(p.x, p.y, p.z) for p in results.pose_world_landmarks.landmark])
         pixels, visibility = raw[:, :2], raw[:, 2]
         if not gate_person(pixels, world, visibility, mask, self.gate):
-            return Detection(mask)
-        return Detection(mask, pixels, world, visibility)
+            return Detection(mask, faces=faces)
+        return Detection(mask, pixels, world, visibility, faces)
 
     def process(self, rgb: np.ndarray, time_s: float) -> BodyObservation:
         """rgb : (H, W, 3) uint8 RGB frame taken at ``time_s`` seconds -> smoothed observation."""

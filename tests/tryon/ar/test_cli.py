@@ -33,13 +33,17 @@ def test_photo_with_a_sku_writes_the_composite_and_one_json_object(tmp_path, cap
 
 
 @pytest.mark.shared_data
-def test_empty_room_passes_through_unchanged(tmp_path, capsys):
+def test_empty_room_says_so_and_fails_the_still(tmp_path, capsys):
     room = shared_path("data", "rgbd", "open3d-testdata", "RGBD", "other_formats", "TUM_color.png")
     out = tmp_path / "room.png"
-    assert main(["tryon", "--input", str(room), "--shoe", str(SHOE_GLB), "--out", str(out), "--json"]) == 0
+    assert main(["tryon", "--input", str(room), "--shoe", str(SHOE_GLB), "--out", str(out), "--json"]) == 3
     report = _json(capsys)
-    assert report["person_frames"] == 0 and report["overlay_frames"] == 0
-    np.testing.assert_array_equal(cv2.imread(str(room)), cv2.imread(str(out)))
+    assert report["person_frames"] == 0 and report["overlay_frames"] == 0 and report["drawn"] is False
+    assert report["notices"] == {"no_person": 1}
+    before, after = cv2.imread(str(room)), cv2.imread(str(out))
+    # Only the message band at the bottom changed: no shoe was drawn into the room.
+    np.testing.assert_array_equal(before[: before.shape[0] * 3 // 4], after[: after.shape[0] * 3 // 4])
+    assert (before != after).any()
 
 
 @pytest.mark.shared_data
