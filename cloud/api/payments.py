@@ -32,7 +32,8 @@ from cloud.domain.payments import (
 )
 from cloud.domain.types import Principal
 from cloud.domain.validate import require_id, require_idempotency_key
-from cloud.errors import InvalidArgument, RateLimited
+from cloud.errors import CloudError, InvalidArgument, RateLimited
+from omnifit.errors import ErrorCode
 from payments.errors import PaymentsError
 from payments.intents import check_payment_token
 from payments.money import CURRENCY_EXPONENTS, Money
@@ -41,36 +42,51 @@ from payments.service import PaymentService
 from payments.stepup import check_pin_format
 from proto.omnifit.v1 import common_pb2, payment_pb2, payment_pb2_grpc
 
-__all__ = ["GatewayPool", "PaymentServicer", "intent_message", "open_payments", "receipt_message"]
+__all__ = ["GatewayPool", "GatewayUnavailable", "PaymentServicer", "intent_message", "open_payments", "receipt_message"]
 T = TypeVar("T")
 if TYPE_CHECKING:
     Context = grpc.aio.ServicerContext[Any, Any]
 GATEWAY_WORKERS = 32     # payments waiting on the card network at once
 GATEWAY_QUEUE = 256      # beyond these many waiting for a worker, a payment call is refused at once
+GATEWAY_DEADLINE_S = 30.0  # the payment service's lease: a call still busy then is answered UNAVAILABLE
+
+
+class GatewayUnavailable(CloudError):
+    """The card network kept a payment call past the pool's deadline; its outcome is found by retrying."""
+
+    code = ErrorCode.UNAVAILABLE
 
 
 class GatewayPool:
     """A bounded pool for blocking calls that wait on the card network.
 
     At most ``workers`` run at once; up to ``queue`` more wait for a worker, and a call beyond that
-    is refused with ``RESOURCE_EXHAUSTED`` rather than queued without end. How long one call may
-    wait on the network is the gateway client's timeout (the payment service books a call that
-    timed out as interrupted and reconciles it by lookup, never by sending it again).
+    is refused with ``RESOURCE_EXHAUSTED`` rather than queued without end. How long one network
+    call may take is the gateway client's timeout (the payment service books a call that timed out
+    as interrupted and reconciles it by lookup, never by sending it again); should a call still be
+    busy after ``deadline_s`` (a gateway plugin without a timeout), the caller is answered
+    ``UNAVAILABLE`` — the intent keeps its state, and a retry with the same key learns it — while
+    the call keeps its worker and its place until it ends.
     """
 
-    def __init__(self, workers: int = GATEWAY_WORKERS, queue: int = GATEWAY_QUEUE) -> None:
+    def __init__(self, workers: int = GATEWAY_WORKERS, queue: int = GATEWAY_QUEUE,
+                 deadline_s: float = GATEWAY_DEADLINE_S) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="omnifit-gateway")
         self._admitted = threading.BoundedSemaphore(workers + queue)
         self.capacity = workers + queue
+        self.deadline_s = deadline_s
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         if not self._admitted.acquire(blocking=False):
             raise RateLimited(f"{self.capacity} payments are already waiting on the card network; retry shortly",
                               retry_after_s=1)
+        call = self._executor.submit(functools.partial(fn, *args))
+        call.add_done_callback(lambda _: self._admitted.release())
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(fn, *args))
-        finally:
-            self._admitted.release()
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(call)), self.deadline_s)
+        except TimeoutError:
+            raise GatewayUnavailable(f"the card network has not answered in {self.deadline_s:g} s; the payment is "
+                                     "unchanged or finishing: retry with the same idempotency key to learn which") from None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

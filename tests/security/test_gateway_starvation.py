@@ -62,3 +62,37 @@ def test_catalog_and_cart_calls_keep_their_latency_while_the_gateway_is_slow(
     assert statistics.median(busy_stores) < max(0.25, 10 * statistics.median(quiet_stores)), (quiet_stores, busy_stores)
     assert statistics.median(busy_carts) < max(0.25, 10 * statistics.median(quiet_carts)), (quiet_carts, busy_carts)
     assert max(busy_stores + busy_carts) < SLOW_NETWORK_S / 2, (busy_stores, busy_carts)
+
+
+def test_the_gateway_pool_is_bounded_and_answers_a_hung_call_in_time() -> None:
+    """A gateway call that hangs past the pool's deadline is answered UNAVAILABLE (its worker stays
+    busy until it ends), and calls beyond the pool's room are refused at once, not queued."""
+    import asyncio
+    import threading
+
+    import pytest
+
+    from cloud.api.payments import GatewayPool, GatewayUnavailable
+    from cloud.errors import RateLimited
+
+    released = threading.Event()
+    pool = GatewayPool(workers=1, queue=1, deadline_s=0.3)
+
+    async def scenario() -> None:
+        hung = asyncio.ensure_future(pool.run(released.wait, 10))
+        queued = asyncio.ensure_future(pool.run(time.sleep, 0))
+        await asyncio.sleep(0.05)
+        with pytest.raises(RateLimited):
+            await pool.run(time.sleep, 0)
+        started = time.perf_counter()
+        with pytest.raises(GatewayUnavailable):
+            await hung
+        assert time.perf_counter() - started < 1.0
+        with pytest.raises(RateLimited):  # the hung call still holds its worker and its place
+            await pool.run(time.sleep, 0)
+        released.set()
+        await asyncio.gather(queued, return_exceptions=True)  # answered, or past the deadline behind the hung call
+        await asyncio.sleep(0.05)
+        assert await pool.run(lambda: "answered") == "answered"
+
+    asyncio.run(scenario())
