@@ -71,6 +71,8 @@ def _broken_rule(module: str, target: str) -> str | None:
         return "cloud.client does not import the server side of cloud (rule 4)"
     if _within(module, "proto") and not _within(target, "proto"):
         return "proto imports nothing of ours (rule 5)"
+    if _within(module, "cloud.domain") and _within(target, "cloud.api", "cloud.server", "proto"):
+        return "cloud.domain imports neither the gRPC layer nor proto (rule 7)"
     return None
 
 
@@ -94,6 +96,8 @@ def test_every_import_keeps_the_rules() -> None:
         ("omnifit.errors", "payments.money", "rule 1"),
         ("proto.build", "cloud.server", "rule 5"),
         ("kiosk.app.app", "tests.conftest", "rule 6"),
+        ("cloud.domain.payments", "cloud.api.convert", "rule 7"),
+        ("cloud.domain.faces", "proto.omnifit.v1.face_pb2", "rule 7"),
     ],
 )
 def test_the_checker_catches_each_kind_of_break(module: str, target: str, expected: str) -> None:
