@@ -128,7 +128,7 @@ class CartServicer(cart_pb2_grpc.CartServiceServicer):
 
     async def _mutation(self, context: grpc.aio.ServicerContext, fn, *args: object) -> cart_pb2.Cart:  # type: ignore[no-untyped-def]
         principal = await self.s.principal(context)
-        result: Mutation = await self.s.database.run_write(fn, principal, *args)
+        result: Mutation = await self.s.database.run_batched(fn, principal, *args)
         self.s.publish(result.change)
         return convert.cart(result.cart)
 

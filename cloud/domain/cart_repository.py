@@ -201,6 +201,7 @@ class CartRepository:
         self.database = database
         self.currency = currency
         self._lock_statement = database.lock_for_update(_SELECT_CART_WITH_LINES, of=_carts)
+        self._lock_nowait = database.lock_for_update(_SELECT_CART_WITH_LINES, of=_carts, nowait=True)
         self._cache_lock = threading.Lock()
         self._variants: dict[str, VariantInfo] = {}  # the catalog and stores do not change while serving
         self._ship_days: dict[str, tuple[int, int]] = {}
@@ -210,7 +211,8 @@ class CartRepository:
 
         One query, read again only when another writer committed while this one
         waited for the lock (see ``_SELECT_CART_WITH_LINES``). SQLite's write
-        transaction already excludes other writers.
+        transaction already excludes other writers. Inside a group-committed batch
+        the lock does not wait (``NOWAIT``; the write is then run again on its own).
         """
         rows = self._read_locked(conn, cart_id, stock_of)
         first, stored = rows[0], [r for r in rows if r.line_id is not None]
@@ -231,8 +233,9 @@ class CartRepository:
         )
 
     def _read_locked(self, conn: Connection, cart_id: str, stock_of: str | None) -> list[sa.Row]:
+        statement = self._lock_nowait if self.database.in_batch else self._lock_statement
         for _ in range(MAX_LOCK_READS):
-            rows = self.database.execute(conn, self._lock_statement, {"cart_id": cart_id, "stock_of": stock_of})
+            rows = self.database.execute(conn, statement, {"cart_id": cart_id, "stock_of": stock_of})
             if rows:
                 return rows
             if not self.database.execute(conn, _CART_EXISTS, {"cart_id": cart_id}):

@@ -4,7 +4,8 @@ SQLite runs in WAL mode with a busy timeout and foreign keys on (``omnifit.db.sq
 with payments); a write transaction starts with ``BEGIN IMMEDIATE`` and writers inside one process queue
 on a lock rather than in SQLite's sleeping busy handler; the service's writes go
 through one thread that commits those queued together (``group_commit``). PostgreSQL goes through
-psycopg 3 with a sized connection pool; writers lock the cart row they change.
+psycopg 3 with a sized connection pool; writers lock the cart row they change. Cart mutations
+(``run_batched``) are group-committed on PostgreSQL too, locking with ``NOWAIT`` inside a batch.
 """
 from __future__ import annotations
 
@@ -25,12 +26,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from cloud.errors import InvalidArgument
 from cloud.storage import schema
-from cloud.storage.group_commit import GroupCommitter, savepoint
+from cloud.storage.group_commit import GroupCommitter
 from omnifit.db.sqlite import WRITE_OPTION, create_sqlite_engine
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_POOL_SIZE = 8
+PG_MAX_BATCH = 32  # a failed write sends its whole batch down the slow path: keep batches modest
+# Several batches at once: a batch waits on round trips and its COMMIT's WAL flush.
+PG_WRITER_THREADS = 3
 POOL_APPLICATION_NAME = "omnifit"  # pool connections show as omnifit-<pid> in pg_stat_activity
 _PYFORMAT_PARAM = re.compile(r"%\((\w+)\)s")
 
@@ -133,9 +137,14 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="omnifit-db")
         self._write_lock = threading.Lock() if not self.is_postgres else None
         # SQLite has one writer at a time: one thread runs the writes, those queued
-        # meanwhile in one transaction (see ``group_commit``). PostgreSQL writers run
-        # on the pool, each locking the rows it changes.
-        self._committer = None if self.is_postgres else GroupCommitter(self._transaction)
+        # meanwhile in one transaction (see ``group_commit``). On PostgreSQL that thread
+        # runs the cart mutations (``run_batched``); other writers run on the pool, each
+        # in its own transaction, locking the rows it changes.
+        self._committer = (
+            GroupCommitter(self._transaction, PG_MAX_BATCH, threads=PG_WRITER_THREADS, savepoints=False,
+                           executor=self._executor)
+            if self.is_postgres else GroupCommitter(self._transaction)
+        )
         self._settings: dict[str, str] = {}
         self._combined: dict[tuple[tuple[sa.Executable, tuple[str, ...]], ...], str] = {}
         self._compiled: dict[tuple[sa.Executable, tuple[str, ...]], tuple[str, dict[str, object], tuple[str, ...]]] = {}
@@ -144,11 +153,10 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """One short write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success.
 
-        On SQLite's writer thread it is a savepoint in the running batch's transaction.
+        On a group-committing writer thread it is one write of the running batch (see ``group_commit``).
         """
-        batch = self._committer.connection if self._committer is not None else None
-        if batch is not None:
-            with savepoint(batch):
+        if self._committer.in_batch:
+            with self._committer.write() as batch:
                 yield batch
             return
         with self._transaction() as conn:
@@ -164,8 +172,8 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction, rolled back at the end (on SQLite's writer thread: the batch's, seeing its writes)."""
-        batch = self._committer.connection if self._committer is not None else None
+        """A read-only transaction, rolled back at the end (on the writer thread: the batch's, seeing its writes)."""
+        batch = self._committer.connection
         if batch is not None:
             yield batch
             return
@@ -177,9 +185,17 @@ class Database:
         (``BEGIN IMMEDIATE`` on SQLite), for code that opens its own transactions: payments."""
         return self.engine.execution_options(**{WRITE_OPTION: True})
 
-    def lock_for_update(self, query: sa.Select, of: sa.Table | None = None) -> sa.Select:
-        """``SELECT ... FOR UPDATE [OF of]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
-        return query.with_for_update(of=of) if self.is_postgres else query
+    def lock_for_update(self, query: sa.Select[Any], of: sa.Table | None = None, nowait: bool = False) -> sa.Select[Any]:
+        """``SELECT ... FOR UPDATE [OF of] [NOWAIT]`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
+
+        Inside a batch (``in_batch``) locks must be taken ``NOWAIT`` (see ``group_commit``).
+        """
+        return query.with_for_update(of=of, nowait=nowait) if self.is_postgres else query
+
+    @property
+    def in_batch(self) -> bool:
+        """Whether this thread is running a write inside a group-committed batch."""
+        return self._committer.in_batch
 
     def execute(self, conn: Connection, statement: sa.Executable, params: Mapping[str, object]) -> list[Any]:
         """Run one hot-path statement inside ``conn``'s transaction; its rows (attribute access by name).
@@ -207,6 +223,7 @@ class Database:
         then all see the same snapshot, which is why no write may depend on
         another's effect. SQLite runs them in turn.
         """
+        self._committer.note_sent()
         if not self.is_postgres or len(writes) == 1:
             rows: list[Any] = []
             for statement, params in writes:
@@ -262,13 +279,21 @@ class Database:
 
     async def run_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run blocking ``fn(*args, **kwargs)`` that writes: on SQLite's group-committing writer thread, else the pool."""
-        if self._committer is not None:
-            return await self._committer.submit(functools.partial(fn, *args, **kwargs))
+        if not self.is_postgres:
+            result: T = await self._committer.submit(functools.partial(fn, *args, **kwargs))
+            return result
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
+    async def run_batched(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run blocking ``fn(*args, **kwargs)`` that writes on the group-committing writer thread (SQLite and
+        PostgreSQL). ``fn`` must lock rows with ``lock_for_update(..., nowait=self.in_batch)`` and send its
+        changes with ``execute_writes`` (see ``group_commit``): on PostgreSQL a batch where a write fails
+        after sending changes, or meets a lock, is rolled back and its writes run again one by one."""
+        result: T = await self._committer.submit(functools.partial(fn, *args, **kwargs))
+        return result
+
     def close(self) -> None:
-        if self._committer is not None:
-            self._committer.close()
+        self._committer.close()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()

@@ -1,4 +1,4 @@
-"""Group commit for SQLite's single writer: the writes queued meanwhile share one transaction.
+"""Group commit: the writes queued meanwhile share one transaction.
 
 SQLite takes one writer at a time, so a process's writes already run back to back on
 one thread. ``GroupCommitter`` is that thread: it takes every write function queued
@@ -7,8 +7,19 @@ while the last batch ran and runs them in ONE write transaction (``BEGIN IMMEDIA
 fails rolls back alone and its caller gets its error while the others commit. No
 caller hears back before the batch's COMMIT; if that fails, every caller of the
 batch gets the error. The fixed costs of a write transaction (connection checkout,
-BEGIN, COMMIT, the process lock, the thread hand-off both ways) are paid once per
-batch instead of once per write.
+BEGIN, COMMIT and its WAL flush, the process lock, the thread hand-off both ways) are
+paid once per batch instead of once per write.
+
+PostgreSQL cart mutations are group-committed too (``savepoints=False``), by a few
+writer threads at once. There a savepoint would cost a round trip per write, so a
+batch runs its writes bare and, when one of them fails after it sent changes (or
+leaves the transaction aborted), rolls the whole batch back and runs every write
+of it again on its own, in its own transaction on the executor: the batch is only
+a fast path, and what each caller hears is what it would have heard alone. Other
+replicas hold row locks too, and a batch that waited for one while holding its
+earlier writes' locks could deadlock with them; so inside a batch rows are locked
+``NOWAIT`` (``Database.in_batch``), and meeting a lock sends the batch down that
+same slow path, where a write may wait as it always did.
 """
 from __future__ import annotations
 
@@ -17,8 +28,9 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, ContextManager
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -28,6 +40,20 @@ _SAVEPOINT = "omnifit_write"
 
 class BatchAborted(RuntimeError):
     """SQLite rolled the batch's transaction back on its own (disk full, I/O error); nothing after it ran."""
+
+
+class _RunAlone(Exception):
+    """A bare batch (no savepoints) cannot commit as it is: roll it back, run its writes one by one."""
+
+
+def _transaction_alive(driver: Any) -> bool:
+    """Whether the driver connection's transaction can still commit (SQLite may roll it back on its own;
+    PostgreSQL refuses everything after an error)."""
+    if hasattr(driver, "in_transaction"):  # sqlite3
+        return bool(driver.in_transaction)
+    from psycopg.pq import TransactionStatus
+
+    return bool(driver.info.transaction_status != TransactionStatus.INERROR)
 
 
 @dataclass(eq=False)
@@ -43,8 +69,8 @@ class _Job:
 def savepoint(conn: Connection) -> Iterator[Connection]:
     """One write inside the batch's transaction: released on success, rolled back alone on any error."""
     driver = conn.connection.driver_connection
-    if not driver.in_transaction:
-        raise BatchAborted("the batch's write transaction was rolled back by SQLite; retry")
+    if not _transaction_alive(driver):
+        raise BatchAborted("the batch's write transaction was rolled back by the database; retry")
     driver.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
         yield conn
@@ -67,20 +93,64 @@ def _settle(jobs: list[_Job]) -> None:
 
 
 class GroupCommitter:
-    """The writer thread; ``begin`` opens (and on exit commits) one write transaction."""
+    """The writer threads; ``begin`` opens (and on exit commits) one write transaction.
 
-    def __init__(self, begin: Callable[[], ContextManager[Connection]], max_batch: int = MAX_BATCH) -> None:
+    ``savepoints``: each write in its own savepoint (SQLite), or bare with the whole
+    batch run again write by write on ``executor`` when one fails (PostgreSQL).
+    """
+
+    def __init__(
+        self,
+        begin: Callable[[], contextlib.AbstractContextManager[Connection]],
+        max_batch: int = MAX_BATCH,
+        *,
+        threads: int = 1,
+        savepoints: bool = True,
+        executor: Executor | None = None,
+    ) -> None:
+        if not savepoints and executor is None:
+            raise ValueError("a batch without savepoints needs an executor to run its writes alone")
         self._begin = begin
         self._max_batch = max_batch
+        self._savepoints = savepoints
+        self._executor = executor
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._local = threading.local()
-        self._thread = threading.Thread(target=self._run, name="omnifit-db-write", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"omnifit-db-write-{i}", daemon=True) for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def connection(self) -> Connection | None:
         """The batch's connection while this thread runs a write function, else ``None``."""
         return getattr(self._local, "conn", None)
+
+    @property
+    def in_batch(self) -> bool:
+        """Whether the calling thread runs a write inside a batch (row locks must not wait)."""
+        return getattr(self._local, "conn", None) is not None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write inside this thread's batch: a savepoint, or (bare) marked so a failure after it
+        sent changes sends the batch down the slow path."""
+        conn = self._local.conn
+        if self._savepoints:
+            with savepoint(conn):
+                yield conn
+            return
+        self._local.sent = False
+        try:
+            yield conn
+        except BaseException:
+            if self._local.sent or not _transaction_alive(conn.connection.driver_connection):
+                self._local.poisoned = True
+            raise
+
+    def note_sent(self) -> None:
+        """The running write sent changes to the database (``Database.execute_writes``)."""
+        if self.in_batch:
+            self._local.sent = True
 
     def submit(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
         """Queue ``fn`` (it uses ``Database.write()``); the future settles after its batch commits."""
@@ -90,9 +160,11 @@ class GroupCommitter:
         return job.future
 
     def close(self) -> None:
-        """Run what is queued, then stop the thread."""
-        self._queue.put(None)
-        self._thread.join()
+        """Run what is queued, then stop the threads."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
 
     def _run(self) -> None:
         while True:
@@ -104,26 +176,54 @@ class GroupCommitter:
                     break
             jobs = [job for job in batch if job is not None]
             if jobs:
-                self._run_batch(jobs)
-                self._reply(jobs)
+                if self._run_batch(jobs):
+                    self._reply(jobs)
+                else:
+                    for job in jobs:
+                        self._run_alone(job)
             if batch[-1] is None:
                 return
 
-    def _run_batch(self, jobs: list[_Job]) -> None:
+    def _run_batch(self, jobs: list[_Job]) -> bool:
+        """Run ``jobs`` in one transaction; False when (bare) it was rolled back for them to run alone."""
+        self._local.poisoned = False
         try:
             with self._begin() as conn:
                 self._local.conn = conn
                 try:
                     for job in jobs:
                         self._run_job(job)
-                    if not conn.connection.driver_connection.in_transaction:
-                        raise BatchAborted("the batch's write transaction was rolled back by SQLite; retry")
+                        if self._local.poisoned:
+                            raise _RunAlone
+                    if not _transaction_alive(conn.connection.driver_connection):
+                        if not self._savepoints:
+                            raise _RunAlone
+                        raise BatchAborted("the batch's write transaction was rolled back by the database; retry")
                 finally:
                     self._local.conn = None
+        except _RunAlone:
+            return False
         except Exception as exc:  # noqa: BLE001 - the batch did not commit: every caller hears why
             for job in jobs:
                 if job.error is None:
                     job.error = exc
+        return True
+
+    def _run_alone(self, job: _Job) -> None:
+        """Run ``job`` from scratch in its own transaction on the executor; its caller hears from there."""
+        assert self._executor is not None
+        job.result, job.error = None, None
+
+        def settle(done: Any) -> None:
+            job.error = done.exception()
+            job.result = None if job.error is not None else done.result()
+            self._reply([job])
+
+        try:
+            self._executor.submit(job.fn).add_done_callback(settle)
+        except RuntimeError as exc:  # the executor is shut down
+            job.error = exc
+            self._reply([job])
 
     @staticmethod
     def _run_job(job: _Job) -> None:

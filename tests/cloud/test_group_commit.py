@@ -1,4 +1,9 @@
-"""SQLite group commit: writes queued together share one transaction, yet each stays all-or-nothing."""
+"""Group commit: writes queued together share one transaction, yet each stays all-or-nothing.
+
+SQLite: every write queued while the writer thread was busy, each in a savepoint. PostgreSQL:
+cart mutations (``run_batched``) on a few writer threads, bare, with the whole batch run again
+write by write when one fails after sending changes or meets another transaction's lock.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +18,7 @@ from cloud.domain.types import ChangeKind
 from cloud.fanout import CartHub
 from cloud.server import build_services
 from cloud.storage import Database, open_database, schema
+from cloud.storage.database import PG_WRITER_THREADS
 from tests.cloud.conftest import STORE, StockedSkus, device
 
 
@@ -99,3 +105,95 @@ def test_writes_from_other_threads_still_commit_on_their_own(database: Database)
         _insert_bad_stock(database)
     stored = _settings(database)
     assert "outside" in stored and "half-done" not in stored
+
+
+@pytest.fixture
+def pg_database(pg_schema_url: str) -> Iterator[Database]:
+    db = open_database(pg_schema_url, pool_size=6)
+    yield db
+    db.close()
+
+
+async def _in_one_pg_batch(database: Database, *calls: tuple) -> list[object]:
+    """Run cart mutations queued while every PostgreSQL writer thread is held: the first freed takes them all."""
+    held, release = threading.Semaphore(0), threading.Event()
+
+    def hold() -> None:
+        held.release()
+        release.wait(10)
+
+    blockers = []
+    for _ in range(PG_WRITER_THREADS):  # one at a time, so each lands on an idle thread
+        blockers.append(asyncio.ensure_future(database.run_batched(hold)))
+        assert await asyncio.to_thread(held.acquire, True, 10)
+    futures = [asyncio.ensure_future(database.run_batched(fn, *args)) for fn, *args in calls]
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(*blockers)
+    return await asyncio.gather(*futures, return_exceptions=True)
+
+
+def _kinds(services: Services, cart_id: str) -> list[ChangeKind]:
+    return [change.kind for change in services.carts.changes_after(cart_id, 0)]
+
+
+def test_pg_cart_writes_in_one_batch_each_commit_once(pg_database: Database, skus: StockedSkus) -> None:
+    services = build_services(pg_database, CartHub())
+    kiosk = device(services)
+    carts = [services.carts.create_cart(kiosk, STORE, f"create-{i}").cart.cart_id for i in range(3)]
+    calls = [(services.carts.add_line, kiosk, cart_id, f"add-{cart_id}", skus.plenty, 1) for cart_id in carts]
+    calls.append((services.carts.add_line, kiosk, carts[0], "add-again", skus.plenty, 2))
+    results = asyncio.run(_in_one_pg_batch(pg_database, *calls))
+    assert [r.cart.version for r in results] == [2, 2, 2, 3]  # type: ignore[union-attr]
+    assert results[3].cart.lines[0].quantity == 3  # type: ignore[union-attr]
+    assert _kinds(services, carts[0]) == [ChangeKind.CREATED, ChangeKind.LINE_ADDED, ChangeKind.LINE_ADDED]
+    assert all(_kinds(services, cart_id) == [ChangeKind.CREATED, ChangeKind.LINE_ADDED] for cart_id in carts[1:])
+
+
+def test_pg_a_replayed_key_in_a_batch_changes_nothing_twice(pg_database: Database, skus: StockedSkus) -> None:
+    services = build_services(pg_database, CartHub())
+    kiosk = device(services)
+    cart_id = services.carts.create_cart(kiosk, STORE, "create").cart.cart_id
+    other = services.carts.create_cart(kiosk, STORE, "create-other").cart.cart_id
+    add = (services.carts.add_line, kiosk, cart_id, "same-key", skus.plenty, 1)
+    first, second, third = asyncio.run(_in_one_pg_batch(
+        pg_database, add, add, (services.carts.add_line, kiosk, other, "other-key", skus.plenty, 1)))
+    # the replay rolls the batch back and both run again, at once: either may be the one that wrote
+    assert sorted(r.change is None for r in (first, second)) == [False, True]  # type: ignore[union-attr]
+    assert second.cart == first.cart  # type: ignore[union-attr]
+    assert third.cart.version == 2  # type: ignore[union-attr]
+    assert _kinds(services, cart_id) == [ChangeKind.CREATED, ChangeKind.LINE_ADDED]
+    assert _kinds(services, other) == [ChangeKind.CREATED, ChangeKind.LINE_ADDED]
+
+
+def test_pg_a_cart_locked_elsewhere_does_not_stall_or_fail_the_batch(
+    pg_database: Database, pg_schema_url: str, skus: StockedSkus
+) -> None:
+    """Another replica holds one cart's lock: the batch's NOWAIT lock fails, the batch runs again write by
+    write, the free cart's write commits at once and the locked one waits for the lock, then commits."""
+    import psycopg
+
+    services = build_services(pg_database, CartHub())
+    kiosk = device(services)
+    locked = services.carts.create_cart(kiosk, STORE, "create-locked").cart.cart_id
+    free = services.carts.create_cart(kiosk, STORE, "create-free").cart.cart_id
+    raw = pg_database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(raw) as other_replica:
+        other_replica.execute("SELECT 1 FROM carts WHERE cart_id = %s FOR UPDATE", (locked,))
+
+        async def scenario() -> list[object]:
+            batch = asyncio.ensure_future(_in_one_pg_batch(
+                pg_database,
+                (services.carts.add_line, kiosk, locked, "add-locked", skus.plenty, 1),
+                (services.carts.add_line, kiosk, free, "add-free", skus.plenty, 1),
+            ))
+            await asyncio.sleep(0.5)
+            free_done = _kinds(services, free) == [ChangeKind.CREATED, ChangeKind.LINE_ADDED]
+            locked_done = len(_kinds(services, locked)) > 1
+            assert free_done and not locked_done
+            await asyncio.to_thread(other_replica.rollback)
+            return await batch
+
+        results = asyncio.run(scenario())
+    assert all(r.cart.version == 2 for r in results)  # type: ignore[union-attr]
+    assert _kinds(services, locked) == [ChangeKind.CREATED, ChangeKind.LINE_ADDED]
