@@ -10,6 +10,7 @@ z forward; the platform frame has z up with the platform surface at z = 0.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -38,9 +39,31 @@ class Intrinsics:
                 field="intrinsics",
             )
 
+    @classmethod
+    def from_fov(cls, width: int, height: int, hfov_deg: float = 60.0) -> Intrinsics:
+        """Square pixels, centred principal point, ``hfov_deg`` horizontal field of view (a webcam's guess)."""
+        if not 1.0 < hfov_deg < 179.0:
+            raise FrameError(f"horizontal field of view must be in (1, 179) degrees; got {hfov_deg}", field="hfov_deg")
+        focal = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
+        return cls(fx=focal, fy=focal, cx=(width - 1) / 2.0, cy=(height - 1) / 2.0, width=width, height=height)
+
     def matrix(self) -> np.ndarray:
         """(3, 3) float64 camera matrix K."""
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """points : (n, 3) camera frame, metres, z > 0 -> (n, 2) pixels (u, v)."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        z = points[:, 2]
+        return np.stack([self.fx * points[:, 0] / z + self.cx, self.fy * points[:, 1] / z + self.cy], axis=1)
+
+    def unproject(self, pixels: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """pixels : (n, 2) and depth : (n,) metres along z -> (n, 3) camera-frame points."""
+        pixels = np.asarray(pixels, dtype=np.float64).reshape(-1, 2)
+        depth = np.asarray(depth, dtype=np.float64).reshape(-1)
+        x = (pixels[:, 0] - self.cx) / self.fx * depth
+        y = (pixels[:, 1] - self.cy) / self.fy * depth
+        return np.stack([x, y, depth], axis=1)
 
     def scaled(self, factor: float) -> Intrinsics:
         """The same camera at ``factor`` times the resolution (pixel centres kept aligned)."""

@@ -3,7 +3,6 @@
 Entry points: :func:`build_tryon` (from a SKU, a shoe model or a garment image),
 :class:`BodyTracker`, :class:`Mirror` (the pipelined loop), :class:`FrameSource`.
 """
-from tryon.ar.camera import CameraIntrinsics
 from tryon.ar.catalog import asset_for_sku, build_tryon
 from tryon.ar.errors import ArError, ArInputError, ModelLoadError, RenderError
 from tryon.ar.garment import Garment, GarmentTryOn, load_garment
@@ -15,7 +14,7 @@ from tryon.ar.sources import FrameSink, FrameSource
 from tryon.ar.tracking import BodyObservation, BodyTracker, GateConfig, TrackingState
 
 __all__ = [
-    "ArError", "ArInputError", "BodyObservation", "BodyTracker", "CameraIntrinsics", "FrameResult", "FrameSink",
+    "ArError", "ArInputError", "BodyObservation", "BodyTracker", "FrameResult", "FrameSink",
     "FrameSource", "GateConfig", "Garment", "GarmentTryOn", "Mirror", "MirrorStats", "ModelLoadError", "RenderError",
     "ShoeFit", "ShoeModel", "ShoeRenderer", "ShoeTryOn", "TrackingState", "asset_for_sku", "build_tryon",
     "load_garment", "load_shoe_model", "model_variants",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scanning.sources.frame import Intrinsics
 from tryon.ar import landmarks as lm
-from tryon.ar.camera import CameraIntrinsics
 from tryon.ar.errors import ArInputError
 
 
@@ -37,7 +37,7 @@ class FootPose:
         return float(np.linalg.norm(self.toe - self.heel))
 
 
-def skeleton_in_camera(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, camera: CameraIntrinsics,
+def skeleton_in_camera(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, camera: Intrinsics,
                        min_visibility: float = 0.5) -> np.ndarray:
     """(33, 3) camera-frame landmarks: world landmarks moved by the PnP pose that best reprojects them."""
     import cv2
@@ -47,7 +47,7 @@ def skeleton_in_camera(pixels: np.ndarray, world: np.ndarray, visibility: np.nda
         raise ArInputError(f"need at least 6 visible landmarks to place the body; got {int(good.sum())}")
     object_points = np.ascontiguousarray(world[good], dtype=np.float64)
     image_points = np.ascontiguousarray(pixels[good], dtype=np.float64)
-    ok, rvec, tvec = cv2.solvePnP(object_points, image_points, camera.matrix, None, flags=cv2.SOLVEPNP_SQPNP)
+    ok, rvec, tvec = cv2.solvePnP(object_points, image_points, camera.matrix(), None, flags=cv2.SOLVEPNP_SQPNP)
     if not ok or tvec[2, 0] <= 0:
         raise ArInputError("could not place the body in front of the camera from its landmarks")
     rotation, _ = cv2.Rodrigues(rvec)
@@ -88,7 +88,7 @@ def _toe_on_ray(heel: np.ndarray, ray: np.ndarray, length: float, farther: bool)
     return ray * max(depth, 1e-3)
 
 
-def estimate_foot_poses(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, camera: CameraIntrinsics,
+def estimate_foot_poses(pixels: np.ndarray, world: np.ndarray, visibility: np.ndarray, camera: Intrinsics,
                         sides: tuple[lm.Side, ...], length_tolerance: float = 0.2) -> list[FootPose]:
     """Camera-frame pose of each foot in ``sides``.
 

@@ -6,26 +6,28 @@ import math
 import numpy as np
 import pytest
 
-from tryon.ar import ArInputError, CameraIntrinsics
+from scanning.errors import FrameError
+from scanning.sources.frame import Intrinsics
+from tryon.ar.camera import gl_projection
 from tryon.ar.mesh import MeshPart, ShoeModel
 from tryon.ar.render import ShoeInstance
 
 
 def test_default_intrinsics_follow_the_field_of_view():
-    camera = CameraIntrinsics.from_fov(640, 480)
+    camera = Intrinsics.from_fov(640, 480)
     assert camera.fx == pytest.approx(320.0 / math.tan(math.radians(30.0)))
     assert (camera.cx, camera.cy) == (319.5, 239.5)
 
 
 def test_bad_intrinsics_are_refused():
-    with pytest.raises(ArInputError, match="field of view"):
-        CameraIntrinsics.from_fov(640, 480, 200.0)
-    with pytest.raises(ArInputError, match="focal"):
-        CameraIntrinsics(640, 480, 0.0, 500.0, 320.0, 240.0)
+    with pytest.raises(FrameError, match="field of view"):
+        Intrinsics.from_fov(640, 480, 200.0)
+    with pytest.raises(FrameError, match="positive fx"):
+        Intrinsics(fx=0.0, fy=500.0, cx=320.0, cy=240.0, width=640, height=480)
 
 
 def test_unproject_inverts_project(rng):
-    camera = CameraIntrinsics(640, 480, 525.0, 530.0, 319.5, 239.5)
+    camera = Intrinsics(fx=525.0, fy=530.0, cx=319.5, cy=239.5, width=640, height=480)
     points = rng.uniform([-1, -1, 0.5], [1, 1, 4], (50, 3))
     back = camera.unproject(camera.project(points), points[:, 2])
     np.testing.assert_allclose(back, points, atol=1e-9)
@@ -33,9 +35,9 @@ def test_unproject_inverts_project(rng):
 
 @pytest.mark.parametrize("viewport", [None, (100, 50, 200, 160)])
 def test_gl_projection_lands_on_the_same_pixel(rng, viewport):
-    camera = CameraIntrinsics(640, 480, 525.0, 530.0, 310.2, 245.7)
+    camera = Intrinsics(fx=525.0, fy=530.0, cx=310.2, cy=245.7, width=640, height=480)
     points = rng.uniform([-0.5, -0.4, 0.5], [0.5, 0.4, 3.0], (40, 3))
-    clip = camera.gl_projection(0.05, 20.0, viewport) @ np.hstack([points, np.ones((40, 1))]).T
+    clip = gl_projection(camera, 0.05, 20.0, viewport) @ np.hstack([points, np.ones((40, 1))]).T
     ndc = clip[:3] / clip[3]
     x0, y0, w, h = viewport or (0, 0, 640, 480)
     # GL window coordinates (origin bottom-left, pixel centres at +0.5) back to image pixels.
@@ -57,7 +59,7 @@ def _marker(size_m: float) -> ShoeModel:
 
 @pytest.mark.parametrize("point", [(0.0, 0.0, 1.0), (0.21, -0.13, 1.4), (-0.3, 0.25, 2.2)])
 def test_rendered_point_lands_within_a_pixel(renderer, point):
-    camera = CameraIntrinsics.from_fov(640, 480)
+    camera = Intrinsics.from_fov(640, 480)
     pose = np.eye(4)
     pose[:3, 3] = point
     layer = renderer.render([ShoeInstance(_marker(0.01), pose)], camera)
@@ -78,7 +80,7 @@ def test_real_depth_hides_what_is_behind_the_person(renderer, distance_m, visibl
 
     depth_mm = cv2.imread(str(shared_path("data", "rgbd", "open3d-testdata", "depth.png")), cv2.IMREAD_UNCHANGED)
     scene_depth = depth_mm.astype(np.float64) / 1000.0
-    camera = CameraIntrinsics(640, 480, 525.0, 525.0, 319.5, 239.5)
+    camera = Intrinsics(fx=525.0, fy=525.0, cx=319.5, cy=239.5, width=640, height=480)
     torso = (360, 300)  # a pixel on the person's chest
     assert 0.6 < scene_depth[torso[1], torso[0]] < 0.9
     pose = np.eye(4)

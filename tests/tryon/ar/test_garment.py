@@ -7,9 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
+from scanning.sources.frame import Intrinsics
 from tests.conftest import REPO_ROOT
 from tests.tryon.ar.conftest import TOP_PNG, changed_pixels
-from tryon.ar import CameraIntrinsics, GarmentTryOn, ModelLoadError, load_garment
+from tryon.ar import GarmentTryOn, ModelLoadError, load_garment
 from tryon.ar.composite import composite_patch
 from tryon.ar.garment import part_transform
 from tryon.ar.landmarks import LEFT_HIP, LEFT_SHOULDER, LEFT_WRIST, RIGHT_HIP, RIGHT_SHOULDER, RIGHT_WRIST
@@ -17,7 +18,7 @@ from tryon.ar.landmarks import LEFT_HIP, LEFT_SHOULDER, LEFT_WRIST, RIGHT_HIP, R
 
 def _wear(observe, photo: str, garment_png):
     image, observation = observe(photo)
-    camera = CameraIntrinsics.from_fov(image.shape[1], image.shape[0])
+    camera = Intrinsics.from_fov(image.shape[1], image.shape[0])
     layer = GarmentTryOn(load_garment(garment_png)).render(observation, camera)
     out = image.copy()
     if layer is not None:

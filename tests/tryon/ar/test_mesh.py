@@ -8,9 +8,10 @@ import pytest
 import trimesh
 from pygltflib import GLTF2, BufferFormat
 
+from scanning.sources.frame import Intrinsics
 from tests.conftest import shared_path
 from tests.tryon.ar.conftest import SHOE_GLB
-from tryon.ar import CameraIntrinsics, ModelLoadError, load_shoe_model, model_variants
+from tryon.ar import ModelLoadError, load_shoe_model, model_variants
 from tryon.ar.render import ShoeInstance
 
 
@@ -19,7 +20,7 @@ def _draws(renderer, model) -> int:
     pose = np.eye(4)
     pose[:3, :3] = np.diag([1.0, -1.0, -1.0])
     pose[:3, 3] = [-model.length_m / 2, 0.05, 0.8]
-    layer = renderer.render([ShoeInstance(model, pose)], CameraIntrinsics.from_fov(640, 480))
+    layer = renderer.render([ShoeInstance(model, pose)], Intrinsics.from_fov(640, 480))
     return int((layer.rgba[..., 3] > 0).sum())
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from scanning.sources.frame import Intrinsics
 from tests.tryon.ar.conftest import changed_pixels
-from tryon.ar import CameraIntrinsics, ShoeTryOn
+from tryon.ar import ShoeTryOn
 from tryon.ar.composite import composite_patch
 from tryon.ar.landmarks import FOOT
 from tryon.ar.pose import estimate_foot_poses
@@ -17,7 +18,7 @@ PHOTOS = ["yogait_standing_front.jpg", "yogait_t_pose.jpg", "mpsamples_woman_sit
 
 def _try_on(observe, name, shoe_model, renderer):
     image, observation = observe(name)
-    camera = CameraIntrinsics.from_fov(image.shape[1], image.shape[0])
+    camera = Intrinsics.from_fov(image.shape[1], image.shape[0])
     layer = ShoeTryOn(shoe_model, renderer).render(observation, camera)
     out = image.copy()
     if layer is not None:
@@ -44,7 +45,7 @@ def test_overlay_covers_each_foot_and_stays_near_the_feet(observe, shoe_model, r
 
 def test_shoe_heel_and_toe_sit_on_their_pixels(observe):
     image, observation = observe("yogait_standing_front.jpg")
-    camera = CameraIntrinsics.from_fov(image.shape[1], image.shape[0])
+    camera = Intrinsics.from_fov(image.shape[1], image.shape[0])
     for foot in estimate_foot_poses(observation.pixels, observation.world, observation.visibility, camera, observation.feet):
         ankle, heel, toe = FOOT[foot.side]
         projected = camera.project(np.array([foot.heel, foot.toe]))
@@ -63,7 +64,7 @@ def test_no_feet_no_overlay(observe, shoe_model, renderer):
 
 def test_leg_occluder_hides_the_back_of_the_shoe(observe, shoe_model, renderer):
     image, observation = observe("yogait_standing_front.jpg")
-    camera = CameraIntrinsics.from_fov(image.shape[1], image.shape[0])
+    camera = Intrinsics.from_fov(image.shape[1], image.shape[0])
     tryon = ShoeTryOn(shoe_model, renderer)
     instances, occluders = tryon.scene(observation, camera)
     hidden = renderer.render(instances, camera, occluders)
