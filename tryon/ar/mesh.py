@@ -29,7 +29,11 @@ class MeshPart:
 
     positions, normals : (n, 3) float32, metres; uvs : (n, 2) float32 or None;
     colors : (n, 4) float32 in [0, 1] (base colour times vertex colour);
-    indices : (m, 3) uint32; texture : (h, w, 4) uint8 RGBA or None.
+    indices : (m, 3) uint32; texture : (h, w, 4) uint8 RGBA base colour or None.
+    The glTF metallic-roughness maps, when the model has them and UVs: ``normal_map``
+    (h, w, 3) uint8 tangent-space normals; ``orm`` (h, w, 3) uint8 occlusion (R),
+    roughness (G), metalness (B); ``occlusion_in_orm`` says whether R holds occlusion.
+    ``metallic`` and ``roughness`` are the material's factors.
     """
 
     positions: np.ndarray
@@ -38,6 +42,11 @@ class MeshPart:
     colors: np.ndarray
     indices: np.ndarray
     texture: np.ndarray | None
+    normal_map: np.ndarray | None = None
+    orm: np.ndarray | None = None
+    occlusion_in_orm: bool = False
+    metallic: float = 0.0
+    roughness: float = 0.7
 
     @property
     def triangles(self) -> int:
@@ -157,6 +166,37 @@ def _material_colour_and_texture(visual) -> tuple[np.ndarray, np.ndarray | None]
     return colour, texture
 
 
+def _rgb(image, what: str) -> np.ndarray | None:
+    if image is None:
+        return None
+    try:
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except (OSError, ValueError) as exc:
+        _LOGGER.warning("%s map unreadable (%s); drawing without it", what, exc)
+        return None
+
+
+def _pbr_maps(visual) -> dict:
+    """The normal and occlusion-roughness-metal maps and factors of a glTF PBR material."""
+    material = getattr(visual, "material", None)
+    if material is None or not hasattr(material, "metallicRoughnessTexture"):
+        return {}
+    maps: dict = {"normal_map": _rgb(getattr(material, "normalTexture", None), "normal")}
+    roughness_metal = _rgb(material.metallicRoughnessTexture, "metallic-roughness")
+    occlusion = _rgb(getattr(material, "occlusionTexture", None), "occlusion")
+    if roughness_metal is not None:
+        orm = roughness_metal.copy()
+        if occlusion is not None and occlusion.shape == orm.shape:
+            orm[..., 0] = occlusion[..., 0]
+        maps["orm"], maps["occlusion_in_orm"] = orm, occlusion is not None and occlusion.shape == orm.shape
+    # glTF's defaults are metallic 1, roughness 1 (factors multiply the map).
+    has_map = roughness_metal is not None
+    metallic, roughness = material.metallicFactor, material.roughnessFactor
+    maps["metallic"] = float(metallic if metallic is not None else (1.0 if has_map else 0.0))
+    maps["roughness"] = float(roughness if roughness is not None else (1.0 if has_map else 0.7))
+    return maps
+
+
 def _part_from_trimesh(mesh) -> MeshPart:
     """One trimesh.Trimesh (transform applied) -> MeshPart."""
     colour, texture = _material_colour_and_texture(mesh.visual)
@@ -166,6 +206,9 @@ def _part_from_trimesh(mesh) -> MeshPart:
         colors = colors * (np.asarray(mesh.visual.vertex_colors, dtype=np.float32)[:, :4] / 255.0)
     uv = getattr(mesh.visual, "uv", None)
     uvs = None if uv is None or texture is None or len(uv) != count else np.asarray(uv, dtype=np.float32)
+    maps = _pbr_maps(mesh.visual)
+    if uvs is None:  # the maps need UVs; the factors still apply
+        maps = {k: v for k, v in maps.items() if k in ("metallic", "roughness")}
     return MeshPart(
         positions=np.asarray(mesh.vertices, dtype=np.float32),
         normals=np.asarray(mesh.vertex_normals, dtype=np.float32),
@@ -173,6 +216,7 @@ def _part_from_trimesh(mesh) -> MeshPart:
         colors=colors,
         indices=np.asarray(mesh.faces, dtype=np.uint32),
         texture=texture if uvs is not None else None,
+        **maps,
     )
 
 
@@ -199,6 +243,8 @@ def decimate_part(part: MeshPart, target_triangles: int) -> MeshPart:
         colors=np.tile(colour.astype(np.float32), (len(points), 1)),
         indices=np.asarray(faces, dtype=np.uint32),
         texture=None,
+        metallic=part.metallic,
+        roughness=part.roughness,
     )
 
 
@@ -240,6 +286,11 @@ def _transform_part(part: MeshPart, matrix: np.ndarray) -> MeshPart:
         colors=part.colors,
         indices=part.indices,
         texture=part.texture,
+        normal_map=part.normal_map,
+        orm=part.orm,
+        occlusion_in_orm=part.occlusion_in_orm,
+        metallic=part.metallic,
+        roughness=part.roughness,
     )
 
 

@@ -200,11 +200,16 @@ class Mirror:
 
     def _draw(self, frame: Frame, observation: BodyObservation, landmarks_ms: float) -> FrameResult:
         started = time.perf_counter()
-        layer = self.tryon.render(observation, self._camera_for(frame.image)) if observation.tracking else None
+        image, layer = frame.image, None
+        if observation.tracking:
+            camera = self._camera_for(frame.image)
+            render_on = getattr(self.tryon, "render_on", None)
+            # A try-on that reads the frame (its light, the old shoes to take out) returns the
+            # frame to draw on as well as its layer.
+            image, layer = render_on(image, observation, camera) if render_on else (image, self.tryon.render(observation, camera))
         rendered = time.perf_counter()
-        image = frame.image
         if layer is not None:
-            image = image.copy()
+            image = image.copy() if image is frame.image else image
             composite_patch(image, layer.rgba, layer.x0, layer.y0)
         notices = assess(observation, image.shape, self.needs)
         if self.say_notices and notices:

@@ -1,9 +1,9 @@
 """Offscreen rendering of shoe models with moderngl on EGL (Mesa llvmpipe without a GPU).
 
 The renderer draws in the OpenCV camera frame through
-:func:`tryon.ar.camera.gl_projection`, lights with a key, a fill and an
-ambient term (Blinn-Phong), uses the model's base-colour texture when it has
-one, and draws leg occluders depth-only first so the leg hides the shoe's
+:func:`tryon.ar.camera.gl_projection`, shades physically (glTF metallic-roughness
+with base-colour, normal, and occlusion-roughness-metal maps) under a light
+estimated from the camera frame (:mod:`tryon.ar.lighting`), and draws leg occluders depth-only first so the leg hides the shoe's
 collar and whatever lies behind the shin. Only the image rectangle around the
 shoes is rasterised and read back, which keeps llvmpipe fast.
 """
@@ -18,6 +18,7 @@ import numpy as np
 from scanning.sources.frame import Intrinsics
 from tryon.ar.camera import gl_projection
 from tryon.ar.errors import RenderError
+from tryon.ar.lighting import SceneLight
 from tryon.ar.mesh import MeshPart, ShoeModel
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,32 +45,86 @@ void main() {
 }
 """
 
-# Lights are in the camera frame (x right, y down, z forward): the key comes from
-# above-left of the camera, the fill from the right, the rim from behind-above.
+# Physically based shading (glTF metallic-roughness: GGX distribution, Smith geometry,
+# Schlick Fresnel) under a :class:`~tryon.ar.lighting.SceneLight` estimated from the
+# frame: a key light and a sky/ground hemisphere, in the camera frame (x right, y down,
+# z forward). Normal maps use a cotangent frame from screen derivatives, so the meshes
+# need no tangents (and the mirrored left shoe stays right).
 _FRAGMENT_SHADER = """
 #version 330
 uniform sampler2D u_texture;
+uniform sampler2D u_normal_map;
+uniform sampler2D u_orm;
 uniform bool u_textured;
+uniform bool u_has_normal_map;
+uniform bool u_has_orm;
+uniform bool u_occlusion;
+uniform float u_metallic;
+uniform float u_roughness;
+uniform vec3 u_key_dir;
+uniform vec3 u_key_color;
+uniform vec3 u_sky;
+uniform vec3 u_ground;
 in vec3 v_position;
 in vec3 v_normal;
 in vec2 v_uv;
 in vec4 v_color;
 out vec4 f_color;
-const vec3 KEY = normalize(vec3(-0.45, -0.8, -0.55));
-const vec3 FILL = normalize(vec3(0.7, -0.2, -0.65));
-const vec3 RIM = normalize(vec3(0.0, -0.6, 0.8));
+const float PI = 3.14159265;
+vec3 to_linear(vec3 c) { return pow(c, vec3(2.2)); }
 void main() {
     vec4 albedo = v_color;
     if (u_textured) {
         albedo *= texture(u_texture, v_uv);
     }
-    vec3 n = normalize(v_normal);
+    vec3 base = to_linear(albedo.rgb);
     vec3 view = normalize(-v_position);
+    vec3 n = normalize(v_normal);
     if (dot(n, view) < 0.0) n = -n;
-    float diffuse = 0.85 * max(dot(n, KEY), 0.0) + 0.35 * max(dot(n, FILL), 0.0) + 0.2 * max(dot(n, RIM), 0.0);
-    float specular = 0.25 * pow(max(dot(n, normalize(KEY + view)), 0.0), 32.0);
-    vec3 sky = mix(vec3(0.22), vec3(0.32), 0.5 - 0.5 * n.y);
-    f_color = vec4(albedo.rgb * (sky + diffuse) + specular, 1.0);
+    if (u_has_normal_map) {
+        vec3 dp1 = dFdx(v_position);
+        vec3 dp2 = dFdy(v_position);
+        vec2 duv1 = dFdx(v_uv);
+        vec2 duv2 = dFdy(v_uv);
+        vec3 dp2perp = cross(dp2, n);
+        vec3 dp1perp = cross(n, dp1);
+        vec3 t = dp2perp * duv1.x + dp1perp * duv2.x;
+        vec3 b = dp2perp * duv1.y + dp1perp * duv2.y;
+        float scale = inversesqrt(max(max(dot(t, t), dot(b, b)), 1e-20));
+        vec3 mapped = texture(u_normal_map, v_uv).xyz * 2.0 - 1.0;
+        vec3 bent = normalize(mat3(t * scale, b * scale, n) * mapped);
+        if (dot(bent, view) > 0.0) n = bent;
+    }
+    float roughness = u_roughness;
+    float metal = u_metallic;
+    float occlusion = 1.0;
+    if (u_has_orm) {
+        vec3 orm = texture(u_orm, v_uv).rgb;
+        roughness *= orm.g;
+        metal *= orm.b;
+        if (u_occlusion) occlusion = orm.r;
+    }
+    roughness = clamp(roughness, 0.05, 1.0);
+    vec3 f0 = mix(vec3(0.04), base, metal);
+    vec3 l = normalize(u_key_dir);
+    vec3 h = normalize(l + view);
+    float ndl = max(dot(n, l), 0.0);
+    float ndv = max(dot(n, view), 1e-3);
+    float ndh = max(dot(n, h), 0.0);
+    float a2 = pow(roughness, 4.0);
+    float d = ndh * ndh * (a2 - 1.0) + 1.0;
+    float distribution = a2 / (PI * d * d);
+    float k = (roughness + 1.0) * (roughness + 1.0) / 8.0;
+    float geometry = ndl / (ndl * (1.0 - k) + k) * ndv / (ndv * (1.0 - k) + k);
+    vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - max(dot(view, h), 0.0), 5.0);
+    vec3 specular = distribution * geometry * fresnel / max(4.0 * ndl * ndv, 1e-3);
+    vec3 diffuse = (1.0 - fresnel) * (1.0 - metal) * base / PI;
+    vec3 direct = (diffuse + specular) * u_key_color * ndl;
+    vec3 env = mix(u_ground, u_sky, 0.5 - 0.5 * n.y);
+    vec3 fresnel_env = f0 + (max(vec3(1.0 - roughness), f0) - f0) * pow(1.0 - ndv, 5.0);
+    vec3 ambient = (1.0 - fresnel_env) * (1.0 - metal) * base * env + fresnel_env * env * (1.0 - 0.6 * roughness);
+    vec3 colour = (direct + ambient) * occlusion;
+    f_color = vec4(pow(clamp(colour, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }
 """
 
@@ -78,6 +133,17 @@ _OCCLUDER_FRAGMENT = """
 out vec4 f_color;
 void main() { f_color = vec4(0.0); }
 """
+
+
+@dataclass(frozen=True)
+class _GpuPart:
+    """One uploaded mesh part: its vertex array, its textures (None when absent) and the part."""
+
+    vao: object
+    texture: object | None
+    normal_map: object | None
+    orm: object | None
+    part: MeshPart
 
 
 @dataclass(frozen=True)
@@ -166,7 +232,7 @@ class ShoeRenderer:
         self.near_m, self.far_m = near_m, far_m
         self._program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
         self._occluder_program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_OCCLUDER_FRAGMENT)
-        self._models: dict[int, list[tuple[object, object | None]]] = {}
+        self._models: dict[int, list[_GpuPart]] = {}
         points, faces = _cylinder()
         zeros = np.zeros((len(points), 9), np.float32)
         self._cylinder_vao = self._vao(self._occluder_program, np.hstack([points, zeros]), faces)
@@ -185,17 +251,21 @@ class ShoeRenderer:
         fmt = " ".join(layout[n] if n in names else f"{layout[n][0]}x4" for n in layout)
         return self.ctx.vertex_array(program, [(vbo, fmt, *names)], index_buffer=ibo, index_element_size=4)
 
-    def _upload_part(self, part: MeshPart):
+    def _texture(self, image: np.ndarray | None):
+        if image is None:
+            return None
+        image = np.ascontiguousarray(np.flipud(image))
+        texture = self.ctx.texture((image.shape[1], image.shape[0]), image.shape[2], image.tobytes())
+        texture.build_mipmaps()
+        return texture
+
+    def _upload_part(self, part: MeshPart) -> _GpuPart:
         uvs = part.uvs if part.uvs is not None else np.zeros((len(part.positions), 2), np.float32)
         interleaved = np.hstack([part.positions, part.normals, uvs, part.colors])
-        texture = None
-        if part.texture is not None:
-            image = np.ascontiguousarray(np.flipud(part.texture))
-            texture = self.ctx.texture((image.shape[1], image.shape[0]), 4, image.tobytes())
-            texture.build_mipmaps()
-        return self._vao(self._program, interleaved, part.indices), texture
+        return _GpuPart(self._vao(self._program, interleaved, part.indices), self._texture(part.texture),
+                        self._texture(part.normal_map), self._texture(part.orm), part)
 
-    def _uploaded(self, model: ShoeModel):
+    def _uploaded(self, model: ShoeModel) -> list[_GpuPart]:
         key = id(model)
         if key not in self._models:
             self._models[key] = [self._upload_part(p) for p in model.parts]
@@ -222,18 +292,26 @@ class ShoeRenderer:
         return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
     def render(self, instances: list[ShoeInstance], camera: Intrinsics, occluders: list[Occluder] = (),
-               scene_depth: np.ndarray | None = None, depth_margin_m: float = 0.03) -> RenderedLayer | None:
+               scene_depth: np.ndarray | None = None, depth_margin_m: float = 0.03,
+               light: SceneLight | None = None) -> RenderedLayer | None:
         """Draw ``instances`` (and hide what ``occluders`` cover); None when nothing is on screen.
 
         ``scene_depth`` : (H, W) float metres from a depth camera registered to this
         camera (0 = no reading) hides every shoe pixel that lies more than
-        ``depth_margin_m`` behind the real surface there.
+        ``depth_margin_m`` behind the real surface there. ``light``: the frame's
+        light (a neutral studio light when None).
         """
         if not instances:
             return None
         box = self.screen_box(instances, camera)
         if box is None:
             return None
+        # Make this renderer's context current: another one (the scanner's) may be current here.
+        with self.ctx:
+            return self._render(instances, camera, occluders, scene_depth, depth_margin_m, light or SceneLight(), box)
+
+    def _render(self, instances: list[ShoeInstance], camera: Intrinsics, occluders, scene_depth, depth_margin_m: float,
+                light: SceneLight, box: tuple[int, int, int, int]) -> RenderedLayer:
         x0, y0, width, height = box
         fbo = self._framebuffer(camera.width, camera.height)
         fbo.use()
@@ -242,15 +320,25 @@ class ShoeRenderer:
         self.ctx.enable(self.ctx.DEPTH_TEST)
         clip = gl_projection(camera, self.near_m, self.far_m, viewport=box).astype("f4")
         self._draw_occluders(fbo, clip, occluders)
-        self._program["u_clip"].write(clip.T.tobytes())
+        program = self._program
+        program["u_clip"].write(clip.T.tobytes())
+        for name, value in (("u_key_dir", light.key_direction), ("u_key_color", light.key_colour),
+                            ("u_sky", light.sky), ("u_ground", light.ground)):
+            program[name].value = tuple(float(v) for v in value)
+        program["u_texture"].value, program["u_normal_map"].value, program["u_orm"].value = 0, 1, 2
         for instance in instances:
-            self._program["u_model"].write(np.asarray(instance.pose, "f4").T.tobytes())
-            for vao, texture in self._uploaded(instance.model):
-                self._program["u_textured"].value = texture is not None
-                if texture is not None:
-                    texture.use(0)
-                    self._program["u_texture"].value = 0
-                vao.render()
+            program["u_model"].write(np.asarray(instance.pose, "f4").T.tobytes())
+            for gpu in self._uploaded(instance.model):
+                program["u_textured"].value = gpu.texture is not None
+                program["u_has_normal_map"].value = gpu.normal_map is not None
+                program["u_has_orm"].value = gpu.orm is not None
+                program["u_occlusion"].value = gpu.part.occlusion_in_orm
+                program["u_metallic"].value = gpu.part.metallic
+                program["u_roughness"].value = gpu.part.roughness
+                for unit, texture in enumerate((gpu.texture, gpu.normal_map, gpu.orm)):
+                    if texture is not None:
+                        texture.use(unit)
+                gpu.vao.render()
         data = fbo.read(viewport=(0, 0, width, height), components=4)
         rgba = np.flipud(np.frombuffer(data, np.uint8).reshape(height, width, 4))
         if scene_depth is not None:
