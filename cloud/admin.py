@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 from cloud.domain.accounts import AccountService
-from cloud.domain.auth import signer_for
+from cloud.domain.auth import TokenSigner, signer_for
+from cloud.domain.token_keys import TokenKeyRing
 from cloud.domain.types import Session
 from cloud.storage import Database, open_database
 
 
 @contextlib.contextmanager
-def _accounts(db_url: str) -> Iterator[AccountService]:
+def _accounts(db_url: str, *, signs: bool = False) -> Iterator[AccountService]:
+    """The account service on ``db_url``; with the deployment's token keys only when the action issues a token
+    (the others must not create a key file, or a key in a PostgreSQL database, as a side effect)."""
     database = open_database(db_url, pool_size=1)
     try:
-        yield AccountService(database, signer_for(database))
+        signer = signer_for(database) if signs else TokenSigner(TokenKeyRing.generate())  # the latter signs nothing
+        yield AccountService(database, signer)
     finally:
         database.close()
 
@@ -37,7 +42,7 @@ def migrate(db_url: str) -> str:
 
 def issue_device_session(db_url: str, store_id: str) -> Session:
     """Register a kiosk device for ``store_id``; its token, device id (``subject_id``) and expiry."""
-    with _accounts(db_url) as accounts:
+    with _accounts(db_url, signs=True) as accounts:
         return accounts.issue_device_token(store_id)
 
 
@@ -70,3 +75,27 @@ def create_staff(db_url: str, staff_id: str, password: str) -> None:
     """Create a staff credential (or set a new password for an existing one)."""
     with _accounts(db_url) as accounts:
         accounts.create_staff(staff_id, password)
+
+
+def set_staff_disabled(db_url: str, staff_id: str, disabled: bool = True) -> None:
+    """Disable a staff member (their tokens stop within seconds on every replica) or enable them again."""
+    with _accounts(db_url) as accounts:
+        accounts.set_staff_disabled(staff_id, disabled)
+
+
+def token_keys(db_url: str, action: str, key_file: Path | None = None) -> dict[str, object]:
+    """``rotate`` the token-signing keys, or ``move`` a database's old secret into ``key_file``; what the ring holds now."""
+    from cloud.domain import token_keys as keys
+
+    database = open_database(db_url, pool_size=1)
+    try:
+        if action == "move":
+            if key_file is None:
+                raise ValueError("move needs the key file to move the secret into")
+            ring = keys.move_out_of_database(database, key_file)
+        else:
+            ring = keys.rotate(database, key_file)
+    finally:
+        database.close()
+    return {"active": ring.active_id,
+            "keys": {kid: {"retired_at_ms": key.retired_at_ms} for kid, key in sorted(ring.keys.items())}}

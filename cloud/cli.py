@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         config = ServerConfig(listen=args.listen, db_url=_db_url(args), tls_cert=args.tls_cert, tls_key=args.tls_key,
                               face_key_file=args.face_key_file, trusted_proxies=tuple(args.trusted_proxy),
+                              token_key_file=args.token_key_file, reflection=args.reflection or args.dev,
                               change_window_hours=args.change_window_hours, fanout=args.fanout or "")
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from exc
@@ -81,6 +82,29 @@ def _create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_staff_disabled(args: argparse.Namespace) -> int:
+    from cloud.admin import set_staff_disabled
+
+    set_staff_disabled(_db_url(args), args.staff_id, args.disable)
+    print(f"staff {args.staff_id} {'disabled' if args.disable else 'enabled'}", file=sys.stderr)
+    return 0
+
+
+def _token_key(args: argparse.Namespace) -> int:
+    from cloud.admin import token_keys
+    from cloud.errors import InvalidArgument
+
+    try:
+        ring = token_keys(_db_url(args), args.key_action, args.key_file)
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from exc
+    if args.json:
+        print(json.dumps(ring))
+    else:
+        print(f"token keys: {ring['active']} signs; {len(ring['keys']) - 1} retired key(s) still verify", file=sys.stderr)
+    return 0
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from cloud.admin import migrate
 
@@ -132,6 +156,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--change-window-hours", type=float, default=24.0, metavar="H",
         help="compact cart versions older than this every hour, each cart keeping its newest (default 24)",
     )
+    serve.add_argument("--token-key-file", type=Path, default=None, metavar="FILE",
+                       help="key ring that signs tokens (default: $OMNIFIT_TOKEN_KEY, $OMNIFIT_TOKEN_KEY_FILE, else "
+                            "<db>.token-keys.json beside a SQLite db; PostgreSQL without one keeps it in the database)")
+    serve.add_argument("--reflection", action="store_true",
+                       help="serve gRPC reflection (generic clients list every method); off unless asked for")
+    serve.add_argument("--dev", action="store_true", help="development conveniences: reflection on")
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser("admin", help="operator actions on the cloud database")
@@ -151,6 +181,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     staff.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     _add_db(staff)
     staff.set_defaults(handler=_create_staff)
+    for name, disable, text in (("disable-staff", True, "disable a staff member: their sessions end, sign-in is refused"),
+                                ("enable-staff", False, "enable a disabled staff member again")):
+        toggle = actions.add_parser(name, help=text)
+        toggle.add_argument("staff_id")
+        _add_db(toggle)
+        toggle.set_defaults(handler=_set_staff_disabled, disable=disable)
+    token_key = actions.add_parser("token-key", help="rotate the token-signing keys, or move an old database's secret out")
+    token_key.add_argument("key_action", choices=("rotate", "move"),
+                           help="rotate: a new key signs, the old one verifies 7 more days; move: the database's "
+                                "old secret into --key-file (it keeps verifying its tokens 7 days) and out of the database")
+    token_key.add_argument("--key-file", type=Path, default=None, metavar="FILE",
+                           help="the key ring file (default: $OMNIFIT_TOKEN_KEY_FILE, or beside a SQLite database)")
+    token_key.add_argument("--json", action="store_true", help="print the ring's key ids and retirement times")
+    _add_db(token_key)
+    token_key.set_defaults(handler=_token_key)
     migrate = actions.add_parser("migrate", help="upgrade the schema to the newest revision and seed an empty catalog")
     migrate.add_argument("--json", action="store_true")
     _add_db(migrate)

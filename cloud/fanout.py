@@ -7,6 +7,11 @@ PostgreSQL, ``PgNotifier`` then announces ``<cart_id>:<version>`` on channel
 and hands every announcement (from any replica, this one included) to the loop,
 where watchers that are behind read the stored changes. After the listener reconnects every watcher re-reads, so a notification
 lost while it was down delays a change but never drops it.
+
+The hub also ends watches whose credentials ended: :meth:`CartHub.follow` re-checks the watcher's
+token every ``recheck_s`` seconds and at its expiry, and at once when a revocation is announced —
+in-process by :meth:`CartHub.revoke`, from other replicas as ``!<principal key>`` entries on the
+same channel (sent by the database transaction that revoked, see ``cloud.domain.accounts``).
 """
 from __future__ import annotations
 
@@ -15,15 +20,22 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cloud.domain.types import CartChange
+from cloud.domain.types import CartChange, ChangeKind, now_ms
 
 _LOGGER = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "omnifit_cart"
 MAX_PAYLOAD_BYTES = 7000
+REVOCATION_MARK = "!"  # a payload entry "!<principal key>": that principal's tokens ended
+# A watcher re-reads the change log this often even without a wake-up, so a lost
+# notification delays a change by at most this much.
+WATCH_POLL_S = 5.0
+# A watcher's token is checked again this often (and at its expiry, and on a revocation).
+CREDENTIAL_RECHECK_S = 5.0
 
 
 class Notifier(Protocol):
@@ -37,6 +49,8 @@ class Subscription:
     """One watcher's mailbox: the newest version it heard of and the changes handed over in-process."""
 
     cart_id: str
+    principal_key: str = ""  # whose token opened the watch, for revocations
+    revoked: bool = False    # a revocation of principal_key was announced: check the token now
     event: asyncio.Event = field(default_factory=asyncio.Event)
     notified_version: int = 0
     local: dict[int, CartChange] = field(default_factory=dict)
@@ -58,10 +72,11 @@ class CartHub:
 
     def __init__(self) -> None:
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self.revocation_listeners: list[Callable[[str], None]] = []  # told first (the authenticator's cache)
 
     @contextlib.contextmanager
-    def subscribe(self, cart_id: str) -> Iterator[Subscription]:
-        sub = Subscription(cart_id)
+    def subscribe(self, cart_id: str, principal_key: str = "") -> Iterator[Subscription]:
+        sub = Subscription(cart_id, principal_key)
         self._subscriptions.setdefault(cart_id, set()).add(sub)
         try:
             yield sub
@@ -88,6 +103,69 @@ class CartHub:
                 sub.resync = True
                 sub.event.set()
 
+    def revoke(self, principal_key: str) -> None:
+        """``principal_key``'s tokens ended: forget cached answers, and its watchers check their token now."""
+        for listener in self.revocation_listeners:
+            listener(principal_key)
+        for subs in self._subscriptions.values():
+            for sub in subs:
+                if sub.principal_key == principal_key:
+                    sub.revoked = True
+                    sub.event.set()
+
+    async def follow(
+        self,
+        sub: Subscription,
+        last: int,
+        target: int,
+        changes_after: Callable[[int], Awaitable[list[CartChange]]],
+        recheck: Callable[[bool], Awaitable[None]],
+        expires_at_ms: int = 0,
+        poll_s: float = WATCH_POLL_S,
+        recheck_s: float = CREDENTIAL_RECHECK_S,
+    ) -> AsyncIterator[CartChange]:
+        """Every change of ``sub``'s cart after version ``last``, in order, for as long as the watcher's token stands.
+
+        ``changes_after(version)`` reads the stored log; ``recheck(fresh)`` raises (``Unauthenticated``) once
+        the token no longer stands — ``fresh`` after a revocation, to skip cached answers. Changes handed over
+        in-process need no read; a wake-up for a version we lack, a resync, or ``poll_s`` without news reads
+        the log. A log compacted past ``last`` gives the cart as stored, as a SNAPSHOT.
+        """
+        next_check = time.monotonic() + recheck_s
+        next_poll = time.monotonic() + poll_s
+        while True:
+            if sub.revoked or time.monotonic() >= next_check or (expires_at_ms and now_ms() >= expires_at_ms):
+                fresh, sub.revoked = sub.revoked, False
+                await recheck(fresh)
+                next_check = time.monotonic() + recheck_s
+            sub.event.clear()
+            for change in sub.take_local(last):
+                yield change
+                last = change.cart.version
+            target = max(target, sub.notified_version)
+            if sub.resync or last < target:
+                sub.resync = False
+                next_poll = time.monotonic() + poll_s
+                fetched = await changes_after(last)
+                if fetched and fetched[0].cart.version > last + 1:
+                    # The versions in between were compacted (cloud.domain.retention): send the cart as stored.
+                    yield CartChange(ChangeKind.SNAPSHOT, fetched[0].cart)
+                    last = fetched[0].cart.version
+                for change in fetched:
+                    if change.cart.version == last + 1:
+                        yield change
+                        last = change.cart.version
+                if fetched and last < max(target, sub.notified_version):
+                    continue  # the log holds more than one read returns
+            wait_s = max(0.0, min(next_poll, next_check) - time.monotonic())
+            if expires_at_ms:
+                wait_s = min(wait_s, max(0.0, (expires_at_ms - now_ms()) / 1000))
+            try:
+                await asyncio.wait_for(sub.event.wait(), timeout=wait_s)
+            except TimeoutError:
+                if time.monotonic() >= next_poll:
+                    sub.resync = True
+
     @property
     def watcher_count(self) -> int:
         return sum(len(subs) for subs in self._subscriptions.values())
@@ -105,10 +183,22 @@ def encode_payloads(entries: list[tuple[str, int]]) -> list[str]:
     return [*payloads, current] if current else payloads
 
 
+def revocation_entry(principal_key: str) -> str:
+    """The notification entry announcing that ``principal_key``'s tokens ended."""
+    return REVOCATION_MARK + principal_key
+
+
+def parse_revocations(payload: str) -> list[str]:
+    """The principal keys a notification announces revoked."""
+    return [entry[1:] for entry in payload.split(",") if entry.startswith(REVOCATION_MARK) and len(entry) > 1]
+
+
 def parse_payload(payload: str) -> list[tuple[str, int]]:
-    """The ``(cart_id, version)`` entries of one notification; malformed entries are skipped."""
+    """The ``(cart_id, version)`` entries of one notification; malformed entries (and revocations) are skipped."""
     entries = []
     for entry in payload.split(","):
+        if entry.startswith(REVOCATION_MARK):
+            continue
         cart_id, _, version = entry.rpartition(":")
         if cart_id and version.isdigit():
             entries.append((cart_id, int(version)))
@@ -212,3 +302,5 @@ class PgListener:
                 for notify in conn.notifies(timeout=self._poll_s, stop_after=None):
                     for cart_id, version in parse_payload(notify.payload):
                         self._loop.call_soon_threadsafe(self._hub.publish, cart_id, version)
+                    for principal_key in parse_revocations(notify.payload):
+                        self._loop.call_soon_threadsafe(self._hub.revoke, principal_key)

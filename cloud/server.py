@@ -2,7 +2,7 @@
 
 ``start_server(ServerConfig(...))`` opens (migrates, seeds) the database, wires
 the domain services into the servicers, adds the standard health service (every
-service SERVING) and server reflection, binds the address (port 0 picks a free
+service SERVING) and, when asked, server reflection, binds the address (port 0 picks a free
 port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
 another replica commits, and the notifier thread that tells the others. A task deletes
 face templates whose retention has ended, at start and then every hour; another compacts
@@ -16,6 +16,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,14 @@ class ServerConfig:
     ``fanout``: ``nats://HOST:PORT`` to announce committed cart versions on NATS (subject per cart
     shard) instead of PostgreSQL NOTIFY; empty: NOTIFY on PostgreSQL, in-process only on SQLite.
 
+    ``token_key_file``: the keys that sign tokens (:mod:`cloud.domain.token_keys`). None:
+    ``OMNIFIT_TOKEN_KEY``, else ``OMNIFIT_TOKEN_KEY_FILE``, else ``<database>.token-keys.json``
+    beside a SQLite database (created 0600); a PostgreSQL server with none of them keeps the key in
+    the database and warns at start. Every replica must hold the same keys.
+
+    ``reflection``: serve gRPC server reflection (generic clients list and call the methods). Off
+    unless asked for (``--reflection``, ``--dev``, the demo): it hands an attacker the whole API.
+
     ``face_key_file``: the key-encryption keys that seal face templates (JSON key ring, as
     ``omnifit face`` writes it). None: ``OMNIFIT_FACE_KEK``, else ``OMNIFIT_FACE_KEY_FILE``,
     else ``face-kek.json`` beside a SQLite database (created with a warning, for
@@ -133,6 +142,8 @@ class ServerConfig:
     tls_key: Path | None = None
     pool_size: int = DEFAULT_POOL_SIZE
     face_key_file: Path | None = None
+    token_key_file: Path | None = None
+    reflection: bool = False
     retention_sweep_s: float = 3600.0
     change_window_hours: float = 24.0
     compact_every_s: float = 3600.0
@@ -170,6 +181,10 @@ class ServerConfig:
         if not self.change_window_hours > 0 or not self.compact_every_s > 0:
             raise ValueError(f"change_window_hours and compact_every_s must be > 0; got "
                              f"{self.change_window_hours} h, {self.compact_every_s} s")
+        if self.token_key_file is not None:
+            self.token_key_file = Path(self.token_key_file)
+            if self.token_key_file.is_dir():
+                raise ValueError(f"token_key_file {self.token_key_file} is a folder; expected a key file (created if absent)")
         if self.face_key_file is not None:
             self.face_key_file = Path(self.face_key_file)
             if self.face_key_file.is_dir():
@@ -268,14 +283,17 @@ def _conninfo(database: Database, application_name: str) -> str:
 
 
 def build_services(database: Database, hub: CartHub, notifier: Notifier | None = None,
-                   lockout: LockoutPolicy = LockoutPolicy(), trusted_proxies: tuple[Network, ...] = ()) -> Services:
+                   lockout: LockoutPolicy = LockoutPolicy(), trusted_proxies: tuple[Network, ...] = (),
+                   token_key_file: Path | None = None) -> Services:
     repository = CartRepository(database, database.setting(CATALOG_CURRENCY_KEY))
-    signer = signer_for(database)
+    signer = signer_for(database, token_key_file)
     guard = open_guard(database, lockout)
+    authenticator = Authenticator(database, signer)
+    hub.revocation_listeners.append(authenticator.forget)
     return Services(
         database=database,
         hub=hub,
-        authenticator=Authenticator(database, signer),
+        authenticator=authenticator,
         catalog=CatalogService(database),
         carts=CartService(repository),
         pairing=PairingService(database, repository),
@@ -308,6 +326,28 @@ async def _add_health(server: grpc.aio.Server) -> health.aio.HealthServicer:
     return servicer
 
 
+def _warn_if_plaintext_in_the_open(config: ServerConfig) -> None:
+    """Say loudly (log and stderr) when tokens and passwords would cross a network in the clear."""
+    if config.tls_cert is not None or is_loopback(config.host):
+        return
+    message = (f"WARNING: serving WITHOUT TLS on {config.listen}, which is not a loopback address: tokens, "
+               f"passwords and PINs cross the network in plain text. Give --tls-cert and --tls-key, or "
+               f"listen on 127.0.0.1 behind a TLS-terminating proxy.")
+    _LOGGER.warning("%s", message)
+    print(message, file=sys.stderr, flush=True)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address, ``localhost`` or ``[::1]``) is reachable only from this machine."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name (or 0.0.0.0-like wildcard spelled otherwise) may resolve to anything
+
+
 def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
     if config.tls_cert is None:
         return server.add_insecure_port(config.listen)
@@ -325,7 +365,7 @@ async def start_server(config: ServerConfig) -> RunningServer:
     elif database.is_postgres:
         notifier = PgNotifier(_conninfo(database, "omnifit-notify"))
     services = await asyncio.to_thread(build_services, database, hub, notifier, config.lockout,
-                                      config.proxy_networks)
+                                      config.proxy_networks, config.token_key_file)
     payments = await asyncio.to_thread(open_payments, database, services.pins.verify)
     faces = await asyncio.to_thread(open_faces, services, payments, config.face_key_file)
     server = grpc.aio.server(options=_SERVER_OPTIONS)
@@ -338,7 +378,9 @@ async def start_server(config: ServerConfig) -> RunningServer:
     face_pb2_grpc.add_FaceServiceServicer_to_server(FaceServicer(services, faces), server)
     order_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(services), server)
     health_servicer = await _add_health(server)
-    reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    if config.reflection:
+        reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    _warn_if_plaintext_in_the_open(config)
     try:
         port = _bind(server, config)
     except RuntimeError as exc:

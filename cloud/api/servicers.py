@@ -5,7 +5,6 @@ payment-PIN call needs ``authorization: Bearer <token>``.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -39,9 +38,6 @@ from proto.omnifit.v1 import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-# A watcher re-reads the change log this often even without a wake-up, so a lost
-# notification delays a change by at most this much.
-WATCH_POLL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,9 +64,18 @@ class Services:
     async def principal(self, context: grpc.aio.ServicerContext) -> Principal:
         header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
         principal = self.authenticator.verify_header(header)
-        if self.authenticator.needs_device_check(principal):
-            await self.database.run(self.authenticator.check_device, principal)
+        await self.recheck(principal)
         return principal
+
+    async def recheck(self, principal: Principal, fresh: bool = False) -> None:
+        """``Unauthenticated`` unless ``principal``'s token still stands: not expired, its device unrevoked, its
+        account's credential generation unchanged (a recent answer reused unless ``fresh``)."""
+        if fresh or not self.authenticator.check_cached(principal):
+            await self.database.run(self.authenticator.check, principal)
+
+    def revoked(self, principal_key: str) -> None:
+        """``principal_key``'s tokens just ended here: its watchers on this replica stop now (others hear NOTIFY)."""
+        self.hub.revoke(principal_key)
 
     def publish(self, *changes: CartChange | None) -> None:
         """Wake this replica's watchers and tell the other replicas (PostgreSQL NOTIFY or the bus)."""
@@ -172,7 +177,15 @@ class CartServicer(cart_pb2_grpc.CartServiceServicer):
         cart_id = require_id(request.cart_id, "cart_id")
         if request.after_version < 0:
             raise InvalidArgument(f"after_version must be 0 or more; got {request.after_version}", field="after_version")
-        with self.s.hub.subscribe(cart_id) as sub:
+
+        async def changes_after(version: int) -> list[CartChange]:
+            return await self.s.database.run(self.s.carts.changes_after, cart_id, version)
+
+        async def recheck(fresh: bool) -> None:
+            """The token still stands (and, after a revocation, the caller may still see the cart)."""
+            await self.s.recheck(principal, fresh)
+
+        with self.s.hub.subscribe(cart_id, principal.key) as sub:
             current = await self.s.database.run(self.s.carts.get_cart, principal, cart_id)
             if request.after_version > current.version:
                 raise InvalidArgument(
@@ -182,30 +195,9 @@ class CartServicer(cart_pb2_grpc.CartServiceServicer):
             if last == 0:
                 yield convert.cart_event(CartChange(ChangeKind.SNAPSHOT, current))
                 last = current.version
-            target = current.version
-            while True:
-                sub.event.clear()
-                for change in sub.take_local(last):
-                    yield convert.cart_event(change)
-                    last = change.cart.version
-                target = max(target, sub.notified_version)
-                if sub.resync or last < target:
-                    sub.resync = False
-                    fetched = await self.s.database.run(self.s.carts.changes_after, cart_id, last)
-                    if fetched and fetched[0].cart.version > last + 1:
-                        # The versions in between were compacted (cloud.domain.retention): send the cart as stored.
-                        yield convert.cart_event(CartChange(ChangeKind.SNAPSHOT, fetched[0].cart))
-                        last = fetched[0].cart.version
-                    for change in fetched:
-                        if change.cart.version == last + 1:
-                            yield convert.cart_event(change)
-                            last = change.cart.version
-                    if fetched and last < max(target, sub.notified_version):
-                        continue  # the log holds more than one read returns
-                try:
-                    await asyncio.wait_for(sub.event.wait(), timeout=WATCH_POLL_S)
-                except TimeoutError:
-                    sub.resync = True
+            async for change in self.s.hub.follow(sub, last, current.version, changes_after, recheck,
+                                                  expires_at_ms=principal.expires_at_ms):
+                yield convert.cart_event(change)
 
 
 class PairingServicer(pairing_pb2_grpc.PairingServiceServicer):
@@ -249,6 +241,21 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
                                                          self.s.client_address(context)))
 
     @grpc_errors
+    @grpc_errors
+    async def SignOutEverywhere(self, request: profile_pb2.SignOutEverywhereRequest,
+                                context: grpc.aio.ServicerContext) -> profile_pb2.SignOutEverywhereResponse:
+        principal = await self.s.principal(context)
+        key = await self.s.database.run_write(self.s.accounts.sign_out_everywhere, principal, request.shopper_id,
+                                              request.staff_id)
+        self.s.revoked(key)
+        return profile_pb2.SignOutEverywhereResponse(principal=key)
+
+    @grpc_errors
+    async def RenewDeviceToken(self, request: profile_pb2.RenewDeviceTokenRequest,
+                               context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+        principal = await self.s.principal(context)
+        return convert.session(self.s.accounts.renew_device_token(principal))
+
     async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: grpc.aio.ServicerContext) -> profile_pb2.PaymentPinStatus:
         principal = await self.s.principal(context)
         status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin,

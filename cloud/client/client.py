@@ -9,11 +9,15 @@ decides (ask again with the same ``idempotency_key``, or offer another way to pa
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
+import os
 import random
+import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +103,10 @@ class SyncClient:
 
     targets : one or several ``host:port`` replicas; calls fail over between them.
     store_path : the local SQLite file for the outbox and catalog cache (``:memory:`` keeps nothing).
+    tls_root_cert, tls : TLS to the replicas, trusting ``tls_root_cert`` (PEM), else with ``tls`` the
+        system's CA store; neither: plaintext (for a loopback server).
+    on_token_renewed : told the new session when a kiosk device token is renewed (past half its
+        lifetime, before a call), so the kiosk can store it for its next start.
     """
 
     def __init__(
@@ -108,13 +116,20 @@ class SyncClient:
         token: str | None = None,
         store_path: Path | str = ":memory:",
         tls_root_cert: bytes | None = None,
+        tls: bool = False,
         retry: RetryPolicy | None = None,
         catalog_ttl_s: float = 300.0,
+        on_token_renewed: Callable[[types.Session], None] | None = None,
     ) -> None:
         targets = [targets] if isinstance(targets, str) else list(targets)
         if not targets or not all(isinstance(t, str) and ":" in t for t in targets):
             raise ValueError(f"targets must be host:port strings, got {targets!r}")
-        self._credentials = grpc.ssl_channel_credentials(root_certificates=tls_root_cert) if tls_root_cert else None
+        if tls_root_cert is None and tls:
+            tls_root_cert = system_root_certificates()
+        self._credentials = grpc.ssl_channel_credentials(root_certificates=tls_root_cert) if tls or tls_root_cert else None
+        self.on_token_renewed = on_token_renewed
+        self._renewing = False
+        self._next_renewal_try = 0.0
         self._targets = targets
         self._replicas: dict[str, _Replica] = {}
         self._current = 0
@@ -159,6 +174,8 @@ class SyncClient:
 
     async def _call(self, service: str, method: str, request, *, retry: bool = True):
         """One unary call with failover; only retryable statuses are tried again."""
+        if self.token and not self._renewing and time.monotonic() >= self._next_renewal_try:
+            await self._renew_if_due()
         attempts = self.retry.attempts if retry else 1
         last_error: grpc.aio.AioRpcError | None = None
         for attempt in range(attempts):
@@ -177,6 +194,29 @@ class SyncClient:
             f"no replica of {self._targets} answered {method} after {attempts} attempts: "
             f"{last_error.details() if last_error else 'no attempt'}"
         )
+
+    async def _renew_if_due(self) -> None:
+        """Renew a kiosk device token past half its life (or from before key ids); a failure is retried a minute later."""
+        if not device_token_due(self.token or ""):
+            return
+        try:
+            await self.renew_device_token()
+        except ClientError as exc:
+            self._next_renewal_try = time.monotonic() + 60.0
+            _LOGGER.warning("could not renew the device token (%s); trying again in a minute", exc)
+
+    async def renew_device_token(self) -> types.Session:
+        """A fresh token for this kiosk device (``RenewDeviceToken``); later calls carry it and
+        ``on_token_renewed`` is told, to store it where the kiosk reads its token at start."""
+        self._renewing = True
+        try:
+            session = convert.session(await self._call("accounts", "RenewDeviceToken", profile_pb2.RenewDeviceTokenRequest()))
+        finally:
+            self._renewing = False
+        self.token = session.token
+        if self.on_token_renewed is not None:
+            self.on_token_renewed(session)
+        return session
 
     # --- accounts --------------------------------------------------------------------------
     async def register(self, email: str, password: str, phone: str, display_name: str = "") -> types.Session:
@@ -573,6 +613,39 @@ def _floats(values: Sequence[float]) -> list[float]:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def system_ca_file() -> Path | None:
+    """The system's CA bundle (``SSL_CERT_FILE``, else OpenSSL's default file), or None when there is none."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile,
+                      "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def system_root_certificates() -> bytes | None:
+    """The system's trusted CAs as PEM for gRPC (which otherwise trusts only the roots it ships with);
+    None, meaning gRPC's own, where the system has no bundle."""
+    found = system_ca_file()
+    return found.read_bytes() if found is not None else None
+
+
+def device_token_due(token: str) -> bool:
+    """Whether a kiosk device token should be renewed now: past half its lifetime, or from before key ids.
+
+    The payload is read, not verified (the server verifies); anything unreadable is not ours to renew.
+    """
+    try:
+        body = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))
+        if body.get("k") != "device":
+            return False
+        if "kid" not in body or "i" not in body:
+            return True
+        return _now_ms() >= body["i"] + (body["x"] - body["i"]) // 2
+    except (IndexError, ValueError, TypeError, AttributeError, KeyError):
+        return False
 
 
 def _new_key() -> str:

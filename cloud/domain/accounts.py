@@ -9,12 +9,14 @@ import re
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cloud.domain.auth import TokenSigner, hash_password, require_password, verify_password
 from cloud.domain.lockout import PasswordGuard, open_guard, shopper_account, staff_account, unknown_email_account
 from cloud.domain.types import Principal, PrincipalKind, Session, now_ms
 from cloud.domain.validate import require_id, require_text
-from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from cloud.fanout import NOTIFY_CHANNEL, revocation_entry
 from cloud.storage import Database, schema
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
@@ -77,20 +79,26 @@ class AccountService:
         email = _require_email(email)
         s = schema.shoppers
         with self.database.read() as conn:
-            row = conn.execute(sa.select(s.c.shopper_id, s.c.password_hash).where(s.c.email == email)).first()
+            row = conn.execute(sa.select(s.c.shopper_id, s.c.password_hash, s.c.credential_generation)
+                               .where(s.c.email == email)).first()
         account = shopper_account(row.shopper_id) if row else unknown_email_account(email)
         self._check_password(account, peer, "SignIn", password, row.password_hash if row else None,
                              "email or password is wrong")
-        return self._session(Principal(PrincipalKind.SHOPPER, row.shopper_id))
+        assert row is not None  # an unknown email never has the right password
+        return self._session(Principal(PrincipalKind.SHOPPER, row.shopper_id, generation=row.credential_generation))
 
     def staff_sign_in(self, staff_id: str, password: str, peer: str = "") -> Session:
         require_id(staff_id, "staff_id", max_length=64)
         s = schema.staff
         with self.database.read() as conn:
-            row = conn.execute(sa.select(s.c.password_hash).where(s.c.staff_id == staff_id)).first()
+            row = conn.execute(sa.select(s.c.password_hash, s.c.credential_generation, s.c.disabled_at_ms)
+                               .where(s.c.staff_id == staff_id)).first()
         self._check_password(staff_account(staff_id), peer, "StaffSignIn", password, row.password_hash if row else None,
                              "staff_id or password is wrong")
-        return self._session(Principal(PrincipalKind.STAFF, staff_id))
+        assert row is not None
+        if row.disabled_at_ms is not None:  # said only to whoever knows the password
+            raise PermissionDenied(f"staff member {staff_id} is disabled; ask an administrator")
+        return self._session(Principal(PrincipalKind.STAFF, staff_id, generation=row.credential_generation))
 
     def _check_password(self, account: str, peer: str, door: str, password: str, stored: str | None, wrong: str) -> None:
         """Refuse a locked account or peer, then the wrong password (counted); the right one clears the account's count.
@@ -103,8 +111,9 @@ class AccountService:
             raise Unauthenticated(wrong)
         self.guard.succeeded(account)
 
-    def create_staff(self, staff_id: str, password: str) -> None:
-        """Create a staff credential, or replace the password of an existing one."""
+    def create_staff(self, staff_id: str, password: str) -> bool:
+        """Create a staff credential, or replace the password of an existing one, which ends its sessions
+        (and enables it again). True when the staff member already existed."""
         require_id(staff_id, "staff_id", max_length=64)
         require_password(password)
         s = schema.staff
@@ -112,8 +121,58 @@ class AccountService:
         with self.database.write() as conn:
             if conn.execute(sa.select(s.c.staff_id).where(s.c.staff_id == staff_id)).first() is None:
                 conn.execute(s.insert().values(staff_id=staff_id, password_hash=password_hash, created_at_ms=now_ms()))
-            else:
-                conn.execute(s.update().where(s.c.staff_id == staff_id).values(password_hash=password_hash))
+                return False
+            conn.execute(s.update().where(s.c.staff_id == staff_id).values(
+                password_hash=password_hash, credential_generation=s.c.credential_generation + 1, disabled_at_ms=None))
+            announce_revocation(conn, staff_principal_key(staff_id))
+            return True
+
+    def set_staff_disabled(self, staff_id: str, disabled: bool) -> None:
+        """Disable a staff member (their tokens stop at once, sign-in is refused) or enable them again."""
+        require_id(staff_id, "staff_id", max_length=64)
+        s = schema.staff
+        with self.database.write() as conn:
+            done = conn.execute(s.update().where(s.c.staff_id == staff_id).values(
+                disabled_at_ms=now_ms() if disabled else None,
+                credential_generation=s.c.credential_generation + (1 if disabled else 0)))
+            if done.rowcount == 0:
+                raise NotFound(f"staff member {staff_id!r} does not exist", field="staff_id")
+            if disabled:
+                announce_revocation(conn, staff_principal_key(staff_id))
+
+    def sign_out_everywhere(self, caller: Principal, shopper_id: str = "", staff_id: str = "") -> str:
+        """End every session of an account: the caller's own (no target), or staff for a shopper or a staff
+        member (audited). Returns the principal key whose tokens ended, for the watchers to hear."""
+        if caller.kind is PrincipalKind.DEVICE:
+            raise PermissionDenied("a kiosk device has no account sessions to end; revoke the device instead")
+        if shopper_id and staff_id:
+            raise InvalidArgument("name shopper_id or staff_id, not both", field="staff_id")
+        if (shopper_id or staff_id) and caller.kind is not PrincipalKind.STAFF:
+            if shopper_id != caller.subject_id or caller.kind is not PrincipalKind.SHOPPER:
+                raise PermissionDenied("only staff end another account's sessions")
+        if shopper_id or (not staff_id and caller.kind is PrincipalKind.SHOPPER):
+            table, column, subject = schema.shoppers, schema.shoppers.c.shopper_id, shopper_id or caller.subject_id
+            key = Principal(PrincipalKind.SHOPPER, subject).key
+        else:
+            table, column, subject = schema.staff, schema.staff.c.staff_id, staff_id or caller.subject_id
+            key = staff_principal_key(subject)
+        require_id(subject, "shopper_id" if table is schema.shoppers else "staff_id", max_length=64)
+        with self.database.write() as conn:
+            done = conn.execute(table.update().where(column == subject).values(
+                credential_generation=table.c.credential_generation + 1))
+            if done.rowcount == 0:
+                raise NotFound(f"{'shopper' if table is schema.shoppers else 'staff member'} {subject!r} does not exist")
+            if caller.kind is PrincipalKind.STAFF and key != caller.key:
+                conn.execute(schema.staff_audit.insert().values(
+                    staff_id=caller.subject_id, action="sign_out_everywhere", target=key, at_ms=now_ms()))
+            announce_revocation(conn, key)
+        return key
+
+    def renew_device_token(self, caller: Principal) -> Session:
+        """A fresh token for the calling kiosk device (same device, store and revocation), for its full lifetime."""
+        if caller.kind is not PrincipalKind.DEVICE:
+            raise PermissionDenied("only a kiosk device renews its device token")
+        return self._session(Principal(PrincipalKind.DEVICE, caller.subject_id, caller.store_id))
 
     def issue_device_token(self, store_id: str) -> Session:
         """Register a new kiosk device bound to ``store_id`` and return its (revocable) token."""
@@ -134,3 +193,16 @@ class AccountService:
             )
             if done.rowcount == 0:
                 raise NotFound(f"device {device_id!r} does not exist or is already revoked", field="device_id")
+            announce_revocation(conn, Principal(PrincipalKind.DEVICE, device_id).key)
+
+
+def staff_principal_key(staff_id: str) -> str:
+    return Principal(PrincipalKind.STAFF, staff_id).key
+
+
+def announce_revocation(conn: Connection, principal_key: str) -> None:
+    """On PostgreSQL, tell every replica at commit that ``principal_key``'s tokens ended, so its open
+    streams end now (:mod:`cloud.fanout`); elsewhere they find out at their next periodic check."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_notify(:channel, :payload)"),
+                     {"channel": NOTIFY_CHANNEL, "payload": revocation_entry(principal_key)})

@@ -48,7 +48,6 @@ from sqlalchemy.engine import Connection
 
 from cloud.domain import idempotency
 from cloud.domain.accounts import AccountService
-from cloud.domain.auth import TOKEN_SECRET_KEY
 from cloud.domain.carts import CartService, claimed_at_ms
 from cloud.domain.lockout import FailureCounter, Limit
 from cloud.domain.types import Principal, PrincipalKind, now_ms
@@ -226,7 +225,7 @@ class FaceAccess:
         self.policy = policy
         self.max_failures = max_failures
         self.failure_window_ms = failure_window_ms
-        self.tokens = MatchTokens(bytes.fromhex(services.database.setting(TOKEN_SECRET_KEY)))
+        self.tokens = MatchTokens(services.accounts.signer.derive("face-match-token"))
         self.misses = FailureCounter(services.database, schema.face_match_failures,
                                      (Limit("principal", max_failures, "kiosk"),), failure_window_ms, _ADVISORY_SPACE,
                                      self._paused)

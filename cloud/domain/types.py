@@ -33,6 +33,10 @@ class Principal:
     kind: PrincipalKind
     subject_id: str
     store_id: str | None = None  # devices only
+    # From the token: the account's credential generation when it was issued (a password change or
+    # sign-out-everywhere moves the account's on, ending older tokens) and when it expires (0: unknown).
+    generation: int = field(default=0, compare=False)
+    expires_at_ms: int = field(default=0, compare=False)
 
     @property
     def key(self) -> str:

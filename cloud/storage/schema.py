@@ -89,6 +89,8 @@ shoppers = sa.Table(
     sa.Column("phone", sa.String(16), nullable=False),
     sa.Column("display_name", sa.String(100), nullable=False),
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    # Moved on by sign-out-everywhere: tokens carry the generation they were issued under.
+    sa.Column("credential_generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 staff = sa.Table(
@@ -97,6 +99,9 @@ staff = sa.Table(
     sa.Column("staff_id", sa.String(64), primary_key=True),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    # Moved on by a password change or sign-out-everywhere; a disabled member's tokens stop at once.
+    sa.Column("credential_generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("disabled_at_ms", sa.BigInteger, nullable=True),
 )
 
 devices = sa.Table(

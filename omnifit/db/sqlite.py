@@ -8,11 +8,14 @@ option (reads then begin deferred); payments writes in every transaction and beg
 """
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+_LOGGER = logging.getLogger(__name__)
 WRITE_OPTION = "omnifit_write"
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")  # after busy_timeout: WAL may wait for a lock
 
@@ -28,10 +31,38 @@ def create_sqlite_engine(url: sa.URL, *, busy_timeout_ms: int, always_write: boo
         raise ValueError(f"busy_timeout_ms must be >= 0; got {busy_timeout_ms}")
     if not url.database:
         raise ValueError(f"a SQLite URL names a file; got {url.render_as_string(hide_password=True)!r}")
-    Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    private_database_file(Path(url.database))
     engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **engine_args)
     configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, always_write=always_write)
     return engine
+
+
+def private_database_file(path: Path) -> Path:
+    """Create the database file ``path`` (and its folder) readable by its owner only, or make an existing one so.
+
+    The database holds password hashes, payment records and face-pay data: a file others can read
+    leaks them. SQLite creates the ``-wal``, ``-shm`` and ``-journal`` files with the database file's
+    permissions, so they follow it. An existing file (or companion) more open than 0600 is narrowed,
+    with a warning: nothing the service runs needs others to read it.
+    """
+    path = path.expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return path
+    except FileExistsError:
+        pass
+    for companion in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        try:
+            mode = companion.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(companion, 0o600)
+                _LOGGER.warning("database file %s was readable by others (mode %o); set to 0600", companion, mode)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            _LOGGER.warning("database file %s is readable by others and not ours to narrow; chmod 600 it", companion)
+    return path
 
 
 def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, always_write: bool = False) -> None:

@@ -121,7 +121,9 @@ def stubs_for(channel: grpc.Channel) -> Stubs:
 
 @pytest.fixture
 def server(db_url: str) -> Iterator[ServerThread]:
-    running = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=db_url, pool_size=4)).start()
+    # Reflection on (the discovery tests list the services by it); it is off by default, as
+    # tests/security/test_tls_and_reflection.py checks.
+    running = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=db_url, pool_size=4, reflection=True)).start()
     yield running
     running.stop()
 

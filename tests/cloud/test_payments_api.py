@@ -212,10 +212,13 @@ def test_refunds_need_registered_staff(server: ServerThread, pay: Pay, stubs: St
     full = cart.subtotal
     part = common_pb2.Money(minor_units=full.minor_units // 2, currency=full.currency)
     ghost = signer_for(server.services.database).issue(Principal(PrincipalKind.STAFF, "ghost"))[0]
-    for token in (kiosk, _shopper(stubs, "carol@example.com"), ghost):
+    for token in (kiosk, _shopper(stubs, "carol@example.com")):
         status, details = _code(pay.RefundIntent, _refund(intent.intent_id, full, "r0"), metadata=bearer(token))
         assert status == grpc.StatusCode.PERMISSION_DENIED, details
     staff = _staff(server, stubs)
+    # A well-signed token of a staff id nobody registered is no session at all.
+    status, details = _code(pay.RefundIntent, _refund(intent.intent_id, full, "r0"), metadata=bearer(ghost))
+    assert status == grpc.StatusCode.UNAUTHENTICATED, details
     partly = pay.RefundIntent(_refund(intent.intent_id, part, "r1"), metadata=bearer(staff))
     assert partly.status == S.PAYMENT_INTENT_STATUS_PARTIALLY_REFUNDED and partly.refunded == part
     status, details = _code(pay.RefundIntent, _refund(intent.intent_id, full, "r2"), metadata=bearer(staff))

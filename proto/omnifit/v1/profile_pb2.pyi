@@ -90,3 +90,21 @@ class PaymentPinStatus(_message.Message):
     pin_set: bool
     updated_at_ms: int
     def __init__(self, shopper_id: _Optional[str] = ..., pin_set: bool = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class SignOutEverywhereRequest(_message.Message):
+    __slots__ = ("shopper_id", "staff_id")
+    SHOPPER_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_ID_FIELD_NUMBER: _ClassVar[int]
+    shopper_id: str
+    staff_id: str
+    def __init__(self, shopper_id: _Optional[str] = ..., staff_id: _Optional[str] = ...) -> None: ...
+
+class SignOutEverywhereResponse(_message.Message):
+    __slots__ = ("principal",)
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    principal: str
+    def __init__(self, principal: _Optional[str] = ...) -> None: ...
+
+class RenewDeviceTokenRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -34,6 +34,16 @@ class AccountServiceStub(object):
                 request_serializer=omnifit_dot_v1_dot_profile__pb2.SetPaymentPinRequest.SerializeToString,
                 response_deserializer=omnifit_dot_v1_dot_profile__pb2.PaymentPinStatus.FromString,
                 )
+        self.SignOutEverywhere = channel.unary_unary(
+                '/omnifit.v1.AccountService/SignOutEverywhere',
+                request_serializer=omnifit_dot_v1_dot_profile__pb2.SignOutEverywhereRequest.SerializeToString,
+                response_deserializer=omnifit_dot_v1_dot_profile__pb2.SignOutEverywhereResponse.FromString,
+                )
+        self.RenewDeviceToken = channel.unary_unary(
+                '/omnifit.v1.AccountService/RenewDeviceToken',
+                request_serializer=omnifit_dot_v1_dot_profile__pb2.RenewDeviceTokenRequest.SerializeToString,
+                response_deserializer=omnifit_dot_v1_dot_profile__pb2.Session.FromString,
+                )
 
 
 class AccountServiceServicer(object):
@@ -63,6 +73,18 @@ class AccountServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignOutEverywhere(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewDeviceToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -85,6 +107,16 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.SetPaymentPin,
                     request_deserializer=omnifit_dot_v1_dot_profile__pb2.SetPaymentPinRequest.FromString,
                     response_serializer=omnifit_dot_v1_dot_profile__pb2.PaymentPinStatus.SerializeToString,
+            ),
+            'SignOutEverywhere': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOutEverywhere,
+                    request_deserializer=omnifit_dot_v1_dot_profile__pb2.SignOutEverywhereRequest.FromString,
+                    response_serializer=omnifit_dot_v1_dot_profile__pb2.SignOutEverywhereResponse.SerializeToString,
+            ),
+            'RenewDeviceToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewDeviceToken,
+                    request_deserializer=omnifit_dot_v1_dot_profile__pb2.RenewDeviceTokenRequest.FromString,
+                    response_serializer=omnifit_dot_v1_dot_profile__pb2.Session.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -161,6 +193,40 @@ class AccountService(object):
         return grpc.experimental.unary_unary(request, target, '/omnifit.v1.AccountService/SetPaymentPin',
             omnifit_dot_v1_dot_profile__pb2.SetPaymentPinRequest.SerializeToString,
             omnifit_dot_v1_dot_profile__pb2.PaymentPinStatus.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SignOutEverywhere(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/omnifit.v1.AccountService/SignOutEverywhere',
+            omnifit_dot_v1_dot_profile__pb2.SignOutEverywhereRequest.SerializeToString,
+            omnifit_dot_v1_dot_profile__pb2.SignOutEverywhereResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RenewDeviceToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/omnifit.v1.AccountService/RenewDeviceToken',
+            omnifit_dot_v1_dot_profile__pb2.RenewDeviceTokenRequest.SerializeToString,
+            omnifit_dot_v1_dot_profile__pb2.Session.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

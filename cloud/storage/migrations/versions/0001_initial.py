@@ -1,15 +1,13 @@
 """Initial schema: catalog, stock, accounts, devices, carts with their change log, pairing, profiles, audit.
 
-Also generates the token-signing secret, once, so every replica that shares the
-database signs and verifies with the same key.
+(The token-signing key is not the database's: see ``cloud.domain.token_keys``; databases made by an
+earlier version of this migration hold one in ``settings``, which is moved out on first use.)
 
 Revision ID: 0001_initial
 Revises: 
 Create Date: 2026-11-27 15:24:26.244013
 """
 from __future__ import annotations
-
-import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -207,8 +205,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['cart_id'], ['carts.cart_id'], name=op.f('fk_pairing_codes_cart_id_carts')),
     sa.PrimaryKeyConstraint('code_hash', name=op.f('pk_pairing_codes'))
     )
-    settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.Text))
-    op.bulk_insert(settings, [{"key": "token_secret", "value": secrets.token_hex(32)}])
 
 
 def downgrade() -> None:
