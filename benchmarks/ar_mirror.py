@@ -25,7 +25,7 @@ SHOE_SKU = "ka-swift-m-BLK-42"
 TOP_SKU = "hp-crew-m-WHT-M"
 
 
-def _frames(loops: int, size: tuple[int, int]):
+def frames_for_timing(loops: int, size: tuple[int, int] = (640, 480)):
     from tryon.ar.sources import Frame, FrameSource
 
     clip = list(FrameSource(str(CLIP), size=size))
@@ -34,7 +34,7 @@ def _frames(loops: int, size: tuple[int, int]):
             enumerate((loop, f) for loop in range(loops) for f in clip)]
 
 
-def _run(sku: str, frames, segmenter: str, workers: int, warmup: int) -> dict:
+def run_mirror(sku: str, frames, segmenter: str, workers: int, warmup: int) -> dict:
     from tryon.ar import BodyTracker, Mirror, build_tryon
 
     tryon = build_tryon(sku=sku)
@@ -58,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     if not CLIP.is_file():
         print(f"benchmark clip not found: {CLIP}", file=sys.stderr)
         return 2
-    frames = _frames(args.loops, (640, 480))
+    frames = frames_for_timing(args.loops, (640, 480))
     result = {
         "input": f"{CLIP.name} x{args.loops}, 640x480, {len(frames)} frames",
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
         "segmenter": args.segmenter,
-        "shoes": _run(SHOE_SKU, frames, args.segmenter, args.workers, args.warmup),
-        "clothing": _run(TOP_SKU, frames, args.segmenter, args.workers, args.warmup),
+        "shoes": run_mirror(SHOE_SKU, frames, args.segmenter, args.workers, args.warmup),
+        "clothing": run_mirror(TOP_SKU, frames, args.segmenter, args.workers, args.warmup),
     }
     print(json.dumps(result))
     return 0

@@ -88,8 +88,9 @@ def old_shoe_masks(image: np.ndarray, person: np.ndarray, pixels: np.ndarray, si
             try:
                 cv2.grabCut(np.ascontiguousarray(image[y0:y1, x0:x1]), grab, None, bg, fg, 2, cv2.GC_INIT_WITH_MASK)
                 found = ((grab == cv2.GC_FGD) | (grab == cv2.GC_PR_FGD)) & sub_zone
-                # GrabCut may drop a shoe the colour model cannot tell from the floor; keep the mask then.
-                sub_person = found | sub_person if found.sum() < 0.5 * sub_person.sum() else found
+                # GrabCut adds the shoe's edges the soft mask missed; the mask's own pixels stay
+                # (dropping them would leave old-shoe pixels the colour model took for floor).
+                sub_person = found | sub_person
             except cv2.error:
                 pass
         shoes[y0:y1, x0:x1] |= sub_person

@@ -113,6 +113,7 @@ class ShoeTryOn:
         self.remove_old, self.refine_old, self.shadow = remove_old, refine_old, shadow
         self.sole_on_floor = sole_on_floor
         self.last_instances: list[ShoeInstance] = []  # what the last frame drew (the benchmark reads it)
+        self.last_sides: list[lm.Side] = []  # the foot of each of those
 
     def scene(self, observation: BodyObservation, camera: Intrinsics) -> tuple[list[ShoeInstance], list[Occluder]]:
         """The shoes and the leg occluders for ``observation`` (empty when no foot is tracked)."""
@@ -154,7 +155,7 @@ class ShoeTryOn:
         The old shoes' lowest rows say where the floor is: each new sole is moved onto
         them. The shoes are lit by the light estimated from ``image`` (BGR, (H, W, 3) uint8).
         """
-        self.last_instances = []
+        self.last_instances, self.last_sides = [], []
         if not observation.tracking or not observation.feet:
             return image, None
         instances, occluders, sides = self._scene(observation, camera)
@@ -164,7 +165,7 @@ class ShoeTryOn:
         if self.sole_on_floor:
             instances = [self._on_floor(inst, side, old.get(side), observation, camera)
                          for inst, side in zip(instances, sides, strict=True)]
-        self.last_instances = instances
+        self.last_instances, self.last_sides = instances, sides
         layer = self.renderer.render(instances, camera, occluders, light=estimate_light(image, observation.mask))
         if layer is None:
             return image, None
