@@ -235,7 +235,8 @@ face_match_failures = sa.Table(
 )
 
 # Wrong passwords at sign-in and at SetPaymentPin, per account and per client address, for the
-# lockout (cloud.domain.lockout); rows older than its window are deleted as new ones come.
+# lockout (cloud.domain.lockout), and wrong PINs a kiosk sent (account "pin-device:<id>",
+# cloud.domain.payments); rows older than the window are deleted as new ones come.
 password_failures = sa.Table(
     "password_failures",
     metadata,
@@ -247,7 +248,7 @@ password_failures = sa.Table(
     sa.Index(None, "peer", "at_ms"),
 )
 
-# Face-pay match tokens and the intent each one paid for: a token pays once (cloud.api.faces). Rows
+# Face-pay match tokens and the intent each one paid for: a token pays once (cloud.domain.faces). Rows
 # are kept: they are the record of which intents a face match paid.
 face_match_tokens_spent = sa.Table(
     "face_match_tokens_spent",
