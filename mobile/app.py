@@ -70,8 +70,7 @@ class ShopperApp(App):
         self.title = "Omnifit"
         self.client: SyncClient | None = None
         self.session = SavedSession()
-        self.started = time.perf_counter()
-        self.first_frame_s: float | None = None
+        self.first_frame_at: float | None = None  # time.monotonic() when the first screen was drawn
         self._history: list[tuple[str, dict[str, Any]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watch_task: asyncio.Task[None] | None = None
@@ -83,8 +82,6 @@ class ShopperApp(App):
     def build(self) -> Any:
         theme.register_fonts()
         Builder.load_file(str(WIDGETS_KV))
-        for name in registry.ROUTES:
-            Builder.load_file(str(registry.kv_file(name)))
         root = Builder.load_file(str(SHELL_KV))
         self.sm = root.ids.screens
         self.sm.transition = NoTransition() if self.mobile.headless else SlideTransition(duration=0.18)
@@ -114,8 +111,8 @@ class ShopperApp(App):
             hook(self)
 
     def _first_flip(self, *_args: Any) -> None:
-        if self.first_frame_s is None and self.current_screen:
-            self.first_frame_s = time.perf_counter() - self.started
+        if self.first_frame_at is None and self.current_screen:
+            self.first_frame_at = time.monotonic()
 
     def on_stop(self) -> None:
         for task in list(self._tasks):
@@ -134,7 +131,11 @@ class ShopperApp(App):
     def screen(self, name: str) -> Any:
         """The screen called ``name``, built on first use."""
         if not self.sm.has_screen(name):
-            self.sm.add_widget(registry.screen_class(name)(name=name))
+            cls = registry.screen_class(name)
+            kv = str(registry.kv_file(name))
+            if kv not in Builder.files:  # each screen's layout is read when it is first shown (a faster start)
+                Builder.load_file(kv)
+            self.sm.add_widget(cls(name=name))
         return self.sm.get_screen(name)
 
     def go(self, name: str, *, remember: bool = True, **params: Any) -> None:

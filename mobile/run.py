@@ -17,6 +17,7 @@ def prepare_kivy(config: MobileConfig) -> None:
     """Environment and ``kivy.config`` settings that only count before Kivy's window is made."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # our logging, not Kivy's own console handler
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")  # not a probe of xclip/xsel, which the set-up lacks
     kivy_home = config.data_dir / "kivy"
     kivy_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
@@ -29,6 +30,7 @@ def prepare_kivy(config: MobileConfig) -> None:
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "log_level", "warning")
+    Config.set("graphics", "vsync", "0")  # a virtual display has no refresh to wait for
 
 
 def make_app(config: MobileConfig) -> ShopperApp:

@@ -54,9 +54,11 @@ class ScriptReport:
     ok: bool = True
     steps: list[dict[str, object]] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
+    first_frame_at: float | None = None  # time.monotonic() (system-wide) when the first screen was drawn
 
     def to_json_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "steps": self.steps, "screenshots": self.screenshots}
+        return {"ok": self.ok, "steps": self.steps, "screenshots": self.screenshots,
+                "first_frame_at": self.first_frame_at}
 
 
 def parse_script(text: str) -> list[tuple[int, str, str]]:
@@ -145,15 +147,34 @@ def _plain(text: object) -> object:
     return text.replace("\u00a0", " ") if isinstance(text, str) else text
 
 
-def visible_texts(app: ShopperApp) -> list[str]:
-    texts = []
+def _texts(app: ShopperApp) -> Iterator[tuple[str, Any]]:
     for layer in _layers(app):
         for widget in _shown(layer):
             for name in ("text", "hint_text"):
                 value = getattr(widget, name, None)
                 if isinstance(value, str) and value.strip() and not (name == "hint_text" and widget.text):
-                    texts.append(str(_plain(value)))
-    return texts
+                    yield str(_plain(value)), widget
+
+
+def visible_texts(app: ShopperApp) -> list[str]:
+    return [text for text, _widget in _texts(app)]
+
+
+def reveal(widget: Any) -> None:
+    """Scroll every scroll view holding ``widget`` so that it is in sight, as a finger would before tapping."""
+    from kivy.metrics import dp
+    from kivy.uix.scrollview import ScrollView
+
+    parent = widget.parent
+    while parent is not None and parent is not parent.parent:
+        if isinstance(parent, ScrollView):
+            parent.scroll_to(widget, padding=dp(24), animate=False)
+        parent = parent.parent
+
+
+def find_text(app: ShopperApp, text: str) -> Any:
+    """The first widget showing ``text`` (a part of its text), or None."""
+    return next((widget for shown, widget in _texts(app) if text in shown), None)
 
 
 def find_target(app: ShopperApp, label: str) -> Any:
@@ -256,6 +277,7 @@ class ScriptRunner:
         finally:
             if self.recorder is not None:
                 self.report.screenshots.extend(self.recorder.saved)
+            self.report.first_frame_at = self.app.first_frame_at
             self.app.stop()
 
     async def _until(self, done: Any, timeout_s: float, failure: Any) -> None:
@@ -280,9 +302,10 @@ class ScriptRunner:
             await next_frames()
         elif command == "expect":
             text, timeout_s = split_expect(argument)
-            await self._until(lambda: any(text in shown for shown in visible_texts(app)), timeout_s,
+            await self._until(lambda: find_text(app, text) is not None, timeout_s,
                               lambda: f"{text!r} not on screen {app.current_screen!r} within {timeout_s:g} s; "
                                       f"texts shown: {visible_texts(app)[:40]}")
+            reveal(find_text(app, text))
         elif command == "tap":
             self._tap(argument)
             await next_frames()
@@ -309,6 +332,7 @@ class ScriptRunner:
         target = find_target(self.app, label)
         if getattr(target, "disabled", False):
             raise StepFailed(f"{label!r} is there but disabled")
+        reveal(target)
         if isinstance(target, TextInput):
             target.focus = True
         else:

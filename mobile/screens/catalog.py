@@ -11,6 +11,7 @@ from mobile.i18n import tr
 from mobile.screens.base import AppScreen, build
 
 PAGE_SIZE = 100
+CATEGORY_ORDER = ("shoes", "tops", "bottoms")  # the brand leads with its shoes
 
 
 class CatalogScreen(AppScreen):
@@ -81,7 +82,7 @@ class CatalogScreen(AppScreen):
         for product in self.products:
             picture = pictures.existing_picture(product.product_id, product.category)
             card = build("ProductCard",
-                product_id=product.product_id, brand=product.brand, name=product.name,
+                product_id=product.product_id, brand=product.brand.upper(), name=product.name,
                 price=tr.money(product.price), source=str(picture) if picture else "",
             )
             card.bind(on_release=lambda card: self.app.go("product", product_id=card.product_id))
@@ -93,7 +94,8 @@ async def _find(client: SyncClient, *, query: str, category: str | None, brand: 
     """The products matching every filter, whether they came from the offline copy, and the brands and sizes to offer."""
     page = await client.list_products(query, category=category, brand=brand, store_id=store_id if in_stock else "",
                                       in_stock_only=in_stock and bool(store_id), page_size=PAGE_SIZE)
-    products = list(page.products)
+    products = sorted(page.products, key=lambda p: (CATEGORY_ORDER.index(p.category) if p.category in CATEGORY_ORDER
+                                                    else len(CATEGORY_ORDER), p.brand, p.name))
     if size:
         products = [p for p in products if any(v.size_label == size for v in p.variants)]
         if in_stock and store_id and products:

@@ -26,7 +26,8 @@ class ProductScreen(AppScreen):
     availability_text = StringProperty("")
 
     def on_kv_post(self, base_widget: Any) -> None:
-        self.app.bind(lang=self._draw, fit_profile=lambda *_: self._advise(), store_id=lambda *_: self._load_stock())
+        self.app.bind(lang=self._draw, fit_profile=lambda *_: self._advise(), store_id=lambda *_: self._load_stock(),
+                      stores=lambda *_: self._load_stock())
 
     def show(self, **params: Any) -> None:
         super().show()

@@ -30,6 +30,20 @@ def selfie_embedding(path: Path) -> list[float]:
     return [float(value) for value in compute_embedding(capture_face(load_image(path)))]
 
 
+def quality_hint(reason: str) -> str:
+    """What to do about a selfie the quality gate refused (``payments.errors.FaceQualityReason`` values)."""
+    return {
+        "no_face": tr._("No face found in that picture. Take a selfie with your whole face in view."),
+        "multiple_faces": tr._("More than one face is in that picture. Take a selfie on your own."),
+        "face_too_small": tr._("Your face is too small in that picture. Hold the phone closer."),
+        "face_cut_off": tr._("Part of your face is cut off. Centre your face in the picture."),
+        "pose": tr._("Look straight at the camera."),
+        "blur": tr._("That picture is blurred. Hold the phone still."),
+        "underexposed": tr._("That picture is too dark. Find more light."),
+        "overexposed": tr._("That picture is too bright. Move out of direct light."),
+    }.get(reason, tr._("That selfie cannot be used. Please take another."))
+
+
 class SettingsScreen(AppScreen):
     agreed = BooleanProperty(False)
     face_status = StringProperty("")
@@ -102,7 +116,15 @@ class SettingsScreen(AppScreen):
                                   granted_at_ms=agreed_at, text_version=CONSENT_VERSION)
             return await client.enroll_face(embedding, consent=consent, payment_token=token)
 
-        self.app.call(enroll, done=self._enrolled, failed=self.fail)
+        self.app.call(enroll, done=self._enrolled, failed=self._refused)
+
+    def _refused(self, error: Exception) -> None:
+        from payments.errors import FaceQualityError
+
+        if isinstance(error, FaceQualityError):
+            self.working, self.error = False, quality_hint(getattr(getattr(error, "reason", None), "value", ""))
+        else:
+            self.fail(error)
 
     def _enrolled(self, enrollment: FaceEnrollment) -> None:
         self.working, self.agreed = False, False
