@@ -1,10 +1,13 @@
 """Face pay at the kiosk: phone digits → capture → quality gate → liveness → embedding → identify → pay.
 
-Only the 128-number embedding leaves the kiosk; the images stay in memory for the
-few hundred milliseconds the checks take. The kiosk's face camera is a depth camera;
-a kiosk without one uses the synthetic face camera: a photo of the shopper placed on
-a 3D face surface and rendered through the depth camera model with its sensor noise
-(``payments.face.attack_set``), the same rendering the liveness test set uses.
+The checks are ``payments.face.pipeline`` (the one the demo and the benchmarks run), in
+the kiosk's work process, warmed up while the shopper types the phone digits. Only the
+128-number embedding leaves the kiosk; the server does the match (``IdentifyFace``); the
+images stay in memory for the few hundred milliseconds the checks take. The kiosk's face
+camera is a depth camera; a kiosk without one uses the synthetic face camera
+(``payments.face.pipeline.SyntheticFaceCamera``): a photo of the shopper placed on a 3D
+face surface and rendered through the depth camera model with its sensor noise, the same
+rendering the liveness test set uses.
 """
 from __future__ import annotations
 
@@ -13,9 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import pygame
 
 from cloud.client import FaceConsent
@@ -23,7 +24,7 @@ from kiosk.app import ui
 from kiosk.app.checkout import PayingScreen, PaymentAttempt
 from kiosk.app.errors import describe_error
 from kiosk.app.screen import Screen
-from payments.errors import FaceError
+from payments.face.pipeline import SyntheticFaceCamera, warm_up
 
 
 @dataclass(frozen=True)
@@ -35,48 +36,17 @@ class FaceScan:
     seconds: float
 
 
-class SyntheticFaceCamera:
-    """The face in ``photo`` as a live shopper in front of the kiosk's depth camera, turning their head."""
-
-    def __init__(self, photo: Path, seed: int = 0) -> None:
-        self.photo = photo
-        self.seed = seed
-
-    def capture(self):
-        """(colour (H, W, 3) uint8, depth (H, W) metres, intrinsics, challenge colour frames)."""
-        from payments.face.attack_set import PresentationKind, prepare_photo, render_challenge_frames, render_presentation
-        from payments.face.capture import load_image
-        from payments.face.liveness import Challenge
-
-        photo = prepare_photo(self.photo.name, load_image(self.photo))
-        if photo is None:
-            raise FaceError(f"the face camera's subject {self.photo} shows no face")
-        sample = render_presentation(photo, PresentationKind.BONA_FIDE, np.random.default_rng(self.seed))
-        frames = render_challenge_frames(photo, PresentationKind.BONA_FIDE, Challenge.TURN_HEAD, self.seed)
-        return sample.colour, sample.depth_m, sample.intrinsics, frames
-
-
 def scan_face(camera: SyntheticFaceCamera, progress: Callable[[str, float], None]) -> FaceScan:
-    """Capture and check a live face; FaceQualityError / FaceError say what the shopper should change."""
-    from payments.face.capture import capture_face, compute_embedding
-    from payments.face.liveness import Challenge, check_challenge, check_depth_liveness, face_mesh_landmarks
+    """Capture and check a live face (in the work process); FaceQualityError / FaceError say what the
+    shopper should change."""
+    from payments.face.pipeline import shared_pipeline
 
     started = time.perf_counter()
     progress("Look at the camera", 0.1)
-    colour, depth, intrinsics, frames = camera.capture()
-    progress("Checking the picture", 0.4)
-    capture = capture_face(colour)
-    depth_result = check_depth_liveness(depth, intrinsics, capture.keypoints)
-    if not depth_result.live:
-        raise FaceError("the camera did not see a real face (" + ", ".join(r.value for r in depth_result.reasons)
-                        + "); please look straight at the camera", reasons=depth_result.reasons)
-    progress("Turn your head slowly", 0.6)
-    turned = check_challenge([face_mesh_landmarks(frame) for frame in frames], Challenge.TURN_HEAD)
-    if not turned.live:
-        raise FaceError("we did not see your head turn; please turn it slowly when asked", reasons=turned.reasons)
-    progress("Recognising", 0.9)
-    embedding = compute_embedding(capture)
-    return FaceScan(tuple(float(x) for x in embedding), depth_result.relief_mm, time.perf_counter() - started)
+    frames = camera.capture()
+    check = shared_pipeline().check(frames, progress)
+    embedding = check.require_live()
+    return FaceScan(tuple(float(x) for x in embedding), check.liveness.relief_mm, time.perf_counter() - started)
 
 
 class FacePayScreen(Screen):
@@ -92,6 +62,8 @@ class FacePayScreen(Screen):
         self.stage = ""
         self.failed: str | None = None
         self.digits = ""
+        # The face models load in the work process while the shopper types the digits (nobody waits on it).
+        app.worker.run_blocking(warm_up)
 
     def widgets(self) -> list:
         return [self.keypad] if self.keypad is not None else []

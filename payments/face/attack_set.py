@@ -21,6 +21,16 @@ signature can be given). From one real photo we build:
     the photo shown letterboxed on a 68x150 mm (phone) or 200x150 mm (tablet)
     display inside a black bezel, close enough for the face to be detected; glossy:
     a specular band on the colour image and 2–10 % extra depth dropouts.
+``mask_3d``
+    a rigid mask moulded to the face's shape (the same Face Mesh surface as the live
+    face) with the photo printed on it, worn so it turns with the wearer's head; its
+    printed eyes cannot close. Depth relief and a head turn cannot tell it from a face.
+``replayed_video``
+    a recording of the live face answering the challenge (the bona fide renders),
+    replayed on the tablet: the still shows its first frame, the challenge frames its
+    frames in turn, the tablet held about still.
+
+``DEPTH_ATTACKS`` are the kinds depth relief alone is meant to refuse (every kind but the mask).
 
 APCER is the fraction of attack presentations that pass the quality gate *and*
 liveness (per attack kind, and the worst kind); BPCER the fraction of bona-fide
@@ -41,6 +51,7 @@ from payments.face.capture import capture_face
 from payments.face.liveness import (
     Challenge,
     DepthLivenessConfig,
+    LivenessReason,
     LivenessResult,
     check_depth_liveness,
     face_mesh_landmarks,
@@ -60,6 +71,8 @@ class PresentationKind(str, enum.Enum):
     FOLDED_PRINT = "folded_print"
     PHONE_SCREEN = "phone_screen"
     TABLET_SCREEN = "tablet_screen"
+    MASK_3D = "mask_3d"
+    REPLAYED_VIDEO = "replayed_video"
 
     @property
     def is_attack(self) -> bool:
@@ -197,7 +210,12 @@ def print_surface(photo: SourcePhoto, rng: np.random.Generator, kind: Presentati
     return _scene_mesh(placed, faces, uv, photo.texture, shaded=True)
 
 
-SCREENS = {PresentationKind.PHONE_SCREEN: (0.068, 0.150), PresentationKind.TABLET_SCREEN: (0.200, 0.150)}
+DEPTH_ATTACKS = tuple(k for k in PresentationKind if k.is_attack and k is not PresentationKind.MASK_3D)
+SCREENS = {
+    PresentationKind.PHONE_SCREEN: (0.068, 0.150),
+    PresentationKind.TABLET_SCREEN: (0.200, 0.150),
+    PresentationKind.REPLAYED_VIDEO: (0.200, 0.150),
+}
 BEZEL_M = 0.006
 
 
@@ -255,6 +273,9 @@ def render_presentation(
     from scanning.sources.render import shared_renderer
 
     intrinsics = kiosk_camera()
+    if kind is PresentationKind.REPLAYED_VIDEO:  # the recording's first frame: the live face, rendered
+        live = render_presentation(photo, PresentationKind.BONA_FIDE, np.random.default_rng(int(rng.integers(2**31))))
+        photo = _as_picture(photo, live.colour)
     scene = _presentation_scene(photo, kind, rng, intrinsics.fx)
     view = shared_renderer().render([*scene, _background(rng)], intrinsics, np.eye(4))
     dropout = rng.uniform(0.02, 0.10) if kind in SCREENS else 0.002
@@ -272,6 +293,8 @@ def _presentation_scene(
 ) -> list[object]:
     if kind is PresentationKind.BONA_FIDE:
         return [face_surface(photo, rng, extra_yaw_deg=extra_yaw_deg, eyes_closed=eyes_closed)]
+    if kind is PresentationKind.MASK_3D:  # the face's shape, rigid: it turns with the head, its eyes never close
+        return [face_surface(photo, rng, extra_yaw_deg=extra_yaw_deg)]
     if kind in SCREENS:
         return screen_surfaces(photo, rng, kind, fx, extra_yaw_deg)
     return [print_surface(photo, rng, kind, extra_yaw_deg)]
@@ -291,20 +314,40 @@ def render_challenge_frames(
     turns the print or screen through the same sweep, and a picture cannot blink (it is
     only moved a little between frames).
     """
+    return list(stream_challenge_frames(photo, kind, challenge, seed))
+
+
+def stream_challenge_frames(
+    photo: SourcePhoto, kind: PresentationKind, challenge: Challenge, seed: int
+) -> Iterator[np.ndarray]:
+    """:func:`render_challenge_frames` one frame at a time, each rendered when it is asked for (as a
+    camera streams them: the kiosk stops taking frames once the challenge is answered)."""
     from scanning.sources.render import shared_renderer
 
     intrinsics = kiosk_camera()
-    frames = []
     steps = TURN_YAWS_DEG if challenge is Challenge.TURN_HEAD else BLINK_CLOSED
+    recording = None
+    if kind is PresentationKind.REPLAYED_VIDEO:  # the live face answering this challenge, recorded earlier
+        recording = [_as_picture(photo, frame)
+                     for frame in render_challenge_frames(photo, PresentationKind.BONA_FIDE, challenge, seed + 1)]
     for index, step in enumerate(steps):
         rng = np.random.default_rng(seed)  # the same geometry in every frame ...
-        yaw = float(step) if challenge is Challenge.TURN_HEAD else 1.5 * np.sin(index)  # ... moved per frame
-        closed = bool(step) and challenge is Challenge.BLINK
-        scene = _presentation_scene(photo, kind, rng, intrinsics.fx, yaw, closed)
+        if challenge is Challenge.TURN_HEAD and recording is None:
+            yaw = float(step)  # a head, or a picture the attacker turns through the same sweep
+        else:
+            yaw = 1.5 * np.sin(index)  # ... moved a little per frame
+        closed = bool(step) and challenge is Challenge.BLINK and kind is PresentationKind.BONA_FIDE
+        shown = photo if recording is None else recording[index]
+        scene = _presentation_scene(shown, kind, rng, intrinsics.fx, yaw, closed)
         view = shared_renderer().render([*scene, _background(rng)], intrinsics, np.eye(4))
         noise = np.random.default_rng(seed + index).normal(0, 2.0, view.colour.shape)
-        frames.append(np.clip(view.colour.astype(np.float32) + noise, 0, 255).astype(np.uint8))
-    return frames
+        yield np.clip(view.colour.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def _as_picture(photo: SourcePhoto, frame: np.ndarray) -> SourcePhoto:
+    """A rendered frame of ``photo``'s face as a picture to show on a screen (the photo itself if Face Mesh
+    finds no face in the frame)."""
+    return prepare_photo(photo.name, np.ascontiguousarray(frame)) or photo
 
 
 def generate_attack_set(
@@ -350,7 +393,7 @@ def assess(samples: Iterable[RgbdSample], config: DepthLivenessConfig = DepthLiv
     return outcomes
 
 
-def error_rates(outcomes: Sequence[PresentationOutcome]) -> dict[str, object]:
+def error_rates(outcomes: Sequence[PresentationOutcome] | Sequence[AttemptOutcome]) -> dict[str, object]:
     """APCER per attack kind and overall (worst kind), BPCER, and the counts behind them."""
     by_kind: dict[str, dict[str, int]] = {}
     for outcome in outcomes:
@@ -365,3 +408,47 @@ def error_rates(outcomes: Sequence[PresentationOutcome]) -> dict[str, object]:
     bona = by_kind.get(PresentationKind.BONA_FIDE.value, {"presented": 0, "captured": 0, "accepted": 0})
     bpcer = 1.0 - bona["accepted"] / bona["captured"] if bona["captured"] else None
     return {"apcer": max(apcer.values()) if apcer else None, "apcer_by_kind": apcer, "bpcer": bpcer, "counts": by_kind}
+
+
+@dataclasses.dataclass(frozen=True)
+class AttemptOutcome:
+    """One presentation through the kiosk's whole face check (``payments.face.pipeline``): the quality
+    gate, depth relief, the challenge. ``challenge_passed`` is judged even where depth refused, to show
+    what the challenge alone would have let through."""
+
+    kind: PresentationKind
+    source: str
+    captured: bool
+    depth_live: bool
+    challenge_passed: bool
+    accepted: bool
+
+
+def assess_attempts(
+    photos: Sequence[SourcePhoto],
+    *,
+    variants: int,
+    seed: int,
+    kinds: Sequence[PresentationKind] = tuple(PresentationKind),
+    challenge: Challenge = Challenge.TURN_HEAD,
+) -> list[AttemptOutcome]:
+    """``variants`` attempts (still and challenge frames) of every photo for every kind, through the pipeline."""
+    from payments.face.pipeline import FacePipeline, render_frames
+
+    pipeline = FacePipeline()
+    rng = np.random.default_rng(seed)
+    outcomes = []
+    for photo in photos:
+        for kind in kinds:
+            for _ in range(variants):
+                frames = render_frames(photo, kind, challenge, int(rng.integers(2**31)))
+                try:
+                    check = pipeline.check(frames)
+                except FaceQualityError:
+                    outcomes.append(AttemptOutcome(kind, photo.name, False, False, False, False))
+                    continue
+                challenge_reasons = {LivenessReason.NO_TURN, LivenessReason.NO_BLINK, LivenessReason.NO_FACE_IN_FRAME}
+                depth_live = check.live or set(check.liveness.reasons) <= challenge_reasons
+                passed = check.live or pipeline.judge_challenge(frames.challenge_frames, challenge)[0].live
+                outcomes.append(AttemptOutcome(kind, photo.name, True, depth_live, passed, check.live))
+    return outcomes

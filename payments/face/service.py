@@ -1,9 +1,9 @@
 """The face-pay flows: consented enrollment, the checkout decision, deletion and retention, audited.
 
-:class:`FacePayService` wires capture (quality gate, embedding), liveness, the
-encrypted store and the in-memory candidate cache. The checkout decision runs
-capture → quality gate → liveness → embedding → match and records the attempt (its
-result, never the face) in the audit log. The money side takes the matched
+:class:`FacePayService` wires the kiosk's face check (``payments.face.pipeline``:
+quality gate, liveness, embedding), the encrypted store and the in-memory candidate
+cache. The checkout decision runs that check, then the match, and records the attempt
+(its result, never the face) in the audit log. The money side takes the matched
 shopper's payment token from :class:`CheckoutDecision` and asks for a PIN when
 ``needs_step_up`` is set.
 """
@@ -19,18 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from payments.errors import ConsentError
-from payments.face.capture import FaceCapture, QualityConfig, capture_face, compute_embedding
+from payments.face.capture import QualityConfig, capture_face, compute_embedding
 from payments.face.identifiers import bucket_digits, phone_last4
-from payments.face.liveness import (
-    Challenge,
-    ChallengeConfig,
-    DepthLivenessConfig,
-    LivenessResult,
-    check_challenge,
-    check_depth_liveness,
-    face_mesh_landmarks,
-)
+from payments.face.liveness import Challenge, ChallengeConfig, DepthLivenessConfig, LivenessResult
 from payments.face.matching import CandidateCache, MatchMode, MatchPolicy, MatchResult, decide
+from payments.face.pipeline import FaceFrames, FacePipeline
 from payments.face.store import Consent, DeletionReason, FaceTemplateStore, StoredTemplate
 
 if TYPE_CHECKING:
@@ -93,6 +86,7 @@ class FacePayService:
         self.quality = quality
         self.depth = depth
         self.challenge = challenge
+        self.pipeline = FacePipeline(quality, depth, challenge)
         self.cache = CandidateCache(store.load_templates())
 
     # ------------------------------------------------------------ enrollment
@@ -158,21 +152,6 @@ class FacePayService:
         )
         return result
 
-    def check_liveness(
-        self,
-        capture: FaceCapture,
-        rgbd: RgbdCapture,
-        challenge_frames: Sequence[np.ndarray] | None = None,
-        challenge: Challenge | None = None,
-    ) -> LivenessResult:
-        """Depth relief on the capture's face, then the active challenge on the colour frames when given."""
-        depth_result = check_depth_liveness(rgbd.depth_m, rgbd.intrinsics, capture.keypoints, self.depth)
-        if not depth_result.live or challenge is None or challenge_frames is None:
-            return depth_result
-        landmarks = [face_mesh_landmarks(frame) for frame in challenge_frames]
-        challenge_result = check_challenge(landmarks, challenge, self.challenge)
-        return dataclasses.replace(depth_result, live=challenge_result.live, reasons=challenge_result.reasons)
-
     def checkout(
         self,
         rgbd: RgbdCapture,
@@ -181,23 +160,19 @@ class FacePayService:
         challenge_frames: Sequence[np.ndarray] | None = None,
         challenge: Challenge | None = None,
     ) -> CheckoutDecision:
-        """capture → quality gate → liveness → embedding → match, audited. Raises FaceQualityError on a bad capture."""
-        timings: dict[str, float] = {}
+        """The kiosk's face check (quality gate → depth liveness → the challenge when given → embedding),
+        then the match, audited. Raises FaceQualityError on a bad capture."""
+        frames = FaceFrames(rgbd.colour, rgbd.depth_m, rgbd.intrinsics, challenge, tuple(challenge_frames or ()))
+        check = self.pipeline.check(frames)
+        timings = dict(check.timings_ms)
+        if not check.live or check.embedding is None:
+            self.store.audit.append("face.liveness_rejected", UNMATCHED_SUBJECT, check.liveness.as_dict())
+            return CheckoutDecision(False, check.liveness, None, timings)
         start = time.perf_counter()
-        capture = capture_face(rgbd.colour, self.quality)
-        timings["quality_ms"] = _lap(start)
-        liveness = self.check_liveness(capture, rgbd, challenge_frames, challenge)
-        timings["liveness_ms"] = _lap(start) - timings["quality_ms"]
-        if not liveness.live:
-            self.store.audit.append("face.liveness_rejected", UNMATCHED_SUBJECT, liveness.as_dict())
-            timings["total_ms"] = _lap(start)
-            return CheckoutDecision(False, liveness, None, timings)
-        embedding = compute_embedding(capture)
-        timings["embedding_ms"] = _lap(start) - sum(timings.values())
-        match = self.match(embedding, phone_last4_digits, audit_extra={"liveness": liveness.as_dict()})
-        timings["match_ms"] = _lap(start) - sum(timings.values())
-        timings["total_ms"] = _lap(start)
-        return CheckoutDecision(match.matched, liveness, match, timings)
+        match = self.match(check.embedding, phone_last4_digits, audit_extra={"liveness": check.liveness.as_dict()})
+        timings["match_ms"] = _lap(start)
+        timings["total_ms"] += timings["match_ms"]
+        return CheckoutDecision(match.matched, check.liveness, match, timings)
 
 
 def _lap(start: float) -> float:

@@ -44,7 +44,7 @@ def test_live_enrolled_shopper_is_accepted_with_their_payment_token(service: Fac
     assert decision.accepted and decision.liveness.live
     assert decision.match.shopper_id == "obama" and decision.match.payment_token == "tok_visa_approve"
     assert decision.match.candidates == 2
-    assert set(decision.timings_ms) == {"quality_ms", "liveness_ms", "embedding_ms", "match_ms", "total_ms"}
+    assert set(decision.timings_ms) == {"quality_ms", "depth_ms", "embedding_ms", "match_ms", "total_ms"}
     [attempt] = service.store.audit.entries(event="face.match_attempt")
     assert attempt.subject == "obama" and attempt.details["liveness"]["live"] is True
 
