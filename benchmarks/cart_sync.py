@@ -9,6 +9,13 @@ starts real ``omnifit serve`` processes on one database and prints one JSON obje
 - ``propagation_ms``: p50/p99 from sending a write through replica A to the event on a watcher of replica B;
 - ``shoppers``: per-call latency of ``concurrent`` shoppers each creating a cart, adding lines,
   changing a quantity and reading the cart back, with think time between calls.
+
+``--notify-scaling [--replica-counts 1,2,4] [--nats nats://127.0.0.1:4222]`` measures instead where
+the fan-out bends on PostgreSQL: for each fan-out (``NOTIFY``, and NATS when a server answers at
+``--nats``) and each replica count, ``--concurrency`` writers spread over the replicas change their
+own carts back to back while a watcher of each cart sits on the next replica, and it reports
+``mutation_rps`` and the watchers' ``propagation_ms`` (a write's answer to its event) under that
+load. Every replica hears every announcement, so with more replicas each one does more fan-out work.
 """
 from __future__ import annotations
 
@@ -198,6 +205,92 @@ async def _run(args: argparse.Namespace, targets: list[str], db_url: str) -> dic
         await bench.close()
 
 
+async def _fanout_load(targets: list[str], token: str, store_id: str, skus: list[str], seconds: float,
+                       concurrency: int) -> dict[str, object]:
+    """Writers on every replica, each cart watched on the next replica: mutation rate and wake-up delay."""
+    bench = _Bench(targets, token, store_id, skus)
+    n = len(targets)
+    try:
+        carts = [await bench.new_cart_with_line(i % n) for i in range(concurrency)]
+        acked: dict[tuple[str, int], float] = {}  # (cart, version) -> when its write was sent
+        seen: dict[tuple[str, int], float] = {}  # -> when the watcher got it (may be before the answer)
+        calls = []
+
+        async def pump(index: int) -> None:
+            cart = carts[index]
+            call = bench.carts((index + 1) % n).WatchCart(cart_pb2.WatchCartRequest(cart_id=cart.cart_id), metadata=bench.metadata)
+            calls.append(call)
+            async for event in call:
+                seen.setdefault((cart.cart_id, event.cart.version), time.perf_counter())
+
+        pumps = [asyncio.create_task(pump(i)) for i in range(concurrency)]
+        await asyncio.sleep(1.0)  # every watch has its snapshot
+        flip = [1] * concurrency
+
+        async def mutate(index: int) -> None:
+            flip[index] = 3 - flip[index]
+            cart = carts[index]
+            sent = time.perf_counter()
+            updated = await bench.carts(index % n).UpdateLine(
+                cart_pb2.UpdateLineRequest(cart_id=cart.cart_id, line_id=cart.lines[0].line_id, quantity=flip[index],
+                                           idempotency_key=uuid.uuid4().hex), metadata=bench.metadata)
+            acked.setdefault((cart.cart_id, updated.version), sent)
+
+        rps = await _closed_loop(seconds, concurrency, mutate)
+        await asyncio.sleep(6.0)  # stragglers arrive by the 5 s re-read at the latest
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        delays = [max(0.0, seen[key] - sent) * 1000 for key, sent in acked.items() if key in seen]
+        return {"mutation_rps": round(rps, 1), "propagation_ms": {
+            "p50": round(statistics.median(delays), 1) if delays else None,
+            "p99": round(_percentile(delays, 99), 1) if delays else None,
+            "events": len(delays), "never_seen": len(acked) - len(delays)}}
+    finally:
+        await bench.close()
+
+
+def _nats_reachable(url: str) -> bool:
+    import socket
+
+    host, _, port = url.removeprefix("nats://").rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def notify_scaling(args: argparse.Namespace) -> dict[str, object]:
+    """Mutations/s and wake-up delay against replica count, NOTIFY and (when reachable) NATS."""
+    from cloud.admin import issue_device_token
+
+    kind, db_url, cleanup = _database("postgresql")
+    fanouts: list[tuple[str, tuple[str, ...]]] = [("notify", ())]
+    if _nats_reachable(args.nats):
+        fanouts.append(("nats", ("--fanout", args.nats)))
+    rows = []
+    tokens: dict[str, str] = {}
+    try:
+        issue_device_token(db_url, "sh-jingan")  # migrate and seed before the replicas race to
+        for name, extra in fanouts:
+            for count in args.replica_counts:
+                servers = [ServerProcess(db_url, extra_args=extra).start() for _ in range(count)]
+                try:
+                    store_id, skus = asyncio.run(_store_and_skus(servers[0].target))
+                    token = tokens.setdefault(store_id, issue_device_token(db_url, store_id))
+                    result = asyncio.run(_fanout_load([s.target for s in servers], token, store_id, skus, args.seconds,
+                                                      args.concurrency))
+                finally:
+                    for server in servers:
+                        server.stop()
+                rows.append({"fanout": name, "replicas": count, **result})
+    finally:
+        cleanup()
+    return {"db": kind, "notify_scaling": rows, "concurrency": args.concurrency, "seconds": args.seconds,
+            "nats": args.nats if len(fanouts) > 1 else None}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("auto", "sqlite", "postgresql"), default="auto")
@@ -207,7 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=200)
     parser.add_argument("--shoppers", type=int, default=200)
     parser.add_argument("--think-s", type=float, default=1.0)
+    parser.add_argument("--notify-scaling", action="store_true", help="fan-out against replica count instead (PostgreSQL)")
+    parser.add_argument("--replica-counts", default="1,2,4", help="with --notify-scaling: replica counts to try")
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222", help="with --notify-scaling: a NATS server to compare")
     args = parser.parse_args(argv)
+    if args.notify_scaling:
+        args.replica_counts = [int(n) for n in args.replica_counts.split(",")]
+        print(json.dumps(notify_scaling(args)))
+        return 0
     kind, db_url, cleanup = _database(args.db)
     if kind == "sqlite" and args.replicas > 1:
         args.replicas = 1  # SQLite fans out in-process only: one replica is the honest set-up
