@@ -32,7 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                         help="the kiosk's outbox, catalog cache and payment journal (default: ~/.local/share/omnifit-kiosk)")
     parser.add_argument("--tls-root-cert", type=Path, default=None, metavar="FILE", help="PEM root certificate of the cloud's TLS")
-    parser.add_argument("--size", default="1280x800", metavar="WxH", help="window size (default 1280x800)")
+    parser.add_argument("--tls", action="store_true", help="TLS to the cloud, trusting the system's CA store (or --tls-root-cert)")
+    parser.add_argument("--size", default="1280x800", metavar="WxH",
+                        help="screen size: landscape (1920x1080) or portrait (1080x1920); default 1280x800")
+    parser.add_argument("--dpi", type=float, default=96.0, help="the screen's pixel density (sets the 9 mm touch targets)")
+    parser.add_argument("--lang", default="zh_CN", metavar="zh_CN|en", help="the language the attract screen starts in")
+    parser.add_argument("--dev", action="store_true", help="a development kiosk: the sandbox network's test cards on screen")
+    parser.add_argument("--mirror-camera", default="", metavar="camera:N|video:FILE",
+                        help="the AR mirror's camera: a webcam, or a video file played in a loop")
     screen = parser.add_mutually_exclusive_group()
     screen.add_argument("--fullscreen", dest="fullscreen", action="store_true", help="full screen (a store's kiosk)")
     screen.add_argument("--windowed", dest="fullscreen", action="store_false", help="in a window (default)")
@@ -64,13 +71,27 @@ def _config(args: argparse.Namespace):
         return KioskConfig(
             targets=tuple(args.target or ["127.0.0.1:50051"]), store_id=args.store, device_token=token,
             camera=args.camera, camera_path=args.camera_path, calibration=args.calibration, rig=args.rig,
-            face_photo=args.face_photo,
+            face_photo=args.face_photo, lang=args.lang, dev=args.dev, dpi=args.dpi, mirror_camera=args.mirror_camera,
             size=(width, height),
             fullscreen=args.fullscreen, shopper_idle_s=args.shopper_idle, staff_idle_s=args.staff_idle,
-            tls_root_cert=args.tls_root_cert, **extra,
+            tls_root_cert=_tls_root(args), device_token_file=args.device_token_file, **extra,
         )
-    except ValueError as exc:
+    except (ValueError, OmnifitError) as exc:
         raise OmnifitError(f"bad kiosk settings: {exc}", code=ErrorCode.INVALID_ARGUMENT) from exc
+
+
+def _tls_root(args: argparse.Namespace) -> Path | None:
+    """The root certificates to trust: ``--tls-root-cert``, else with ``--tls`` the system's CA bundle."""
+    if args.tls_root_cert is not None or not args.tls:
+        return args.tls_root_cert
+    from cloud.client.client import system_ca_file
+    from omnifit.errors import ErrorCode, OmnifitError
+
+    found = system_ca_file()
+    if found is None:
+        raise OmnifitError("--tls: this machine has no CA bundle; give --tls-root-cert FILE",
+                           code=ErrorCode.INVALID_ARGUMENT)
+    return found
 
 
 def _run(args: argparse.Namespace) -> int:

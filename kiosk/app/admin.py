@@ -165,7 +165,7 @@ class RigStatusScreen(AdminScreen):
             self.problem = str(exc)
 
     def layout(self) -> list[ui.Button]:
-        width, _ = self.app.surface.get_size()
+        width, _height = self.app.surface.get_size()
         button = ui.Button("Calibrate now", pygame.Rect(width - 400, 110, 360, 96), "calibrate")
         button.enabled = self.app.config.camera == "synthetic" and not self.busy
         return [button] + self.nav()
@@ -212,7 +212,7 @@ class OutboxScreen(AdminScreen):
     title = "Sync outbox"
 
     def layout(self) -> list[ui.Button]:
-        width, _ = self.app.surface.get_size()
+        width, _height = self.app.surface.get_size()
         send = ui.Button("Send now", pygame.Rect(width - 320, 110, 280, 88), "flush")
         send.enabled = bool(self.app.pending_mutations()) and not self.busy
         return [send] + self.nav()
@@ -230,7 +230,7 @@ class OutboxScreen(AdminScreen):
             self.app.notify(f"{applied} change(s) reached the cloud; {self.app.pending_mutations()} still waiting.")
 
     def draw_body(self, surface: pygame.Surface) -> None:
-        width, _ = surface.get_size()
+        width, _height = surface.get_size()
         client = self.app.worker.device
         ui.draw_text(surface, f"{self.app.pending_mutations()} change(s) waiting to sync", (40, 120))
         dead = client.dead_letters() if client is not None else []
@@ -241,15 +241,17 @@ class OutboxScreen(AdminScreen):
 
 
 class FaceDataScreen(AdminScreen):
-    """Delete a shopper's face data on their request: shopper id, a confirmation, then one audited call."""
+    """Delete a shopper's face data on their request: found by their account email (or shopper id), a
+    confirmation naming them, then one audited call."""
 
     name = "admin_face"
     title = "Delete face data"
 
     def __init__(self, app) -> None:
         super().__init__(app)
-        self.keyboard = ui.TextKeyboard((60, 250), ("shopper id",))
-        self.confirming: str | None = None
+        self.keyboard = ui.TextKeyboard((60, 250), ("shopper",))
+        self.confirming: str | None = None  # the shopper id found
+        self.shown_as = ""  # how staff typed them (the email)
         self.key = _new_key()
         self.result: str | None = None
 
@@ -259,7 +261,8 @@ class FaceDataScreen(AdminScreen):
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
         if self.confirming is not None:
-            return ui.button_row([("Delete", "delete"), ("Keep", "keep")], height - 260, width, margin=200) + self.nav()
+            return ui.button_row([("Delete", "delete"), ("Keep", "keep")], height - 260, width,
+                                 margin=min(200, width // 8)) + self.nav()
         return self.nav()
 
     def on_action(self, action: str) -> None:
@@ -279,39 +282,51 @@ class FaceDataScreen(AdminScreen):
             return
         self.confirming = None
         self.key = _new_key()
-        self.keyboard.values["shopper id"] = ""
+        self.keyboard.values["shopper"] = ""
+        who = self.shown_as or deletion.shopper_id
         if deletion.deleted:
-            self.result = f"Face data of {deletion.shopper_id} deleted (template {deletion.template_id})."
+            self.result = f"Face data of {who} deleted (template {deletion.template_id})."
         else:
-            self.result = f"{deletion.shopper_id} had no face data stored; nothing to delete."
+            self.result = f"{who} had no face data stored; nothing to delete."
         self.app.notify(self.result)
 
     def on_tap(self, pos: tuple[int, int]) -> None:
         if self.confirming is None and self.keyboard.tap(pos) == "ok":
-            self._confirm()
+            self._find()
 
     def on_key(self, event: pygame.event.Event) -> None:
         if self.confirming is None and self.keyboard.key(event) == "ok":
-            self._confirm()
+            self._find()
 
-    def _confirm(self) -> None:
-        shopper_id = self.keyboard.values["shopper id"].strip()
-        if not shopper_id:
-            self.app.notify("Enter the shopper id from the shopper's app (Account > Privacy).", "warning")
+    def _find(self) -> None:
+        typed = self.keyboard.values["shopper"].strip()
+        if not typed:
+            self.app.notify("Enter the shopper's account email (or the shopper id from their app).", "warning")
             return
-        self.confirming = shopper_id
+        if self.busy:
+            return
         self.result = None
+        by_email = "@" in typed
+        self.call(lambda client: client.get_face_enrollment(**({"email": typed} if by_email else {"shopper_id": typed})),
+                  lambda status, error: self._found(typed, status, error), waiting="Looking the shopper up", staff=True)
+
+    def _found(self, typed: str, status, error) -> None:
+        if error is not None:
+            self.app.fail(error, "find that shopper")
+            return
+        self.confirming, self.shown_as = status.shopper_id, typed
 
     def draw_body(self, surface: pygame.Surface) -> None:
-        width, _ = surface.get_size()
+        width, _height = surface.get_size()
         if self.confirming is not None:
-            ui.draw_paragraph(surface, f"Delete every face template of {self.confirming}? The shopper will have to "
+            ui.draw_paragraph(surface, f"Delete every face template of {self.shown_as}? The shopper will have to "
                               "enrol again to pay by face. This is recorded in the audit log.",
-                              pygame.Rect(200, 200, width - 400, 200), centred=True)
+                              pygame.Rect(120, 200, width - 240, 200), centred=True)
             return
-        ui.draw_field(surface, "Shopper id", self.keyboard.shown("shopper id"), pygame.Rect(60, 150, 700, 80), focused=True)
+        ui.draw_field(surface, "Shopper's email (or shopper id)", self.keyboard.shown("shopper"),
+                      pygame.Rect(60, 150, min(900, width - 120), 80), focused=True)
         if self.result:
-            ui.draw_paragraph(surface, self.result, pygame.Rect(940, 250, width - 980, 300), size=ui.SMALL_PX,
+            ui.draw_paragraph(surface, self.result, pygame.Rect(60, 720, width - 120, 120), size=ui.SMALL_PX,
                               colour=ui.GOOD)
         self.keyboard.draw(surface)
 
@@ -340,7 +355,7 @@ class PaymentsScreen(AdminScreen):
             self.intents[intent.intent_id] = intent
 
     def layout(self) -> list[ui.Button]:
-        width, _ = self.app.surface.get_size()
+        width, _height = self.app.surface.get_size()
         buttons = []
         for i, entry in enumerate(self.entries):
             intent = self.intents.get(entry.intent_id)

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from kiosk.app import ui
+from kiosk.app import pictures, text, ui
 from kiosk.app.config import KioskConfig
 from kiosk.app.errors import describe_error, is_offline
 from kiosk.app.routes import screen_class
+from kiosk.app.text import _
 from kiosk.app.worker import Worker
 
 if TYPE_CHECKING:
@@ -58,9 +59,12 @@ class StaffSession:
 
 @dataclass
 class Notice:
+    """A banner over the screen it was raised on; it does not follow the shopper to the next screen."""
+
     text: str
     level: str  # "info", "warning" or "error"
     until: float
+    frame: int  # raised in this frame: a screen that says something and moves on takes it along
 
 
 class KioskApp:
@@ -68,6 +72,7 @@ class KioskApp:
 
     def __init__(self, config: KioskConfig, *, screenshot_dir: Path | None = None) -> None:
         self.config = config
+        text.set_language(config.lang)
         pygame.display.init()  # no audio: a kiosk makes no sound, and headless machines have no sound card
         pygame.font.init()
         pygame.display.set_caption("Omnifit kiosk")
@@ -76,9 +81,12 @@ class KioskApp:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         tls = config.tls_root_cert.read_bytes() if config.tls_root_cert else None
         self.worker = Worker(list(config.targets), device_token=config.device_token,
-                             store_path=config.outbox_path, tls_root_cert=tls).start(warm_up=config.warm_up)
+                             store_path=config.outbox_path, tls_root_cert=tls,
+                             device_token_file=config.device_token_file).start(warm_up=config.warm_up)
+        pictures.configure(self.worker, config.data_dir / "pictures")
         self.store_id = config.store_id
         self.store_name = ""
+        self.store_timezone = "Asia/Shanghai"  # until the cloud says the store's own
         self.session = ShopperSession()
         self.staff: StaffSession | None = None
         self.online: bool | None = None  # unknown until the first cloud call answers
@@ -87,6 +95,7 @@ class KioskApp:
         self.running = True
         self.screenshot_dir = screenshot_dir
         self._shots = 0
+        self._frame = 0
         self._background: dict[int, str] = {}  # app-level jobs: what failing would mean, for the notice
         self.screen: Screen = screen_class("attract")(self)
         self._show(self.screen)
@@ -100,6 +109,8 @@ class KioskApp:
         if isinstance(screen, str):
             screen = screen_class(screen)(self, *args, **kwargs)
         _LOGGER.debug("screen %s -> %s", self.screen.name, screen.name)
+        if self.notice is not None and self.notice.frame != self._frame:
+            self.notice = None  # raised on the screen being left, for that screen only
         self.screen.leave()
         self.screen = screen
         self._show(screen)
@@ -121,11 +132,11 @@ class KioskApp:
             self.worker.adopt_staff_token(session.token)
         self.staff = StaffSession(staff_id, session)
 
-    def sign_out_staff(self, reason: str = "Signed out.") -> None:
+    def sign_out_staff(self, reason: str = "") -> None:
         """Leave admin mode: the staff token is dropped from memory and the shopper screens return."""
         self.staff = None
         self.worker.sign_out_staff()
-        self.notify(reason)
+        self.notify(reason or _("Signed out."))
         self.go("attract")
 
     def background(self, make, doing: str) -> int:
@@ -136,11 +147,12 @@ class KioskApp:
 
     def notify(self, text: str, level: str = "info") -> None:
         _LOGGER.info("notice (%s) on %s: %s", level, self.screen.name, text)
-        self.notice = Notice(text, level, time.monotonic() + NOTICE_S)
+        self.notice = Notice(text, level, time.monotonic() + NOTICE_S, self._frame)
 
     def fail(self, error: BaseException, doing: str) -> None:
-        """Tell the person at the kiosk what went wrong while ``doing`` something, in words."""
-        self.notify(f"Could not {doing}: {describe_error(error)}", "error")
+        """Tell the person at the kiosk what went wrong while ``doing`` something (translated), in words."""
+        self.notify(_("Could not {doing}: {why}", doing=doing, why=describe_error(error, staff=self.staff is not None)),
+                    "error")
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -155,6 +167,7 @@ class KioskApp:
 
     def step(self, events: list[pygame.event.Event] | None = None) -> None:
         """One frame: events to the screen, finished jobs to their screens, timeouts, drawing."""
+        self._frame += 1
         for event in pygame.event.get() if events is None else events:
             self._guarded("handle an event", lambda event=event: self._dispatch(event))
         self._drain_outcomes()
@@ -163,6 +176,7 @@ class KioskApp:
         if self.notice is not None and now > self.notice.until:
             self.notice = None
         self._guarded("update", lambda: self.screen.update(now))
+        ui.DRAWN.clear()
         self._guarded("draw", lambda: self.screen.draw(self.surface))
         self._draw_notice(self.surface)
 
@@ -180,7 +194,7 @@ class KioskApp:
             self.staff = None
             self.worker.sign_out_staff()
             self.reset_session()
-            self.fail(exc, "finish that step; please start again")
+            self.fail(exc, _("finish that step; please start again"))
 
     def _dispatch(self, event: pygame.event.Event) -> None:
         if event.type == pygame.QUIT:
@@ -210,7 +224,7 @@ class KioskApp:
                 self.screen.deliver(outcome)
             except Exception as exc:  # a screen's bug must not take the kiosk down in front of a shopper
                 _LOGGER.exception("screen %s failed handling job %d", self.screen.name, outcome.job)
-                self.fail(exc, "finish that step")
+                self.fail(exc, _("finish that step"))
 
     def _note_cloud(self, error: BaseException | None) -> None:
         online = not is_offline(error)
@@ -223,7 +237,7 @@ class KioskApp:
         if self.screen.staff_only:
             if idle > self.config.staff_idle_s:
                 self.last_input = now
-                self.sign_out_staff("Admin mode closed after inactivity.")
+                self.sign_out_staff(_("Admin mode closed after inactivity."))
         elif self.screen.name != "attract" and idle > self.config.shopper_idle_s and not self.screen.busy:
             self.last_input = now
             self.reset_session()
@@ -231,17 +245,19 @@ class KioskApp:
     # --- drawing shared by every screen ------------------------------------------------------
     def draw_status(self, surface: pygame.Surface) -> None:
         """Top-right: store, cloud reachability and mutations waiting to sync; the staff member in admin mode."""
-        width, _ = surface.get_size()
-        parts = [self.store_name or self.store_id or "store: not set"]
-        if self.online is False:
-            parts.append("OFFLINE")
+        width, _height = surface.get_size()
+        parts = [self.store_name] if self.store_name else []
+        if self.online is False:  # what still works, not a status word
+            parts.append(_("Offline: browsing and your cart still work; paying waits for the connection"))
         pending = self.pending_mutations()
         if pending:
-            parts.append(f"{pending} change(s) waiting to sync")
+            parts.append(_("{count} change(s) waiting to sync", count=pending))
         if self.staff is not None:
-            parts.append(f"staff: {self.staff.staff_id}")
+            parts.append(_("staff: {staff_id}", staff_id=self.staff.staff_id))
         colour = ui.WARNING if self.online is False else ui.MUTED
-        ui.draw_text(surface, "  \u00b7  ".join(parts), (width - 32, 20), size=ui.SMALL_PX, colour=colour, anchor="topright")
+        right = width - 210 if self.screen.corner_buttons() else width - 32
+        line = ui.fit_text("  \u00b7  ".join(parts), right - 40 - (width // 2 if self.screen.title else 0), ui.SMALL_PX)
+        ui.draw_text(surface, line, (right, 20), size=ui.SMALL_PX, colour=colour, anchor="topright")
 
     def face_camera_ready(self) -> bool:
         return self.config.face_photo is not None
@@ -253,7 +269,7 @@ class KioskApp:
     def _draw_notice(self, surface: pygame.Surface) -> None:
         if self.notice is None:
             return
-        width, _ = surface.get_size()
+        width, _height = surface.get_size()
         colour = {"error": ui.DANGER, "warning": ui.WARNING}.get(self.notice.level, ui.ACCENT_DOWN)
         lines = ui.wrap_text(self.notice.text, width - 160)[:3]
         line_px = ui.Fonts.get(ui.BODY_PX).get_linesize()
@@ -265,10 +281,10 @@ class KioskApp:
 
     # --- headless driving (tests, --script) --------------------------------------------------
     def find_button(self, label: str) -> ui.Button:
-        """A button (or keypad / keyboard key) on the current screen by its label."""
-        buttons = self.screen.layout() + [key for widget in self.screen.widgets() for key in widget.buttons]
+        """A button (or keypad / keyboard key) on the current screen by its label, as shown or in English."""
+        buttons = self.screen.buttons() + [key for widget in self.screen.widgets() for key in widget.buttons]
         for button in buttons:
-            if button.label == label:
+            if text.translates(button.label, label):
                 return button
         shown = ", ".join(repr(b.label) for b in buttons)
         raise LookupError(f"no button {label!r} on screen {self.screen.name}; buttons: {shown}")
@@ -303,6 +319,10 @@ class KioskApp:
             self.step([])
             time.sleep(FRAME_S / 3)
         self.step([])
+
+    def shows(self, wanted: str) -> bool:
+        """Whether ``wanted`` is among the text drawn in the latest frame (a line, or across wrapped lines)."""
+        return any(wanted in line for line in ui.DRAWN) or wanted in " ".join(ui.DRAWN) or wanted in "".join(ui.DRAWN)
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Run the loop until the current screen has no job running."""

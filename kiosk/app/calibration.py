@@ -173,7 +173,7 @@ class CalibrationScreen(AdminScreen):
         good = sum(self.passed(step) for step in self.steps)
         ui.draw_text(surface, f"{good} of {len(self.steps)} captures good", (40, LIST_TOP + len(self.steps) * LIST_ROW + 8),
                      size=ui.SMALL_PX, colour=ui.GOOD if good == len(self.steps) else ui.MUTED)
-        width, _ = surface.get_size()
+        width, _height = surface.get_size()
         panel = pygame.Rect(PANEL_LEFT, LIST_TOP, width - PANEL_LEFT - 40, 440)
         if self.outcome is not None:
             self._draw_outcome(surface, panel)

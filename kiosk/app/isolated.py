@@ -12,12 +12,37 @@ from collections.abc import Callable
 from typing import Any
 
 _progress_queue = None  # set in the child by ``start_child``
+_frames_queue = None  # live pictures (the AR mirror) for the UI, newest wins
+_streaming = None  # the id of the streaming job the UI wants running (0: none); any other stops
 
 
-def start_child(progress_queue) -> None:
-    """The pool's initializer: keep the queue progress reports go to."""
-    global _progress_queue
-    _progress_queue = progress_queue
+def start_child(progress_queue, frames_queue=None, streaming=None) -> None:
+    """The pool's initializer: keep the queues reports and frames go to, and the streaming job's id."""
+    global _progress_queue, _frames_queue, _streaming
+    _progress_queue, _frames_queue, _streaming = progress_queue, frames_queue, streaming
+    if frames_queue is not None:
+        # Pictures nobody took are worthless: the child may exit without flushing them into the pipe
+        # (otherwise it waits at exit for a reader that has stopped reading).
+        frames_queue.cancel_join_thread()
+
+
+def stop_requested(job: int) -> bool:
+    """Whether the UI no longer wants streaming ``job`` (it left the mirror, or started another one)."""
+    return _streaming is None or _streaming.value != job
+
+
+def send_frame(job: int, payload: object) -> bool:
+    """Hand a live picture to the UI without waiting: when the UI has not taken the last ones, this one is
+    dropped (the mirror must never wait on the screen, and the screen shows only the newest)."""
+    import queue
+
+    if _frames_queue is None:
+        return False
+    try:
+        _frames_queue.put_nowait((job, payload))
+    except queue.Full:
+        return False
+    return True
 
 
 def run_job(job: int, work: Callable[..., Any], reports_progress: bool) -> Any:
@@ -29,6 +54,11 @@ def run_job(job: int, work: Callable[..., Any], reports_progress: bool) -> Any:
         _progress_queue.put((job, stage, fraction))
 
     return work(progress)
+
+
+def run_streaming_job(job: int, work: Callable[[int], Any]) -> Any:
+    """Run ``work(job)``: a job that sends frames tagged with its id until ``stop_requested(job)``."""
+    return work(job)
 
 
 def warm_up() -> None:

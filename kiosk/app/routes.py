@@ -20,6 +20,7 @@ ROUTES: dict[str, str] = {
     "products": "kiosk.app.shopper:ProductsScreen",
     "fit": "kiosk.app.shopper:FitScreen",
     "cart": "kiosk.app.shopper:CartScreen",
+    "mirror": "kiosk.app.mirror:MirrorScreen",
     "pair": "kiosk.app.shopper:PairingScreen",
     "checkout": "kiosk.app.checkout:CheckoutScreen",
     "paying": "kiosk.app.checkout:PayingScreen",

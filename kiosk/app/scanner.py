@@ -5,16 +5,20 @@ These run on the worker's pool (a scan takes a second or more); they take and re
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.app.config import KioskConfig
+from kiosk.app.text import N_
+
+_LOGGER = logging.getLogger(__name__)
 
 STAGES = {
-    "capture": "Capturing from the depth cameras",
-    "reconstruct": "Building a 3D model of your feet",
-    "measure": "Measuring your feet",
-    "done": "Done",
+    "capture": N_("Capturing from the depth cameras"),
+    "reconstruct": N_("Building a 3D model of your feet"),
+    "measure": N_("Measuring your feet"),
+    "done": N_("Done"),
 }
 
 
@@ -27,6 +31,7 @@ class FootScan:
     watertight: bool
     flags: tuple[str, ...]
     seconds: float
+    views: tuple[bytes, ...] = ()  # PNGs of both feet turning (``kiosk.app.turntable``); empty if it could not draw
 
 
 def foot_source(config: KioskConfig, shopper: int):
@@ -52,12 +57,24 @@ def scan_feet(config: KioskConfig, shopper: int, progress: Callable[[str, float]
     quality = result.reconstruction.quality
     feet = Feet(left=result.measurements.get("left"), right=result.measurements.get("right"))
     return FootScan(
+        views=_views(result.reconstruction.parts),
         feet=feet,
         summary=result.measurements_mm(),
         watertight=all(quality.watertight.values()),
         flags=tuple(flag.message for flag in quality.flags),
         seconds=result.timing_s.get("total", 0.0),
     )
+
+
+def _views(parts: dict) -> tuple[bytes, ...]:
+    """The turntable of the scanned meshes; a renderer that cannot start costs the pictures, not the scan."""
+    from kiosk.app.turntable import render_turntable
+
+    try:
+        return render_turntable(parts)
+    except Exception:  # noqa: BLE001 - e.g. no EGL on this machine: the figures are still shown
+        _LOGGER.exception("could not render the scanned feet")
+        return ()
 
 
 @functools.lru_cache(maxsize=1)

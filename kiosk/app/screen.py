@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from kiosk.app import ui
+from kiosk.app import text, ui
+from kiosk.app.text import N_, _
 
 if TYPE_CHECKING:
     from cloud.client import SyncClient
@@ -28,8 +29,9 @@ class Screen:
     """
 
     name = "screen"
-    title = ""
+    title = ""  # English, marked with text.N_; translated when drawn
     staff_only = False  # admin screens: leaving admin mode (sign-out, idle) drops them
+    language_button = True  # shopper screens: the corner button switches zh_CN <-> en
 
     def __init__(self, app: KioskApp) -> None:
         self.app = app
@@ -44,6 +46,19 @@ class Screen:
 
     def layout(self) -> list[ui.Button]:
         return []
+
+    def corner_buttons(self) -> list[ui.Button]:
+        """Buttons every shopper screen has: the language switch, top right."""
+        if self.staff_only or not self.language_button:
+            return []
+        width, _height = self.app.surface.get_size()
+        other = text.other_language()
+        return [ui.Button(text.language_name(other), pygame.Rect(width - 190, 12, 170, 72), f"lang:{other}",
+                          colour=ui.PANEL, text_size=ui.SMALL_PX)]
+
+    def buttons(self) -> list[ui.Button]:
+        """Every button on screen now: the screen's own and the corner ones."""
+        return self.layout() + self.corner_buttons()
 
     def widgets(self) -> list:
         """Keypads and keyboards showing now; their keys take taps through :meth:`on_tap`."""
@@ -68,9 +83,12 @@ class Screen:
     def handle(self, event: pygame.event.Event) -> None:
         if event.type in TAP_EVENTS:
             pos = self._event_pos(event)
-            for button in self.layout():
+            for button in self.buttons():
                 if button.hit(pos):
-                    self.on_action(button.action)
+                    if button.action.startswith("lang:"):
+                        text.set_language(button.action.split(":", 1)[1])
+                    else:
+                        self.on_action(button.action)
                     return
             self.on_tap(pos)
         elif event.type == pygame.KEYDOWN:
@@ -83,7 +101,7 @@ class Screen:
         return event.pos
 
     # --- background work ---------------------------------------------------------------------
-    def call(self, make: Callable[[SyncClient], Awaitable[Any]], done: Done, *, waiting: str = "One moment\u2026",
+    def call(self, make: Callable[[SyncClient], Awaitable[Any]], done: Done, *, waiting: str = N_("One moment"),
              staff: bool = False) -> int:
         """Run a cloud call off the UI thread; ``done(value, error)`` runs on the UI thread after."""
         return self.track(self.app.worker.call(make, staff=staff), done, waiting)
@@ -94,7 +112,7 @@ class Screen:
         self.busy[job] = waiting
         return job
 
-    def run_blocking(self, work: Callable[..., Any], done: Done, *, waiting: str = "One moment\u2026",
+    def run_blocking(self, work: Callable[..., Any], done: Done, *, waiting: str = N_("One moment"),
                      progress: Callable[[str, float], None] | None = None) -> int:
         """Run heavy work in the kiosk's work process (``work`` picklable: a function or a partial of one).
 
@@ -141,17 +159,17 @@ class Screen:
 
     def draw(self, surface: pygame.Surface) -> None:
         surface.fill(ui.BACKGROUND)
-        width, _ = surface.get_size()
+        width, _height = surface.get_size()
         if self.title:
-            ui.draw_text(surface, self.title, (40, 28), size=ui.TITLE_PX)
+            ui.draw_text(surface, ui.fit_text(_(self.title), width - 720, ui.TITLE_PX), (40, 28), size=ui.TITLE_PX)
         self.app.draw_status(surface)
         self.draw_body(surface)
-        for button in self.layout():
+        for button in self.buttons():
             self.draw_button(surface, button)
         if self.busy:
-            text = next(iter(self.busy.values())).rstrip(".\u2026")
+            waiting = _(next(iter(self.busy.values()))).rstrip(".\u2026")
             dots = "." * (1 + int(time.monotonic() * 2) % 3)
             rect = pygame.Rect(0, 0, min(width - 80, 760), 96)
             rect.midbottom = (width // 2, surface.get_height() - 140)
             pygame.draw.rect(surface, ui.PANEL, rect, border_radius=16)
-            ui.draw_text(surface, text + dots, rect.center, anchor="center")
+            ui.draw_text(surface, waiting + dots, rect.center, anchor="center")

@@ -8,6 +8,7 @@ A script is plain text, one step per line (``#`` starts a comment)::
     type alice               # characters, as a keyboard types them
     key return               # one key by its pygame name (return, escape, tab, backspace, f12)
     screenshot 01-cart       # saves 01-cart.png into the screenshot folder
+    expect 您的购物车 10      # until this text is on screen (timeout in seconds, default 30)
     sleep 0.5
 
 The run stops at the first step that fails and says which one and why.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pygame
 
+from kiosk.app import ui
 from kiosk.app.app import KioskApp
 from omnifit.errors import ErrorCode, OmnifitError
 
@@ -40,7 +42,7 @@ class ScriptReport:
         return {"ok": self.ok, "steps": self.steps, "screenshots": self.screenshots}
 
 
-COMMANDS = ("wait", "tap", "idle", "type", "key", "screenshot", "sleep")
+COMMANDS = ("wait", "tap", "idle", "type", "key", "screenshot", "sleep", "expect")
 
 
 def parse_script(text: str) -> list[tuple[int, str, str]]:
@@ -82,6 +84,13 @@ def _run_step(app: KioskApp, command: str, argument: str, screenshot_dir: Path |
     if command == "wait":
         name, _, timeout = argument.partition(" ")
         app.wait_for(name, float(timeout or 30))
+    elif command == "expect":
+        wanted, timeout = _text_and_timeout(argument)
+        try:
+            app.wait_for(lambda: app.shows(wanted), timeout)
+        except TimeoutError:
+            shown = " | ".join(line for line in ui.DRAWN if line.strip())
+            raise TimeoutError(f"{wanted!r} not on screen {app.screen.name} after {timeout} s; it shows: {shown}") from None
     elif command == "idle":
         app.wait_idle(float(argument or 30))
     elif command == "tap":
@@ -102,3 +111,12 @@ def _run_step(app: KioskApp, command: str, argument: str, screenshot_dir: Path |
         app.step([])
         return app.screenshot(screenshot_dir / f"{argument or app.screen.name}.png")
     return None
+
+
+def _text_and_timeout(argument: str) -> tuple[str, float]:
+    """``TEXT [S]``: the text, and the seconds after it when the last word is a number (30 otherwise)."""
+    head, _, last = argument.rpartition(" ")
+    try:
+        return (head, float(last)) if head else (argument, 30.0)
+    except ValueError:
+        return argument, 30.0

@@ -8,6 +8,7 @@ action they stand for, so screens stay plain state machines.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pygame
 
@@ -28,8 +29,15 @@ SMALL_PX = 26
 BUTTON_HEIGHT = 96
 
 
+# One face for both languages: WenQuanYi Micro Hei has Latin and CJK glyphs (Debian fonts-wqy-microhei,
+# installed by ``make``); pygame's bundled face has no Chinese and draws boxes.
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+# pygame draws its bundled face at 0.6875 of the size asked; this scale keeps the kiosk's sizes as they were.
+_CJK_SCALE = 0.72
+
+
 class Fonts:
-    """pygame's bundled font at the kiosk's few sizes, made once."""
+    """The kiosk's font at its few sizes, made once (the bundled face where the CJK font is missing)."""
 
     _cache: dict[int, pygame.font.Font] = {}
 
@@ -37,13 +45,22 @@ class Fonts:
     def get(cls, size_px: int) -> pygame.font.Font:
         font = cls._cache.get(size_px)
         if font is None:
-            font = cls._cache[size_px] = pygame.font.Font(None, size_px)
+            if CJK_FONT.is_file():
+                font = pygame.font.Font(str(CJK_FONT), max(8, int(size_px * _CJK_SCALE)))
+            else:
+                font = pygame.font.Font(None, size_px)
+            cls._cache[size_px] = font
         return font
+
+
+DRAWN: list[str] = []
+"""Every line of text drawn since the frame began (the app clears it): what scripts' ``expect`` reads."""
 
 
 def draw_text(surface: pygame.Surface, text: str, pos: tuple[int, int], *, size: int = BODY_PX,
               colour: tuple[int, int, int] = TEXT, anchor: str = "topleft") -> pygame.Rect:
     """One line of text; ``anchor`` is a ``pygame.Rect`` attribute name (``center``, ``midtop`` ...)."""
+    DRAWN.append(text)
     rendered = Fonts.get(size).render(text, True, colour)
     rect = rendered.get_rect(**{anchor: pos})
     surface.blit(rendered, rect)
@@ -61,13 +78,16 @@ def fit_text(text: str, width_px: int, size: int = BODY_PX) -> str:
 
 
 def wrap_text(text: str, width_px: int, size: int = BODY_PX) -> list[str]:
-    """``text`` broken into lines no wider than ``width_px`` (words longer than a line stay whole)."""
+    """``text`` broken into lines no wider than ``width_px`` (words longer than a line stay whole).
+
+    Latin text breaks at spaces; Chinese, which has none, between any two characters.
+    """
     font = Fonts.get(size)
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}".strip()
+        for word, spaced in _words(paragraph):
+            candidate = f"{line}{' ' if spaced and line else ''}{word}"
             if line and font.size(candidate)[0] > width_px:
                 lines.append(line)
                 line = word
@@ -75,6 +95,29 @@ def wrap_text(text: str, width_px: int, size: int = BODY_PX) -> list[str]:
                 line = candidate
         lines.append(line)
     return lines
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u2e80" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef" or "\u3000" <= char <= "\u303f"
+
+
+def _words(paragraph: str) -> list[tuple[str, bool]]:
+    """(word, whether a space came before it): Latin words between spaces, each Chinese character on its own."""
+    words: list[tuple[str, bool]] = []
+    for chunk in paragraph.split(" "):
+        spaced, word = True, ""
+        for char in chunk:
+            if _is_cjk(char):
+                if word:
+                    words.append((word, spaced))
+                    spaced, word = False, ""
+                words.append((char, spaced))
+                spaced = False
+            else:
+                word += char
+        if word:
+            words.append((word, spaced))
+    return words
 
 
 def draw_paragraph(surface: pygame.Surface, text: str, rect: pygame.Rect, *, size: int = BODY_PX,
@@ -210,6 +253,8 @@ class Keypad(_KeyWidget):
 
 
 _KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl@", "zxcvbnm-_.")
+# Passwords and email addresses need these; the "#+=" key swaps the letter rows for them.
+_SYMBOL_ROWS = ("1234567890", "!@#$%^&*()", "-_=+[]{};:", "'\"/\\,.?<>~")
 
 
 @dataclass
@@ -225,6 +270,7 @@ class TextKeyboard(_KeyWidget):
     key_size: int = 76
     gap: int = 8
     shift: bool = False
+    symbols: bool = False
     focus: int = 0
     values: dict[str, str] = field(default_factory=dict)
     buttons: list[Button] = field(default_factory=list)
@@ -237,13 +283,14 @@ class TextKeyboard(_KeyWidget):
         left, top = self.origin
         step = self.key_size + self.gap
         self.buttons = []
-        for row, keys in enumerate(_KEY_ROWS):
+        for row, keys in enumerate(_SYMBOL_ROWS if self.symbols else _KEY_ROWS):
             for col, char in enumerate(keys):
-                label = char.upper() if self.shift else char
+                label = char.upper() if self.shift and not self.symbols else char
                 rect = pygame.Rect(left + col * step, top + row * step, self.key_size, self.key_size)
                 self.buttons.append(Button(label, rect, f"char:{label}", colour=PANEL))
         bottom = top + len(_KEY_ROWS) * step
-        specials = (("Shift", "shift", 2), ("Space", "char: ", 3), ("Del", "del", 2), ("Next", "next", 1.5), ("Done", "ok", 1.5))
+        specials = (("Shift", "shift", 1.5), ("abc" if self.symbols else "#+=", "symbols", 1.5), ("Space", "char: ", 2),
+                    ("Del", "del", 1.5), ("Next", "next", 1.5), ("Done", "ok", 2))
         x = left
         for label, action, span in specials:
             width = int(span * step - self.gap)
@@ -266,6 +313,9 @@ class TextKeyboard(_KeyWidget):
             self.focus = (self.focus + 1) % len(self.field_names)
         elif action == "shift":
             self.shift = not self.shift
+            self._layout()
+        elif action == "symbols":
+            self.symbols = not self.symbols
             self._layout()
         elif action == "del":
             self.values[self.focused] = self.values[self.focused][:-1]

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cloud.client import SyncClient
+from cloud.client.types import Session
 from kiosk.app import isolated
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,9 +51,10 @@ class Worker:
     """
 
     def __init__(self, targets: list[str], *, device_token: str | None, store_path: Path | str,
-                 tls_root_cert: bytes | None = None) -> None:
+                 tls_root_cert: bytes | None = None, device_token_file: Path | None = None) -> None:
         self._targets = targets
         self._device_token = device_token
+        self._device_token_file = device_token_file
         self._store_path = store_path
         self._tls_root_cert = tls_root_cert
         self.outcomes: queue.Queue[Outcome] = queue.Queue()
@@ -62,6 +65,10 @@ class Worker:
         self._next_job = 0
         self._watches: dict[int, concurrent.futures.Future] = {}
         self._progress = _SPAWN.Queue()
+        self._frames = _SPAWN.Queue(maxsize=2)  # the mirror's pictures: two in flight at most, newest wins
+        # Which streaming job should run (0: none): a per-job flag, so stopping one mirror and starting the
+        # next cannot race (an event cleared for the new job could be cleared before the old one saw it).
+        self._streaming = _SPAWN.Value("q", 0)
         self._progress_reader = threading.Thread(target=self._read_progress, name="kiosk-progress", daemon=True)
         self._process: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -78,7 +85,8 @@ class Worker:
     def _work_process(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._process is None:
             self._process = concurrent.futures.ProcessPoolExecutor(
-                1, mp_context=_SPAWN, initializer=isolated.start_child, initargs=(self._progress,))
+                1, mp_context=_SPAWN, initializer=isolated.start_child,
+                initargs=(self._progress, self._frames, self._streaming))
         return self._process
 
     def _read_progress(self) -> None:
@@ -89,7 +97,17 @@ class Worker:
     async def _open(self) -> None:
         # grpc.aio channels belong to the loop they are made on, so clients are made here.
         self.device = SyncClient(self._targets, token=self._device_token, store_path=self._store_path,
-                                 tls_root_cert=self._tls_root_cert)
+                                 tls_root_cert=self._tls_root_cert, on_token_renewed=self._save_device_token)
+
+    def _save_device_token(self, session: Session) -> None:
+        """Keep the renewed device token for the next start (0600, replaced atomically)."""
+        if self._device_token_file is None:
+            return
+        tmp = self._device_token_file.with_name(self._device_token_file.name + ".new")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(session.token + "\n")
+        os.replace(tmp, self._device_token_file)
 
     def _job_id(self) -> int:
         with self._lock:
@@ -149,6 +167,8 @@ class Worker:
         future = self._work_process().submit(isolated.run_job, job, work, reports_progress)
 
         def finished(done: concurrent.futures.Future) -> None:
+            if done.cancelled():  # the kiosk is closing: nobody waits for it
+                return
             error = done.exception()
             if isinstance(error, BrokenProcessPool):
                 _LOGGER.error("the kiosk's work process died during job %d; starting a new one", job)
@@ -157,6 +177,39 @@ class Worker:
 
         future.add_done_callback(finished)
         return job
+
+    def run_streaming(self, work: Callable[..., Any]) -> int:
+        """Start ``work(job)`` in the work process: a job that sends pictures (:func:`isolated.send_frame`)
+        until :meth:`stop_streaming`; :meth:`latest_frame` takes them on the UI thread."""
+        job = self._job_id()
+        self._streaming.value = job
+        future = self._work_process().submit(isolated.run_streaming_job, job, work)
+
+        def finished(done: concurrent.futures.Future) -> None:
+            if done.cancelled():
+                return
+            error = done.exception()
+            if isinstance(error, BrokenProcessPool):
+                self._process = None
+            self.outcomes.put(Outcome(job, error=error) if error is not None else Outcome(job, value=done.result()))
+
+        future.add_done_callback(finished)
+        return job
+
+    def stop_streaming(self) -> None:
+        """Ask the streaming job to finish (it returns its figures as its outcome)."""
+        self._streaming.value = 0
+
+    def latest_frame(self, job: int) -> Any:
+        """The newest picture ``job`` sent since the last call, or None; older ones are dropped."""
+        newest = None
+        while True:
+            try:
+                sender, payload = self._frames.get_nowait()
+            except queue.Empty:
+                return newest
+            if sender == job:
+                newest = payload
 
     def sign_in_staff(self, staff_id: str, password: str) -> int:
         """A job that signs a staff member in on a client of its own; that client becomes ``staff``."""
@@ -212,9 +265,11 @@ class Worker:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
         self._loop.close()
+        self._streaming.value = 0  # a mirror still running ends its loop
         if self._process is not None:
             self._process.shutdown(wait=True, cancel_futures=True)
         if self._progress_reader.is_alive():
             self._progress.put(None)
             self._progress_reader.join(10)
         self._progress.close()
+        self._frames.close()

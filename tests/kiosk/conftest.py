@@ -62,9 +62,10 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
 def kiosk_config(cloud: Cloud, tmp_path: Path, **overrides):
     from kiosk.app.config import KioskConfig
 
-    # No warm-up: most tests never scan, and the machine is shared.
+    # No warm-up: most tests never scan, and the machine is shared. English and the sandbox's test
+    # cards (a --dev kiosk) unless a test says otherwise: the assertions read the English words.
     settings = dict(targets=(cloud.target,), store_id=STORE, device_token=cloud.device_token,
-                    data_dir=tmp_path / "kiosk", warm_up=False)
+                    data_dir=tmp_path / "kiosk", warm_up=False, lang="en", dev=True)
     settings.update(overrides)
     return KioskConfig(**settings)
 

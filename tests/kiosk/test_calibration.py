@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
+from omnifit.shared import REPO_ROOT
 from tests.kiosk.conftest import STAFF_ID, STAFF_PASSWORD, STORE
 
 

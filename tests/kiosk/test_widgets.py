@@ -13,7 +13,7 @@ import pygame  # noqa: E402
 from kiosk.app import ui  # noqa: E402
 from kiosk.app.journal import PaymentJournal  # noqa: E402
 from kiosk.app.script import ScriptError, parse_script  # noqa: E402
-from tests.conftest import REPO_ROOT  # noqa: E402
+from omnifit.shared import REPO_ROOT  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -106,3 +106,96 @@ def test_no_screen_module_imports_another_screen_module():
                 target = node.module.rsplit(".", 1)[1]
                 if target in screen_modules and path.stem != target:
                     assert (path.stem, target) in allowed, f"{path.name} imports kiosk.app.{target}"
+
+
+def test_every_kiosk_string_has_a_chinese_translation_with_the_same_fields():
+    import string
+
+    from omnifit.i18n import Catalog, extract_messages, untranslated
+
+    messages = extract_messages(REPO_ROOT / "kiosk" / "app", ("_", "N_"))
+    catalog = Catalog.load("kiosk", "kiosk", "zh_CN")
+    assert len(messages) > 150
+    assert untranslated(catalog, messages) == []
+    fields = string.Formatter()
+    for message in messages:
+        wanted = {name for _, name, _, _ in fields.parse(message) if name}
+        got = {name for _, name, _, _ in fields.parse(catalog.gettext(message)) if name}
+        assert got == wanted, f"{message!r} -> {catalog.gettext(message)!r}"
+
+
+def test_switching_language_translates_words_money_and_store_times():
+    from cloud.client import Money
+    from kiosk.app import text
+
+    try:
+        text.set_language("zh_CN")
+        assert text._("Your cart") == "您的购物车"
+        assert text.money(Money(129950, "CNY")) == "¥1,299.50"
+        assert text.when(1_767_225_600_000, "Asia/Shanghai").endswith("08:00:00")  # 2026-01-01 00:00 UTC
+        assert text.translates("您的购物车", "Your cart") and text.translates("Your cart", "Your cart")
+        text.set_language("en")
+        assert text._("Your cart") == "Your cart" and text.money(Money(500, "USD")) == "$5.00"
+        assert text.when(1_767_225_600_000, "America/New_York").startswith("Dec 31, 2025")
+    finally:
+        text.set_language("zh_CN")
+
+
+def test_chinese_wraps_between_characters_and_latin_between_words():
+    lines = ui.wrap_text("请站上测量台：几秒钟即可测量双脚，并告诉您合适的尺码。", 300)
+    assert len(lines) > 1 and all(ui.Fonts.get(ui.BODY_PX).size(line)[0] <= 300 for line in lines)
+    assert "".join(lines) == "请站上测量台：几秒钟即可测量双脚，并告诉您合适的尺码。"
+    assert ui.wrap_text("two words", 2000) == ["two words"]
+
+
+def test_keyboard_types_symbols_for_email_addresses_and_passwords():
+    keyboard = ui.TextKeyboard((0, 0), ("email",))
+    for label in ("a", "#+=", "!", "+", "abc", "b"):
+        _tap(keyboard, label)
+    assert keyboard.values["email"] == "a!+b"
+
+
+def test_a_decline_is_told_in_plain_words_without_the_networks_code():
+    from cloud.client import ClientError
+    from kiosk.app import text
+    from kiosk.app.checkout import declined_code
+    from kiosk.app.errors import describe_decline, describe_error
+    from omnifit.errors import ErrorCode
+
+    refusal = ClientError("gateway sandbox declined confirm of intent pi_123: insufficient_funds",
+                          code=ErrorCode.FAILED_PRECONDITION)
+    text.set_language("en")
+    try:
+        assert declined_code(refusal) == "insufficient_funds"
+        words = describe_decline("insufficient_funds")
+        assert words.startswith("Your bank declined this card") and "insufficient" not in words
+        shown = describe_error(ClientError("no cart ct_9 in store sh-jingan", code=ErrorCode.NOT_FOUND))
+        assert "ct_9" not in shown and "sh-jingan" not in shown
+        assert "ct_9" in describe_error(ClientError("no cart ct_9", code=ErrorCode.NOT_FOUND), staff=True)
+    finally:
+        text.set_language("zh_CN")
+    assert describe_decline("insufficient_funds").startswith("您的银行拒绝了这张卡")
+
+
+@pytest.mark.parametrize("arch_mm, category", [(0.0, "low arch"), (4.9, "low arch"), (9.0, "medium arch"),
+                                               (15.0, "high arch")])
+def test_the_arch_is_shown_as_a_category_not_a_bare_millimetre_figure(arch_mm, category):
+    from kiosk.app.shopper import arch_category
+
+    assert arch_category(arch_mm) == category
+
+
+def test_size_advice_reads_in_plain_words_first():
+    from kiosk.app import text
+    from kiosk.app.shopper import fit_words, sureness
+    from tryon.fit.results import FitVerdict, FitZone, ZoneFit
+
+    zones = (ZoneFit(FitZone.TOE_ROOM, FitVerdict.ROOMY, 262.0, 288.0, 26.0, 12.0),
+             ZoneFit(FitZone.BALL, FitVerdict.GOOD, 240.0, 242.0, 2.0, 0.0))
+    text.set_language("en")
+    try:
+        assert fit_words("43", zones) == "Size 43 fits you; roomy at the toes"
+        assert sureness(0.86) == "How sure we are: very sure (86 %)"
+    finally:
+        text.set_language("zh_CN")
+    assert fit_words("43", zones) == "43 码适合您；脚趾处宽松"
