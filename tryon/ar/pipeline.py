@@ -64,6 +64,7 @@ class MirrorStats:
     frames: int = 0
     person_frames: int = 0
     overlay_frames: int = 0
+    skipped_frames: int = 0  # frames drawn with the previous frame's landmarks
     wall_s: float = 0.0
     cpu_s: float = 0.0  # CPU time of the whole process (every thread) over the run
     notices: dict[str, int] = field(default_factory=dict)  # frames on which each notice was said
@@ -90,6 +91,7 @@ class MirrorStats:
             "frames": self.frames,
             "person_frames": self.person_frames,
             "overlay_frames": self.overlay_frames,
+            "skipped_frames": self.skipped_frames,
             "notices": dict(sorted(self.notices.items())),
             "fps": round(self.frames / self.wall_s, 2) if self.wall_s > 0 else 0.0,
             # All threads' CPU per frame: the work itself, apart from waiting for a core others hold.
@@ -129,7 +131,7 @@ class _WorkerPool:
         try:
             while not self._stop.is_set() and (item := self._next_frame()) is not None:
                 position, frame = item
-                self._results.put((position, detect(tracker, frame)))
+                self._results.put((position, detect(tracker, frame, position)))
         except BaseException as exc:  # handed to the caller's thread and raised there
             self._results.put((-1, exc))
         finally:
@@ -169,11 +171,16 @@ class Mirror:
     frame's size. Smoothing runs in frame order on the calling thread.
     ``say_notices`` writes what stopped the try-on (no person, no feet, ...) on the
     frame; a caller with its own UI turns it off and reads ``FrameResult.notices``.
+    ``landmark_every``: run Pose on every n-th frame and draw the others with the last
+    landmarks (1: every frame); None decides per frame: when the trackers fall behind
+    ``target_fps`` (their recent inference time over the workers exceeds the frame
+    budget), every other frame skips Pose, so the mirror keeps its frame rate on a busy
+    machine at the cost of landmarks one frame old on the skipped frames.
     """
 
     def __init__(self, tryon: TryOn, trackers: BodyTracker | Sequence[BodyTracker], *,
                  camera: Intrinsics | None = None, hfov_deg: float = 60.0, pipelined: bool = True,
-                 say_notices: bool = True) -> None:
+                 say_notices: bool = True, landmark_every: int | None = 1, target_fps: float = 30.0) -> None:
         self.tryon = tryon
         self.trackers = [trackers] if isinstance(trackers, BodyTracker) else list(trackers)
         if not self.trackers:
@@ -182,6 +189,11 @@ class Mirror:
         self.camera, self.hfov_deg, self.pipelined = camera, hfov_deg, pipelined
         self.say_notices = say_notices
         self.needs = getattr(tryon, "needs", "feet")
+        if landmark_every is not None and landmark_every < 1:
+            raise ArInputError(f"landmark_every must be >= 1 or None (adaptive); got {landmark_every}")
+        self.landmark_every, self.target_fps = landmark_every, target_fps
+        self._landmark_ms = 0.0  # recent Pose inference time (exponential mean), for the adaptive skip
+        self._skipped = 0
 
     def _camera_for(self, image: np.ndarray) -> Intrinsics:
         height, width = image.shape[:2]
@@ -189,14 +201,24 @@ class Mirror:
             self.camera = Intrinsics.from_fov(width, height, self.hfov_deg)
         return self.camera
 
-    @staticmethod
-    def _detect(tracker: BodyTracker, frame: Frame) -> tuple[Frame, Detection, float, float]:
+    def _skip(self, position: int) -> bool:
+        """Whether the frame at ``position`` in the stream is drawn with the previous landmarks."""
+        if self.landmark_every is not None:
+            return position % self.landmark_every != 0
+        budget_ms = 1000.0 * len(self.trackers) / self.target_fps
+        return position % 2 == 1 and self._landmark_ms > budget_ms
+
+    def _detect(self, tracker: BodyTracker, frame: Frame, position: int = 0) -> tuple[Frame, Detection | None, float, float]:
         image = frame.image
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ArInputError(f"frame {frame.index}: expected an (H, W, 3) uint8 BGR image; got {image.shape} {image.dtype}")
         started = time.perf_counter()
+        if self._skip(position):
+            return frame, None, 0.0, started
         detection = tracker.detect(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-        return frame, detection, (time.perf_counter() - started) * 1000.0, started
+        elapsed = (time.perf_counter() - started) * 1000.0
+        self._landmark_ms = elapsed if self._landmark_ms == 0.0 else 0.8 * self._landmark_ms + 0.2 * elapsed
+        return frame, detection, elapsed, started
 
     def _draw(self, frame: Frame, observation: BodyObservation, landmarks_ms: float) -> FrameResult:
         started = time.perf_counter()
@@ -206,7 +228,10 @@ class Mirror:
             render_on = getattr(self.tryon, "render_on", None)
             # A try-on that reads the frame (its light, the old shoes to take out) returns the
             # frame to draw on as well as its layer.
-            image, layer = render_on(image, observation, camera) if render_on else (image, self.tryon.render(observation, camera))
+            if render_on is not None:
+                image, layer = render_on(image, observation, camera, live=not self.trackers[0].static_image_mode)
+            else:
+                layer = self.tryon.render(observation, camera)
         rendered = time.perf_counter()
         if layer is not None:
             image = image.copy() if image is frame.image else image
@@ -221,7 +246,7 @@ class Mirror:
 
     def _detections(self, frames: Iterable[Frame]):
         if not self.pipelined:
-            return (self._detect(self.trackers[0], frame) for frame in frames)
+            return (self._detect(self.trackers[0], frame, i) for i, frame in enumerate(frames))
         return iter(_WorkerPool(self.trackers, frames, self._detect))
 
     def run(self, frames: Iterable[Frame], sink: Callable[[FrameResult], None] | None = None) -> MirrorStats:
@@ -229,7 +254,13 @@ class Mirror:
         stats = MirrorStats()
         cpu_started = time.process_time()
         started = last = time.perf_counter()
+        last_detection: Detection | None = None
+        self._skipped = 0
         for frame, detection, landmarks_ms, detect_started in self._detections(frames):
+            if detection is None:  # skipped: the last landmarks, at this frame's time
+                self._skipped += 1
+                detection = last_detection or Detection(np.zeros(frame.image.shape[:2], np.float32))
+            last_detection = detection
             smooth_started = time.perf_counter()
             observation = self.smoother(detection, frame.time_s)
             landmarks_ms += (time.perf_counter() - smooth_started) * 1000.0
@@ -239,6 +270,7 @@ class Mirror:
             now = time.perf_counter()
             stats.add(result, (now - last) * 1000.0, (now - detect_started) * 1000.0)
             last = now
+        stats.skipped_frames = self._skipped
         stats.wall_s = time.perf_counter() - started
         stats.cpu_s = time.process_time() - cpu_started
         return stats

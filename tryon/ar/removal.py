@@ -20,22 +20,30 @@ def foot_zone(shape: tuple[int, int], pixels: np.ndarray, side: lm.Side, grow: f
     import cv2
 
     height, width = shape
+    zone = np.zeros((height, width), bool)
     ankle_i, heel_i, toe_i = lm.FOOT[side]
     ankle, heel, toe, knee = pixels[ankle_i], pixels[heel_i], pixels[toe_i], pixels[lm.KNEE[side]]
     length = max(8.0, float(np.linalg.norm(toe - heel)), 0.6 * float(np.linalg.norm(ankle - heel)))
-    zone = np.zeros((height, width), np.uint8)
-    triangle = np.round(np.stack([ankle, heel, toe])).astype(np.int32)
-    cv2.fillConvexPoly(zone, triangle, 1)
     reach = max(1, int(round(grow * length)))
-    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    triangle = np.stack([ankle, heel, toe])
+    # Work on the window around the foot only: the frame is 20-50 times larger.
+    x0, y0 = np.floor(triangle.min(axis=0)).astype(int) - reach - 1
+    x1, y1 = np.ceil(triangle.max(axis=0)).astype(int) + reach + 2
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    if x1 <= x0 or y1 <= y0:
+        return zone
+    window = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(window, np.round(triangle - [x0, y0]).astype(np.int32), 1)
+    window = cv2.dilate(window, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
     shin = ankle - knee
     shin_len = float(np.linalg.norm(shin))
     if shin_len > 1.0:
         down = shin / shin_len
-        ys, xs = np.mgrid[0:height, 0:width]
+        ys, xs = np.mgrid[y0:y1, x0:x1]
         along = (xs - ankle[0]) * down[0] + (ys - ankle[1]) * down[1]
-        zone &= (along >= -above_ankle * length).astype(np.uint8)
-    return zone.astype(bool)
+        window &= (along >= -above_ankle * length).astype(np.uint8)
+    zone[y0:y1, x0:x1] = window.astype(bool)
+    return zone
 
 
 def _window(mask: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
@@ -106,11 +114,13 @@ def sole_row(shoe: np.ndarray, pixels: np.ndarray, side: lm.Side) -> float | Non
 
 
 def erase(image: np.ndarray, region: np.ndarray, person: np.ndarray | None = None, grow_px: int = 3,
-          radius_px: int = 5) -> np.ndarray:
+          radius_px: int = 5, scale: float = 1.0) -> np.ndarray:
     """A copy of ``image`` with ``region`` (H, W) bool (grown by ``grow_px``) inpainted from around it.
 
     ``person`` (H, W) probability keeps the person's pixels at the hole's edge (the trouser
-    leg) from being smeared into it: they are filled too, then put back.
+    leg) from being smeared into it: they are filled too, then put back. ``scale`` < 1
+    inpaints a smaller copy of the window (the live mirror: the fill is smooth anyway)
+    and pastes back only the hole.
     """
     import cv2
 
@@ -126,8 +136,18 @@ def erase(image: np.ndarray, region: np.ndarray, person: np.ndarray | None = Non
         near = cv2.dilate(hole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * radius_px + 1, 4 * radius_px + 1)))
         keep = (near > 0) & (hole == 0) & (person[y0:y1, x0:x1] > 0.5)
     window = np.ascontiguousarray(image[y0:y1, x0:x1])
-    filled = cv2.inpaint(window, np.where(keep, 255, hole).astype(np.uint8), radius_px, cv2.INPAINT_TELEA)
-    filled[keep] = window[keep]
+    unknown = np.where(keep, 255, hole).astype(np.uint8)
+    if scale < 1.0 and min(window.shape[:2]) * scale >= 16:
+        size = (max(1, int(round(window.shape[1] * scale))), max(1, int(round(window.shape[0] * scale))))
+        small = cv2.inpaint(cv2.resize(window, size, interpolation=cv2.INTER_AREA),
+                            (cv2.resize(unknown, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8) * 255,
+                            max(2, int(round(radius_px * scale))), cv2.INPAINT_TELEA)
+        filled = window.copy()
+        grown = cv2.resize(small, (window.shape[1], window.shape[0]), interpolation=cv2.INTER_LINEAR)
+        filled[hole > 0] = grown[hole > 0]
+    else:
+        filled = cv2.inpaint(window, unknown, radius_px, cv2.INPAINT_TELEA)
+        filled[keep] = window[keep]
     out = image.copy()
     out[y0:y1, x0:x1] = filled
     return out

@@ -265,6 +265,11 @@ class ShoeRenderer:
         return _GpuPart(self._vao(self._program, interleaved, part.indices), self._texture(part.texture),
                         self._texture(part.normal_map), self._texture(part.orm), part)
 
+    def preload(self, model: ShoeModel) -> None:
+        """Upload ``model`` (its buffers, textures and mipmaps) now rather than on its first frame."""
+        with self.ctx:
+            self._uploaded(model)
+
     def _uploaded(self, model: ShoeModel) -> list[_GpuPart]:
         key = id(model)
         if key not in self._models:

@@ -50,3 +50,30 @@ def test_inline_mode_gives_every_frame(renderer):
     with BodyTracker() as tracker:
         stats = Mirror(tryon, tracker, pipelined=False).run(frames)
     assert stats.frames == 3 and stats.person_frames == 0
+
+
+def test_landmark_skipping_reuses_the_last_landmarks(renderer):
+    class Counting(BodyTracker):
+        calls = 0
+
+        def detect(self, rgb):
+            Counting.calls += 1
+            return super().detect(rgb)
+
+    tryon = build_tryon(shoe=SHOE_GLB, renderer=renderer)
+    frames = [Frame(i, i / 30, np.full((48, 64, 3), 90, np.uint8)) for i in range(6)]
+    with Counting() as tracker:
+        stats = Mirror(tryon, [tracker], pipelined=False, landmark_every=2).run(frames)
+    assert Counting.calls == 3 and stats.skipped_frames == 3 and stats.frames == 6
+    with pytest.raises(ArInputError, match="landmark_every"):
+        Mirror(tryon, [tracker], landmark_every=0)
+
+
+def test_adaptive_skipping_only_when_behind(renderer):
+    tryon = build_tryon(shoe=SHOE_GLB, renderer=renderer)
+    with BodyTracker() as tracker:
+        mirror = Mirror(tryon, [tracker], landmark_every=None, target_fps=30.0)
+        mirror._landmark_ms = 10.0  # keeping up with 33 ms frames
+        assert not any(mirror._skip(i) for i in range(6))
+        mirror._landmark_ms = 50.0  # behind: every other frame skips Pose
+        assert [mirror._skip(i) for i in range(4)] == [False, True, False, True]
