@@ -17,8 +17,9 @@ reference is measured apart from the mirror's own masks:
 - ``jitter_px``: median frame-to-frame motion of the drawn heel and toe over the squats
   clip, whose feet stay still (cases.json), scaled to 640 px high; p95 beside it.
 - ``old_garment_visible``: the shopper's top is the selfie mask inside the shoulder-hip
-  quad (shrunk by 15 % towards its centre); the fraction unchanged after drawing a top
-  in the colour least like it (white on a dark top, black on a light one).
+  quad grown by a quarter and raised over the shoulders, in the colour of the quad's
+  core; the fraction unchanged after drawing a top in the colour least like it (white on
+  a dark top, black on a light one).
 - ``shoulder_error_px``: at each shoulder landmark's column, the rows between the top
   edge of the person (selfie mask) and the top edge of the drawn garment, above the
   shoulder; scaled to 640 px high.
@@ -117,16 +118,27 @@ def _floor_like(image: np.ndarray, region: np.ndarray, person: np.ndarray, dista
     return np.linalg.norm(image.astype(np.float64) - floor, axis=2) <= distance
 
 
-def _top_region(shape: tuple[int, int], pixels: np.ndarray, person: np.ndarray) -> np.ndarray:
+def _top_region(image: np.ndarray, pixels: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """The shopper's top: the person (selfie mask) inside the shoulder-hip quad grown by a quarter
+    about its centre and raised over the shoulders, in the colour (BGR within 45) of the quad's core."""
     import cv2
 
     from tryon.ar import landmarks as lm
 
     quad = pixels[[lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER, lm.RIGHT_HIP, lm.LEFT_HIP]]
-    quad = quad.mean(axis=0) + 0.85 * (quad - quad.mean(axis=0))
-    region = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(region, np.round(quad).astype(np.int32), 1)
-    return region.astype(bool) & person
+    centre = quad.mean(axis=0)
+    span = float(np.linalg.norm(quad[0] - quad[1]))
+    grown = centre + 1.25 * (quad - centre)
+    grown[:2, 1] -= 0.15 * span
+    zone, core = np.zeros(image.shape[:2], np.uint8), np.zeros(image.shape[:2], np.uint8)
+    cv2.fillConvexPoly(zone, np.round(grown).astype(np.int32), 1)
+    cv2.fillConvexPoly(core, np.round(centre + 0.5 * (quad - centre)).astype(np.int32), 1)
+    core_pixels = image[(core > 0) & person]
+    if len(core_pixels) < 20:
+        return np.zeros(image.shape[:2], bool)
+    colour = np.median(core_pixels.astype(np.float64), axis=0)
+    similar = np.linalg.norm(image.astype(np.float64) - colour, axis=2) <= 45.0
+    return (zone > 0) & person & similar
 
 
 def _unchanged(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -287,7 +299,7 @@ def _garment_cases(cases: list[dict], reference: _Reference, rows: list) -> dict
         tone = "light"
         region = None
         if pixels is not None:
-            region = _top_region(image.shape[:2], pixels, person)
+            region = _top_region(image, pixels, person)
             if region.any():
                 tone = "light" if float(image[region].mean()) > 110 else "dark"
         tryon = tryons[tone]

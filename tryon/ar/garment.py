@@ -247,6 +247,24 @@ class GarmentTryOn:
             below += warped
         return self._finish(canvas, observation.mask[y0:y1, x0:x1], x0, y0)
 
+    def render_on(self, image: np.ndarray, observation: BodyObservation, camera: Intrinsics,
+                  live: bool = False) -> tuple[np.ndarray, RenderedLayer | None]:
+        """(``image``, the garment layer) with the shopper's own top hidden and the real shading kept.
+
+        The shopper's top is the person-mask pixels around the torso and upper arms whose
+        colour is the torso's (Lab distance to its median); where the warped garment leaves
+        them showing, the garment is grown over them (its own colours filled in). The
+        garment then takes the light and folds of the real top: its colour is scaled by the
+        frame's smoothed brightness over the top's median brightness.
+        """
+        layer = self.render(observation, camera)
+        if layer is None or observation.mask is None:
+            return image, layer
+        old = own_top_mask(image, observation)
+        if old is None:
+            return image, layer
+        return image, _cover_and_shade(layer, old, image, observation.mask)
+
     def _finish(self, canvas: np.ndarray, person: np.ndarray, x0: int, y0: int) -> RenderedLayer:
         """Clip to the grown person mask and convert premultiplied float to straight-alpha uint8."""
         import cv2
@@ -257,3 +275,86 @@ class GarmentTryOn:
         colour = canvas[..., :3] / np.maximum(canvas[..., 3:4], 1e-6)
         rgba = np.dstack([np.clip(colour * 255.0, 0, 255), np.clip(alpha * 255.0, 0, 255)]).astype(np.uint8)
         return RenderedLayer(rgba, x0, y0)
+
+
+def own_top_mask(image: np.ndarray, observation: BodyObservation, max_distance: float = 30.0) -> np.ndarray | None:
+    """(H, W) bool: the shopper's own top (see :meth:`GarmentTryOn.render_on`), or None without a torso."""
+    import cv2
+
+    pixels, visibility = observation.pixels, observation.visibility
+    torso = [lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER, lm.RIGHT_HIP, lm.LEFT_HIP]
+    if pixels is None or (visibility[torso] <= 0.5).any():
+        return None
+    height, width = image.shape[:2]
+    shoulders = pixels[[lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER]]
+    hips = pixels[[lm.LEFT_HIP, lm.RIGHT_HIP]]
+    span = float(np.linalg.norm(shoulders[0] - shoulders[1]))
+    if span < 4.0:
+        return None
+    up = (shoulders.mean(axis=0) - hips.mean(axis=0))
+    up /= max(float(np.linalg.norm(up)), 1e-6)
+    outline = [shoulders[0] + 0.2 * span * up, shoulders[1] + 0.2 * span * up, hips[1] - 0.1 * span * up,
+               hips[0] - 0.1 * span * up]
+    for shoulder, elbow in ((lm.LEFT_SHOULDER, lm.LEFT_ELBOW), (lm.RIGHT_SHOULDER, lm.RIGHT_ELBOW)):
+        if visibility[elbow] > 0.5:  # sleeves reach about half way down the upper arm
+            outline.append(pixels[shoulder] + 0.5 * (pixels[elbow] - pixels[shoulder]))
+    hull = cv2.convexHull(np.round(np.array(outline)).astype(np.int32))
+    zone = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(zone, hull, 1)
+    grow = max(1, int(0.2 * span))
+    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
+    zone &= observation.mask > 0.5
+    core = np.zeros((height, width), np.uint8)
+    centre = np.concatenate([shoulders, hips]).mean(axis=0)
+    quad = np.concatenate([shoulders, hips[::-1]])
+    cv2.fillConvexPoly(core, np.round(centre + 0.6 * (quad - centre)).astype(np.int32), 1)
+    core = (core > 0) & zone
+    if core.sum() < 20:
+        return None
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    median = np.median(lab[core], axis=0)
+    distance = np.linalg.norm((lab - median) * [0.5, 1.0, 1.0], axis=2)  # light and shade vary more than hue
+    return zone & (distance <= max_distance)
+
+
+def _cover_and_shade(layer: RenderedLayer, old: np.ndarray, image: np.ndarray, person: np.ndarray) -> RenderedLayer:
+    """``layer`` grown over ``old`` pixels it leaves uncovered, and shaded by the frame's brightness."""
+    import cv2
+
+    height, width = image.shape[:2]
+    ys, xs = np.nonzero(old)
+    x0, y0 = min(layer.x0, int(xs.min())), min(layer.y0, int(ys.min()))
+    x1 = max(layer.x0 + layer.rgba.shape[1], int(xs.max()) + 1)
+    y1 = max(layer.y0 + layer.rgba.shape[0], int(ys.max()) + 1)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    rgba = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+    lx0, ly0 = layer.x0 - x0, layer.y0 - y0
+    src = layer.rgba[max(-ly0, 0):, max(-lx0, 0):]
+    h = min(src.shape[0], rgba.shape[0] - max(ly0, 0))
+    w = min(src.shape[1], rgba.shape[1] - max(lx0, 0))
+    rgba[max(ly0, 0):max(ly0, 0) + h, max(lx0, 0):max(lx0, 0) + w] = src[:h, :w]
+    showing = old[y0:y1, x0:x1] & (rgba[..., 3] < 128)
+    covered = rgba[..., 3] >= 128
+    if showing.any() and covered.sum() > 20:
+        # Fill the uncovered pixels with the garment's own colours, spread from its edge.
+        known = np.where(covered[..., None], rgba[..., :3], 0).astype(np.uint8)
+        filled = cv2.inpaint(known, (~covered).astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+        rgba[showing, :3] = filled[showing]
+        rgba[showing, 3] = 255
+    # Shading transfer: the real top's folds and light, relative to its median brightness.
+    gray = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    region = old[y0:y1, x0:x1]
+    if region.sum() > 20:
+        # Folds and light, not the print: blur at the scale of the body; a dark top's ratios are
+        # mostly noise, so it passes on less of its shading.
+        median = max(float(np.median(gray[region])), 1.0)
+        sigma = max(2.0, 0.012 * float(np.sqrt(region.sum())) * 4.0)
+        strength = 0.6 * float(np.clip(median / 80.0, 0.2, 1.0))
+        shade = 1.0 + strength * (cv2.GaussianBlur(gray, (0, 0), sigma) / median - 1.0)
+        shade = np.clip(shade, 0.7, 1.2)
+        weight = cv2.GaussianBlur(region.astype(np.float32), (0, 0), 3.0)  # shading only over the real top
+        shade = 1.0 + (shade - 1.0) * weight
+        drawn = rgba[..., 3] > 0
+        toned = rgba[..., :3].astype(np.float32) * shade[..., None]
+        rgba[drawn, :3] = np.clip(toned[drawn], 0, 255).astype(np.uint8)
+    return RenderedLayer(rgba, x0, y0)

@@ -117,3 +117,30 @@ def test_the_old_shoe_is_gone_and_the_new_sole_is_on_the_floor(renderer):
     drawn[layer.y0:layer.y0 + h, layer.x0:layer.x0 + w] = alpha[: image.shape[0] - layer.y0, : image.shape[1] - layer.x0]
     old_bottom, new_bottom = np.nonzero(old)[0].max(), np.nonzero(drawn)[0].max()
     assert abs(int(old_bottom) - int(new_bottom)) <= 0.02 * image.shape[0]
+
+
+@pytest.mark.shared_data
+def test_the_shoppers_own_top_is_found_and_covered_by_the_new_one():
+    from tryon.ar import build_tryon
+    from tryon.ar.garment import own_top_mask
+
+    image, observation = _photo("yogait_tada1_standing_front.jpg")
+    top = own_top_mask(image, observation)
+    assert top is not None
+    # The white T-shirt: bright pixels between the shoulders and the hips; not the dark jeans.
+    shoulder_y = observation.pixels[[lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER], 1].mean()
+    knee_y = observation.pixels[[lm.LEFT_KNEE, lm.RIGHT_KNEE], 1].mean()
+    assert top.sum() > 3000 and image[top].mean() > 150
+    assert not top[int(knee_y):].any() and np.nonzero(top)[0].min() > shoulder_y - 60
+    camera = Intrinsics.from_fov(image.shape[1], image.shape[0], 60.0)
+    tryon = build_tryon(sku="hp-crew-m-BLK-M")
+    plain = tryon.render(observation, camera)
+    _, covered = tryon.render_on(image, observation, camera)
+
+    def showing(layer) -> float:
+        alpha = np.zeros(image.shape[:2], np.uint8)
+        h, w = layer.rgba.shape[:2]
+        alpha[layer.y0:layer.y0 + h, layer.x0:layer.x0 + w] = layer.rgba[..., 3]
+        return float((top & (alpha < 128)).mean() / top.mean())
+
+    assert showing(covered) < 0.02 < showing(plain)
