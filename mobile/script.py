@@ -185,7 +185,7 @@ def find_target(app: ShopperApp, label: str) -> Any:
     for layer in _layers(app):
         found = []
         for widget in _shown(layer):
-            if isinstance(widget, TextInput) and label in (_plain(widget.hint_text), _plain(widget.text)):
+            if isinstance(widget, TextInput) and label == _plain(widget.hint_text):
                 found.append(widget)
             elif isinstance(widget, ButtonBehavior) and label in (_plain(getattr(widget, "text", None)),
                                                                   _plain(getattr(widget, "label", None))):

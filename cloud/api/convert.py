@@ -114,7 +114,8 @@ def product(value: dt.Product) -> catalog_pb2.Product:
 
 
 def store(value: dt.Store) -> catalog_pb2.Store:
-    return catalog_pb2.Store(store_id=value.store_id, name=value.name, city=value.city, timezone=value.timezone)
+    return catalog_pb2.Store(store_id=value.store_id, name=value.name, city=value.city, timezone=value.timezone,
+                             ship_days_min=value.ship_days_min, ship_days_max=value.ship_days_max)
 
 
 def _measurements(message: object, cls: type[_M]) -> _M:

@@ -103,7 +103,8 @@ def product(message: catalog_pb2.Product) -> types.Product:
 
 
 def store(message: catalog_pb2.Store) -> types.Store:
-    return types.Store(store_id=message.store_id, name=message.name, city=message.city, timezone=message.timezone)
+    return types.Store(store_id=message.store_id, name=message.name, city=message.city, timezone=message.timezone,
+                       ship_days=(message.ship_days_min, message.ship_days_max))
 
 
 def product_page(message: catalog_pb2.ListProductsResponse, *, stale: bool = False) -> types.ProductPage:

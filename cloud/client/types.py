@@ -75,6 +75,7 @@ class Store:
     name: str
     city: str
     timezone: str
+    ship_days: tuple[int, int] = (0, 0)  # (min, max) days to deliver a size the store lacks
 
 
 @dataclass(frozen=True)

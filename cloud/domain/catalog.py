@@ -134,7 +134,8 @@ class CatalogService:
     def list_stores(self) -> list[Store]:
         st = schema.stores
         with self.database.read() as conn:
-            rows = conn.execute(sa.select(st.c.store_id, st.c.name, st.c.city, st.c.timezone).order_by(st.c.store_id)).all()
+            rows = conn.execute(sa.select(st.c.store_id, st.c.name, st.c.city, st.c.timezone, st.c.ship_days_min,
+                                          st.c.ship_days_max).order_by(st.c.store_id)).all()
         return [Store(**row._asdict()) for row in rows]
 
     def get_stock(self, store_id: str, skus: list[str], product_id: str = "") -> list[StockLevel]:

@@ -201,6 +201,8 @@ class Store:
     name: str
     city: str
     timezone: str
+    ship_days_min: int = 0  # ship-to-home estimate for a size the store lacks
+    ship_days_max: int = 0
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,11 @@ class ProductScreen(AppScreen):
             return tr._("Choose a size")
         if self.stock_here.get(variant.sku, 0) > 0:
             return tr._("In stock at {store}: pick it up today", store=self.app.store_name)
+        store = next((s for s in self.app.stores if s.store_id == self.app.store_id), None)
+        if store is not None and store.ship_days[1]:
+            low, high = store.ship_days
+            return tr._("Not at {store} in this size: delivered to your home in {low} to {high} days",
+                        store=store.name, low=low, high=high)
         return tr._("Not at {store} in this size: we deliver it to your home", store=self.app.store_name)
 
     def add(self) -> None:

@@ -15,17 +15,17 @@ _sym_db = _symbol_database.Default()
 from proto.omnifit.v1 import common_pb2 as omnifit_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/catalog.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"y\n\x08ShoeSize\x12\n\n\x02\x65u\x18\x01 \x01(\t\x12\n\n\x02us\x18\x02 \x01(\t\x12\n\n\x02uk\x18\x03 \x01(\t\x12\x15\n\rmondopoint_mm\x18\x04 \x01(\x05\x12\x16\n\x0elast_length_mm\x18\x05 \x01(\x01\x12\x1a\n\x12last_ball_girth_mm\x18\x06 \x01(\x01\"\xb5\x01\n\x0cSizeChartRow\x12\x12\n\nsize_label\x18\x01 \x01(\t\x12\x14\n\x0c\x63hest_min_mm\x18\x02 \x01(\x01\x12\x14\n\x0c\x63hest_max_mm\x18\x03 \x01(\x01\x12\x14\n\x0cwaist_min_mm\x18\x04 \x01(\x01\x12\x14\n\x0cwaist_max_mm\x18\x05 \x01(\x01\x12\x12\n\nhip_min_mm\x18\x06 \x01(\x01\x12\x12\n\nhip_max_mm\x18\x07 \x01(\x01\x12\x11\n\tinseam_mm\x18\x08 \x01(\x01\"v\n\tSizeChart\x12&\n\x04rows\x18\x01 \x03(\x0b\x32\x18.omnifit.v1.SizeChartRow\x12\x15\n\rease_chest_mm\x18\x02 \x01(\x01\x12\x15\n\rease_waist_mm\x18\x03 \x01(\x01\x12\x13\n\x0b\x65\x61se_hip_mm\x18\x04 \x01(\x01\"c\n\x07Variant\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0e\n\x06\x63olour\x18\x02 \x01(\t\x12\x12\n\nsize_label\x18\x03 \x01(\t\x12\'\n\tshoe_size\x18\x04 \x01(\x0b\x32\x14.omnifit.v1.ShoeSize\"\xdf\x02\n\x07Product\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12&\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32\x14.omnifit.v1.Category\x12\"\n\x06gender\x18\x05 \x01(\x0e\x32\x12.omnifit.v1.Gender\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12 \n\x05price\x18\x07 \x01(\x0b\x32\x11.omnifit.v1.Money\x12*\n\x0fprice_secondary\x18\x08 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x0f\n\x07\x63olours\x18\t \x03(\t\x12%\n\x08variants\x18\n \x03(\x0b\x32\x13.omnifit.v1.Variant\x12)\n\nsize_chart\x18\x0b \x01(\x0b\x32\x15.omnifit.v1.SizeChart\x12\x11\n\tmodel_uri\x18\x0c \x01(\t\"G\n\x05Store\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ity\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\"\xe8\x01\n\x13ListProductsRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12&\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x14.omnifit.v1.Category\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12\"\n\x06gender\x18\x04 \x01(\x0e\x32\x12.omnifit.v1.Gender\x12\x10\n\x08store_id\x18\x05 \x01(\t\x12\x15\n\rin_stock_only\x18\x06 \x01(\x08\x12\x17\n\x0fmax_price_minor\x18\x07 \x01(\x03\x12%\n\x04page\x18\x08 \x01(\x0b\x32\x17.omnifit.v1.PageRequest\"e\n\x14ListProductsResponse\x12%\n\x08products\x18\x01 \x03(\x0b\x32\x13.omnifit.v1.Product\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.omnifit.v1.PageResponse\"\'\n\x11GetProductRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\"E\n\x0fGetStockRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0c\n\x04skus\x18\x02 \x03(\t\x12\x12\n\nproduct_id\x18\x03 \x01(\t\"<\n\nStockLevel\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x0f\n\x07on_hand\x18\x03 \x01(\x05\":\n\x10GetStockResponse\x12&\n\x06levels\x18\x01 \x03(\x0b\x32\x16.omnifit.v1.StockLevel\"\x13\n\x11ListStoresRequest\"7\n\x12ListStoresResponse\x12!\n\x06stores\x18\x01 \x03(\x0b\x32\x11.omnifit.v1.Store*a\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43\x41TEGORY_SHOES\x10\x01\x12\x11\n\rCATEGORY_TOPS\x10\x02\x12\x14\n\x10\x43\x41TEGORY_BOTTOMS\x10\x03*U\n\x06Gender\x12\x16\n\x12GENDER_UNSPECIFIED\x10\x00\x12\x0e\n\nGENDER_MEN\x10\x01\x12\x10\n\x0cGENDER_WOMEN\x10\x02\x12\x11\n\rGENDER_UNISEX\x10\x03\x32\xb9\x02\n\x0e\x43\x61talogService\x12Q\n\x0cListProducts\x12\x1f.omnifit.v1.ListProductsRequest\x1a .omnifit.v1.ListProductsResponse\x12@\n\nGetProduct\x12\x1d.omnifit.v1.GetProductRequest\x1a\x13.omnifit.v1.Product\x12\x45\n\x08GetStock\x12\x1b.omnifit.v1.GetStockRequest\x1a\x1c.omnifit.v1.GetStockResponse\x12K\n\nListStores\x12\x1d.omnifit.v1.ListStoresRequest\x1a\x1e.omnifit.v1.ListStoresResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/catalog.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"y\n\x08ShoeSize\x12\n\n\x02\x65u\x18\x01 \x01(\t\x12\n\n\x02us\x18\x02 \x01(\t\x12\n\n\x02uk\x18\x03 \x01(\t\x12\x15\n\rmondopoint_mm\x18\x04 \x01(\x05\x12\x16\n\x0elast_length_mm\x18\x05 \x01(\x01\x12\x1a\n\x12last_ball_girth_mm\x18\x06 \x01(\x01\"\xb5\x01\n\x0cSizeChartRow\x12\x12\n\nsize_label\x18\x01 \x01(\t\x12\x14\n\x0c\x63hest_min_mm\x18\x02 \x01(\x01\x12\x14\n\x0c\x63hest_max_mm\x18\x03 \x01(\x01\x12\x14\n\x0cwaist_min_mm\x18\x04 \x01(\x01\x12\x14\n\x0cwaist_max_mm\x18\x05 \x01(\x01\x12\x12\n\nhip_min_mm\x18\x06 \x01(\x01\x12\x12\n\nhip_max_mm\x18\x07 \x01(\x01\x12\x11\n\tinseam_mm\x18\x08 \x01(\x01\"v\n\tSizeChart\x12&\n\x04rows\x18\x01 \x03(\x0b\x32\x18.omnifit.v1.SizeChartRow\x12\x15\n\rease_chest_mm\x18\x02 \x01(\x01\x12\x15\n\rease_waist_mm\x18\x03 \x01(\x01\x12\x13\n\x0b\x65\x61se_hip_mm\x18\x04 \x01(\x01\"c\n\x07Variant\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0e\n\x06\x63olour\x18\x02 \x01(\t\x12\x12\n\nsize_label\x18\x03 \x01(\t\x12\'\n\tshoe_size\x18\x04 \x01(\x0b\x32\x14.omnifit.v1.ShoeSize\"\xdf\x02\n\x07Product\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12&\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32\x14.omnifit.v1.Category\x12\"\n\x06gender\x18\x05 \x01(\x0e\x32\x12.omnifit.v1.Gender\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12 \n\x05price\x18\x07 \x01(\x0b\x32\x11.omnifit.v1.Money\x12*\n\x0fprice_secondary\x18\x08 \x01(\x0b\x32\x11.omnifit.v1.Money\x12\x0f\n\x07\x63olours\x18\t \x03(\t\x12%\n\x08variants\x18\n \x03(\x0b\x32\x13.omnifit.v1.Variant\x12)\n\nsize_chart\x18\x0b \x01(\x0b\x32\x15.omnifit.v1.SizeChart\x12\x11\n\tmodel_uri\x18\x0c \x01(\t\"u\n\x05Store\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ity\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x15\n\rship_days_min\x18\x05 \x01(\x05\x12\x15\n\rship_days_max\x18\x06 \x01(\x05\"\xe8\x01\n\x13ListProductsRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12&\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x14.omnifit.v1.Category\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12\"\n\x06gender\x18\x04 \x01(\x0e\x32\x12.omnifit.v1.Gender\x12\x10\n\x08store_id\x18\x05 \x01(\t\x12\x15\n\rin_stock_only\x18\x06 \x01(\x08\x12\x17\n\x0fmax_price_minor\x18\x07 \x01(\x03\x12%\n\x04page\x18\x08 \x01(\x0b\x32\x17.omnifit.v1.PageRequest\"e\n\x14ListProductsResponse\x12%\n\x08products\x18\x01 \x03(\x0b\x32\x13.omnifit.v1.Product\x12&\n\x04page\x18\x02 \x01(\x0b\x32\x18.omnifit.v1.PageResponse\"\'\n\x11GetProductRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\"E\n\x0fGetStockRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x0c\n\x04skus\x18\x02 \x03(\t\x12\x12\n\nproduct_id\x18\x03 \x01(\t\"<\n\nStockLevel\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x0f\n\x07on_hand\x18\x03 \x01(\x05\":\n\x10GetStockResponse\x12&\n\x06levels\x18\x01 \x03(\x0b\x32\x16.omnifit.v1.StockLevel\"\x13\n\x11ListStoresRequest\"7\n\x12ListStoresResponse\x12!\n\x06stores\x18\x01 \x03(\x0b\x32\x11.omnifit.v1.Store*a\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43\x41TEGORY_SHOES\x10\x01\x12\x11\n\rCATEGORY_TOPS\x10\x02\x12\x14\n\x10\x43\x41TEGORY_BOTTOMS\x10\x03*U\n\x06Gender\x12\x16\n\x12GENDER_UNSPECIFIED\x10\x00\x12\x0e\n\nGENDER_MEN\x10\x01\x12\x10\n\x0cGENDER_WOMEN\x10\x02\x12\x11\n\rGENDER_UNISEX\x10\x03\x32\xb9\x02\n\x0e\x43\x61talogService\x12Q\n\x0cListProducts\x12\x1f.omnifit.v1.ListProductsRequest\x1a .omnifit.v1.ListProductsResponse\x12@\n\nGetProduct\x12\x1d.omnifit.v1.GetProductRequest\x1a\x13.omnifit.v1.Product\x12\x45\n\x08GetStock\x12\x1b.omnifit.v1.GetStockRequest\x1a\x1c.omnifit.v1.GetStockResponse\x12K\n\nListStores\x12\x1d.omnifit.v1.ListStoresRequest\x1a\x1e.omnifit.v1.ListStoresResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omnifit.v1.catalog_pb2', _globals)
 if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
-  _globals['_CATEGORY']._serialized_start=1670
-  _globals['_CATEGORY']._serialized_end=1767
-  _globals['_GENDER']._serialized_start=1769
-  _globals['_GENDER']._serialized_end=1854
+  _globals['_CATEGORY']._serialized_start=1716
+  _globals['_CATEGORY']._serialized_end=1813
+  _globals['_GENDER']._serialized_start=1815
+  _globals['_GENDER']._serialized_end=1900
   _globals['_SHOESIZE']._serialized_start=65
   _globals['_SHOESIZE']._serialized_end=186
   _globals['_SIZECHARTROW']._serialized_start=189
@@ -37,23 +37,23 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['_PRODUCT']._serialized_start=594
   _globals['_PRODUCT']._serialized_end=945
   _globals['_STORE']._serialized_start=947
-  _globals['_STORE']._serialized_end=1018
-  _globals['_LISTPRODUCTSREQUEST']._serialized_start=1021
-  _globals['_LISTPRODUCTSREQUEST']._serialized_end=1253
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=1255
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=1356
-  _globals['_GETPRODUCTREQUEST']._serialized_start=1358
-  _globals['_GETPRODUCTREQUEST']._serialized_end=1397
-  _globals['_GETSTOCKREQUEST']._serialized_start=1399
-  _globals['_GETSTOCKREQUEST']._serialized_end=1468
-  _globals['_STOCKLEVEL']._serialized_start=1470
-  _globals['_STOCKLEVEL']._serialized_end=1530
-  _globals['_GETSTOCKRESPONSE']._serialized_start=1532
-  _globals['_GETSTOCKRESPONSE']._serialized_end=1590
-  _globals['_LISTSTORESREQUEST']._serialized_start=1592
-  _globals['_LISTSTORESREQUEST']._serialized_end=1611
-  _globals['_LISTSTORESRESPONSE']._serialized_start=1613
-  _globals['_LISTSTORESRESPONSE']._serialized_end=1668
-  _globals['_CATALOGSERVICE']._serialized_start=1857
-  _globals['_CATALOGSERVICE']._serialized_end=2170
+  _globals['_STORE']._serialized_end=1064
+  _globals['_LISTPRODUCTSREQUEST']._serialized_start=1067
+  _globals['_LISTPRODUCTSREQUEST']._serialized_end=1299
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=1301
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=1402
+  _globals['_GETPRODUCTREQUEST']._serialized_start=1404
+  _globals['_GETPRODUCTREQUEST']._serialized_end=1443
+  _globals['_GETSTOCKREQUEST']._serialized_start=1445
+  _globals['_GETSTOCKREQUEST']._serialized_end=1514
+  _globals['_STOCKLEVEL']._serialized_start=1516
+  _globals['_STOCKLEVEL']._serialized_end=1576
+  _globals['_GETSTOCKRESPONSE']._serialized_start=1578
+  _globals['_GETSTOCKRESPONSE']._serialized_end=1636
+  _globals['_LISTSTORESREQUEST']._serialized_start=1638
+  _globals['_LISTSTORESREQUEST']._serialized_end=1657
+  _globals['_LISTSTORESRESPONSE']._serialized_start=1659
+  _globals['_LISTSTORESRESPONSE']._serialized_end=1714
+  _globals['_CATALOGSERVICE']._serialized_start=1903
+  _globals['_CATALOGSERVICE']._serialized_end=2216
 # @@protoc_insertion_point(module_scope)

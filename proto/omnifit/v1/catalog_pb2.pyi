@@ -118,16 +118,20 @@ class Product(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., name: _Optional[str] = ..., brand: _Optional[str] = ..., category: _Optional[_Union[Category, str]] = ..., gender: _Optional[_Union[Gender, str]] = ..., description: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., price_secondary: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., colours: _Optional[_Iterable[str]] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., size_chart: _Optional[_Union[SizeChart, _Mapping]] = ..., model_uri: _Optional[str] = ...) -> None: ...
 
 class Store(_message.Message):
-    __slots__ = ("store_id", "name", "city", "timezone")
+    __slots__ = ("store_id", "name", "city", "timezone", "ship_days_min", "ship_days_max")
     STORE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CITY_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    SHIP_DAYS_MIN_FIELD_NUMBER: _ClassVar[int]
+    SHIP_DAYS_MAX_FIELD_NUMBER: _ClassVar[int]
     store_id: str
     name: str
     city: str
     timezone: str
-    def __init__(self, store_id: _Optional[str] = ..., name: _Optional[str] = ..., city: _Optional[str] = ..., timezone: _Optional[str] = ...) -> None: ...
+    ship_days_min: int
+    ship_days_max: int
+    def __init__(self, store_id: _Optional[str] = ..., name: _Optional[str] = ..., city: _Optional[str] = ..., timezone: _Optional[str] = ..., ship_days_min: _Optional[int] = ..., ship_days_max: _Optional[int] = ...) -> None: ...
 
 class ListProductsRequest(_message.Message):
     __slots__ = ("query", "category", "brand", "gender", "store_id", "in_stock_only", "max_price_minor", "page")
