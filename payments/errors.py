@@ -114,6 +114,12 @@ class InvalidPaymentRequestError(MoneyError):
     code = ErrorCode.INVALID_ARGUMENT
 
 
+class PaymentTokenError(InvalidPaymentRequestError, EnrollmentError):
+    """A payment-method token that is a card number or not a token; one rule for intents and enrollment."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
 class IntentNotFoundError(MoneyError):
     """No payment intent has the given id."""
 

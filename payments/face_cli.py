@@ -91,8 +91,9 @@ def _enroll(args: argparse.Namespace) -> int:
 
     from payments.errors import ConsentError
     from payments.face.capture import capture_face, compute_embedding, load_image
-    from payments.face.identifiers import check_payment_token, check_shopper_id, phone_last4
+    from payments.face.identifiers import check_shopper_id, phone_last4
     from payments.face.store import Channel, Consent
+    from payments.tokens import check_payment_token
 
     if not args.consent:
         raise ConsentError(

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from payments.errors import IllegalTransitionError, InvalidPaymentRequestError
-from payments.face.identifiers import looks_like_card_number
 from payments.money import Money
 
 
@@ -82,23 +81,7 @@ def check_transition(intent_id: str, state: IntentState, action: IntentAction, t
         )
 
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")  # the same alphabet face enrollment accepts
 _ID_RE = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
-
-
-def check_payment_token(token: str) -> str:
-    """``token`` if it is an opaque payment-method token; a card number (PAN) or junk is refused."""
-    if not isinstance(token, str) or looks_like_card_number(token):
-        raise InvalidPaymentRequestError(
-            "payment token looks like a card number; expected an opaque token from the vault (e.g. tok_...)",
-            field="payment_token",
-        )
-    if not _TOKEN_RE.match(token) or token.isdigit():
-        raise InvalidPaymentRequestError(
-            f"payment token must be 8-128 of [A-Za-z0-9_.:-] and not only digits; got {len(token)} characters",
-            field="payment_token",
-        )
-    return token
 
 
 def check_identifier(value: str, field: str) -> str:

@@ -50,7 +50,6 @@ from payments.intents import (
     PaymentIntent,
     PurchaseLine,
     check_identifier,
-    check_payment_token,
     check_transition,
 )
 from payments.money import Money
@@ -58,6 +57,7 @@ from payments.orders import Order, create_order_in, load_order
 from payments.receipts import ReceiptDocument, build_document, issue_receipt_in
 from payments.stepup import PinVerifier, StepUpPolicy
 from payments.storage import payment_intent_lines, payment_intents, payment_refunds
+from payments.tokens import check_payment_token
 
 _LOGGER = logging.getLogger(__name__)
 UNDESCRIBED_CARD = "saved card"  # a token its gateway cannot describe: never show the token itself

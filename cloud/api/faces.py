@@ -29,8 +29,8 @@ from cloud.domain.types import PrincipalKind, now_ms
 from cloud.domain.validate import require_idempotency_key
 from cloud.errors import InvalidArgument
 from payments.errors import ConsentError
-from payments.face.identifiers import check_payment_token
 from payments.face.store import EMBEDDING_DIM, Channel, Consent
+from payments.tokens import check_payment_token
 from proto.omnifit.v1 import face_pb2, face_pb2_grpc
 
 T = TypeVar("T")

@@ -35,11 +35,11 @@ from cloud.domain.validate import require_id, require_idempotency_key
 from cloud.errors import CloudError, InvalidArgument, RateLimited
 from omnifit.errors import ErrorCode
 from payments.errors import PaymentsError
-from payments.intents import check_payment_token
 from payments.money import CURRENCY_EXPONENTS, Money
 from payments.receipts import PAPER_WIDTH_DOTS, ReceiptDocument
 from payments.service import PaymentService
 from payments.stepup import check_pin_format
+from payments.tokens import check_payment_token
 from proto.omnifit.v1 import common_pb2, payment_pb2, payment_pb2_grpc
 
 __all__ = ["GatewayPool", "GatewayUnavailable", "PaymentServicer", "intent_message", "open_payments", "receipt_message"]

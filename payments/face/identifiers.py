@@ -1,8 +1,7 @@
-"""Checks on the identifiers enrollment links a face to: shopper id, phone digits, payment token.
+"""Checks on the identifiers enrollment links a face to: shopper id and phone digits.
 
-A payment-method token is an opaque reference issued by the gateway; a card number
-(PAN) must never reach face pay, so anything holding a Luhn-valid run of 13–19 digits
-is refused.
+The payment-method token it links is checked by :func:`payments.tokens.check_payment_token`,
+the rule payment intents use too.
 """
 from __future__ import annotations
 
@@ -11,9 +10,7 @@ import re
 from payments.errors import EnrollmentError
 
 _SHOPPER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]+$")
-_DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
 
 
 def check_shopper_id(shopper_id: str) -> str:
@@ -40,37 +37,3 @@ def phone_last4(phone_number: str) -> str:
             field="phone",
         )
     return digits[-4:]
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check used by payment card numbers."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
-def looks_like_card_number(text: str) -> bool:
-    """Whether ``text`` holds 13-19 digits (spaces/dashes allowed between) that pass Luhn."""
-    for match in _DIGIT_RUN.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            return True
-    return False
-
-
-def check_payment_token(token: str) -> str:
-    if not isinstance(token, str) or looks_like_card_number(token):
-        raise EnrollmentError(
-            "payment token looks like a card number (a Luhn-valid 13-19 digit run); "
-            "pass the gateway's opaque token, never the card number",
-            field="payment_token",
-        )
-    if not _TOKEN.match(token):
-        raise EnrollmentError(
-            f"payment token must be 8-128 of [A-Za-z0-9_.:-]; got {len(token)} characters", field="payment_token"
-        )
-    return token

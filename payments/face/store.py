@@ -29,8 +29,9 @@ from omnifit.errors import ErrorCode
 from payments.audit import AuditLog
 from payments.errors import ConsentError, EnrollmentError, KeyManagementError, TemplateNotFoundError
 from payments.face import keys as keymod
-from payments.face.identifiers import bucket_digits, check_payment_token, check_shopper_id
+from payments.face.identifiers import bucket_digits, check_shopper_id
 from payments.face.keys import KeyEncryptionKey, KeyRing, SealedTemplate
+from payments.tokens import check_payment_token
 
 _LOGGER = logging.getLogger(__name__)
 

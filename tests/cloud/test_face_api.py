@@ -182,6 +182,24 @@ def test_enrollment_without_valid_consent_or_token_stores_nothing(
     assert _templates(server, shopper_id) == []
 
 
+@pytest.mark.parametrize("bad_token", ["12345678", "4111 1111 1111 1111", "tok_4111111111111111", "short"])
+def test_a_token_create_intent_refuses_is_refused_at_enrollment_too(
+    server: ServerThread, stubs: Stubs, faces, pay, kiosk: str, skus: StockedSkus, bad_token: str
+) -> None:
+    """Enrollment must not store a token that face pay could never pay with (an all-digit token did)."""
+    token, shopper_id = _shopper(stubs, "dan@example.com")
+    cart = _paired_cart(stubs, kiosk, token, skus.plenty)
+    create = payment_pb2.CreateIntentRequest(idempotency_key="i-bad", cart_id=cart.cart_id, amount=cart.subtotal,
+                                             payment_token=bad_token)
+    got, details = _code(pay.CreateIntent, create, metadata=bearer(kiosk))
+    assert got == grpc.StatusCode.INVALID_ARGUMENT and "payment token" in details
+    enroll = face_pb2.EnrollFaceRequest(idempotency_key="e-bad", embedding=_face(8).tolist(), consent=_consent(),
+                                        payment_token=bad_token)
+    refused, why = _code(faces.EnrollFace, enroll, metadata=bearer(token))
+    assert refused == got and why.endswith(details.split(": ", 1)[-1])  # the same rule, word for word
+    assert _templates(server, shopper_id) == []
+
+
 def test_bad_embeddings_staff_and_forged_tokens_are_refused(server: ServerThread, stubs: Stubs, faces) -> None:
     token, _ = _shopper(stubs, "eve@example.com")
     for embedding in ([0.1] * 127, [float("nan")] * 128):
