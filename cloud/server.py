@@ -26,6 +26,7 @@ from grpc_reflection.v1alpha import reflection
 
 from cloud.api.faces import FaceAccess, FaceServicer
 from cloud.api.orders import OrderServicer
+from cloud.api.privacy import PrivacyServicer
 from cloud.api.payments import PaymentServicer, open_payments
 from cloud.api.servicers import (
     AccountServicer,
@@ -67,6 +68,8 @@ from proto.omnifit.v1 import (
     pairing_pb2_grpc,
     payment_pb2,
     payment_pb2_grpc,
+    privacy_pb2,
+    privacy_pb2_grpc,
     profile_pb2,
     profile_pb2_grpc,
 )
@@ -84,6 +87,7 @@ SERVICE_NAMES = (
     payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name,
     face_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name,
     order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
+    privacy_pb2.DESCRIPTOR.services_by_name["PrivacyService"].full_name,
 )
 
 
@@ -377,6 +381,7 @@ async def start_server(config: ServerConfig) -> RunningServer:
     payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(services, payments, faces), server)
     face_pb2_grpc.add_FaceServiceServicer_to_server(FaceServicer(services, faces), server)
     order_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(services), server)
+    privacy_pb2_grpc.add_PrivacyServiceServicer_to_server(PrivacyServicer(services), server)
     health_servicer = await _add_health(server)
     if config.reflection:
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

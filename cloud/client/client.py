@@ -40,6 +40,8 @@ from proto.omnifit.v1 import (
     pairing_pb2_grpc,
     payment_pb2,
     payment_pb2_grpc,
+    privacy_pb2,
+    privacy_pb2_grpc,
     profile_pb2,
     profile_pb2_grpc,
 )
@@ -96,6 +98,7 @@ class _Replica:
         self.faces = face_pb2_grpc.FaceServiceStub(self.channel)
         self.payments = payment_pb2_grpc.PaymentServiceStub(self.channel)
         self.orders = order_pb2_grpc.OrderServiceStub(self.channel)
+        self.privacy = privacy_pb2_grpc.PrivacyServiceStub(self.channel)
 
 
 class SyncClient:
@@ -498,6 +501,14 @@ class SyncClient:
         """
         request = face_pb2.DeleteFaceDataRequest(idempotency_key=idempotency_key or _new_key(), shopper_id=shopper_id)
         return convert.face_data_deletion(await self._call("faces", "DeleteFaceData", request))
+
+    async def delete_fit_profile(self, *, idempotency_key: str | None = None) -> bool:
+        """Delete the signed-in shopper's fit profile (audited by the cloud); False when there was none.
+
+        Kiosks and staff: ClientError PERMISSION_DENIED.
+        """
+        request = privacy_pb2.DeleteFitProfileRequest(idempotency_key=idempotency_key or _new_key())
+        return bool((await self._call("privacy", "DeleteFitProfile", request)).deleted)
 
     async def get_face_enrollment(self, *, shopper_id: str = "", email: str = "") -> types.FaceEnrollmentStatus:
         """Whether a shopper is enrolled (a shopper: themselves; staff: anyone, for the kiosk's admin mode).

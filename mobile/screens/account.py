@@ -60,4 +60,12 @@ class SignUpScreen(_AccountScreen):
             return
         self.working = True
         self.app.call(lambda client: client.register(email, password, phone),
-                      done=lambda session: self._signed_in(email, session), failed=self.fail)
+                      done=lambda session: self._signed_in(email, session), failed=self._refused)
+
+    def _refused(self, error: Exception) -> None:
+        # The cloud answers a taken e-mail like a free one, then the sign-in that follows fails.
+        if isinstance(error, ClientError) and error.code is ErrorCode.UNAUTHENTICATED:
+            self.working = False
+            self.error = tr._("Could not create the account. If this e-mail already has one, sign in with it.")
+        else:
+            self.fail(error)

@@ -14,6 +14,8 @@ class MyDataScreen(AppScreen):
     face_text = StringProperty("")
     face_enrolled = BooleanProperty(False)
     confirming = BooleanProperty(False)
+    confirming_fit = BooleanProperty(False)
+    fit_done_text = StringProperty("")
     fit_text = StringProperty("")
     orders_text = StringProperty("")
     done_text = StringProperty("")
@@ -24,6 +26,7 @@ class MyDataScreen(AppScreen):
     def show(self, **params: Any) -> None:
         super().show()
         self.confirming, self.done_text = False, ""
+        self.confirming_fit, self.fit_done_text = False, ""
         self.face_text = tr._("Loading…")
         self.app.call(lambda client: client.get_face_enrollment(), done=self._face, failed=self.fail)
         self.app.call(lambda client: client.list_orders(page_size=1), done=self._orders, failed=self.fail)
@@ -56,6 +59,18 @@ class MyDataScreen(AppScreen):
             return
         self.working, self.confirming = True, False
         self.app.call(lambda client: client.delete_face_data(), done=self._deleted, failed=self.fail)
+
+    def delete_fit(self) -> None:
+        if not self.confirming_fit:
+            self.confirming_fit = True
+            return
+        self.working, self.confirming_fit = True, False
+        self.app.call(lambda client: client.delete_fit_profile(), done=self._fit_deleted, failed=self.fail)
+
+    def _fit_deleted(self, deleted: bool) -> None:
+        self.working = False
+        self.app.fit_profile = None
+        self.fit_done_text = tr._("Your fit profile is deleted.") if deleted else tr._("There was no fit profile to delete.")
 
     def _deleted(self, deletion: FaceDataDeletion) -> None:
         self.working = False

@@ -149,6 +149,10 @@ screenshot {lang}-14-my_data
 tap {{Withdraw consent and delete my face data}}
 tap {{Yes, delete my face data}}
 expect {{Your face data is deleted and face pay is off.}} 20
+tap {{Delete my fit profile}}
+tap {{Yes, delete my fit profile}}
+expect {{Your fit profile is deleted.}} 20
+expect {{No fit profile is stored.}}
 screenshot {lang}-15-my_data-deleted
 tap {{Me}}
 wait settings
