@@ -214,7 +214,7 @@ class PairingServicer(pairing_pb2_grpc.PairingServiceServicer):
         self, request: pairing_pb2.ClaimPairingCodeRequest, context: grpc.aio.ServicerContext
     ) -> pairing_pb2.ClaimPairingCodeResponse:
         principal = await self.s.principal(context)
-        result = await self.s.database.run_write(self.s.pairing.claim, principal, request.code)
+        result = await self.s.database.run_write(self.s.pairing.claim, principal, request.code, self.s.client_address(context))
         self.s.publish(*result.changes)
         return pairing_pb2.ClaimPairingCodeResponse(cart=convert.cart(result.cart), profile=convert.fit_profile(result.profile))
 
@@ -224,11 +224,12 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
         self.s = services
 
     @grpc_errors
-    async def RegisterShopper(self, request: profile_pb2.RegisterShopperRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
-        session = await self.s.database.run(
-            self.s.accounts.register_shopper, request.email, request.password, request.phone, request.display_name
-        )
-        return convert.session(session)
+    async def RegisterShopper(self, request: profile_pb2.RegisterShopperRequest,
+                              context: grpc.aio.ServicerContext) -> profile_pb2.RegisterShopperResponse:
+        # Whether the email was free or not, the answer is the same (see the message's comment).
+        await self.s.database.run(self.s.accounts.register_shopper, request.email, request.password, request.phone,
+                                  request.display_name, self.s.client_address(context))
+        return profile_pb2.RegisterShopperResponse(next_step="sign_in")
 
     @grpc_errors
     async def SignIn(self, request: profile_pb2.SignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
@@ -240,7 +241,6 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
         return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password,
                                                          self.s.client_address(context)))
 
-    @grpc_errors
     @grpc_errors
     async def SignOutEverywhere(self, request: profile_pb2.SignOutEverywhereRequest,
                                 context: grpc.aio.ServicerContext) -> profile_pb2.SignOutEverywhereResponse:
@@ -256,6 +256,7 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
         principal = await self.s.principal(context)
         return convert.session(self.s.accounts.renew_device_token(principal))
 
+    @grpc_errors
     async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: grpc.aio.ServicerContext) -> profile_pb2.PaymentPinStatus:
         principal = await self.s.principal(context)
         status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin,

@@ -223,10 +223,14 @@ class SyncClient:
 
     # --- accounts --------------------------------------------------------------------------
     async def register(self, email: str, password: str, phone: str, display_name: str = "") -> types.Session:
+        """Register, then sign in with the same email and password; later calls carry the session.
+
+        The server answers a registration alike whether or not the email was free, so a taken email
+        shows here as the sign-in's ClientError UNAUTHENTICATED ("email or password is wrong").
+        """
         request = profile_pb2.RegisterShopperRequest(email=email, password=password, phone=phone, display_name=display_name)
-        session = convert.session(await self._call("accounts", "RegisterShopper", request, retry=False))
-        self.token = session.token
-        return session
+        await self._call("accounts", "RegisterShopper", request, retry=False)
+        return await self.sign_in(email, password)
 
     async def sign_in(self, email: str, password: str) -> types.Session:
         session = convert.session(await self._call("accounts", "SignIn", profile_pb2.SignInRequest(email=email, password=password)))
@@ -654,7 +658,8 @@ def device_token_due(token: str) -> bool:
             return False
         if "kid" not in body or "i" not in body:
             return True
-        return _now_ms() >= body["i"] + (body["x"] - body["i"]) // 2
+        issued, expires = int(body["i"]), int(body["x"])
+        return _now_ms() >= issued + (expires - issued) // 2
     except (IndexError, ValueError, TypeError, AttributeError, KeyError):
         return False
 

@@ -12,15 +12,34 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cloud.domain.auth import TokenSigner, hash_password, require_password, verify_password
-from cloud.domain.lockout import PasswordGuard, open_guard, shopper_account, staff_account, unknown_email_account
+from cloud.domain.lockout import (
+    FailureCounter,
+    Limit,
+    PasswordGuard,
+    open_guard,
+    shopper_account,
+    staff_account,
+    unknown_email_account,
+)
 from cloud.domain.types import Principal, PrincipalKind, Session, now_ms
 from cloud.domain.validate import require_id, require_text
-from cloud.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from cloud.errors import CloudError, InvalidArgument, NotFound, PermissionDenied, RateLimited, Unauthenticated
 from cloud.fanout import NOTIFY_CHANNEL, revocation_entry
 from cloud.storage import Database, schema
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+REGISTRATIONS_PER_PEER = 20                 # a store's wifi may put many phones behind one address
+REGISTRATION_WINDOW_MS = 60 * 60 * 1000
+EXISTING_EMAIL_EVENT = "account.registration_for_existing_email"
+_REGISTRATION_SPACE = 0x5247  # pg_advisory_xact_lock key space of the registration limit
+
+
+def _registration_refusal(limit: Limit, _count: int, wait_s: int) -> CloudError:
+    return RateLimited(f"too many registrations from this {limit.what}; try again in {wait_s // 60 + 1} min",
+                       retry_after_s=wait_s)
+
+
 # Verified when the email is unknown too, so timing does not tell which emails exist.
 _DUMMY_HASH = hash_password("not-a-real-password")
 
@@ -41,38 +60,45 @@ def _require_phone(phone: str) -> str:
 class AccountService:
     """Blocking account operations (run them on the worker pool)."""
 
-    def __init__(self, database: Database, signer: TokenSigner, guard: PasswordGuard | None = None) -> None:
+    def __init__(self, database: Database, signer: TokenSigner, guard: PasswordGuard | None = None,
+                 registrations_per_peer: int = REGISTRATIONS_PER_PEER, registration_window_ms: int = REGISTRATION_WINDOW_MS) -> None:
         self.database = database
         self.signer = signer
         self.guard = guard if guard is not None else open_guard(database)
+        self.registrations = FailureCounter(
+            database, schema.registration_attempts, (Limit("peer", registrations_per_peer, "network address"),),
+            registration_window_ms, _REGISTRATION_SPACE, _registration_refusal)
 
     def _session(self, principal: Principal) -> Session:
         token, expires = self.signer.issue(principal)
         return Session(token=token, subject_id=principal.subject_id, expires_at_ms=expires)
 
-    def register_shopper(self, email: str, password: str, phone: str, display_name: str) -> Session:
+    def register_shopper(self, email: str, password: str, phone: str, display_name: str, peer: str = "") -> str | None:
+        """Create a shopper account for a free ``email``; the new shopper id, or None when the email was taken.
+
+        The caller must answer both alike (the wire answer is the same, so registering is no oracle of
+        which emails have accounts): the taken email's account is left as it was, and its owner gets an
+        audit notice. Both paths hash the password and write once, so they take as long. ``peer``, the
+        client address, is limited to ``registrations_per_peer`` registrations per window.
+        """
         email = _require_email(email)
         require_password(password)
         phone = _require_phone(phone)
         if len(display_name) > 100 or not display_name.isprintable():
             raise InvalidArgument("display_name must be at most 100 printable characters", field="display_name")
+        self.registrations.count_try({"peer": peer})
         shopper_id = f"shp_{uuid.uuid4().hex[:20]}"
         password_hash = hash_password(password)
         s = schema.shoppers
         with self.database.write() as conn:
-            if conn.execute(sa.select(s.c.shopper_id).where(s.c.email == email)).first() is not None:
-                raise FailedPrecondition(f"email {email} is already registered; sign in instead", field="email")
-            conn.execute(
-                s.insert().values(
-                    shopper_id=shopper_id,
-                    email=email,
-                    password_hash=password_hash,
-                    phone=phone,
-                    display_name=display_name,
-                    created_at_ms=now_ms(),
-                )
-            )
-        return self._session(Principal(PrincipalKind.SHOPPER, shopper_id))
+            owner = conn.execute(sa.select(s.c.shopper_id).where(s.c.email == email)).scalar()
+            if owner is None:
+                conn.execute(s.insert().values(shopper_id=shopper_id, email=email, password_hash=password_hash, phone=phone,
+                                               display_name=display_name, created_at_ms=now_ms()))
+        if owner is not None:
+            self.guard.audit.append(EXISTING_EMAIL_EVENT, owner, {"peer": peer})
+            return None
+        return shopper_id
 
     def sign_in(self, email: str, password: str, peer: str = "") -> Session:
         """A shopper session for the right email and password; ``peer`` is the client address the lockout counts."""

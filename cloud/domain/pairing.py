@@ -1,9 +1,11 @@
 """Kiosk-to-phone handoff: short-lived single-use pairing codes, shown as QR codes, claimed by a shopper.
 
 A code is 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), so
-31**8 (about 8.5e11) possibilities; only its SHA-256 is stored. Claims that fail
-are counted per caller in the database (so every replica sees them) and a caller
-with too many failures in the window is refused before its code is even looked at.
+31**8 (about 8.5e11) possibilities; only its SHA-256 is stored. Claims are counted
+per shopper account and per client address in the database (so every replica sees
+them; a claim that succeeds is taken back), and an account or address with too many
+failures in the window is refused before its code is even looked at: new accounts
+from one address share that address's budget.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cloud.domain.cart_repository import Batch, CartHead, CartRepository, check_access
+from cloud.domain.lockout import FailureCounter, Limit
 from cloud.domain.profiles import cart_key, merge_profile, shopper_key
 from cloud.domain.types import Cart, CartChange, CartStatus, ChangeKind, FitProfile, PairingCode, Principal, PrincipalKind, now_ms
 from cloud.domain.validate import MAX_QUANTITY, require_id
@@ -27,7 +30,9 @@ CODE_LENGTH = 8
 CODE_TTL_MS = 5 * 60 * 1000
 QR_PREFIX = "omnifit://pair/"
 MAX_FAILURES = 5
+MAX_FAILURES_PER_PEER = 20  # a store's wifi may put many phones behind one address
 FAILURE_WINDOW_MS = 60 * 1000
+_ADVISORY_SPACE = 0x5041  # pg_advisory_xact_lock key space of the pairing-claim limit
 _codes, _failures = schema.pairing_codes, schema.pairing_failures
 
 
@@ -76,12 +81,17 @@ class PairingService:
         ttl_ms: int = CODE_TTL_MS,
         max_failures: int = MAX_FAILURES,
         failure_window_ms: int = FAILURE_WINDOW_MS,
+        max_failures_per_peer: int = MAX_FAILURES_PER_PEER,
     ) -> None:
         self.database = database
         self.carts = carts
         self.ttl_ms = ttl_ms
         self.max_failures = max_failures
         self.failure_window_ms = failure_window_ms
+        self.failures = FailureCounter(
+            database, _failures,
+            (Limit("principal", max_failures, "account"), Limit("peer", max_failures_per_peer, "network address")),
+            failure_window_ms, _ADVISORY_SPACE, self._refusal)
 
     def create_code(self, principal: Principal, cart_id: str) -> PairingCode:
         if principal.kind is PrincipalKind.SHOPPER:
@@ -101,37 +111,26 @@ class PairingService:
         payload = QR_PREFIX + code
         return PairingCode(code=code, expires_at_ms=stamp + self.ttl_ms, qr_payload=payload, qr_png=qr_png(payload))
 
-    def claim(self, principal: Principal, code_text: str) -> ClaimResult:
-        """Hand the kiosk cart (and its anonymous profile) to the calling shopper."""
+    def claim(self, principal: Principal, code_text: str, peer: str = "") -> ClaimResult:
+        """Hand the kiosk cart (and its anonymous profile) to the calling shopper; ``peer`` is its client address."""
         if principal.kind is not PrincipalKind.SHOPPER:
             raise PermissionDenied("only a signed-in shopper claims a pairing code")
-        self._check_rate(principal)
+        ticket = self.failures.count_try({"principal": principal.key, "peer": peer}).ticket
         try:
             code = parse_code(code_text)
             with self.database.write() as conn:
-                return self._claim(conn, principal, code)
-        except CloudError as exc:
-            if not isinstance(exc, RateLimited):
-                self._record_failure(principal)
+                result = self._claim(conn, principal, code)
+        except CloudError:
+            raise  # a wrong, used or expired code: the try stays counted
+        except BaseException:
+            self.failures.take_back(ticket)  # our failure, not the caller's
             raise
+        self.failures.take_back(ticket)
+        return result
 
-    def _check_rate(self, principal: Principal) -> None:
-        since = now_ms() - self.failure_window_ms
-        with self.database.read() as conn:
-            failures = conn.execute(
-                sa.select(sa.func.count()).where(_failures.c.principal == principal.key, _failures.c.at_ms > since)
-            ).scalar_one()
-        if failures >= self.max_failures:
-            raise RateLimited(
-                f"{failures} failed pairing claims in the last {self.failure_window_ms // 1000} s; wait and try again",
-                retry_after_s=self.failure_window_ms // 1000,
-            )
-
-    def _record_failure(self, principal: Principal) -> None:
-        stamp = now_ms()
-        with self.database.write() as conn:
-            conn.execute(_failures.delete().where(_failures.c.principal == principal.key, _failures.c.at_ms <= stamp - self.failure_window_ms))
-            conn.execute(_failures.insert().values(principal=principal.key, at_ms=stamp))
+    def _refusal(self, limit: Limit, failures: int, wait_s: int) -> CloudError:
+        return RateLimited(f"{failures} failed pairing claims from this {limit.what} in the last "
+                           f"{self.failure_window_ms // 1000} s; wait and try again", retry_after_s=wait_s)
 
     def _claim(self, conn: Connection, principal: Principal, code: str) -> ClaimResult:
         query = sa.select(_codes.c.cart_id, _codes.c.expires_at_ms, _codes.c.claimed_at_ms).where(_codes.c.code_hash == _hash(code))

@@ -186,7 +186,19 @@ pairing_failures = sa.Table(
     sa.Column("failure_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("principal", sa.String(80), nullable=False),
     sa.Column("at_ms", sa.BigInteger, nullable=False),
+    sa.Column("peer", sa.String(64), nullable=False, server_default=""),  # the client address: a limit per address too
     sa.Index(None, "principal", "at_ms"),
+    sa.Index(None, "peer", "at_ms"),
+)
+
+# One row per RegisterShopper from a client address (new email or not), for the per-address limit.
+registration_attempts = sa.Table(
+    "registration_attempts",
+    metadata,
+    sa.Column("failure_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("peer", sa.String(64), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False, index=True),
+    sa.Index(None, "peer", "at_ms"),
 )
 
 fit_profiles = sa.Table(

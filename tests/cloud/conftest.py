@@ -43,8 +43,9 @@ def device(services: Services, store_id: str = STORE) -> Principal:
 
 
 def shopper(services: Services, email: str) -> Principal:
-    session = services.accounts.register_shopper(email, "correct horse 1", "+8613800138000", email.split("@")[0])
-    return Principal(PrincipalKind.SHOPPER, session.subject_id)
+    shopper_id = services.accounts.register_shopper(email, "correct horse 1", "+8613800138000", email.split("@")[0])
+    assert shopper_id is not None, f"{email} was already registered"
+    return Principal(PrincipalKind.SHOPPER, shopper_id)
 
 
 @dataclass(frozen=True)

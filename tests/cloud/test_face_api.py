@@ -62,7 +62,8 @@ def kiosk(server: ServerThread) -> str:
 
 def _shopper(stubs: Stubs, email: str, phone: str = "+8613800138000") -> tuple[str, str]:
     request = profile_pb2.RegisterShopperRequest(email=email, password=PASSWORD, phone=phone, display_name="T")
-    session = stubs.accounts.RegisterShopper(request)
+    stubs.accounts.RegisterShopper(request)
+    session = stubs.accounts.SignIn(profile_pb2.SignInRequest(email=email, password=PASSWORD))
     return session.token, session.subject_id
 
 

@@ -23,9 +23,10 @@ def _kiosk_token(server: ServerThread, store: str = STORE) -> str:
 
 
 def _register(stubs: Stubs, email: str) -> profile_pb2.Session:
-    return stubs.accounts.RegisterShopper(
+    stubs.accounts.RegisterShopper(
         profile_pb2.RegisterShopperRequest(email=email, password="correct horse 1", phone="+8613800138000", display_name="Test")
     )
+    return stubs.accounts.SignIn(profile_pb2.SignInRequest(email=email, password="correct horse 1"))
 
 
 @pytest.fixture

@@ -40,8 +40,9 @@ def server(db_url: str) -> Iterator[ServerThread]:
 
 
 def _register(stubs: Stubs, email: str) -> profile_pb2.Session:
-    return stubs.accounts.RegisterShopper(profile_pb2.RegisterShopperRequest(
+    stubs.accounts.RegisterShopper(profile_pb2.RegisterShopperRequest(
         email=email, password=PASSWORD, phone="+8613800138000", display_name="T"))
+    return stubs.accounts.SignIn(profile_pb2.SignInRequest(email=email, password=PASSWORD))
 
 
 def _sign_in(stubs: Stubs, email: str, password: str) -> profile_pb2.Session:

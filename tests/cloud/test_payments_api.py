@@ -43,7 +43,8 @@ def _staff(server: ServerThread, stubs: Stubs, staff_id: str = "ops-lin") -> str
 
 def _shopper(stubs: Stubs, email: str) -> str:
     request = profile_pb2.RegisterShopperRequest(email=email, password="correct horse 1", phone="+8613800138000", display_name="T")
-    return stubs.accounts.RegisterShopper(request).token
+    stubs.accounts.RegisterShopper(request)
+    return stubs.accounts.SignIn(profile_pb2.SignInRequest(email=email, password="correct horse 1")).token
 
 
 def _cart(stubs: Stubs, token: str, sku: str, key: str = "c") -> cart_pb2.Cart:

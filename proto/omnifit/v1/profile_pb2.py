@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from proto.omnifit.v1 import common_pb2 as omnifit_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/profile.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"\xc6\x01\n\nFitProfile\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12/\n\tleft_foot\x18\x02 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12\x30\n\nright_foot\x18\x03 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12*\n\x04\x62ody\x18\x04 \x01(\x0b\x32\x1c.omnifit.v1.BodyMeasurements\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\"^\n\x16RegisterShopperRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\"0\n\rSignInRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"8\n\x12StaffSignInRequest\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"C\n\x07Session\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12\x15\n\rexpires_at_ms\x18\x03 \x01(\x03\"\'\n\x14GetFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\"i\n\x14PutFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\'\n\x07profile\x18\x03 \x01(\x0b\x32\x16.omnifit.v1.FitProfile\"5\n\x14SetPaymentPinRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x0b\n\x03pin\x18\x02 \x01(\t\"N\n\x10PaymentPinStatus\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12\x0f\n\x07pin_set\x18\x02 \x01(\x08\x12\x15\n\rupdated_at_ms\x18\x03 \x01(\x03\"@\n\x18SignOutEverywhereRequest\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\".\n\x19SignOutEverywhereResponse\x12\x11\n\tprincipal\x18\x01 \x01(\t\"\x19\n\x17RenewDeviceTokenRequest2\xdb\x03\n\x0e\x41\x63\x63ountService\x12J\n\x0fRegisterShopper\x12\".omnifit.v1.RegisterShopperRequest\x1a\x13.omnifit.v1.Session\x12\x38\n\x06SignIn\x12\x19.omnifit.v1.SignInRequest\x1a\x13.omnifit.v1.Session\x12\x42\n\x0bStaffSignIn\x12\x1e.omnifit.v1.StaffSignInRequest\x1a\x13.omnifit.v1.Session\x12O\n\rSetPaymentPin\x12 .omnifit.v1.SetPaymentPinRequest\x1a\x1c.omnifit.v1.PaymentPinStatus\x12`\n\x11SignOutEverywhere\x12$.omnifit.v1.SignOutEverywhereRequest\x1a%.omnifit.v1.SignOutEverywhereResponse\x12L\n\x10RenewDeviceToken\x12#.omnifit.v1.RenewDeviceTokenRequest\x1a\x13.omnifit.v1.Session2\xa6\x01\n\x0eProfileService\x12I\n\rGetFitProfile\x12 .omnifit.v1.GetFitProfileRequest\x1a\x16.omnifit.v1.FitProfile\x12I\n\rPutFitProfile\x12 .omnifit.v1.PutFitProfileRequest\x1a\x16.omnifit.v1.FitProfileb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18omnifit/v1/profile.proto\x12\nomnifit.v1\x1a\x17omnifit/v1/common.proto\"\xc6\x01\n\nFitProfile\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12/\n\tleft_foot\x18\x02 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12\x30\n\nright_foot\x18\x03 \x01(\x0b\x32\x1c.omnifit.v1.FootMeasurements\x12*\n\x04\x62ody\x18\x04 \x01(\x0b\x32\x1c.omnifit.v1.BodyMeasurements\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\"^\n\x16RegisterShopperRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\",\n\x17RegisterShopperResponse\x12\x11\n\tnext_step\x18\x01 \x01(\t\"0\n\rSignInRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"8\n\x12StaffSignInRequest\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"C\n\x07Session\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\nsubject_id\x18\x02 \x01(\t\x12\x15\n\rexpires_at_ms\x18\x03 \x01(\x03\"\'\n\x14GetFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\"i\n\x14PutFitProfileRequest\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\'\n\x07profile\x18\x03 \x01(\x0b\x32\x16.omnifit.v1.FitProfile\"5\n\x14SetPaymentPinRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x0b\n\x03pin\x18\x02 \x01(\t\"N\n\x10PaymentPinStatus\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12\x0f\n\x07pin_set\x18\x02 \x01(\x08\x12\x15\n\rupdated_at_ms\x18\x03 \x01(\x03\"@\n\x18SignOutEverywhereRequest\x12\x12\n\nshopper_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\".\n\x19SignOutEverywhereResponse\x12\x11\n\tprincipal\x18\x01 \x01(\t\"\x19\n\x17RenewDeviceTokenRequest2\xeb\x03\n\x0e\x41\x63\x63ountService\x12Z\n\x0fRegisterShopper\x12\".omnifit.v1.RegisterShopperRequest\x1a#.omnifit.v1.RegisterShopperResponse\x12\x38\n\x06SignIn\x12\x19.omnifit.v1.SignInRequest\x1a\x13.omnifit.v1.Session\x12\x42\n\x0bStaffSignIn\x12\x1e.omnifit.v1.StaffSignInRequest\x1a\x13.omnifit.v1.Session\x12O\n\rSetPaymentPin\x12 .omnifit.v1.SetPaymentPinRequest\x1a\x1c.omnifit.v1.PaymentPinStatus\x12`\n\x11SignOutEverywhere\x12$.omnifit.v1.SignOutEverywhereRequest\x1a%.omnifit.v1.SignOutEverywhereResponse\x12L\n\x10RenewDeviceToken\x12#.omnifit.v1.RenewDeviceTokenRequest\x1a\x13.omnifit.v1.Session2\xa6\x01\n\x0eProfileService\x12I\n\rGetFitProfile\x12 .omnifit.v1.GetFitProfileRequest\x1a\x16.omnifit.v1.FitProfile\x12I\n\rPutFitProfile\x12 .omnifit.v1.PutFitProfileRequest\x1a\x16.omnifit.v1.FitProfileb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -26,28 +26,30 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['_FITPROFILE']._serialized_end=264
   _globals['_REGISTERSHOPPERREQUEST']._serialized_start=266
   _globals['_REGISTERSHOPPERREQUEST']._serialized_end=360
-  _globals['_SIGNINREQUEST']._serialized_start=362
-  _globals['_SIGNINREQUEST']._serialized_end=410
-  _globals['_STAFFSIGNINREQUEST']._serialized_start=412
-  _globals['_STAFFSIGNINREQUEST']._serialized_end=468
-  _globals['_SESSION']._serialized_start=470
-  _globals['_SESSION']._serialized_end=537
-  _globals['_GETFITPROFILEREQUEST']._serialized_start=539
-  _globals['_GETFITPROFILEREQUEST']._serialized_end=578
-  _globals['_PUTFITPROFILEREQUEST']._serialized_start=580
-  _globals['_PUTFITPROFILEREQUEST']._serialized_end=685
-  _globals['_SETPAYMENTPINREQUEST']._serialized_start=687
-  _globals['_SETPAYMENTPINREQUEST']._serialized_end=740
-  _globals['_PAYMENTPINSTATUS']._serialized_start=742
-  _globals['_PAYMENTPINSTATUS']._serialized_end=820
-  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_start=822
-  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_end=886
-  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_start=888
-  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_end=934
-  _globals['_RENEWDEVICETOKENREQUEST']._serialized_start=936
-  _globals['_RENEWDEVICETOKENREQUEST']._serialized_end=961
-  _globals['_ACCOUNTSERVICE']._serialized_start=964
-  _globals['_ACCOUNTSERVICE']._serialized_end=1439
-  _globals['_PROFILESERVICE']._serialized_start=1442
-  _globals['_PROFILESERVICE']._serialized_end=1608
+  _globals['_REGISTERSHOPPERRESPONSE']._serialized_start=362
+  _globals['_REGISTERSHOPPERRESPONSE']._serialized_end=406
+  _globals['_SIGNINREQUEST']._serialized_start=408
+  _globals['_SIGNINREQUEST']._serialized_end=456
+  _globals['_STAFFSIGNINREQUEST']._serialized_start=458
+  _globals['_STAFFSIGNINREQUEST']._serialized_end=514
+  _globals['_SESSION']._serialized_start=516
+  _globals['_SESSION']._serialized_end=583
+  _globals['_GETFITPROFILEREQUEST']._serialized_start=585
+  _globals['_GETFITPROFILEREQUEST']._serialized_end=624
+  _globals['_PUTFITPROFILEREQUEST']._serialized_start=626
+  _globals['_PUTFITPROFILEREQUEST']._serialized_end=731
+  _globals['_SETPAYMENTPINREQUEST']._serialized_start=733
+  _globals['_SETPAYMENTPINREQUEST']._serialized_end=786
+  _globals['_PAYMENTPINSTATUS']._serialized_start=788
+  _globals['_PAYMENTPINSTATUS']._serialized_end=866
+  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_start=868
+  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_end=932
+  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_start=934
+  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_end=980
+  _globals['_RENEWDEVICETOKENREQUEST']._serialized_start=982
+  _globals['_RENEWDEVICETOKENREQUEST']._serialized_end=1007
+  _globals['_ACCOUNTSERVICE']._serialized_start=1010
+  _globals['_ACCOUNTSERVICE']._serialized_end=1501
+  _globals['_PROFILESERVICE']._serialized_start=1504
+  _globals['_PROFILESERVICE']._serialized_end=1670
 # @@protoc_insertion_point(module_scope)

@@ -31,6 +31,12 @@ class RegisterShopperRequest(_message.Message):
     display_name: str
     def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., phone: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
+class RegisterShopperResponse(_message.Message):
+    __slots__ = ("next_step",)
+    NEXT_STEP_FIELD_NUMBER: _ClassVar[int]
+    next_step: str
+    def __init__(self, next_step: _Optional[str] = ...) -> None: ...
+
 class SignInRequest(_message.Message):
     __slots__ = ("email", "password")
     EMAIL_FIELD_NUMBER: _ClassVar[int]

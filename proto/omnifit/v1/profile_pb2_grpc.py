@@ -17,7 +17,7 @@ class AccountServiceStub(object):
         self.RegisterShopper = channel.unary_unary(
                 '/omnifit.v1.AccountService/RegisterShopper',
                 request_serializer=omnifit_dot_v1_dot_profile__pb2.RegisterShopperRequest.SerializeToString,
-                response_deserializer=omnifit_dot_v1_dot_profile__pb2.Session.FromString,
+                response_deserializer=omnifit_dot_v1_dot_profile__pb2.RegisterShopperResponse.FromString,
                 )
         self.SignIn = channel.unary_unary(
                 '/omnifit.v1.AccountService/SignIn',
@@ -91,7 +91,7 @@ def add_AccountServiceServicer_to_server(servicer, server):
             'RegisterShopper': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterShopper,
                     request_deserializer=omnifit_dot_v1_dot_profile__pb2.RegisterShopperRequest.FromString,
-                    response_serializer=omnifit_dot_v1_dot_profile__pb2.Session.SerializeToString,
+                    response_serializer=omnifit_dot_v1_dot_profile__pb2.RegisterShopperResponse.SerializeToString,
             ),
             'SignIn': grpc.unary_unary_rpc_method_handler(
                     servicer.SignIn,
@@ -141,7 +141,7 @@ class AccountService(object):
             metadata=None):
         return grpc.experimental.unary_unary(request, target, '/omnifit.v1.AccountService/RegisterShopper',
             omnifit_dot_v1_dot_profile__pb2.RegisterShopperRequest.SerializeToString,
-            omnifit_dot_v1_dot_profile__pb2.Session.FromString,
+            omnifit_dot_v1_dot_profile__pb2.RegisterShopperResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
