@@ -217,18 +217,25 @@ class ShopperApp(App):
         return await loop.run_in_executor(None, functools.partial(function, *args, **kwargs))
 
     def render_pictures(self, products: Any, done: Callable[[], None]) -> None:
-        """Render the shoes' missing pictures in a spawned process (once per machine), then ``done()``."""
+        """Render the shoes' missing pictures (once per machine), then ``done()``."""
         missing = pictures.missing_shoe_pictures(products)
-        if not missing:
-            return
+        if missing:
+            self.render_in_process(pictures.render_shoe_pictures, missing, done=done)
 
-        async def render() -> None:
+    def render_in_process(self, render: Callable[..., object], *args: Any, done: Callable[[], None]) -> None:
+        """``render(*args)`` in a spawned process (its own GL context, off the UI's GIL), then ``done()``."""
+
+        async def run() -> None:
             loop = asyncio.get_running_loop()
-            with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                await loop.run_in_executor(pool, pictures.render_shoe_pictures, missing)
+            try:
+                with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    await loop.run_in_executor(pool, render, *args)
+            except Exception:  # a picture that cannot be drawn leaves its placeholder, and says why in the log
+                _LOGGER.exception("rendering pictures failed")
+                return
             done()
 
-        self._spawn(render())
+        self._spawn(run())
 
     def show_error(self, error: Exception) -> None:
         self.say(describe_error(error))

@@ -7,6 +7,8 @@ runs in a spawned process: it needs its own GL context and holds the CPU for a w
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 from collections.abc import Iterable
@@ -85,6 +87,90 @@ def _framed(shoe, width: int, height: int):  # type: ignore[no-untyped-def]
     framed = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     framed.alpha_composite(shoe, ((width - shoe.width) // 2, (height - shoe.height) // 2 + height // 20))
     return framed
+
+
+SKIN = (0.87, 0.72, 0.62, 1.0)  # the foot model's colour: a neutral skin tone
+FOOT_PICTURE_SIZE = (360, 480)  # pixels, portrait: a foot seen from above, toes up
+FOOT_TILT_DEG = 30.0  # from straight above, so the instep and arch show
+
+
+def _top_pose(length_m: float, height_m: float, distance_m: float) -> np.ndarray:
+    """4x4 model frame -> camera frame: the foot from above and in front, toes to the top of the picture."""
+    tilt = math.radians(FOOT_TILT_DEG)
+    from_above = np.array([[0.0, 0, 1.0], [-1.0, 0, 0], [0, -1.0, 0]])  # X (toes) up, Y (up) to the camera, Z right
+    lean = np.array([[1, 0, 0], [0, math.cos(tilt), -math.sin(tilt)], [0, math.sin(tilt), math.cos(tilt)]])
+    rotation = lean @ from_above
+    pose = np.eye(4)
+    pose[:3, :3] = rotation
+    pose[:3, 3] = np.array([0.0, 0.0, distance_m]) - rotation @ np.array([length_m / 2, height_m / 2, 0.0])
+    return pose
+
+
+def foot_picture_path(side: str, figures: dict[str, float]) -> Path:
+    """Where the picture of a foot with these measurements (mm) is or will be: one per distinct scan."""
+    digest = hashlib.sha256(json.dumps([side, sorted(figures.items()), FOOT_TILT_DEG]).encode("utf-8")).hexdigest()[:16]
+    return pictures_dir() / f"foot-{side}-{digest}.png"
+
+
+def _foot_model(side: str, figures: dict[str, float]):  # type: ignore[no-untyped-def]
+    """A foot built from the scan's measurements (the population model's shape at that length, width,
+    instep and arch), as a drawable model: the cloud keeps a scan's figures, not its mesh."""
+    from scanning.population import sdf
+    from scanning.population.foot import GRID_SPACING_M, INSTEP_FULLNESS_RANGE, FootParameters, foot_field
+    from tryon.ar.mesh import MeshPart, ShoeModel
+
+    length = figures["length"] / 1000
+    params = FootParameters(
+        seed=0, side=side, length=length, ball_width=figures.get("width", 0.39 * length * 1000) / 1000,
+        arch_raise=float(np.clip(figures.get("arch_height", 12.0) / 1000, 0.003, 0.020)),
+        instep_height=figures.get("instep_height", 0.235 * length * 1000) / 1000, cut_height=0.10,
+        second_toe_offset=0.0, instep_fullness=sum(INSTEP_FULLNESS_RANGE) / 2,
+    )
+    half = 0.5 * params.ball_width + 0.02
+    mesh = sdf.mesh_from_field(lambda pts: foot_field(pts, params), np.array([0.0, -half, 0.0]),
+                               np.array([length, half, params.cut_height]), 1.5 * GRID_SPACING_M)
+    # the population's frame (x heel to toe, y across, z up) to the renderer's (X heel to toe, Y up, Z across)
+    turn = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])
+    points = (np.asarray(mesh.vertices) @ turn.T).astype(np.float32)
+    normals = (np.asarray(mesh.vertex_normals) @ turn.T).astype(np.float32)
+    part = MeshPart(positions=points, normals=normals, uvs=None, colors=np.tile(np.float32(SKIN), (len(points), 1)),
+                    indices=np.asarray(mesh.faces, np.uint32), texture=None)
+    extent = points.max(axis=0) - points.min(axis=0)
+    return ShoeModel(f"foot-{side}", (part,), float(extent[0]), float(extent[2]), float(extent[1]))
+
+
+def render_foot_pictures(feet: dict[str, dict[str, float]]) -> dict[str, str]:
+    """Render each side's foot (``{"left": figures_mm, ...}``) into its PNG; returns side -> path.
+
+    Runs in its own process, like :func:`render_shoe_pictures`.
+    """
+    from PIL import Image
+
+    from scanning.sources.frame import Intrinsics
+    from tryon.ar.render import ShoeInstance, ShoeRenderer
+
+    width, height = FOOT_PICTURE_SIZE
+    camera = Intrinsics.from_fov(width, height, hfov_deg=FOV_DEG)
+    renderer = ShoeRenderer(raster_threads=None)
+    done: dict[str, str] = {}
+    try:
+        for side, figures in feet.items():
+            model = _foot_model(side, figures)
+            half_vfov = math.atan(math.tan(math.radians(FOV_DEG / 2)) * height / width)
+            distance = 1.25 * model.length_m / (2 * math.tan(half_vfov)) + model.height_m
+            layer = renderer.render([ShoeInstance(model, _top_pose(model.length_m, model.height_m, distance))], camera)
+            canvas = Image.new("RGBA", (width, height), (255, 255, 255, 255))
+            if layer is not None:
+                canvas.alpha_composite(_framed(Image.fromarray(layer.rgba, "RGBA"), width, height))
+            target = foot_picture_path(side, figures)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_suffix(".tmp.png")
+            canvas.convert("RGB").save(temporary)
+            temporary.replace(target)
+            done[side] = str(target)
+    finally:
+        renderer.close()
+    return done
 
 
 def render_shoe_pictures(items: Iterable[tuple[str, str]], folder: Path | None = None) -> dict[str, str]:

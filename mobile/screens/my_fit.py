@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from mobile import pictures
 from mobile.i18n import tr
 from mobile.screens.base import AppScreen, build
 
@@ -37,6 +39,7 @@ class FootPrint(BoxLayout):
     length_mm = NumericProperty(0.0)
     width_mm = NumericProperty(0.0)
     mirrored = BooleanProperty(False)
+    picture = StringProperty("")  # the foot rendered from these measurements, once it is ready
     outline = ListProperty([])
     fill_vertices = ListProperty([])
 
@@ -68,6 +71,7 @@ class FootPrint(BoxLayout):
 
 class MyFitScreen(AppScreen):
     summary = StringProperty("")
+    _rendering: tuple[str, ...] = ()
 
     def on_kv_post(self, base_widget: Any) -> None:
         self.app.bind(fit_profile=self._draw, lang=self._draw)
@@ -86,10 +90,17 @@ class MyFitScreen(AppScreen):
             self.summary = tr._("No scan yet. Scan your feet at an Omnifit kiosk, then tap Continue on my phone.")
             return
         self.summary = tr._("From your last scan in store. Sizes on every product page come from these figures.")
-        for side, values, title in (("left", profile.left_foot, tr._("Left foot")), ("right", profile.right_foot, tr._("Right foot"))):
-            if values:
-                feet.add_widget(build("FootPrint", title=title, length_mm=values.get("length", 0.0),
-                                                  width_mm=values.get("width", 0.0), mirrored=side == "right"))
+        feet_figures = {side: values for side, values in (("left", profile.left_foot), ("right", profile.right_foot))
+                        if values.get("length")}
+        for side, values in feet_figures.items():
+            picture = pictures.foot_picture_path(side, values)
+            feet.add_widget(build("FootPrint", title=tr._("Left foot") if side == "left" else tr._("Right foot"),
+                                  length_mm=values.get("length", 0.0), width_mm=values.get("width", 0.0),
+                                  mirrored=side == "right", picture=str(picture) if picture.is_file() else ""))
+        wanted = tuple(str(pictures.foot_picture_path(side, values)) for side, values in feet_figures.items())
+        if wanted != self._rendering and not all(Path(path).is_file() for path in wanted):
+            self._rendering = wanted  # once per scan, however often the screen is drawn meanwhile
+            self.app.render_in_process(pictures.render_foot_pictures, feet_figures, done=self._draw)
         names = measurement_names()
         table.add_widget(build("MeasureRow", name="", left_text=tr._("Left"), right_text=tr._("Right"), bold=True))
         for key in ("length", "width", "ball_girth", "instep_girth", "instep_height", "arch_height", "heel_width", "toe_height"):
