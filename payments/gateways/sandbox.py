@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -332,7 +333,7 @@ class SandboxGateway:
         return txn
 
 
-def _transaction(row: sa.Row) -> NetworkTransaction:
+def _transaction(row: sa.Row[Any]) -> NetworkTransaction:
     return NetworkTransaction(
         transaction_id=row.transaction_id, reference=row.reference, operation=GatewayOperation(row.operation),
         token=row.token, parent_id=row.parent_id, amount=Money(int(row.amount_minor), row.currency),
