@@ -66,7 +66,7 @@ def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
     return sa.create_engine(
         parsed,
         pool_size=pool_size,
-        max_overflow=2,
+        max_overflow=2 + PG_WRITER_THREADS,  # the writer threads take one each per batch, beside the pool's threads
         pool_recycle=1800,
         connect_args={"application_name": f"{POOL_APPLICATION_NAME}-{os.getpid()}"},
     )
