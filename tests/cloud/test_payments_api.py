@@ -216,10 +216,10 @@ def test_refunds_need_registered_staff(server: ServerThread, pay: Pay, stubs: St
     for token in (kiosk, _shopper(stubs, "carol@example.com")):
         status, details = _code(pay.RefundIntent, _refund(intent.intent_id, full, "r0"), metadata=bearer(token))
         assert status == grpc.StatusCode.PERMISSION_DENIED, details
-    staff = _staff(server, stubs)
     # A well-signed token of a staff id nobody registered is no session at all.
     status, details = _code(pay.RefundIntent, _refund(intent.intent_id, full, "r0"), metadata=bearer(ghost))
     assert status == grpc.StatusCode.UNAUTHENTICATED, details
+    staff = _staff(server, stubs)
     partly = pay.RefundIntent(_refund(intent.intent_id, part, "r1"), metadata=bearer(staff))
     assert partly.status == S.PAYMENT_INTENT_STATUS_PARTIALLY_REFUNDED and partly.refunded == part
     status, details = _code(pay.RefundIntent, _refund(intent.intent_id, full, "r2"), metadata=bearer(staff))
