@@ -43,8 +43,10 @@ import dataclasses
 import enum
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from payments.errors import FaceQualityError
 from payments.face.capture import capture_face
@@ -57,9 +59,13 @@ from payments.face.liveness import (
     face_mesh_landmarks,
 )
 
+if TYPE_CHECKING:
+    from scanning.sources.frame import Intrinsics
+    from scanning.sources.render import SceneMesh
+
 _LOGGER = logging.getLogger(__name__)
 
-NoiseFunction = Callable[..., np.ndarray]
+NoiseFunction = Callable[..., NDArray[Any]]
 MAX_TEXTURE_SIDE = 1024
 EYE_OUTER_CORNERS = (33, 263)  # Face Mesh indices
 
@@ -85,34 +91,36 @@ class RgbdSample:
 
     kind: PresentationKind
     source: str
-    colour: np.ndarray
-    depth_m: np.ndarray
-    intrinsics: object  # scanning.sources.frame.Intrinsics
+    colour: NDArray[Any]
+    depth_m: NDArray[Any]
+    intrinsics: Intrinsics
 
 
-def kiosk_camera() -> object:
+def kiosk_camera() -> Intrinsics:
     """The kiosk's face camera: 640x480, fx = fy = 600 px (a RealSense D4xx colour-aligned depth stream)."""
     from scanning.sources.frame import Intrinsics
 
     return Intrinsics(fx=600.0, fy=600.0, cx=319.5, cy=239.5, width=640, height=480)
 
 
-def _rotation(yaw_deg: float, pitch_deg: float) -> np.ndarray:
+def _rotation(yaw_deg: float, pitch_deg: float) -> NDArray[Any]:
     """(3, 3) rotation: yaw about the camera's y axis, then pitch about x."""
     yaw, pitch = np.radians(yaw_deg), np.radians(pitch_deg)
     ry = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
     rx = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
-    return rx @ ry
+    rotation: NDArray[Any] = rx @ ry
+    return rotation
 
 
 def _place(
-    vertices: np.ndarray, rng: np.random.Generator, distance: float, max_angle_deg: float, extra_yaw_deg: float = 0.0
-) -> np.ndarray:
+    vertices: NDArray[Any], rng: np.random.Generator, distance: float, max_angle_deg: float, extra_yaw_deg: float = 0.0
+) -> NDArray[Any]:
     """Rotate about the origin (the face centre) and move to ``distance`` metres in front of the camera."""
     yaw = rng.uniform(-max_angle_deg, max_angle_deg) + extra_yaw_deg
     rotation = _rotation(yaw, rng.uniform(-max_angle_deg, max_angle_deg))
     offset = np.array([rng.uniform(-0.02, 0.02), rng.uniform(-0.02, 0.02), distance])
-    return vertices @ rotation.T + offset
+    placed: NDArray[Any] = vertices @ rotation.T + offset
+    return placed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,8 +128,8 @@ class SourcePhoto:
     """A photo with its Face Mesh landmarks; ``texture`` is the photo at most 1024 px on its long side."""
 
     name: str
-    texture: np.ndarray
-    landmarks: np.ndarray  # (468, 3) in texture pixels
+    texture: NDArray[Any]
+    landmarks: NDArray[Any]  # (468, 3) in texture pixels
 
     @property
     def eye_span_px(self) -> float:
@@ -129,11 +137,12 @@ class SourcePhoto:
         return float(np.linalg.norm(a - b))
 
     @property
-    def face_centre_px(self) -> np.ndarray:
-        return self.landmarks[:, :2].mean(axis=0)
+    def face_centre_px(self) -> NDArray[Any]:
+        centre: NDArray[Any] = self.landmarks[:, :2].mean(axis=0)
+        return centre
 
 
-def prepare_photo(name: str, image: np.ndarray) -> SourcePhoto | None:
+def prepare_photo(name: str, image: NDArray[Any]) -> SourcePhoto | None:
     """Downscale and find Face Mesh landmarks; None when Face Mesh finds no face."""
     import cv2
 
@@ -144,7 +153,7 @@ def prepare_photo(name: str, image: np.ndarray) -> SourcePhoto | None:
     return None if landmarks is None else SourcePhoto(name, np.ascontiguousarray(image), landmarks)
 
 
-def _scene_mesh(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray, texture: np.ndarray, shaded: bool) -> object:
+def _scene_mesh(vertices: NDArray[Any], faces: NDArray[Any], uv: NDArray[Any], texture: NDArray[Any], shaded: bool) -> SceneMesh:
     from scanning.sources.render import SceneMesh
 
     return SceneMesh(vertices, faces, np.ones_like(vertices), uv, texture, shaded)
@@ -157,7 +166,7 @@ LOWER_LIDS = (7, 163, 144, 145, 153, 154, 155, 249, 390, 373, 374, 380, 381, 382
 
 def face_surface(
     photo: SourcePhoto, rng: np.random.Generator, *, extra_yaw_deg: float = 0.0, eyes_closed: bool = False
-) -> object:
+) -> SceneMesh:
     """The photo on a 3D face surface from Face Mesh landmarks, posed in front of the camera.
 
     ``extra_yaw_deg`` turns the head further (the head-turn challenge); ``eyes_closed``
@@ -182,7 +191,7 @@ def face_surface(
     return _scene_mesh(vertices, faces, uv, photo.texture, shaded=True)
 
 
-def _grid(width_m: float, height_m: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grid(width_m: float, height_m: float, nx: int, ny: int) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """A (ny x nx) vertex grid centred on the origin: vertices (n, 3), faces (m, 3), uv (n, 2)."""
     u, v = np.meshgrid(np.linspace(0.0, 1.0, nx), np.linspace(0.0, 1.0, ny))
     vertices = np.column_stack([(u.ravel() - 0.5) * width_m, (v.ravel() - 0.5) * height_m, np.zeros(u.size)])
@@ -192,7 +201,7 @@ def _grid(width_m: float, height_m: float, nx: int, ny: int) -> tuple[np.ndarray
     return vertices, faces, np.column_stack([u.ravel(), 1.0 - v.ravel()])
 
 
-def print_surface(photo: SourcePhoto, rng: np.random.Generator, kind: PresentationKind, extra_yaw_deg: float = 0.0) -> object:
+def print_surface(photo: SourcePhoto, rng: np.random.Generator, kind: PresentationKind, extra_yaw_deg: float = 0.0) -> SceneMesh:
     """The whole photo printed near life size, posed: flat, bent round a vertical cylinder, or
     folded down the face's midline so the crease stands out like a nose."""
     metres_per_px = rng.uniform(0.08, 0.11) / photo.eye_span_px
@@ -221,7 +230,7 @@ BEZEL_M = 0.006
 
 def screen_surfaces(
     photo: SourcePhoto, rng: np.random.Generator, kind: PresentationKind, fx: float, extra_yaw_deg: float = 0.0
-) -> list[object]:
+) -> list[SceneMesh]:
     """The photo zoomed onto the face on a glossy display in a black bezel, held so the face is detectable."""
     display_w, display_h = SCREENS[kind]
     texture, metres_per_px = _screen_image(photo, display_w, display_h, rng)
@@ -237,7 +246,7 @@ def screen_surfaces(
     return [_scene_mesh(screen, faces, uv, texture, shaded=False), _scene_mesh(frame, bezel_faces, bezel_uv, black, shaded=True)]
 
 
-def _screen_image(photo: SourcePhoto, display_w: float, display_h: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def _screen_image(photo: SourcePhoto, display_w: float, display_h: float, rng: np.random.Generator) -> tuple[NDArray[Any], float]:
     """What the display shows: the photo zoomed so the face spans most of the width (as an attacker
     would show it), centred, black outside the photo, with a specular band. Returns the
     (H, W, 3) uint8 image and the metres per photo pixel on the display."""
@@ -258,7 +267,7 @@ def _screen_image(photo: SourcePhoto, display_w: float, display_h: float, rng: n
     return glossy, display_w / crop_w
 
 
-def _background(rng: np.random.Generator) -> object:
+def _background(rng: np.random.Generator) -> SceneMesh:
     vertices, faces, uv = _grid(6.0, 4.5, 2, 2)
     vertices[:, 2] = rng.uniform(1.6, 2.6)
     shade = rng.integers(90, 170)
@@ -290,7 +299,7 @@ def render_presentation(
 def _presentation_scene(
     photo: SourcePhoto, kind: PresentationKind, rng: np.random.Generator, fx: float,
     extra_yaw_deg: float = 0.0, eyes_closed: bool = False,
-) -> list[object]:
+) -> list[SceneMesh]:
     if kind is PresentationKind.BONA_FIDE:
         return [face_surface(photo, rng, extra_yaw_deg=extra_yaw_deg, eyes_closed=eyes_closed)]
     if kind is PresentationKind.MASK_3D:  # the face's shape, rigid: it turns with the head, its eyes never close
@@ -307,7 +316,7 @@ BLINK_CLOSED = (False, False, True, True, False, False)
 
 def render_challenge_frames(
     photo: SourcePhoto, kind: PresentationKind, challenge: Challenge, seed: int
-) -> list[np.ndarray]:
+) -> list[NDArray[Any]]:
     """Colour frames (H, W, 3) uint8 of one presentation answering ``challenge``.
 
     A real face turns its head (yaw sweep) or closes and reopens its eyes; an attacker
@@ -319,7 +328,7 @@ def render_challenge_frames(
 
 def stream_challenge_frames(
     photo: SourcePhoto, kind: PresentationKind, challenge: Challenge, seed: int
-) -> Iterator[np.ndarray]:
+) -> Iterator[NDArray[Any]]:
     """:func:`render_challenge_frames` one frame at a time, each rendered when it is asked for (as a
     camera streams them: the kiosk stops taking frames once the challenge is answered)."""
     from scanning.sources.render import shared_renderer
@@ -344,7 +353,7 @@ def stream_challenge_frames(
         yield np.clip(view.colour.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 
-def _as_picture(photo: SourcePhoto, frame: np.ndarray) -> SourcePhoto:
+def _as_picture(photo: SourcePhoto, frame: NDArray[Any]) -> SourcePhoto:
     """A rendered frame of ``photo``'s face as a picture to show on a screen (the photo itself if Face Mesh
     finds no face in the frame)."""
     return prepare_photo(photo.name, np.ascontiguousarray(frame)) or photo

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from payments.errors import FaceImageError, FaceQualityError, FaceQualityReason
 from payments.face import dlib_models
@@ -48,7 +49,7 @@ class QualityConfig:
 class FaceCapture:
     """One face that passed the gate. ``image`` (H, W, 3) uint8 RGB stays in memory only."""
 
-    image: np.ndarray
+    image: NDArray[Any]
     box: tuple[int, int, int, int]  # (top, right, bottom, left), pixels
     landmarks: dict[str, list[tuple[int, int]]]
     shape: Any  # dlib full_object_detection, the 68 points the descriptor aligns with
@@ -56,7 +57,7 @@ class FaceCapture:
     metrics: dict[str, float]
 
 
-def load_image(source: str | Path | bytes) -> np.ndarray:
+def load_image(source: str | Path | bytes) -> NDArray[Any]:
     """Read a JPEG or PNG (path or bytes) as (H, W, 3) uint8 RGB; alpha and palettes are dropped."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -84,7 +85,7 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
     return np.asarray(rgb, dtype=np.uint8).copy()
 
 
-def detect_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+def detect_faces(image: NDArray[Any]) -> list[tuple[int, int, int, int]]:
     """Face boxes (top, right, bottom, left) in ``image`` pixels, largest first; a box may overhang the image.
 
     HOG (``face_recognition.face_locations(model="hog")``) runs on a copy scaled so its
@@ -94,29 +95,30 @@ def detect_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     scale = min(1.0, DETECTION_LONG_SIDE / max(image.shape[:2]))
     small = image if scale == 1.0 else _resize(image, scale)
     boxes = dlib_models.detect_rectangles(small, upsample=0) or dlib_models.detect_rectangles(small, upsample=1)
-    boxes = [tuple(int(round(value / scale)) for value in box) for box in boxes]
-    return sorted(boxes, key=lambda box: -(box[1] - box[3]) * (box[2] - box[0]))
+    scaled = [(round(top / scale), round(right / scale), round(bottom / scale), round(left / scale))
+              for top, right, bottom, left in boxes]
+    return sorted(scaled, key=lambda box: -(box[1] - box[3]) * (box[2] - box[0]))
 
 
-def _resize(image: np.ndarray, scale: float) -> np.ndarray:
+def _resize(image: NDArray[Any], scale: float) -> NDArray[Any]:
     import cv2
 
     size = (max(1, int(round(image.shape[1] * scale))), max(1, int(round(image.shape[0] * scale))))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def _check_rgb(image: np.ndarray) -> np.ndarray:
+def _check_rgb(image: NDArray[Any]) -> NDArray[Any]:
     array = np.asarray(image)
     if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
         raise FaceImageError(f"image must be (H, W, 3) uint8 RGB; got shape {array.shape} dtype {array.dtype}", field="image")
     return np.ascontiguousarray(array)
 
 
-def _refuse(reason: FaceQualityReason, message: str, **details: object) -> FaceQualityError:
+def _refuse(reason: FaceQualityReason, message: str, **details: Any) -> FaceQualityError:
     return FaceQualityError(message, reason=reason, **details)
 
 
-def capture_face(image: np.ndarray, config: QualityConfig = QualityConfig()) -> FaceCapture:
+def capture_face(image: NDArray[Any], config: QualityConfig = QualityConfig()) -> FaceCapture:
     """Run the quality gate on one image; returns the single usable face or raises FaceQualityError."""
     image = _check_rgb(image)
     boxes = detect_faces(image)
@@ -158,12 +160,16 @@ def _check_size_and_framing(box: tuple[int, int, int, int], shape: tuple[int, ..
         raise _refuse(FaceQualityReason.FACE_CUT_OFF, "the face is cut off at the image edge; centre it in the frame")
 
 
+def _point(xy: tuple[int, int]) -> tuple[float, float]:
+    return float(xy[0]), float(xy[1])
+
+
 def keypoints_from_landmarks(box: tuple[int, int, int, int], landmarks: dict[str, list[tuple[int, int]]]) -> FaceKeypoints:
     """Nose tip (point 30 of the 68), nose bridge (27) and eye centres from face_recognition's landmark dict."""
     return FaceKeypoints(
         box=box,
-        nose_tip=tuple(map(float, landmarks["nose_bridge"][-1])),
-        nose_bridge=tuple(map(float, landmarks["nose_bridge"][0])),
+        nose_tip=_point(landmarks["nose_bridge"][-1]),
+        nose_bridge=_point(landmarks["nose_bridge"][0]),
         left_eye=tuple(np.mean(landmarks["left_eye"], axis=0).tolist()),
         right_eye=tuple(np.mean(landmarks["right_eye"], axis=0).tolist()),
     )
@@ -187,7 +193,7 @@ def _pose_metrics(landmarks: dict[str, list[tuple[int, int]]]) -> dict[str, floa
     return {"yaw": yaw, "pitch": pitch, "roll_deg": roll}
 
 
-def _photometric_metrics(image: np.ndarray, box: tuple[int, int, int, int]) -> dict[str, float]:
+def _photometric_metrics(image: NDArray[Any], box: tuple[int, int, int, int]) -> dict[str, float]:
     """Sharpness (variance of the Laplacian at 128x128) and exposure over the face box."""
     import cv2
 
@@ -229,6 +235,6 @@ def _check_photometry(metrics: dict[str, float], config: QualityConfig) -> None:
                       f"expected {low:.0f}..{high:.0f}); avoid direct light", luminance=metrics["luminance"])
 
 
-def compute_embedding(capture: FaceCapture) -> np.ndarray:
+def compute_embedding(capture: FaceCapture) -> NDArray[Any]:
     """dlib's 128-d face descriptor of the captured face, (128,) float64 (face_encodings, model "large")."""
     return dlib_models.face_descriptor(capture.image, capture.shape)

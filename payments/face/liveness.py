@@ -27,9 +27,10 @@ import enum
 import functools
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from payments.errors import LivenessInputError
 
@@ -112,7 +113,7 @@ class LivenessResult:
         }
 
 
-def _check_depth(depth_m: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
+def _check_depth(depth_m: NDArray[Any], intrinsics: Intrinsics) -> NDArray[Any]:
     depth = np.asarray(depth_m)
     if depth.ndim != 2 or depth.shape != (intrinsics.height, intrinsics.width):
         raise LivenessInputError(
@@ -124,7 +125,7 @@ def _check_depth(depth_m: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
     return np.nan_to_num(depth.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def face_points(depth_m: np.ndarray, intrinsics: Intrinsics, face: FaceKeypoints) -> tuple[np.ndarray, np.ndarray, float]:
+def face_points(depth_m: NDArray[Any], intrinsics: Intrinsics, face: FaceKeypoints) -> tuple[NDArray[Any], NDArray[Any], float]:
     """Back-project the face box: ``(pixels (n, 2) x/y, points (n, 3) metres, valid fraction)``."""
     depth = _check_depth(depth_m, intrinsics)
     top, right, bottom, left = face.box
@@ -141,7 +142,7 @@ def face_points(depth_m: np.ndarray, intrinsics: Intrinsics, face: FaceKeypoints
     return pixels, points, len(z) / crop.size
 
 
-def fit_quadric(points: np.ndarray, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def fit_quadric(points: NDArray[Any], iterations: int = 4) -> tuple[NDArray[Any], NDArray[Any]]:
     """Robust least-squares ``z = c0 + c1 x + c2 y + c3 x² + c4 xy + c5 y²``.
 
     points : (n, 3) metres. Returns (coefficients (6,), residuals z - fit (n,), metres).
@@ -163,13 +164,13 @@ def fit_quadric(points: np.ndarray, iterations: int = 4) -> tuple[np.ndarray, np
     return coefficients, z - design @ coefficients
 
 
-def _disc_median(pixels: np.ndarray, values: np.ndarray, centre: tuple[float, float], radius: float) -> float | None:
+def _disc_median(pixels: NDArray[Any], values: NDArray[Any], centre: tuple[float, float], radius: float) -> float | None:
     inside = np.hypot(pixels[:, 0] - centre[0], pixels[:, 1] - centre[1]) <= radius
     return float(np.median(values[inside])) if inside.sum() >= 5 else None
 
 
 def check_depth_liveness(
-    depth_m: np.ndarray,
+    depth_m: NDArray[Any],
     intrinsics: Intrinsics,
     face: FaceKeypoints,
     config: DepthLivenessConfig = DepthLivenessConfig(),
@@ -196,7 +197,7 @@ def check_depth_liveness(
     return LivenessResult(not reasons, relief, bridge_relief, width_m, distance, tuple(reasons))
 
 
-def _nose_relief_mm(pixels: np.ndarray, points: np.ndarray, face: FaceKeypoints) -> tuple[float | None, float | None]:
+def _nose_relief_mm(pixels: NDArray[Any], points: NDArray[Any], face: FaceKeypoints) -> tuple[float | None, float | None]:
     """How far the nose tip stands in front of the eye regions and of the nose bridge, mm,
     once the quadric is removed. A print folded down the midline raises a crease that
     passes the first test but not the second: along a straight crease tip and bridge
@@ -207,8 +208,8 @@ def _nose_relief_mm(pixels: np.ndarray, points: np.ndarray, face: FaceKeypoints)
     radius = max(3.0, 0.18 * face.eye_distance_px)
     nose = _disc_median(pixels, residuals, face.nose_tip, radius)
     bridge = _disc_median(pixels, residuals, face.nose_bridge, radius)
-    eyes = [_disc_median(pixels, residuals, eye, radius) for eye in (face.left_eye, face.right_eye)]
-    eyes = [value for value in eyes if value is not None]
+    around_eyes = [_disc_median(pixels, residuals, eye, radius) for eye in (face.left_eye, face.right_eye)]
+    eyes = [value for value in around_eyes if value is not None]
     if nose is None or not eyes:
         return None, None
     return 1000.0 * (float(np.mean(eyes)) - nose), None if bridge is None else 1000.0 * (bridge - nose)
@@ -238,7 +239,7 @@ class ChallengeConfig:
     min_yaw_change: float = 0.25  # change of the yaw proxy (nose offset / half face width)
 
 
-def face_mesh_landmarks(image: np.ndarray) -> np.ndarray | None:
+def face_mesh_landmarks(image: NDArray[Any]) -> NDArray[Any] | None:
     """Face Mesh's 468 landmarks of the largest face in an (H, W, 3) uint8 RGB frame, or None.
 
     Returns (468, 3): x, y in pixels and z (depth relative to the face) in x's pixel scale.
@@ -251,17 +252,18 @@ def face_mesh_landmarks(image: np.ndarray) -> np.ndarray | None:
         return None
     height, width = frame.shape[:2]
     points = np.array([(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float64)
-    return points * np.array([width, height, width])
+    scaled: NDArray[Any] = points * np.array([width, height, width])
+    return scaled
 
 
 @functools.lru_cache(maxsize=1)
-def _face_mesh() -> object:
+def _face_mesh() -> Any:  # mediapipe ships no type information
     import mediapipe as mp
 
     return mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
 
 
-def eye_aspect_ratio(landmarks: np.ndarray) -> float:
+def eye_aspect_ratio(landmarks: NDArray[Any]) -> float:
     """Mean EAR of both eyes from (468+, 2|3) Face Mesh landmarks in pixels (x, y used)."""
     points = np.asarray(landmarks, dtype=np.float64)[:, :2]
     ratios = []
@@ -271,7 +273,7 @@ def eye_aspect_ratio(landmarks: np.ndarray) -> float:
     return float(np.mean(ratios))
 
 
-def yaw_proxy(landmarks: np.ndarray) -> float:
+def yaw_proxy(landmarks: NDArray[Any]) -> float:
     """Nose-tip offset from the cheek midline over half the face width: 0 frontal, ±0.5 near ±30°."""
     points = np.asarray(landmarks, dtype=np.float64)[:, :2]
     right, left, nose = points[RIGHT_CHEEK], points[LEFT_CHEEK], points[NOSE_TIP]
@@ -281,7 +283,7 @@ def yaw_proxy(landmarks: np.ndarray) -> float:
 
 
 def check_challenge(
-    landmark_frames: Sequence[np.ndarray | None], challenge: Challenge, config: ChallengeConfig = ChallengeConfig()
+    landmark_frames: Sequence[NDArray[Any] | None], challenge: Challenge, config: ChallengeConfig = ChallengeConfig()
 ) -> LivenessResult:
     """Judge a frame sequence's Face Mesh landmarks (None where no face was found) against a challenge."""
     frames = [np.asarray(frame) for frame in landmark_frames if frame is not None]
@@ -299,7 +301,7 @@ def check_challenge(
     return LivenessResult(False, reasons=(LivenessReason.NO_TURN,))
 
 
-def _has_blink(ears: np.ndarray, config: ChallengeConfig) -> bool:
+def _has_blink(ears: NDArray[Any], config: ChallengeConfig) -> bool:
     """Open (near the open level), then closed (below ``blink_drop``), then open again."""
     open_level = float(np.percentile(ears, 90))
     closed = np.flatnonzero(ears < config.blink_drop * open_level)

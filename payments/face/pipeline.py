@@ -212,4 +212,4 @@ def render_frames(
     still = render_presentation(photo, kind, np.random.default_rng(seed))
     frames = (stream_challenge_frames(photo, kind, challenge, seed) if streamed
               else tuple(render_challenge_frames(photo, kind, challenge, seed)))
-    return FaceFrames(still.colour, still.depth_m, still.intrinsics, challenge, frames)  # type: ignore[arg-type]
+    return FaceFrames(still.colour, still.depth_m, still.intrinsics, challenge, frames)

@@ -14,9 +14,9 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from payments.errors import ConsentError
 from payments.face.capture import QualityConfig, capture_face, compute_embedding
@@ -59,8 +59,8 @@ class CheckoutDecision:
 class RgbdCapture:
     """One kiosk capture: colour (H, W, 3) uint8 RGB and depth (H, W) float32 metres, registered."""
 
-    colour: np.ndarray
-    depth_m: np.ndarray
+    colour: NDArray[Any]
+    depth_m: NDArray[Any]
     intrinsics: Intrinsics
 
 
@@ -93,7 +93,7 @@ class FacePayService:
 
     def enroll(
         self,
-        image: np.ndarray,
+        image: NDArray[Any],
         *,
         shopper_id: str,
         phone_number: str,
@@ -135,14 +135,15 @@ class FacePayService:
     # --------------------------------------------------------------- matching
 
     def match(
-        self, embedding: np.ndarray, phone_last4_digits: str | None, *, audit_extra: dict[str, object] | None = None
+        self, embedding: NDArray[Any], phone_last4_digits: str | None, *, audit_extra: dict[str, object] | None = None
     ) -> MatchResult:
         """1:few within the typed digits' bucket, or 1:N when ``phone_last4_digits`` is None. Audited."""
         bucket = None if phone_last4_digits is None else self.store.phone_bucket(bucket_digits(phone_last4_digits))
         mode = MatchMode.ONE_TO_N if bucket is None else MatchMode.ONE_TO_FEW
         nearest, distance, count = self.cache.nearest(embedding, bucket)
         # Another process may have deleted (or retention expired) what this cache still holds.
-        while nearest is not None and distance <= self.policy.threshold and not self.store.is_live(nearest.template_id):
+        while (nearest is not None and distance is not None and distance <= self.policy.threshold
+               and not self.store.is_live(nearest.template_id)):
             _LOGGER.info("cached template %s is gone from the store; evicting it", nearest.template_id)
             self.cache.evict(nearest.shopper_id)
             nearest, distance, count = self.cache.nearest(embedding, bucket)
@@ -157,7 +158,7 @@ class FacePayService:
         rgbd: RgbdCapture,
         phone_last4_digits: str | None,
         *,
-        challenge_frames: Sequence[np.ndarray] | None = None,
+        challenge_frames: Sequence[NDArray[Any]] | None = None,
         challenge: Challenge | None = None,
     ) -> CheckoutDecision:
         """The kiosk's face check (quality gate → depth liveness → the challenge when given → embedding),

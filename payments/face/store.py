@@ -20,9 +20,11 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
 
 from omnifit.errors import ErrorCode
@@ -40,7 +42,7 @@ PHONE_SALT_ID = "phone-bucket-salt"
 MAX_RETENTION_DAYS = 3 * 365
 
 
-class UTCDateTime(sa.TypeDecorator):
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on both engines (SQLite keeps no zone; we store UTC)."""
 
     impl = sa.DateTime
@@ -166,7 +168,7 @@ class StoredTemplate:
     shopper_id: str
     phone_bucket: str
     payment_token: str | None
-    embedding: np.ndarray  # (128,) float64
+    embedding: NDArray[Any]  # (128,) float64
     expires_at: dt.datetime
 
 
@@ -174,7 +176,7 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _embedding_bytes(embedding: np.ndarray) -> bytes:
+def _embedding_bytes(embedding: NDArray[Any]) -> bytes:
     vector = np.asarray(embedding, dtype="<f8")
     if vector.shape != (EMBEDDING_DIM,) or not np.all(np.isfinite(vector)):
         raise EnrollmentError(
@@ -336,7 +338,7 @@ class FaceTemplateStore:
     def enroll(
         self,
         shopper_id: str,
-        embedding: np.ndarray,
+        embedding: NDArray[Any],
         *,
         consent: Consent | None,
         phone_last4: str,
@@ -402,7 +404,8 @@ class FaceTemplateStore:
             if row is None:
                 raise TemplateNotFoundError(f"no face template is stored for shopper {shopper_id!r}", shopper_id=shopper_id)
             self._delete_rows(conn, [row], reason, requested_by)
-            return row.template_id
+            template_id: str = row.template_id
+            return template_id
 
         return self.audit.transaction(remove)
 
@@ -420,7 +423,7 @@ class FaceTemplateStore:
 
         return self.audit.transaction(remove)
 
-    def _delete_rows(self, conn: Connection, rows: Sequence[sa.Row], reason: DeletionReason,
+    def _delete_rows(self, conn: Connection, rows: Sequence[sa.Row[Any]], reason: DeletionReason,
                      requested_by: str | None = None) -> None:
         now = self.clock()
         if conn.dialect.name == "sqlite":
@@ -449,7 +452,7 @@ class FaceTemplateStore:
             rows = conn.execute(query).all()
         return [self._open_row(row) for row in rows]
 
-    def _open_row(self, row: sa.Row) -> StoredTemplate:
+    def _open_row(self, row: sa.Row[Any]) -> StoredTemplate:
         sealed = SealedTemplate(row.kek_id, row.wrapped_key, row.ciphertext)
         plaintext = keymod.open_template(sealed, self.ring, row.template_id, row.shopper_id)
         return StoredTemplate(
