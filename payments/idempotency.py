@@ -17,7 +17,6 @@ import enum
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,12 +24,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from omnifit.idempotency import key_problem
 from payments import errors
 from payments.errors import IdempotencyKeyReusedError, IntentBusyError, InvalidPaymentRequestError, MoneyError
 from payments.storage import payment_idempotency_keys as keys_table
 
 _LOGGER = logging.getLogger(__name__)
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+MAX_STORED_KEY_LENGTH = 200  # the column: a caller's key plus the scope a server puts before it
 _POLL_S = 0.02
 
 
@@ -43,12 +43,10 @@ class KeyStatus(str, enum.Enum):
 
 
 def check_key(key: str) -> str:
-    """``key`` if it is 1-200 printable ASCII characters without spaces."""
-    if not isinstance(key, str) or not _KEY_RE.match(key):
-        raise InvalidPaymentRequestError(
-            f"idempotency key must be 1-200 printable ASCII characters without spaces; got {key!r}",
-            field="idempotency_key",
-        )
+    """``key`` if it keeps :mod:`omnifit.idempotency`'s rule, up to the stored column's length."""
+    problem = key_problem(key, max_length=MAX_STORED_KEY_LENGTH)
+    if problem is not None:
+        raise InvalidPaymentRequestError(f"idempotency key {problem}", field="idempotency_key")
     return key
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 
 from cloud.errors import InvalidArgument
+from omnifit.idempotency import key_problem
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
 MAX_QUANTITY = 20
 MAX_ID_LENGTH = 100
-MAX_IDEMPOTENCY_KEY_LENGTH = 128
 
 
 def require_id(value: str, field: str, max_length: int = MAX_ID_LENGTH) -> str:
@@ -33,15 +33,10 @@ def require_text(value: str, field: str, max_length: int) -> str:
 
 
 def require_idempotency_key(value: str) -> str:
-    """Every mutation carries a key (1..128 printable characters) so a retry changes nothing more."""
-    field = "idempotency_key"
-    if not value:
-        raise InvalidArgument(f"{field} is required on every mutation", field=field)
-    if len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
-        raise InvalidArgument(
-            f"{field} must be 1..{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters; got {len(value)} characters",
-            field=field,
-        )
+    """Every mutation carries a key (:mod:`omnifit.idempotency`'s rule) so a retry changes nothing more."""
+    problem = key_problem(value)
+    if problem is not None:
+        raise InvalidArgument(f"idempotency_key {problem}", field="idempotency_key")
     return value
 
 
