@@ -1,4 +1,5 @@
-"""The endless aisle on the product page: a size the shopper's store lacks says when it would be delivered."""
+"""Stock on the phone: the size filter with "in stock at my store", and the endless aisle on the product
+page (a size the shopper's store lacks says when it would be delivered)."""
 from __future__ import annotations
 
 import asyncio
@@ -47,6 +48,39 @@ async def _missing_size(cloud: Cloud) -> dict[str, object]:
                 return {"name": product.name, "size": missing[0].size_label, "store_name": store.name,
                         "days_low": store.ship_days[0], "days_high": store.ship_days[1]}
     raise AssertionError("every shoe's first colour is in stock in every size")
+
+
+FILTER = """
+wait catalog 40
+idle 30
+tap {{Any size}}
+tap {{Size {size}|size=44}}
+idle
+expect "{{{count} products|count={with_size}}}"
+tap {{In stock at my store}}
+idle
+expect "{{{count} products|count={in_stock}}}"
+screenshot {lang}-catalog-size-in-stock
+"""
+
+
+async def _size_counts(cloud: Cloud) -> dict[str, int]:
+    async with SyncClient(cloud.target) as browser:
+        store = (await browser.list_stores())[0]
+        products = (await browser.list_products(page_size=100)).products
+        with_size = [p for p in products if any(v.size_label == "44" for v in p.variants)]
+        levels = await browser.stock(store.store_id, [v.sku for p in with_size for v in p.variants if v.size_label == "44"])
+        in_stock = [p for p in with_size if any(levels.get(v.sku, 0) > 0 for v in p.variants if v.size_label == "44")]
+    assert 0 < len(in_stock) < len(with_size) < len(products)  # each filter must narrow the list
+    return {"with_size": len(with_size), "in_stock": len(in_stock)}
+
+
+def test_size_and_in_stock_filters_narrow_the_catalog(cloud: Cloud, tmp_path: Path, artefacts: Path) -> None:
+    script = FILTER.replace("{lang}", "zh_CN")
+    for name, value in asyncio.run(_size_counts(cloud)).items():
+        script = script.replace("{" + name + "}", str(value))
+    code, report = play(cloud, translate(script, "zh_CN"), tmp_path / "app", artefacts, lang="zh_CN")
+    assert code == 0, failed_step(report)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
