@@ -12,6 +12,8 @@ foot scan (``kiosk.app.scanner.scan_feet`` on the synthetic rig, as the kiosk's 
 process runs it) loops in another process: the background load a kiosk really has.
 ``--landmarks adaptive`` lets the mirror skip Pose on every other frame when the
 trackers fall behind 30 fps (``Mirror(landmark_every=None)``); ``every`` runs it on all.
+``--inline`` measures the kiosk's own set-up (one tracker on the drawing thread): skipping
+is meant for it; with two pipelined trackers each graph would see only every 4th frame.
 
     .venv/bin/python -m benchmarks.ar_mirror
     .venv/bin/python -m benchmarks.ar_mirror --load scan --landmarks adaptive
@@ -43,17 +45,18 @@ def frames_for_timing(loops: int, size: tuple[int, int] = (640, 480)):
             enumerate((loop, f) for loop in range(loops) for f in clip)]
 
 
-def run_mirror(sku: str, frames, segmenter: str, workers: int, warmup: int, landmark_every: int | None = 1) -> dict:
+def run_mirror(sku: str, frames, segmenter: str, workers: int, warmup: int, landmark_every: int | None = 1,
+               inline: bool = False) -> dict:
     from tryon.ar import BodyTracker, Mirror, build_tryon
 
     tryon = build_tryon(sku=sku)
-    trackers = [BodyTracker(segmenter=segmenter) for _ in range(workers)]
+    trackers = [BodyTracker(segmenter=segmenter) for _ in range(1 if inline else workers)]
     try:
-        stats = Mirror(tryon, trackers, landmark_every=landmark_every).run(frames)
+        stats = Mirror(tryon, trackers, landmark_every=landmark_every, pipelined=not inline).run(frames)
     finally:
         for tracker in trackers:
             tracker.close()
-    return {"sku": sku, "workers": workers, **stats.summary(skip=warmup)}
+    return {"sku": sku, "workers": 1 if inline else workers, "inline": inline, **stats.summary(skip=warmup)}
 
 
 def _scan_loop(stop, done) -> None:
@@ -61,7 +64,7 @@ def _scan_loop(stop, done) -> None:
     from kiosk.app.config import KioskConfig
     from kiosk.app.scanner import scan_feet
 
-    config = KioskConfig(camera="synthetic")
+    config = KioskConfig(targets=("127.0.0.1:1",), camera="synthetic")  # a scan never calls the cloud
     shopper = 0
     while not stop.is_set():
         scan_feet(config, shopper, lambda *_: None)
@@ -83,11 +86,24 @@ class ScanLoad:
         self._process.start()
         time.sleep(8.0)  # the scanning stack is imported and the first scan under way
         self.started = self._done.value
+        self.cpu_started = self._cpu_s()
         return self
+
+    def _cpu_s(self) -> float:
+        """CPU seconds the scan process has used (Linux /proc), to show the load was real."""
+        try:
+            fields = open(f"/proc/{self._process.pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc: object) -> None:
         self.scans = self._done.value - self.started
+        self.alive = self._process.is_alive()
+        self.cpu_s = round(self._cpu_s() - self.cpu_started, 1)
         self._stop.set()
+        if not self.alive:
+            raise RuntimeError("the background scan died during the measurement (its error is above): no load figure")
         self._process.join(timeout=120)
         if self._process.is_alive():
             self._process.terminate()
@@ -104,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landmarks", choices=("every", "adaptive"), default="every",
                         help="Pose on every frame, or skip every other frame when behind 30 fps")
     parser.add_argument("--only", choices=("shoes", "clothing"), help="measure one try-on only")
+    parser.add_argument("--inline", action="store_true",
+                        help="the kiosk's mirror: one tracker on the drawing thread (kiosk.app.mirror.run_mirror)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if not CLIP.is_file():
@@ -123,13 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         "landmarks": args.landmarks,
     }
     for kind, sku in kinds.items():
-        result[kind] = run_mirror(sku, frames, args.segmenter, args.workers, args.warmup, every)
+        result[kind] = run_mirror(sku, frames, args.segmenter, args.workers, args.warmup, every, args.inline)
     if args.load == "scan":
         loaded: dict = {}
         with ScanLoad() as load:
             for kind, sku in kinds.items():
-                loaded[kind] = run_mirror(sku, frames, args.segmenter, args.workers, args.warmup, every)
+                loaded[kind] = run_mirror(sku, frames, args.segmenter, args.workers, args.warmup, every, args.inline)
         loaded["scans_during"] = load.scans
+        loaded["scan_process"] = {"alive_to_the_end": load.alive, "cpu_s": load.cpu_s}
         result["under_scan"] = loaded
         result["fps_ratio_under_scan"] = {k: round(loaded[k]["fps"] / result[k]["fps"], 3) if result[k]["fps"] else None
                                           for k in kinds}
