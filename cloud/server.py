@@ -6,7 +6,8 @@ service SERVING) and, when asked, server reflection, binds the address (port 0 p
 port) and, with PostgreSQL, starts the LISTEN thread that wakes watchers when
 another replica commits, and the notifier thread that tells the others. A task deletes
 face templates whose retention has ended, at start and then every hour; another compacts
-the cart change log (``cloud.domain.retention.compact_changes``) on the same schedule.
+the cart change log (``cloud.domain.retention.compact_changes``) every hour, the first time
+a random half to whole hour after start.
 With ``fanout="nats://…"`` a NATS bus (``cloud.fanout_nats``) carries the wake-ups instead
 of LISTEN/NOTIFY.
 """
@@ -16,6 +17,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,10 +264,15 @@ class RunningServer:
             await asyncio.sleep(interval_s)
 
     def start_change_compaction(self, window_hours: float, interval_s: float) -> None:
-        """Compact the cart change log now and every ``interval_s`` seconds, on the database pool."""
+        """Compact the cart change log every ``interval_s`` seconds, on the database pool.
+
+        The first run comes after a random half to whole interval, not at start: replicas that
+        start together do not all compact at once, and a start does not hold a second connection.
+        """
         self._compactor = asyncio.get_running_loop().create_task(self._compact_every(window_hours, interval_s))
 
     async def _compact_every(self, window_hours: float, interval_s: float) -> None:
+        await asyncio.sleep(interval_s * random.uniform(0.5, 1.0))
         while True:
             try:
                 removed = await self.database.run(compact_changes, self.database, window_hours)

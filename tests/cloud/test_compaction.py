@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -116,3 +117,23 @@ def test_admin_prune_compacts_from_the_command_line(sqlite_url: str, services: S
     assert json.loads(compacted.stdout)["cart_changes"] == 1 and _versions(services.database, cart_id) == [2]
     refused = subprocess.run([*args, "--change-window-hours", "0"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "0 hours" in refused.stderr
+
+
+def test_the_server_compacts_on_its_schedule(db_url: str, skus: StockedSkus) -> None:
+    from cloud.server import ServerConfig
+    from tests.cloud.conftest import ServerThread
+
+    running = ServerThread(ServerConfig(listen="127.0.0.1:0", db_url=db_url, pool_size=2,
+                                        change_window_hours=1, compact_every_s=0.4)).start()
+    try:
+        services = running.services
+        kiosk = device(services)
+        cart_id = services.carts.create_cart(kiosk, STORE, "sched").cart.cart_id
+        services.carts.add_line(kiosk, cart_id, "sched-1", skus.plenty, 1)
+        _age(services.database, cart_id, 2)  # both versions older than the 1 h window
+        deadline = time.monotonic() + 15
+        while _versions(services.database, cart_id) != [2] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _versions(services.database, cart_id) == [2]
+    finally:
+        running.stop()
