@@ -11,7 +11,7 @@ anchor) to catch that.
 Details must be plain JSON values (str, int, float, bool, None, lists, dicts); bytes
 and arrays are refused so that no biometric sample or image can slip into the log.
 
-Storage is SQLAlchemy Core on its own :data:`AUDIT_METADATA` (table
+Storage is SQLAlchemy Core on the database's one :data:`omnifit.db.schema.metadata` (table
 ``payments_audit_log``), on SQLite and PostgreSQL. Concurrent writers are serialised by
 the primary key on ``seq``: a writer that loses the race retries on the new head.
 """
@@ -29,18 +29,18 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from omnifit.db.schema import metadata
 from payments.errors import AuditError
 
 _LOGGER = logging.getLogger(__name__)
 
-AUDIT_METADATA = sa.MetaData()
 GENESIS_HASH = "0" * 64
 T = TypeVar("T")
 _APPEND_RETRIES = 8
 
 audit_log_table = sa.Table(
     "payments_audit_log",
-    AUDIT_METADATA,
+    metadata,
     sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False),
     sa.Column("recorded_at", sa.String(40), nullable=False),
     sa.Column("event", sa.String(80), nullable=False, index=True),
@@ -122,7 +122,7 @@ class AuditLog:
         self._owns_engine = isinstance(engine, str)
         self.engine = sa.create_engine(engine) if isinstance(engine, str) else engine
         self._clock = clock
-        AUDIT_METADATA.create_all(self.engine, checkfirst=True)
+        metadata.create_all(self.engine, tables=[audit_log_table], checkfirst=True)
 
     def close(self) -> None:
         """Release the connections of an engine this log created from a URL."""

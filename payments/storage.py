@@ -15,19 +15,12 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from omnifit.db.schema import metadata
 from omnifit.db.sqlite import create_sqlite_engine
 from payments.errors import InvalidPaymentRequestError
 
 _LOGGER = logging.getLogger(__name__)
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 payment_intents = sa.Table(
     "payment_intents",
@@ -162,6 +155,9 @@ receipts = sa.Table(
     sa.Column("created_at_ms", sa.BigInteger, nullable=False),
 )
 
+# The money side's own tables, which create_schema makes on a payments-only database.
+TABLES = (payment_intents, payment_intent_lines, payment_idempotency_keys, payment_refunds, ledger_accounts,
+          ledger_entries, ledger_postings, orders, order_lines, receipts)
 
 # Ledger rows are append-only in the database itself, not just by convention.
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings")
@@ -212,4 +208,4 @@ def create_engine(url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create the payments tables that are missing (no-op when the migration already made them)."""
-    metadata.create_all(engine, checkfirst=True)
+    metadata.create_all(engine, tables=list(TABLES), checkfirst=True)

@@ -2,21 +2,19 @@
 
 Times are integer milliseconds since the Unix epoch, money integer minor units,
 structured values (colours, size charts, cart snapshots, measurements) JSON text.
-Migrations in ``cloud/storage/migrations`` build exactly this schema; a test checks
-that the two agree.
+Migrations in ``cloud/storage/migrations`` build exactly this schema, with the payments,
+face and audit tables, all on :data:`omnifit.db.schema.metadata`; a test checks that the two agree.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+# The one MetaData of the database; the payments, face and audit tables that the same migrations
+# build hang off it too (imported here so that the whole model is one import away).
+from omnifit.db.schema import metadata as metadata
+from payments import audit as _audit  # noqa: F401
+from payments import storage as _payments_storage  # noqa: F401
+from payments.face import store as _face_store  # noqa: F401
 
 settings = sa.Table(
     "settings",

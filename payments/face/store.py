@@ -1,6 +1,6 @@
 """Encrypted face-template storage: consent records, sealed embeddings, KEK registry.
 
-SQLAlchemy Core on :data:`FACE_METADATA` (tables ``face_templates``,
+SQLAlchemy Core on the database's one :data:`omnifit.db.schema.metadata` (tables ``face_templates``,
 ``face_consents``, ``face_keys``), the same code on SQLite and PostgreSQL. What is
 stored per enrolled shopper: the sealed 128-d embedding (never an image), the wrapped
 data key and its KEK id, an HMAC bucket of the phone number's last 4 digits (keyed by
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
 
+from omnifit.db.schema import metadata
 from omnifit.errors import ErrorCode
 from payments.audit import AuditLog
 from payments.errors import ConsentError, EnrollmentError, KeyManagementError, TemplateNotFoundError
@@ -59,11 +60,9 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
-FACE_METADATA = sa.MetaData(info={"name": "payments.face"})
-
 face_keys = sa.Table(
     "face_keys",
-    FACE_METADATA,
+    metadata,
     sa.Column("key_id", sa.String(64), primary_key=True),
     sa.Column("purpose", sa.String(20), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -76,7 +75,7 @@ face_keys = sa.Table(
 
 face_consents = sa.Table(
     "face_consents",
-    FACE_METADATA,
+    metadata,
     sa.Column("consent_id", sa.String(40), primary_key=True),
     sa.Column("shopper_id", sa.String(64), nullable=False, index=True),
     sa.Column("purpose", sa.String(200), nullable=False),
@@ -91,7 +90,7 @@ face_consents = sa.Table(
 
 face_templates = sa.Table(
     "face_templates",
-    FACE_METADATA,
+    metadata,
     sa.Column("template_id", sa.String(40), primary_key=True),
     sa.Column("shopper_id", sa.String(64), nullable=False, unique=True),
     sa.Column("consent_id", sa.String(40), sa.ForeignKey("face_consents.consent_id"), nullable=False),
@@ -103,6 +102,9 @@ face_templates = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )
+
+# The face command's own tables, which it makes on a database of its own.
+TABLES = (face_keys, face_consents, face_templates)
 
 
 class Channel(str, enum.Enum):
@@ -211,7 +213,7 @@ class FaceTemplateStore:
         self.ring = ring
         self.clock = clock
         try:
-            FACE_METADATA.create_all(self.engine, checkfirst=True)
+            metadata.create_all(self.engine, tables=list(TABLES), checkfirst=True)
             self.audit = AuditLog(self.engine, clock=clock)
             with self.engine.begin() as conn:
                 self._register_active_kek(conn)

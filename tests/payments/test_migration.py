@@ -1,4 +1,4 @@
-"""Alembic revision 0002_payments builds exactly ``payments.storage.metadata`` on top of the cloud schema,
+"""Alembic revision 0002_payments builds exactly ``payments.storage``'s tables on top of the cloud schema,
 adopts tables that ``create_schema`` made first, and makes the ledger append-only in the database."""
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import sqlalchemy as sa
 from cloud.storage import open_database
 from payments import ledger
 from payments.money import Money
-from payments.storage import create_engine, create_schema, metadata
+from omnifit.db.schema import metadata
+from payments.storage import TABLES, create_engine, create_schema
 from tests.schema import schema_diff
 
 
 def test_migration_builds_the_payments_model(db_url: str) -> None:
     open_database(db_url).close()
-    assert schema_diff(db_url, metadata) == []
+    assert schema_diff(db_url, metadata, tables=TABLES) == []
 
 
 def test_migration_adopts_tables_made_by_create_schema(sqlite_url: str) -> None:
@@ -22,7 +23,7 @@ def test_migration_adopts_tables_made_by_create_schema(sqlite_url: str) -> None:
     create_schema(engine)
     engine.dispose()
     open_database(sqlite_url).close()
-    assert schema_diff(sqlite_url, metadata) == []
+    assert schema_diff(sqlite_url, metadata, tables=TABLES) == []
 
 
 def test_ledger_is_append_only_in_the_database(db_url: str) -> None:

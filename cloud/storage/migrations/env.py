@@ -1,4 +1,4 @@
-"""Alembic environment for the cloud schema (``cloud.storage.schema.metadata``).
+"""Alembic environment for the one database (``omnifit.db.schema.metadata``: cloud, payments, face, audit).
 
 ``cloud.storage.migrate`` hands over an open connection in ``config.attributes``;
 run standalone, the URL comes from ``sqlalchemy.url`` or ``OMNIFIT_DB_URL``.
