@@ -12,9 +12,11 @@ Dimensions are millimetres.
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from assets.catalog.seed import ProductSeed, ShoeSizeSeed
@@ -28,7 +30,10 @@ from tryon.fit.size_systems import (
     us_system,
 )
 
-GRADINGS_PATH = Path(__file__).resolve().parents[2] / "assets" / "lasts" / "gradings.json"
+
+def gradings_file() -> Traversable:
+    """The brand gradings shipped in the ``assets.lasts`` package (found wherever it is installed)."""
+    return importlib.resources.files("assets.lasts").joinpath("gradings.json")
 
 
 @dataclass(frozen=True)
@@ -116,15 +121,15 @@ def _brand(name: str, raw: dict, fittings: dict[str, float]) -> BrandGrading:
 @functools.lru_cache(maxsize=4)
 def load_gradings(path: Path | None = None) -> dict[str, BrandGrading]:
     """All brand gradings by brand name, from ``path`` (default ``assets/lasts/gradings.json``)."""
-    path = Path(path) if path else GRADINGS_PATH
+    source = Path(path) if path else gradings_file()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(source.read_text(encoding="utf-8"))
         fittings = {k: float(v) for k, v in raw["width_fittings"].items()}
         return {name: _brand(name, spec, fittings) for name, spec in raw["brands"].items()}
     except FileNotFoundError as exc:
-        raise GradingError(f"brand gradings file missing: {path}", path=str(path)) from exc
+        raise GradingError(f"brand gradings file missing: {source}", path=str(source)) from exc
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise GradingError(f"brand gradings file {path} is malformed: {exc!r}", path=str(path)) from exc
+        raise GradingError(f"brand gradings file {source} is malformed: {exc!r}", path=str(source)) from exc
 
 
 def brand_grading(brand: str) -> BrandGrading:

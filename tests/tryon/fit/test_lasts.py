@@ -9,7 +9,7 @@ import pytest
 
 from assets.catalog import ProductSeed
 from tryon.fit.errors import GradingError
-from tryon.fit.lasts import GRADINGS_PATH, ShoeLast, graded_last, load_gradings, product_lasts, shoe_last
+from tryon.fit.lasts import ShoeLast, graded_last, gradings_file, load_gradings, product_lasts, shoe_last
 
 CONTRACT_FIELDS = ("length_mm", "ball_girth_mm", "ball_width_mm", "heel_width_mm", "instep_girth_mm",
                    "toe_allowance_mm", "toe_spring_mm", "heel_height_mm")
@@ -89,7 +89,7 @@ def test_unknown_brand_and_last_are_refused(products) -> None:
 
 
 def test_malformed_gradings_file_is_refused(tmp_path: Path) -> None:
-    raw = json.loads(GRADINGS_PATH.read_text(encoding="utf-8"))
+    raw = json.loads(gradings_file().read_text(encoding="utf-8"))
     del raw["brands"]["Lumen Court"]["toe_allowance_mm"]
     broken = tmp_path / "gradings.json"
     broken.write_text(json.dumps(raw), encoding="utf-8")
