@@ -13,6 +13,7 @@ screen (after ``WARM_S`` of start-up). Prints ONE JSON object::
 
     {"scan": {"scans", "scan_s_median", "frame_ms": {...}, "gap_ms": {"p50", "p95", "max"}, "frames"},
      "mirror": {"seconds", "gap_ms": {"p50", "p95", "max"}, "fps", "pictures"} | null,
+     "idle": {"seconds", "gap_ms": {...}},   # the same loop with nothing beside it: the machine's own noise
      "machine"}
 
     .venv/bin/python -m benchmarks.kiosk_frames --scans 3 --mirror-seconds 20
@@ -100,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=3)
     parser.add_argument("--mirror-seconds", type=float, default=20.0)
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--mirror-video", type=Path, default=None)
     args = parser.parse_args()
     from omnifit.shared import SHARED_DATA
@@ -124,6 +126,7 @@ def main() -> None:
             app = KioskApp(config)
             try:
                 app.wait_idle(30)
+                idle = _run_loop(app, args.idle_seconds)  # the baseline: the loop with nothing running beside it
                 seconds, frames, gaps = [], [], []
                 for _ in range(args.scans):
                     scan_s, scan_frames, scan_gaps = _scan_once(app)
@@ -141,6 +144,7 @@ def main() -> None:
                  "frame_ms": _figures(frames) if frames else None, "gap_ms": _figures(gaps) if gaps else None,
                  "frames": len(frames)},
         "mirror": mirror,
+        "idle": {"seconds": args.idle_seconds, "gap_ms": _figures(idle)},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }))
 

@@ -71,10 +71,34 @@ def prune(db_url: str, keep_days: int = 7, change_window_hours: float = 24.0) ->
         database.close()
 
 
-def create_staff(db_url: str, staff_id: str, password: str) -> None:
-    """Create a staff credential (or set a new password for an existing one)."""
+def create_staff(db_url: str, staff_id: str, password: str, *, stores: tuple[str, ...] = ()) -> None:
+    """Create a staff credential (or set a new password for an existing one), working in ``stores``."""
     with _accounts(db_url) as accounts:
         accounts.create_staff(staff_id, password)
+    if stores:
+        assign_staff_stores(db_url, staff_id, stores)
+
+
+def assign_staff_stores(db_url: str, staff_id: str, stores: tuple[str, ...]) -> None:
+    """Let ``staff_id`` see and act on the stock of ``stores`` (added to any they had)."""
+    import sqlalchemy as sa
+
+    from cloud.errors import InvalidArgument
+    from cloud.storage import schema
+
+    database = open_database(db_url, pool_size=1)
+    try:
+        with database.write() as conn:
+            known = set(conn.execute(sa.select(schema.stores.c.store_id).where(schema.stores.c.store_id.in_(stores))).scalars())
+            unknown = sorted(set(stores) - known)
+            if unknown:
+                raise InvalidArgument(f"unknown store(s) {unknown}; the cloud has no such store", field="store")
+            held = set(conn.execute(sa.select(schema.staff_stores.c.store_id)
+                                    .where(schema.staff_stores.c.staff_id == staff_id)).scalars())
+            for store_id in sorted(set(stores) - held):
+                conn.execute(schema.staff_stores.insert().values(staff_id=staff_id, store_id=store_id))
+    finally:
+        database.close()
 
 
 def set_staff_disabled(db_url: str, staff_id: str, disabled: bool = True) -> None:

@@ -77,7 +77,7 @@ def _create_staff(args: argparse.Namespace) -> int:
     if not args.password_stdin:
         raise InvalidArgument("--password-stdin is required (passwords never go on the command line)")
     password = sys.stdin.readline().rstrip("\r\n")
-    create_staff(_db_url(args), args.staff_id, password)
+    create_staff(_db_url(args), args.staff_id, password, stores=tuple(args.store or ()))
     print(f"staff {args.staff_id} saved", file=sys.stderr)
     return 0
 
@@ -179,6 +179,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     staff = actions.add_parser("create-staff", help="create a staff credential (password read from stdin)")
     staff.add_argument("--staff-id", required=True)
     staff.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    staff.add_argument("--store", action="append", metavar="STORE_ID",
+                       help="a store this staff member works in (repeat); its stock and replenishment are theirs to see")
     _add_db(staff)
     staff.set_defaults(handler=_create_staff)
     for name, disable, text in (("disable-staff", True, "disable a staff member: their sessions end, sign-in is refused"),

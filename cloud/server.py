@@ -28,8 +28,8 @@ from grpc_reflection.v1alpha import reflection
 
 from cloud.api.faces import FaceAccess, FaceServicer
 from cloud.api.orders import OrderServicer
-from cloud.api.privacy import PrivacyServicer
 from cloud.api.payments import PaymentServicer, open_payments
+from cloud.api.privacy import PrivacyServicer
 from cloud.api.servicers import (
     AccountServicer,
     CartServicer,
@@ -38,6 +38,7 @@ from cloud.api.servicers import (
     ProfileServicer,
     Services,
 )
+from cloud.api.stock import StockServicer
 from cloud.domain.accounts import AccountService
 from cloud.domain.auth import Authenticator, signer_for
 from cloud.domain.cart_repository import CartRepository
@@ -48,6 +49,7 @@ from cloud.domain.pairing import PairingService
 from cloud.domain.pins import PaymentPins
 from cloud.domain.profiles import ProfileService
 from cloud.domain.retention import compact_changes
+from cloud.domain.stock import StockService
 from cloud.errors import InvalidArgument
 from cloud.fanout import CartHub, Notifier, PgListener, PgNotifier
 from cloud.fanout_nats import NatsFanout
@@ -74,6 +76,8 @@ from proto.omnifit.v1 import (
     privacy_pb2_grpc,
     profile_pb2,
     profile_pb2_grpc,
+    stock_pb2,
+    stock_pb2_grpc,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -90,6 +94,7 @@ SERVICE_NAMES = (
     face_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name,
     order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
     privacy_pb2.DESCRIPTOR.services_by_name["PrivacyService"].full_name,
+    stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,
 )
 
 
@@ -389,6 +394,7 @@ async def start_server(config: ServerConfig) -> RunningServer:
     face_pb2_grpc.add_FaceServiceServicer_to_server(FaceServicer(services, faces), server)
     order_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(services), server)
     privacy_pb2_grpc.add_PrivacyServiceServicer_to_server(PrivacyServicer(services), server)
+    stock_pb2_grpc.add_StockServiceServicer_to_server(StockServicer(services, StockService(database)), server)
     health_servicer = await _add_health(server)
     if config.reflection:
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

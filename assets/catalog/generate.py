@@ -214,7 +214,10 @@ def _stock_rows(products: list[dict]) -> list[dict]:
                     if draw < 0.12 + 0.45 * edge:
                         continue  # this store does not stock this variant
                     on_hand = 0 if draw > 0.95 else 1 + int(_unit(sku, sid, "depth") * (7 - 5 * edge))
-                    rows.append({"store_id": sid, "sku": sku, "on_hand": on_hand})
+                    # The store keeps more of the sizes that sell most: below this it asks for more.
+                    safety = 2 if edge <= 0.4 else 1
+                    rows.append({"store_id": sid, "sku": sku, "on_hand": on_hand, "safety_stock": safety,
+                                 "reorder_quantity": 3 * safety + 2})
     return rows
 
 

@@ -10,7 +10,8 @@ Files (in ``assets/catalog/`` unless another folder is given):
   model_uri`` and either ``shoe_sizes`` (shoes, with ``last_code`` naming the brand's last in
   ``assets/lasts/gradings.json``) or ``size_chart`` (clothing; rows of body-measurement ranges, tops
   with a height range, bottoms with the garment inseam, plus the garment's ease over the body).
-- ``stock.json``: ``[{"store_id", "sku", "on_hand"}]``; a variant missing here has none.
+- ``stock.json``: ``[{"store_id", "sku", "on_hand", "safety_stock", "reorder_quantity"}]``; a variant
+  missing here has none.
 
 Variant SKUs are ``{product_id}-{colour code}-{size label}``; every colour comes in every size.
 Lengths are millimetres, money is integer minor units (never float).
@@ -132,6 +133,8 @@ class StockSeed:
     store_id: str
     sku: str
     on_hand: int
+    safety_stock: int = 0  # below this the store asks for more (cloud.domain.stock); 0: no safety stock
+    reorder_quantity: int = 0  # how many one replenishment request asks for
 
 
 @dataclass(frozen=True)

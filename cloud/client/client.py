@@ -23,7 +23,7 @@ from pathlib import Path
 
 import grpc
 
-from cloud.client import convert, types
+from cloud.client import convert, stock, types
 from cloud.client.errors import ClientError, CloudUnavailable, from_rpc_error, is_retryable
 from cloud.client.outbox import LocalStore, OutboxEntry
 from proto.omnifit.v1 import (
@@ -44,6 +44,8 @@ from proto.omnifit.v1 import (
     privacy_pb2_grpc,
     profile_pb2,
     profile_pb2_grpc,
+    stock_pb2,
+    stock_pb2_grpc,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class _Replica:
         self.faces = face_pb2_grpc.FaceServiceStub(self.channel)
         self.payments = payment_pb2_grpc.PaymentServiceStub(self.channel)
         self.orders = order_pb2_grpc.OrderServiceStub(self.channel)
+        self.stock = stock_pb2_grpc.StockServiceStub(self.channel)
         self.privacy = privacy_pb2_grpc.PrivacyServiceStub(self.channel)
 
 
@@ -513,6 +516,41 @@ class SyncClient:
         """
         request = privacy_pb2.DeleteFitProfileRequest(idempotency_key=idempotency_key or _new_key())
         return bool((await self._call("privacy", "DeleteFitProfile", request)).deleted)
+
+    # --- a store's stock (staff, their own store) ------------------------------------------------
+    async def list_low_stock(self, store_id: str) -> list[stock.LowStockItem]:
+        """The store's SKUs below their safety stock, emptiest first, each with its open request if any."""
+        response = await self._call("stock", "ListLowStock", stock_pb2.ListLowStockRequest(store_id=store_id))
+        return [stock.low_stock_item(item) for item in response.items]
+
+    async def list_replenishments(self, store_id: str, *, open_only: bool = False) -> list[stock.Replenishment]:
+        """The store's replenishment requests, newest first."""
+        request = stock_pb2.ListReplenishmentsRequest(store_id=store_id, open_only=open_only)
+        response = await self._call("stock", "ListReplenishments", request)
+        return [stock.replenishment(item) for item in response.requests]
+
+    async def raise_replenishment(self, store_id: str, sku: str, quantity: int = 0, *,
+                                  idempotency_key: str | None = None) -> stock.Replenishment:
+        """Ask for more of ``sku`` (``quantity`` 0: its reorder quantity); refused while one is open."""
+        request = stock_pb2.RaiseReplenishmentRequest(store_id=store_id, sku=sku, quantity=quantity,
+                                                      idempotency_key=idempotency_key or _new_key())
+        return stock.replenishment(await self._call("stock", "RaiseReplenishment", request))
+
+    async def receive_replenishment(self, request_id: str, *, idempotency_key: str | None = None) -> stock.Replenishment:
+        """The delivery arrived: the stock goes up by the request's quantity."""
+        request = stock_pb2.ReplenishmentActionRequest(request_id=request_id, idempotency_key=idempotency_key or _new_key())
+        return stock.replenishment(await self._call("stock", "ReceiveReplenishment", request))
+
+    async def cancel_replenishment(self, request_id: str, *, idempotency_key: str | None = None) -> stock.Replenishment:
+        request = stock_pb2.ReplenishmentActionRequest(request_id=request_id, idempotency_key=idempotency_key or _new_key())
+        return stock.replenishment(await self._call("stock", "CancelReplenishment", request))
+
+    async def record_stock_count(self, store_id: str, sku: str, counted: int, *,
+                                 idempotency_key: str | None = None) -> stock.StockCount:
+        """What staff counted on the shelf becomes the stock; below the safety stock opens a request."""
+        request = stock_pb2.RecordStockCountRequest(store_id=store_id, sku=sku, counted=counted,
+                                                    idempotency_key=idempotency_key or _new_key())
+        return stock.stock_count(await self._call("stock", "RecordStockCount", request))
 
     async def get_face_enrollment(self, *, shopper_id: str = "", email: str = "") -> types.FaceEnrollmentStatus:
         """Whether a shopper is enrolled (a shopper: themselves; staff: anyone, for the kiosk's admin mode).

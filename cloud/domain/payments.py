@@ -47,6 +47,7 @@ from cloud.domain.carts import CartService
 from cloud.domain.faces import FaceAccess, FacePayment, MatchTokenSpent
 from cloud.domain.lockout import FailureCounter, Limit
 from cloud.domain.pins import PaymentPins
+from cloud.domain.stock import StockService
 from cloud.domain.types import Cart, CartChange, CartStatus, Principal, PrincipalKind
 from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
 from cloud.storage import Database, schema
@@ -284,6 +285,8 @@ class PaymentAccess:
         reply = self._reply(captured)
         if captured.state is not IntentState.CAPTURED:
             return reply, None
+        # The order took store stock: a SKU it left below its safety stock gets a replenishment request.
+        StockService(self.s.database).note_sold(captured.store_id, [line.sku for line in captured.lines])
         try:
             return reply, self.s.carts.check_out(principal, captured.cart_id, f"capture-{intent_id}").change
         except FailedPrecondition:

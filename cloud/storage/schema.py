@@ -270,3 +270,40 @@ face_match_tokens_spent = sa.Table(
     sa.Column("idempotency_key", sa.String(200), nullable=False),
     sa.Column("spent_at_ms", sa.BigInteger, nullable=False),
 )
+
+# A store's stock for its staff (cloud.domain.stock): the safety stock of each SKU, from the catalog seed,
+# and replenishment requests. ``open_key`` is "store|sku" while a request is open and NULL after, so the
+# unique index allows one open request per SKU (NULLs never collide) and any number of closed ones.
+safety_stock = sa.Table(
+    "safety_stock",
+    metadata,
+    sa.Column("store_id", sa.Text, sa.ForeignKey("stores.store_id"), primary_key=True),
+    sa.Column("sku", sa.Text, sa.ForeignKey("variants.sku"), primary_key=True),
+    sa.Column("minimum", sa.Integer, nullable=False),
+    sa.Column("reorder_quantity", sa.Integer, nullable=False),
+)
+
+replenishments = sa.Table(
+    "replenishments",
+    metadata,
+    sa.Column("request_id", sa.String(40), primary_key=True),
+    sa.Column("store_id", sa.Text, sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("sku", sa.Text, sa.ForeignKey("variants.sku"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("open_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("raised_by", sa.String(64), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("closed_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("closed_by", sa.String(64), nullable=True),
+    sa.Index(None, "store_id", "created_at_ms"),
+)
+
+# Which stores a staff member works in: stock calls are refused for any other store.
+staff_stores = sa.Table(
+    "staff_stores",
+    metadata,
+    sa.Column("staff_id", sa.String(64), sa.ForeignKey("staff.staff_id"), primary_key=True),
+    sa.Column("store_id", sa.Text, sa.ForeignKey("stores.store_id"), primary_key=True),
+)

@@ -80,6 +80,11 @@ def seed_catalog(conn: Connection, seed: CatalogSeed) -> None:
         [_variant_row(v, i) for p in seed.products for i, v in enumerate(p.variants())],
     )
     if seed.stock:
-        conn.execute(schema.stock.insert(), [vars(s) for s in seed.stock])
+        conn.execute(schema.stock.insert(), [{"store_id": s.store_id, "sku": s.sku, "on_hand": s.on_hand}
+                                             for s in seed.stock])
+        safety = [{"store_id": s.store_id, "sku": s.sku, "minimum": s.safety_stock, "reorder_quantity": s.reorder_quantity}
+                  for s in seed.stock if s.safety_stock > 0]
+        if safety:
+            conn.execute(schema.safety_stock.insert(), safety)
     conn.execute(schema.settings.insert(), [{"key": CATALOG_CURRENCY_KEY, "value": seed.currency}])
     _LOGGER.info("seeded %d stores, %d products, %d stock rows", len(seed.stores), len(seed.products), len(seed.stock))

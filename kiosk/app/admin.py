@@ -111,9 +111,10 @@ class AdminHomeScreen(AdminScreen):
     def layout(self) -> list[ui.Button]:
         width, height = self.app.surface.get_size()
         tiles = [("Payments and refunds", "admin_payments"), ("Delete face data", "admin_face"),
-                 ("Rig and cameras", "admin_rig"), ("Sync outbox", "admin_outbox")]
-        tile_w, tile_h = (width - 120) // 2, 150
-        buttons = [ui.Button(label, pygame.Rect(40 + (i % 2) * (tile_w + 40), 150 + (i // 2) * (tile_h + 30), tile_w, tile_h),
+                 ("Rig and cameras", "admin_rig"), ("Sync outbox", "admin_outbox"),
+                 ("Stock and replenishment", "admin_stock"), ("Kiosk health", "admin_health")]
+        tile_w, tile_h = (width - 120) // 2, 130
+        buttons = [ui.Button(label, pygame.Rect(40 + (i % 2) * (tile_w + 40), 140 + (i // 2) * (tile_h + 20), tile_w, tile_h),
                              action, colour=ui.PANEL) for i, (label, action) in enumerate(tiles)]
         sign_out = pygame.Rect(0, 0, 400, 96)
         sign_out.midbottom = (width // 2, height - 40)
@@ -157,7 +158,7 @@ class RigStatusScreen(AdminScreen):
         self.calibration, self.problem = None, None
         path = self.calibration_path
         if not path.exists():
-            self.problem = f"No calibration file at {path}."
+            self.problem = "Not calibrated yet: tap Calibrate now and follow the steps."
             return
         try:
             self.calibration = RigCalibration.load(path)
@@ -178,10 +179,12 @@ class RigStatusScreen(AdminScreen):
     def draw_body(self, surface: pygame.Surface) -> None:
         config = self.app.config
         source = {"synthetic": "synthetic rig (virtual cameras, sensor noise model)",
-                  "recorded": f"recorded RGB-D folder {config.camera_path}",
+                  "recorded": "a recorded session (played back, for testing)",
                   "realsense": "RealSense depth cameras"}[config.camera]
         ui.draw_text(surface, f"Depth source: {source}", (40, 110), size=ui.SMALL_PX)
-        ui.draw_text(surface, f"Calibration: {self.calibration_path} ({config.rig} rig)", (40, 150), size=ui.SMALL_PX,
+        path = self.calibration_path
+        saved = time.strftime("%d %b %Y %H:%M", time.localtime(path.stat().st_mtime)) if path.exists() else "never"
+        ui.draw_text(surface, f"{config.rig.title()} rig, calibrated: {saved}", (40, 150), size=ui.SMALL_PX,
                      colour=ui.MUTED)
         if config.camera != "synthetic":  # the guided calibration captures only through the virtual rig
             ui.draw_text(surface, "These cameras are calibrated from recorded board captures with omnifit calibrate "
@@ -521,3 +524,169 @@ class RefundScreen(AdminScreen):
         ui.draw_field(surface, f"Amount ({self.remaining.currency})", self.keypad.value, pygame.Rect(40, 540, 560, 80),
                       focused=True)
         self.keypad.draw(surface)
+
+
+class StockScreen(AdminScreen):
+    """This store's SKUs below their safety stock and its replenishment requests (the cloud's ``StockService``).
+
+    A low SKU without a request can be raised by hand; an open request marked received (the stock
+    goes up by its quantity) or cancelled. Each action carries an idempotency key made once per tap.
+    """
+
+    name = "admin_stock"
+    title = "Stock and replenishment"
+    ROWS = 6
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.low: list = []
+        self.requests: list = []
+        self.keys: dict[str, str] = {}
+
+    def enter(self) -> None:
+        store = self.app.store_id
+        self.call(lambda client: client.list_low_stock(store), self._listed_low, waiting="Loading stock", staff=True)
+        self.call(lambda client: client.list_replenishments(store, open_only=True), self._listed_requests,
+                  waiting="Loading requests", staff=True)
+
+    def _listed_low(self, items, error) -> None:
+        if error is not None:
+            self.app.fail(error, "load the store's low stock")
+        else:
+            self.low = items
+
+    def _listed_requests(self, requests, error) -> None:
+        if error is not None:
+            self.app.fail(error, "load the replenishment requests")
+        else:
+            self.requests = requests
+
+    def _key(self, action: str) -> str:
+        return self.keys.setdefault(action, _new_key())
+
+    def layout(self) -> list[ui.Button]:
+        width, _height = self.app.surface.get_size()
+        half = width // 2
+        buttons = []
+        for i, item in enumerate(self.low[:self.ROWS]):
+            if not item.open_request_id:
+                buttons.append(ui.Button("Raise", pygame.Rect(half - 170, 160 + i * 90, 140, 72), f"raise:{item.sku}",
+                                         colour=ui.PANEL, text_size=ui.SMALL_PX))
+        for i, request in enumerate(self.requests[:self.ROWS]):
+            y = 160 + i * 90
+            buttons.append(ui.Button("Received", pygame.Rect(width - 330, y, 160, 72), f"receive:{request.request_id}",
+                                     text_size=ui.SMALL_PX))
+            buttons.append(ui.Button("Cancel", pygame.Rect(width - 160, y, 130, 72), f"cancel:{request.request_id}",
+                                     colour=ui.PANEL, text_size=ui.SMALL_PX))
+        for button in buttons:
+            button.enabled = not self.busy
+        return buttons + self.nav()
+
+    def on_action(self, action: str) -> None:
+        verb, _, target = action.partition(":")
+        store = self.app.store_id
+        key = self._key(action)
+        if verb == "raise":
+            self.call(lambda client: client.raise_replenishment(store, target, idempotency_key=key),
+                      lambda value, error: self._done(action, "raise that request", value, error),
+                      waiting="Raising the request", staff=True)
+        elif verb in ("receive", "cancel"):
+            call = "receive_replenishment" if verb == "receive" else "cancel_replenishment"
+            self.call(lambda client: getattr(client, call)(target, idempotency_key=key),
+                      lambda value, error: self._done(action, f"{verb} that request", value, error),
+                      waiting="Saving", staff=True)
+        else:
+            super().on_action(action)
+
+    def _done(self, action: str, doing: str, value, error) -> None:
+        if error is not None:
+            self.app.fail(error, doing)
+            return
+        self.keys.pop(action, None)  # done: a next tap is a new action
+        what = {"open": "raised", "received": "received: stock is up by", "cancelled": "cancelled"}[value.status]
+        self.app.notify(f"Request for {value.sku} {what}" + (f" {value.quantity}" if value.status == "received" else "") + ".")
+        self.enter()
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        width, _height = surface.get_size()
+        half = width // 2
+        ui.draw_text(surface, f"Below safety stock ({len(self.low)})", (40, 104), colour=ui.MUTED)
+        ui.draw_text(surface, f"Open requests ({len(self.requests)})", (half + 20, 104), colour=ui.MUTED)
+        for i, item in enumerate(self.low[:self.ROWS]):
+            y = 160 + i * 90
+            ui.draw_text(surface, ui.fit_text(f"{item.product_name} {item.colour} {item.size_label}", half - 240,
+                                              ui.SMALL_PX), (40, y + 4), size=ui.SMALL_PX)
+            state = f"on hand {item.on_hand} of {item.safety_stock}" + ("  \u00b7  requested" if item.open_request_id else "")
+            ui.draw_text(surface, state, (40, y + 38), size=ui.SMALL_PX,
+                         colour=ui.DANGER if item.on_hand == 0 else ui.WARNING)
+        for i, request in enumerate(self.requests[:self.ROWS]):
+            y = 160 + i * 90
+            ui.draw_text(surface, ui.fit_text(request.sku, width - half - 380, ui.SMALL_PX), (half + 20, y + 4),
+                         size=ui.SMALL_PX)
+            ui.draw_text(surface, f"{request.quantity} asked ({request.reason}, {request.raised_by})", (half + 20, y + 38),
+                         size=ui.SMALL_PX, colour=ui.MUTED)
+
+
+class HealthScreen(AdminScreen):
+    """How the kiosk is doing: the UI loop's frame rate, the depth cameras' fill rate in the last scan,
+    the cloud's round-trip time, the outbox, and the work process."""
+
+    name = "admin_health"
+    title = "Kiosk health"
+
+    def __init__(self, app) -> None:
+        super().__init__(app)
+        self.rtt_ms: float | None = None
+        self.rtt_error: str | None = None
+        self.frames: list[float] = []
+
+    def enter(self) -> None:
+        started = time.perf_counter()
+
+        def answered(_stores, error) -> None:
+            if error is not None:
+                self.rtt_error = str(error)
+            else:
+                self.rtt_ms = (time.perf_counter() - started) * 1000
+
+        self.rtt_ms, self.rtt_error = None, None
+        self.call(lambda client: client.list_stores(), answered, waiting="Measuring the cloud", staff=True)
+
+    def update(self, now: float) -> None:
+        self.frames = [t for t in self.frames if now - t <= 2.0] + [now]
+
+    def layout(self) -> list[ui.Button]:
+        width, _height = self.app.surface.get_size()
+        return [ui.Button("Measure again", pygame.Rect(width - 360, 100, 320, 84), "again", colour=ui.PANEL)] + self.nav()
+
+    def on_action(self, action: str) -> None:
+        if action == "again":
+            self.enter()
+        else:
+            super().on_action(action)
+
+    def figures(self) -> list[tuple[str, str, bool]]:
+        """(what, its value, whether it is healthy) for each line of the screen."""
+        fps = (len(self.frames) - 1) / (self.frames[-1] - self.frames[0]) if len(self.frames) > 2 else 0.0
+        fills = self.app.last_depth_fill
+        fill = min(fills.values()) if fills else None
+        worker = self.app.worker.state()
+        rtt = ("no answer: " + self.rtt_error) if self.rtt_error else (
+            "measuring" if self.rtt_ms is None else f"{self.rtt_ms:.0f} ms")
+        pending = self.app.pending_mutations()
+        return [
+            ("Screen", f"{fps:.0f} frames a second", fps >= 20 or len(self.frames) <= 2),
+            ("Mirror camera", self.app.config.mirror_camera or "not set up", True),
+            ("Depth cameras (last scan)", "no scan since the kiosk started" if fill is None else
+             f"{len(fills)} cameras, the emptiest {fill:.0%} filled",
+             fill is None or fill >= 0.5),
+            ("Cloud round trip", rtt, self.rtt_error is None and (self.rtt_ms or 0) < 500),
+            ("Outbox", f"{pending} change(s) waiting to sync", pending == 0),
+            ("Work process", worker, worker in ("ready", "working", "not started")),
+        ]
+
+    def draw_body(self, surface: pygame.Surface) -> None:
+        for i, (what, value, healthy) in enumerate(self.figures()):
+            y = 200 + i * 70
+            ui.draw_text(surface, what, (40, y), colour=ui.MUTED)
+            ui.draw_text(surface, value, (420, y), colour=ui.GOOD if healthy else ui.WARNING)

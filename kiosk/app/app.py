@@ -46,6 +46,7 @@ class ShopperSession:
     scan_summary: dict[str, Any] = field(default_factory=dict)
     scans: int = 0
     cart: Cart | None = None
+
     queued_lines: int = 0  # lines kept in the outbox while the cloud was unreachable
     product: Product | None = None
     pairing: PairingCode | None = None
@@ -87,6 +88,7 @@ class KioskApp:
         self.store_id = config.store_id
         self.store_name = ""
         self.store_timezone = "Asia/Shanghai"  # until the cloud says the store's own
+        self.last_depth_fill: dict[str, float] | None = None  # the last scan's cameras: share of pixels with depth
         self.session = ShopperSession()
         self.staff: StaffSession | None = None
         self.online: bool | None = None  # unknown until the first cloud call answers
@@ -96,6 +98,7 @@ class KioskApp:
         self.screenshot_dir = screenshot_dir
         self._shots = 0
         self._frame = 0
+        self._shopper_language = config.lang
         self._background: dict[int, str] = {}  # app-level jobs: what failing would mean, for the notice
         self.screen: Screen = screen_class("attract")(self)
         self._show(self.screen)
@@ -131,11 +134,14 @@ class KioskApp:
         if adopt_token:
             self.worker.adopt_staff_token(session.token)
         self.staff = StaffSession(staff_id, session)
+        self._shopper_language = text.language()
+        text.set_language("en")  # staff screens are written in one language; the shopper's comes back after
 
     def sign_out_staff(self, reason: str = "") -> None:
         """Leave admin mode: the staff token is dropped from memory and the shopper screens return."""
         self.staff = None
         self.worker.sign_out_staff()
+        text.set_language(self._shopper_language)
         self.notify(reason or _("Signed out."))
         self.go("attract")
 
@@ -191,6 +197,8 @@ class KioskApp:
             if self.screen.name == "attract":
                 raise
             _LOGGER.exception("screen %s failed to %s", self.screen.name, what)
+            if self.staff is not None:
+                text.set_language(self._shopper_language)
             self.staff = None
             self.worker.sign_out_staff()
             self.reset_session()

@@ -141,10 +141,21 @@ class MirrorScreen(Screen):
         latest = self.app.worker.latest_frame(self.job)
         if latest is None:
             return
-        self.frame = pygame.image.frombuffer(latest.pixels, latest.size, "BGR")
+        self.frame = self._fit(pygame.image.frombuffer(latest.pixels, latest.size, "BGR"))
         self.person = latest.person
         self.received += 1
         self.shown = [t for t in self.shown if now - t <= _FPS_WINDOW_S] + [now]
+
+    def _area(self) -> pygame.Rect:
+        width, height = self.app.surface.get_size()
+        return pygame.Rect(40, 140, width - 80, height - 290)
+
+    def _fit(self, picture: pygame.Surface) -> pygame.Surface:
+        """The picture scaled to the mirror's area once, when it arrives (not on every frame drawn)."""
+        area = self._area()
+        fw, fh = picture.get_size()
+        scale = min(area.width / fw, area.height / fh)
+        return pygame.transform.scale(picture, (int(fw * scale), int(fh * scale)))
 
     def _switch(self, sku: str) -> None:
         self._stop()
@@ -178,24 +189,19 @@ class MirrorScreen(Screen):
             actions.add_to_cart(self, self.sku)
 
     def draw_body(self, surface: pygame.Surface) -> None:
-        width, height = surface.get_size()
-        area = pygame.Rect(40, 100, width - 80, height - 250)
+        width, _height = surface.get_size()
+        area = self._area()
         variant = self.variant
         ui.draw_text(surface, ui.fit_text(_("{name}, {colour}, size {size}", name=self.product.name,
                                             colour=variant.colour, size=variant.size_label), width - 300),
-                     (40, 100 if self.frame is None else 96), size=ui.SMALL_PX, colour=ui.MUTED)
-        area.top += 40
-        area.height -= 40
+                     (40, 96), size=ui.SMALL_PX, colour=ui.MUTED)
         if self.problem is not None:
             ui.draw_paragraph(surface, self.problem, area.inflate(-80, -80), colour=ui.WARNING, centred=True)
             return
         if self.frame is None:
             ui.draw_paragraph(surface, _("Starting the mirror"), area.inflate(-80, -80), colour=ui.MUTED, centred=True)
             return
-        fw, fh = self.frame.get_size()
-        scale = min(area.width / fw, area.height / fh)
-        shown = pygame.transform.scale(self.frame, (int(fw * scale), int(fh * scale)))
-        surface.blit(shown, shown.get_rect(center=area.center))
+        surface.blit(self.frame, self.frame.get_rect(center=area.center))
         picture = pictures.tile(self.product, 120, colour=variant.colour)
         if picture is not None:
             surface.blit(picture, (area.right - 130, area.top + 10))

@@ -37,6 +37,8 @@ ROUTES: dict[str, str] = {
     "admin_find_payment": "kiosk.app.admin:FindPaymentScreen",
     "admin_refund": "kiosk.app.admin:RefundScreen",
     "admin_calibrate": "kiosk.app.calibration:CalibrationScreen",
+    "admin_stock": "kiosk.app.admin:StockScreen",
+    "admin_health": "kiosk.app.admin:HealthScreen",
 }
 
 

@@ -32,6 +32,7 @@ class FootScan:
     flags: tuple[str, ...]
     seconds: float
     views: tuple[bytes, ...] = ()  # PNGs of both feet turning (``kiosk.app.turntable``); empty if it could not draw
+    depth_fill: dict[str, float] | None = None  # per camera: the share of its pixels with a depth reading
 
 
 def foot_source(config: KioskConfig, shopper: int):
@@ -58,6 +59,7 @@ def scan_feet(config: KioskConfig, shopper: int, progress: Callable[[str, float]
     feet = Feet(left=result.measurements.get("left"), right=result.measurements.get("right"))
     return FootScan(
         views=_views(result.reconstruction.parts),
+        depth_fill=dict(quality.valid_depth),
         feet=feet,
         summary=result.measurements_mm(),
         watertight=all(quality.watertight.values()),

@@ -104,6 +104,7 @@ class ScanScreen(Screen):
             return
         self.app.session.feet = scan.feet
         self.app.session.scan_summary = scan.summary
+        self.app.last_depth_fill = scan.depth_fill
         if not scan.watertight or scan.flags:
             self.app.notify(_("The scan is usable but not perfect; scan again for a sharper model."), "warning")
         cart = self.app.session.cart
@@ -216,16 +217,24 @@ def _measurement_line(summary: dict[str, dict[str, float]]) -> str:
     return "   ".join(parts)
 
 
+CATEGORIES = {"shoes": N_("Shoes"), "tops": N_("Tops"), "bottoms": N_("Bottoms")}
+TITLES = {"shoes": N_("Choose a shoe"), "tops": N_("Choose a top"), "bottoms": N_("Choose trousers")}
+
+
 class ProductsScreen(Screen):
-    """Shoes of this store's catalog, a page at a time (the saved copy while the cloud is unreachable)."""
+    """This store's shoes, tops or bottoms, a page at a time (the saved copy while the cloud is unreachable)."""
 
     name = "products"
-    title = N_("Choose a shoe")
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, category: str = "shoes") -> None:
         super().__init__(app)
+        self.category = category
         self.page: ProductPage | None = None
         self.tokens = [""]  # page tokens: the current page's is last
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.category]
 
     def enter(self) -> None:
         self._load()
@@ -233,12 +242,13 @@ class ProductsScreen(Screen):
     def _load(self) -> None:
         token = self.tokens[-1]
         store = self.app.store_id
-        self.call(lambda client: client.list_products(category="shoes", store_id=store, page_size=PRODUCTS_PER_PAGE,
-                                                      page_token=token), self._loaded, waiting=N_("Loading shoes"))
+        category = self.category
+        self.call(lambda client: client.list_products(category=category, store_id=store, page_size=PRODUCTS_PER_PAGE,
+                                                      page_token=token), self._loaded, waiting=N_("Loading products"))
 
     def _loaded(self, page: ProductPage | None, error) -> None:
         if error is not None:
-            self.app.fail(error, _("load the shoes"))
+            self.app.fail(error, _("load the products"))
             return
         self.page = page
         if page.stale:
@@ -260,7 +270,10 @@ class ProductsScreen(Screen):
         nav = ui.button_row(row, height - 130, width)
         nav[1].enabled = len(self.tokens) > 1
         nav[2].enabled = bool(self.page and self.page.next_page_token)
-        return buttons + nav
+        tabs = [ui.Button(_(label), pygame.Rect(40 + i * 200, 96, 184, 64), f"category:{category}", text_size=ui.SMALL_PX,
+                          colour=ui.ACCENT_DOWN if category == self.category else ui.PANEL)
+                for i, (category, label) in enumerate(CATEGORIES.items())]
+        return tabs + buttons + nav
 
     def on_action(self, action: str) -> None:
         if action.startswith("product:") and self.page is not None:
@@ -272,6 +285,8 @@ class ProductsScreen(Screen):
         elif action == "previous" and len(self.tokens) > 1:
             self.tokens.pop()
             self._load()
+        elif action.startswith("category:") and action != f"category:{self.category}":
+            self.app.go("products", action.split(":", 1)[1])
         elif action == "cart":
             self.app.go("cart")
         elif action == "back":
@@ -286,8 +301,10 @@ class ProductsScreen(Screen):
     def draw_body(self, surface: pygame.Surface) -> None:
         summary = self.app.session.scan_summary
         width, _height = surface.get_size()
+        if self.category != "shoes":
+            return
         line = _measurement_line(summary) if summary else _("Tip: scan your feet first and we will tell you your size.")
-        ui.draw_text(surface, ui.fit_text(line, width - 80), (40, 110), colour=ui.MUTED)
+        ui.draw_text(surface, ui.fit_text(line, width - 680, ui.SMALL_PX), (640, 114), size=ui.SMALL_PX, colour=ui.MUTED)
 
 
 GENDERS = {"men": N_("Men"), "women": N_("Women"), "unisex": N_("Unisex"), "kids": N_("Kids")}
@@ -359,7 +376,7 @@ class FitScreen(Screen):
 
     def enter(self) -> None:
         feet = self.app.session.feet
-        if feet is not None:
+        if feet is not None and self.product.category == "shoes":
             product_id = self.product.product_id
             self.run_blocking(functools.partial(recommend, product_id, feet), self._advised,
                               waiting=N_("Working out your size"))
@@ -434,7 +451,7 @@ class FitScreen(Screen):
         elif action == "details":
             self.details = not self.details
         elif action == "back":
-            self.app.go("products")
+            self.app.go("products", self.product.category)
         elif action == "mirror" and self.chosen:
             self.app.go("mirror", self.product, self.chosen)
         elif action == "add" and self.chosen:
@@ -464,6 +481,9 @@ class FitScreen(Screen):
                 self._draw_details(surface, rec, shown, pygame.Rect(40, y, width - 80, self._grid_top() - y - 10))
         elif self.advice_error:
             ui.draw_paragraph(surface, self.advice_error, pygame.Rect(40, y, text_w, 120), colour=ui.WARNING)
+        elif self.product.category != "shoes":
+            ui.draw_paragraph(surface, _("Pick your size below, and try it on in the mirror."),
+                              pygame.Rect(40, y, text_w, 120), colour=ui.MUTED)
         elif self.app.session.feet is None:
             ui.draw_paragraph(surface, _("Scan your feet on the first screen for a size recommendation; "
                                          "or pick a size below."), pygame.Rect(40, y, text_w, 120), colour=ui.MUTED)

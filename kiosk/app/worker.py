@@ -72,6 +72,8 @@ class Worker:
         self._progress_reader = threading.Thread(target=self._read_progress, name="kiosk-progress", daemon=True)
         self._process: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._running = 0  # jobs in the work process now
+        self._restarts = 0  # times the work process died and was started again
 
     def start(self, *, warm_up: bool = False) -> Worker:
         """Start the cloud loop; ``warm_up`` also starts the work process and loads the scanning stack now."""
@@ -164,18 +166,7 @@ class Worker:
         with picklable arguments. ``progress(stage, fraction)`` reports come back as outcomes.
         """
         job = self._job_id()
-        future = self._work_process().submit(isolated.run_job, job, work, reports_progress)
-
-        def finished(done: concurrent.futures.Future) -> None:
-            if done.cancelled():  # the kiosk is closing: nobody waits for it
-                return
-            error = done.exception()
-            if isinstance(error, BrokenProcessPool):
-                _LOGGER.error("the kiosk's work process died during job %d; starting a new one", job)
-                self._process = None
-            self.outcomes.put(Outcome(job, error=error) if error is not None else Outcome(job, value=done.result()))
-
-        future.add_done_callback(finished)
+        self._submit(job, isolated.run_job, job, work, reports_progress)
         return job
 
     def run_streaming(self, work: Callable[..., Any]) -> int:
@@ -183,18 +174,36 @@ class Worker:
         until :meth:`stop_streaming`; :meth:`latest_frame` takes them on the UI thread."""
         job = self._job_id()
         self._streaming.value = job
-        future = self._work_process().submit(isolated.run_streaming_job, job, work)
+        self._submit(job, isolated.run_streaming_job, job, work)
+        return job
+
+    def _submit(self, job: int, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` in the work process; its value or error comes back as ``job``'s outcome."""
+        with self._lock:
+            self._running += 1
+        future = self._work_process().submit(fn, *args)
 
         def finished(done: concurrent.futures.Future) -> None:
-            if done.cancelled():
+            with self._lock:
+                self._running -= 1
+            if done.cancelled():  # the kiosk is closing: nobody waits for it
                 return
             error = done.exception()
             if isinstance(error, BrokenProcessPool):
+                _LOGGER.error("the kiosk's work process died during job %d; starting a new one", job)
                 self._process = None
+                self._restarts += 1
             self.outcomes.put(Outcome(job, error=error) if error is not None else Outcome(job, value=done.result()))
 
         future.add_done_callback(finished)
-        return job
+
+    def state(self) -> str:
+        """The work process as staff read it: not started, ready, working, or restarted after a crash."""
+        if self._process is None:
+            return "not started" if not self._restarts else f"restarted {self._restarts} time(s); starts on the next job"
+        if self._running:
+            return "working" if not self._restarts else f"working (restarted {self._restarts} time(s))"
+        return "ready" if not self._restarts else f"ready (restarted {self._restarts} time(s))"
 
     def stop_streaming(self) -> None:
         """Ask the streaming job to finish (it returns its figures as its outcome)."""

@@ -52,7 +52,7 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
     db_url = f"sqlite:///{tmp_path / 'cloud.sqlite'}"
     running = Cloud(ServerProcess(db_url).start(), db_url, "")
     try:
-        create_staff(db_url, STAFF_ID, STAFF_PASSWORD)
+        create_staff(db_url, STAFF_ID, STAFF_PASSWORD, stores=(STORE,))
         running.device_token = issue_device_token(db_url, STORE)
         yield running
     finally:

@@ -589,3 +589,38 @@ def test_the_mirror_shows_the_shoe_from_the_size_screen_switches_colour_and_adds
         assert [line.sku for line in stored.lines] == [mirror.sku]
     finally:
         app.close()
+
+
+def test_staff_see_low_stock_raise_a_request_and_mark_it_received(kiosk, cloud):
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Stock and replenishment")
+    kiosk.wait_idle(30)
+    screen = kiosk.screen
+    assert screen.name == "admin_stock" and screen.low  # the seed has SKUs below their safety stock
+    item = next(i for i in screen.low if not i.open_request_id)
+    kiosk.tap("Raise")  # on the first low SKU without a request
+    kiosk.wait_idle(30)
+    assert f"Request for {item.sku} raised" in kiosk.notice.text
+    raised = screen.requests[0]  # newest first
+    assert raised.sku == item.sku and raised.raised_by == STAFF_ID and kiosk.shows(raised.sku)
+    assert next(i for i in screen.low if i.sku == item.sku).open_request_id == raised.request_id
+    kiosk.tap("Received")
+    kiosk.wait_idle(30)
+    assert "stock is up by" in kiosk.notice.text
+
+    async def level():
+        async with SyncClient(cloud.target, token=cloud.device_token) as client:
+            return await client.stock(STORE, [raised.sku])
+    assert asyncio.run(level())[raised.sku] == item.on_hand + raised.quantity
+    assert raised.request_id not in {r.request_id for r in screen.requests}
+
+
+def test_the_health_screen_shows_the_cloud_round_trip_outbox_and_work_process(kiosk, cloud):
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Kiosk health")
+    kiosk.wait_idle(30)
+    figures = {what: (value, healthy) for what, value, healthy in kiosk.screen.figures()}
+    assert figures["Cloud round trip"][0].endswith(" ms") and figures["Cloud round trip"][1]
+    assert figures["Outbox"] == ("0 change(s) waiting to sync", True)
+    assert figures["Work process"][0] in ("not started", "ready", "working")
+    assert kiosk.shows("Cloud round trip")

@@ -21,7 +21,7 @@ def _open_calibration(kiosk, cloud) -> None:
     kiosk.sign_in_staff(STAFF_ID, cloud.staff_session(), adopt_token=True)
     kiosk.go(AdminHomeScreen(kiosk))
     kiosk.tap("Rig and cameras")
-    assert kiosk.screen.calibration is None and "No calibration file" in kiosk.screen.problem
+    assert kiosk.screen.calibration is None and "Not calibrated yet" in kiosk.screen.problem
     kiosk.tap("Calibrate now")
     kiosk.wait_idle(120)
     assert kiosk.screen.name == "admin_calibrate" and kiosk.screen.steps, kiosk.notice
