@@ -139,13 +139,26 @@ def _foot_model(side: str, figures: dict[str, float]):  # type: ignore[no-untype
     return ShoeModel(f"foot-{side}", (part,), float(extent[0]), float(extent[2]), float(extent[1]))
 
 
+def _save_picture(layer, size: tuple[int, int], target: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The rendered ``layer`` (or nothing) framed on white at ``size``, written to ``target`` atomically."""
+    from PIL import Image
+
+    width, height = size
+    canvas = Image.new("RGBA", (width, height), (255, 255, 255, 255))
+    if layer is not None:
+        canvas.alpha_composite(_framed(Image.fromarray(layer.rgba, "RGBA"), width, height))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp.png")
+    canvas.convert("RGB").save(temporary)
+    temporary.replace(target)
+    return target
+
+
 def render_foot_pictures(feet: dict[str, dict[str, float]]) -> dict[str, str]:
     """Render each side's foot (``{"left": figures_mm, ...}``) into its PNG; returns side -> path.
 
     Runs in its own process, like :func:`render_shoe_pictures`.
     """
-    from PIL import Image
-
     from scanning.sources.frame import Intrinsics
     from tryon.ar.render import ShoeInstance, ShoeRenderer
 
@@ -159,15 +172,7 @@ def render_foot_pictures(feet: dict[str, dict[str, float]]) -> dict[str, str]:
             half_vfov = math.atan(math.tan(math.radians(FOV_DEG / 2)) * height / width)
             distance = 1.25 * model.length_m / (2 * math.tan(half_vfov)) + model.height_m
             layer = renderer.render([ShoeInstance(model, _top_pose(model.length_m, model.height_m, distance))], camera)
-            canvas = Image.new("RGBA", (width, height), (255, 255, 255, 255))
-            if layer is not None:
-                canvas.alpha_composite(_framed(Image.fromarray(layer.rgba, "RGBA"), width, height))
-            target = foot_picture_path(side, figures)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_suffix(".tmp.png")
-            canvas.convert("RGB").save(temporary)
-            temporary.replace(target)
-            done[side] = str(target)
+            done[side] = str(_save_picture(layer, (width, height), foot_picture_path(side, figures)))
     finally:
         renderer.close()
     return done
@@ -178,8 +183,6 @@ def render_shoe_pictures(items: Iterable[tuple[str, str]], folder: Path | None =
 
     Runs in its own process (see the module docstring); a model that fails is logged and skipped.
     """
-    from PIL import Image
-
     from scanning.sources.frame import Intrinsics
     from tryon.ar.mesh import load_shoe_model
     from tryon.ar.render import ShoeInstance, ShoeRenderer
@@ -199,14 +202,7 @@ def render_shoe_pictures(items: Iterable[tuple[str, str]], folder: Path | None =
                 continue
             distance = model.length_m * 1.3 / (2 * math.tan(math.radians(FOV_DEG / 2))) + model.width_m
             layer = renderer.render([ShoeInstance(model, _view_pose(model.length_m, model.height_m, distance))], camera)
-            canvas = Image.new("RGBA", (width, height), (255, 255, 255, 255))
-            if layer is not None:
-                canvas.alpha_composite(_framed(Image.fromarray(layer.rgba, "RGBA"), width, height))
-            target = folder / f"{product_id}.png"
-            temporary = target.with_suffix(".tmp.png")
-            canvas.convert("RGB").save(temporary)
-            temporary.replace(target)
-            done[product_id] = str(target)
+            done[product_id] = str(_save_picture(layer, (width, height), folder / f"{product_id}.png"))
     finally:
         renderer.close()
     return done

@@ -110,6 +110,13 @@ def failed_step(report: dict) -> str:
     return json.dumps(bad[:1], ensure_ascii=False) + "\n" + report.get("stderr", "")[-2500:]
 
 
+def sign_up_steps(email: str) -> str:
+    """Script lines from the sign-in screen to a new account (``{{…}}`` messages, for :func:`translate`)."""
+    return (f"tap {{{{Create an account}}}}\nwait sign_up\ntap {{{{E-mail}}}}\ntype {email}\n"
+            f"tap {{{{Password (8 characters or more)}}}}\ntype {PASSWORD}\ntap {{{{Mobile number}}}}\ntype {PHONE}\n"
+            "tap {{Create my account}}\n")
+
+
 def translate(script: str, lang: str) -> str:
     """``{{message}}`` or ``{{message|field=value|…}}`` in a script template, in ``lang`` from the app's catalog."""
     catalog = Catalog.load("mobile", "mobile", lang)

@@ -12,7 +12,7 @@ import pytest
 
 from cloud.client import SyncClient
 from omnifit.shared import SHARED_DATA
-from tests.mobile.conftest import PASSWORD, PHONE, Cloud, failed_step, play, translate
+from tests.mobile.conftest import PASSWORD, Cloud, failed_step, play, sign_up_steps, translate
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 SELFIE = SHARED_DATA / "faces" / "obama.jpg"
@@ -23,15 +23,7 @@ tap {{Me}}
 wait settings
 tap {{Sign in}}
 wait sign_in
-tap {{Create an account}}
-wait sign_up
-tap {{E-mail}}
-type face@example.com
-tap {{Password (8 characters or more)}}
-type {password}
-tap {{Mobile number}}
-type {phone}
-tap {{Create my account}}
+{sign_up}
 wait settings 20
 tap {{I agree}}
 tap {{Selfie picture}}
@@ -58,7 +50,7 @@ def test_face_pay_from_a_selfie(cloud: Cloud, tmp_path: Path, artefacts: Path) -
     lang = "zh_CN"
     no_face = tmp_path / "wall.png"
     Image.new("RGB", (640, 480), (200, 190, 170)).save(no_face)
-    script = translate(SCRIPT.replace("{password}", PASSWORD).replace("{phone}", PHONE).replace("{lang}", lang)
+    script = translate(SCRIPT.replace("{sign_up}", sign_up_steps("face@example.com")).replace("{lang}", lang)
                        .replace("{no_face}", str(no_face)).replace("{selfie}", str(SELFIE)), lang)
     code, report = play(cloud, script, tmp_path / "app", artefacts, lang=lang)
     assert code == 0, failed_step(report)

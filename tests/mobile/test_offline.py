@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cloud.client import SyncClient
-from tests.mobile.conftest import PASSWORD, PHONE, STORE, Cloud, failed_step, start_app, translate
+from tests.mobile.conftest import STORE, Cloud, failed_step, sign_up_steps, start_app, translate
 
 pytestmark = pytest.mark.slow
 SKU = "ka-swift-m-BLK-42"
@@ -20,15 +20,7 @@ SCRIPT = """
 wait catalog 40
 tap {{Cart}}
 wait sign_in
-tap {{Create an account}}
-wait sign_up
-tap {{E-mail}}
-type offline@example.com
-tap {{Password (8 characters or more)}}
-type {password}
-tap {{Mobile number}}
-type {phone}
-tap {{Create my account}}
+{sign_up}
 wait cart 20
 tap {{Continue from a kiosk}}
 wait handoff
@@ -76,7 +68,7 @@ def test_a_change_made_while_the_cloud_is_down_arrives_once(cloud: Cloud, tmp_pa
             cart = await kiosk.create_cart(STORE)
             cart = await kiosk.add_line(cart.cart_id, SKU)
             code = await kiosk.create_pairing_code(cart.cart_id)
-            script = translate(SCRIPT.replace("{password}", PASSWORD).replace("{phone}", PHONE)
+            script = translate(SCRIPT.replace("{sign_up}", sign_up_steps("offline@example.com"))
                                .replace("{code}", code.code).replace("{lang}", lang)
                                .replace("{two}", _money(lang, 2 * cart.subtotal.minor)), lang)
             run = start_app(cloud, script, tmp_path / "app", artefacts, lang=lang)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mobile.conftest import PASSWORD, PHONE, Cloud, failed_step, play, translate
+from tests.mobile.conftest import Cloud, failed_step, play, sign_up_steps, translate
 
 pytestmark = pytest.mark.slow
 
@@ -20,15 +20,7 @@ tap {{Me}}
 wait settings
 tap {{Sign in}}
 wait sign_in
-tap {{Create an account}}
-wait sign_up
-tap {{E-mail}}
-type again@example.com
-tap {{Password (8 characters or more)}}
-type {password}
-tap {{Mobile number}}
-type {phone}
-tap {{Create my account}}
+{sign_up}
 wait settings 20
 expect again@example.com
 """
@@ -49,7 +41,7 @@ expect {{Welcome back}}
 
 def test_the_session_survives_a_restart_and_sign_out_forgets_it(cloud: Cloud, tmp_path: Path, artefacts: Path) -> None:
     data = tmp_path / "app"
-    first = translate(SIGN_UP.replace("{password}", PASSWORD).replace("{phone}", PHONE), "en")
+    first = translate(SIGN_UP.replace("{sign_up}", sign_up_steps("again@example.com")), "en")
     code, report = play(cloud, first, data, None)
     assert code == 0, failed_step(report)
     session = data / "session.json"
