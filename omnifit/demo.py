@@ -347,9 +347,12 @@ def _person_photo(people_dir: Path) -> tuple[Path, str]:
 def _try_on(journey: _Journey, sku: str, what: str) -> None:
     """The AR mirror (MediaPipe landmarks, moderngl shoe render, compositing) over one photo of a person."""
     from tryon.ar import BodyTracker, FrameSource, Mirror, build_tryon
+    from tryon.ar.catalog import REAL_SHOE_CREDIT, asset_for_sku, real_shoe_path
 
     with journey.step("kiosk: the AR mirror draws the recommended shoe on a person") as step:
         photo, note = _person_photo(journey.people_dir)
+        if asset_for_sku(sku)[1] == real_shoe_path():  # CC BY 4.0: the drawn model is credited where it is shown
+            note += f" Shoe model: {REAL_SHOE_CREDIT}."
         tracker = BodyTracker(static_image_mode=True)
         frames: list[Any] = []
         try:
