@@ -167,7 +167,8 @@ def reveal(widget: Any) -> None:
 
     parent = widget.parent
     while parent is not None and parent is not parent.parent:
-        if isinstance(parent, ScrollView):
+        content = parent.children[0] if isinstance(parent, ScrollView) and parent.children else None
+        if content is not None and content.height > parent.height:  # a shorter page has nothing to scroll
             parent.scroll_to(widget, padding=dp(24), animate=False)
         parent = parent.parent
 

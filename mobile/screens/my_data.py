@@ -42,7 +42,7 @@ class MyDataScreen(AppScreen):
                               card=enrollment.payment_method, date=tr.day(enrollment.expires_at_ms))
 
     def _orders(self, page: Any) -> None:
-        self.orders_text = tr._("{count} orders", count=page.total_size)
+        self.orders_text = tr._("Orders placed: {count}", count=page.total_size)
 
     def _draw_fit(self) -> None:
         profile = self.app.fit_profile
