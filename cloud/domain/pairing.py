@@ -141,7 +141,8 @@ class PairingService:
             raise FailedPrecondition("pairing code was already used; ask the kiosk for a new one", field="code")
         if row.expires_at_ms <= now_ms():
             raise FailedPrecondition("pairing code has expired; ask the kiosk for a new one", field="code")
-        conn.execute(_codes.update().where(_codes.c.code_hash == _hash(code)).values(claimed_at_ms=now_ms(), claimed_by=principal.subject_id))
+        conn.execute(_codes.update().where(_codes.c.code_hash == _hash(code))
+                     .values(claimed_at_ms=now_ms(), claimed_by=principal.subject_id))
         kiosk = self.carts.lock_cart(conn, row.cart_id)
         _require_anonymous_open(kiosk)
         writes: Batch = []
