@@ -229,6 +229,15 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         return await self._run(self.access.get, principal, require_id(request.intent_id, "intent_id", max_length=64))
 
     @grpc_errors
+    async def ListStorePayments(self, request: payment_pb2.ListStorePaymentsRequest,
+                                context: Context) -> payment_pb2.ListStorePaymentsResponse:
+        principal = await self.s.principal(context)
+        replies, next_token = await self.s.database.run(self.access.list_store, principal, request.store_id,
+                                                        request.page.page_size, request.page.page_token)
+        return payment_pb2.ListStorePaymentsResponse(intents=[intent_message(reply) for reply in replies],
+                                                     page=common_pb2.PageResponse(next_page_token=next_token))
+
+    @grpc_errors
     async def GetReceipt(self, request: payment_pb2.GetReceiptRequest, context: Context) -> payment_pb2.Receipt:
         principal = await self.s.principal(context)
         intent_id = require_id(request.intent_id, "intent_id", max_length=64)

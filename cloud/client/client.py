@@ -638,6 +638,14 @@ class SyncClient:
     async def get_payment_intent(self, intent_id: str) -> types.PaymentIntent:
         return convert.payment_intent(await self._call("payments", "GetIntent", payment_pb2.GetIntentRequest(intent_id=intent_id)))
 
+    async def list_store_payments(self, store_id: str, *, page_size: int = 20,
+                                  page_token: str = "") -> tuple[list[types.PaymentIntent], str]:
+        """A store's payments, newest first (staff of that store): (this page, the next page's token or "")."""
+        request = payment_pb2.ListStorePaymentsRequest(
+            store_id=store_id, page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+        response = await self._call("payments", "ListStorePayments", request)
+        return [convert.payment_intent(intent) for intent in response.intents], response.page.next_page_token
+
     async def list_orders(self, *, page_size: int = 20, page_token: str = "") -> types.OrderPage:
         """The signed-in shopper's own orders, newest first (``page_size`` 1..50). Kiosks and staff: PERMISSION_DENIED."""
         request = order_pb2.ListOrdersRequest(page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))

@@ -47,7 +47,7 @@ from cloud.domain.carts import CartService
 from cloud.domain.faces import FaceAccess, FacePayment, MatchTokenSpent
 from cloud.domain.lockout import FailureCounter, Limit
 from cloud.domain.pins import PaymentPins
-from cloud.domain.stock import StockService
+from cloud.domain.stock import StockService, require_staff_of
 from cloud.domain.types import Cart, CartChange, CartStatus, Principal, PrincipalKind
 from cloud.errors import CloudError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, RateLimited
 from cloud.storage import Database, schema
@@ -317,6 +317,32 @@ class PaymentAccess:
 
     def get(self, principal: Principal, intent_id: str) -> PaymentReply:
         return self._reply(self._visible(principal, intent_id))
+
+    def list_store(self, principal: Principal, store_id: str, page_size: int = 0,
+                   page_token: str = "") -> tuple[list[PaymentReply], str]:
+        """A store's payments, newest first, for its staff (``staff_stores``); (page, the next page's token).
+
+        The token is the last listed (created_at_ms, intent_id): a payment taken while staff page
+        through shifts nothing, it shows on the first page.
+        """
+        require_staff_of(self.s.database, principal, store_id)
+        size = page_size or 20
+        if not 1 <= size <= 50:
+            raise InvalidArgument(f"page_size must be 1..50; got {page_size}", field="page.page_size")
+        query = sa.select(payment_intents.c.intent_id, payment_intents.c.created_at_ms).where(
+            payment_intents.c.store_id == store_id)
+        if page_token:
+            created, _, after = page_token.partition(":")
+            if not created.isdigit() or not after:
+                raise InvalidArgument("page_token is not one this call gave out", field="page.page_token")
+            query = query.where(sa.tuple_(payment_intents.c.created_at_ms, payment_intents.c.intent_id)
+                                < sa.tuple_(sa.literal(int(created)), sa.literal(after)))
+        with self.s.database.read() as conn:
+            rows = conn.execute(query.order_by(payment_intents.c.created_at_ms.desc(), payment_intents.c.intent_id.desc())
+                                .limit(size + 1)).all()
+        replies = [self._reply(self.payments.get(row.intent_id)) for row in rows[:size]]
+        last = rows[size - 1] if len(rows) > size else None
+        return replies, f"{last.created_at_ms}:{last.intent_id}" if last is not None else ""
 
     def _visible(self, principal: Principal, intent_id: str) -> PaymentIntent:
         """The intent when its cart is one the caller may see (staff see every intent)."""

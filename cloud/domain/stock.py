@@ -129,6 +129,12 @@ def _insert_open(conn: Connection, store_id: str, sku: str, quantity: int, reaso
     return request if inserted is not None else None
 
 
+def require_staff_of(database: Database, principal: Principal, store_id: str) -> None:
+    """PermissionDenied unless ``principal`` is staff working in ``store_id`` (``staff_stores``)."""
+    with database.read() as conn:
+        StockService._require_staff_of(conn, principal, store_id)
+
+
 class StockService:
     """Staff's stock use cases over the database; every method checks the caller first."""
 

@@ -14,7 +14,7 @@ import pygame
 
 from cloud.client import Money
 from kiosk.app import ui
-from kiosk.app.journal import JournalEntry, PaymentJournal
+from kiosk.app.journal import PaymentJournal
 from kiosk.app.screen import Screen
 from payments.errors import MoneyError
 
@@ -335,58 +335,71 @@ class FaceDataScreen(AdminScreen):
 
 
 class PaymentsScreen(AdminScreen):
-    """The payments this kiosk took (its journal), each with its state from the cloud."""
+    """Every payment of this store from the cloud, newest first, five at a time, whichever kiosk (or the
+    app) took it, so a refund can be made from any kiosk of the store."""
 
     name = "admin_payments"
     title = "Payments and refunds"
+    PAGE = 5
 
     def __init__(self, app) -> None:
         super().__init__(app)
-        self.entries: list[JournalEntry] = PaymentJournal(app.config.journal_path).recent(5)
-        self.intents: dict[str, object] = {}
+        self.intents: list = []
+        self.tokens = [""]  # page tokens: the current page's is last
+        self.next_token = ""
+        self.taken_here = {entry.intent_id for entry in PaymentJournal(app.config.journal_path).recent(50)}
 
     def enter(self) -> None:
-        for entry in self.entries:
-            intent_id = entry.intent_id
-            self.call(lambda client, i=intent_id: client.get_payment_intent(i), self._loaded,
-                      waiting="Loading payments", staff=True)
+        store, token = self.app.store_id, self.tokens[-1]
+        self.call(lambda client: client.list_store_payments(store, page_size=self.PAGE, page_token=token), self._loaded,
+                  waiting="Loading payments", staff=True)
 
-    def _loaded(self, intent, error) -> None:
+    def _loaded(self, page, error) -> None:
         if error is not None:
-            self.app.fail(error, "load a payment")
-        else:
-            self.intents[intent.intent_id] = intent
+            self.app.fail(error, "load the store's payments")
+            return
+        self.intents, self.next_token = page
 
     def layout(self) -> list[ui.Button]:
-        width, _height = self.app.surface.get_size()
+        width, height = self.app.surface.get_size()
         buttons = []
-        for i, entry in enumerate(self.entries):
-            intent = self.intents.get(entry.intent_id)
-            button = ui.Button("Refund", pygame.Rect(width - 240, 200 + i * 96, 200, 84), f"refund:{entry.intent_id}",
+        for i, intent in enumerate(self.intents):
+            button = ui.Button("Refund", pygame.Rect(width - 240, 190 + i * 90, 200, 76), f"refund:{intent.intent_id}",
                                colour=ui.PANEL)
-            button.enabled = intent is not None and refundable(intent)
+            button.enabled = refundable(intent)
             buttons.append(button)
-        find = ui.Button("Find a payment", pygame.Rect(width - 420, 90, 380, 84), "find", colour=ui.PANEL)
-        return buttons + [find] + self.nav()
+        find = ui.Button("Find a payment", pygame.Rect(width - 420, 90, 380, 76), "find", colour=ui.PANEL)
+        pages = [ui.Button("Newer", pygame.Rect(40, height - 220, 200, 76), "newer", colour=ui.PANEL),
+                 ui.Button("Older", pygame.Rect(260, height - 220, 200, 76), "older", colour=ui.PANEL)]
+        pages[0].enabled = len(self.tokens) > 1 and not self.busy
+        pages[1].enabled = bool(self.next_token) and not self.busy
+        return buttons + [find] + pages + self.nav()
 
     def on_action(self, action: str) -> None:
         if action.startswith("refund:"):
-            self.app.go("admin_refund", self.intents[action.split(":", 1)[1]])
+            intent_id = action.split(":", 1)[1]
+            self.app.go("admin_refund", next(i for i in self.intents if i.intent_id == intent_id))
         elif action == "find":
             self.app.go("admin_find_payment")
+        elif action == "older" and self.next_token:
+            self.tokens.append(self.next_token)
+            self.enter()
+        elif action == "newer" and len(self.tokens) > 1:
+            self.tokens.pop()
+            self.enter()
         else:
             super().on_action(action)
 
     def draw_body(self, surface: pygame.Surface) -> None:
-        ui.draw_text(surface, "Taken at this kiosk, newest first:" if self.entries else
-                     "This kiosk has taken no payments yet.", (40, 120), colour=ui.MUTED)
-        for i, entry in enumerate(self.entries):
-            y = 200 + i * 96
-            intent = self.intents.get(entry.intent_id)
-            when = time.strftime("%d %b %H:%M", time.localtime(entry.created_at_ms / 1000))
-            ui.draw_text(surface, f"{when}  {Money(entry.amount_minor, entry.currency)}  by {entry.method}", (40, y + 6))
-            state = describe_intent(intent) if intent is not None else "loading\u2026"
-            ui.draw_text(surface, f"{entry.intent_id}  \u00b7  {state}", (40, y + 48), size=ui.SMALL_PX, colour=ui.MUTED)
+        ui.draw_text(surface, "This store's payments, newest first:" if self.intents or self.busy else
+                     "This store has taken no payments yet.", (40, 120), colour=ui.MUTED)
+        for i, intent in enumerate(self.intents):
+            y = 190 + i * 90
+            when = time.strftime("%d %b %H:%M", time.localtime(intent.created_at_ms / 1000))
+            where = "this kiosk" if intent.intent_id in self.taken_here else "another kiosk or the app"
+            ui.draw_text(surface, f"{when}  {intent.amount}  {intent.payment_method}", (40, y + 4))
+            ui.draw_text(surface, f"{intent.intent_id}  \u00b7  {describe_intent(intent)}  \u00b7  {where}", (40, y + 44),
+                         size=ui.SMALL_PX, colour=ui.MUTED)
 
 
 class FindPaymentScreen(AdminScreen):

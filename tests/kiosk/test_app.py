@@ -300,7 +300,7 @@ def test_card_checkout_prints_a_receipt_whose_qr_scans_and_staff_refund_part_of_
     _admin_home(kiosk, cloud)
     kiosk.tap("Payments and refunds")
     kiosk.wait_idle(30)
-    assert [e.intent_id for e in kiosk.screen.entries][0] == intent_id  # the journal lists it, newest first
+    assert [i.intent_id for i in kiosk.screen.intents][0] == intent_id  # the cloud lists it, newest first
     kiosk.tap("Refund")
     kiosk.type_text("100.5")
     kiosk.press_key(13, "\r")
@@ -624,3 +624,33 @@ def test_the_health_screen_shows_the_cloud_round_trip_outbox_and_work_process(ki
     assert figures["Outbox"] == ("0 change(s) waiting to sync", True)
     assert figures["Work process"][0] in ("not started", "ready", "working")
     assert kiosk.shows("Cloud round trip")
+
+
+def test_staff_refund_a_payment_another_kiosk_of_the_store_took(kiosk, cloud):
+    from cloud.admin import issue_device_token
+
+    other_kiosk = issue_device_token(cloud.db_url, STORE)
+
+    async def pay_elsewhere() -> str:
+        async with SyncClient(cloud.target, token=other_kiosk) as client:
+            page = await client.list_products(category="shoes", store_id=STORE, page_size=20)
+            cheapest = min(page.products, key=lambda product: product.price.minor)  # under the PIN limit
+            cart = await client.create_cart(STORE)
+            cart = await client.add_line(cart.cart_id, cheapest.variants[0].sku)
+            intent = await client.create_payment_intent(cart.cart_id, cart.subtotal, payment_token="tok_visa_approve",
+                                                        idempotency_key="elsewhere-create")
+            await client.confirm_payment_intent(intent.intent_id, None, False, idempotency_key="elsewhere-confirm")
+            return (await client.capture_payment_intent(intent.intent_id, idempotency_key="elsewhere-capture")).intent_id
+
+    intent_id = asyncio.run(pay_elsewhere())
+    _admin_home(kiosk, cloud)
+    kiosk.tap("Payments and refunds")
+    kiosk.wait_idle(30)
+    assert [i.intent_id for i in kiosk.screen.intents] == [intent_id]  # not in this kiosk's journal, still listed
+    assert kiosk.shows("another kiosk or the app")
+    kiosk.tap("Refund")
+    amount = kiosk.screen.remaining
+    kiosk.tap(f"Refund all {amount}")
+    kiosk.tap(f"Refund {amount}")
+    kiosk.wait_idle(60)
+    assert kiosk.screen.intent.status.value == "refunded" and kiosk.screen.intent.refunded == amount

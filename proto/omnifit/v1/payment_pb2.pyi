@@ -136,6 +136,22 @@ class GetIntentRequest(_message.Message):
     intent_id: str
     def __init__(self, intent_id: _Optional[str] = ...) -> None: ...
 
+class ListStorePaymentsRequest(_message.Message):
+    __slots__ = ("store_id", "page")
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    store_id: str
+    page: _common_pb2.PageRequest
+    def __init__(self, store_id: _Optional[str] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class ListStorePaymentsResponse(_message.Message):
+    __slots__ = ("intents", "page")
+    INTENTS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    intents: _containers.RepeatedCompositeFieldContainer[PaymentIntent]
+    page: _common_pb2.PageResponse
+    def __init__(self, intents: _Optional[_Iterable[_Union[PaymentIntent, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageResponse, _Mapping]] = ...) -> None: ...
+
 class GetReceiptRequest(_message.Message):
     __slots__ = ("intent_id", "paper_mm")
     INTENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -44,6 +44,11 @@ class PaymentServiceStub(object):
                 request_serializer=omnifit_dot_v1_dot_payment__pb2.GetIntentRequest.SerializeToString,
                 response_deserializer=omnifit_dot_v1_dot_payment__pb2.PaymentIntent.FromString,
                 )
+        self.ListStorePayments = channel.unary_unary(
+                '/omnifit.v1.PaymentService/ListStorePayments',
+                request_serializer=omnifit_dot_v1_dot_payment__pb2.ListStorePaymentsRequest.SerializeToString,
+                response_deserializer=omnifit_dot_v1_dot_payment__pb2.ListStorePaymentsResponse.FromString,
+                )
         self.GetReceipt = channel.unary_unary(
                 '/omnifit.v1.PaymentService/GetReceipt',
                 request_serializer=omnifit_dot_v1_dot_payment__pb2.GetReceiptRequest.SerializeToString,
@@ -90,6 +95,12 @@ class PaymentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListStorePayments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetReceipt(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -128,6 +139,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.GetIntent,
                     request_deserializer=omnifit_dot_v1_dot_payment__pb2.GetIntentRequest.FromString,
                     response_serializer=omnifit_dot_v1_dot_payment__pb2.PaymentIntent.SerializeToString,
+            ),
+            'ListStorePayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStorePayments,
+                    request_deserializer=omnifit_dot_v1_dot_payment__pb2.ListStorePaymentsRequest.FromString,
+                    response_serializer=omnifit_dot_v1_dot_payment__pb2.ListStorePaymentsResponse.SerializeToString,
             ),
             'GetReceipt': grpc.unary_unary_rpc_method_handler(
                     servicer.GetReceipt,
@@ -243,6 +259,23 @@ class PaymentService(object):
         return grpc.experimental.unary_unary(request, target, '/omnifit.v1.PaymentService/GetIntent',
             omnifit_dot_v1_dot_payment__pb2.GetIntentRequest.SerializeToString,
             omnifit_dot_v1_dot_payment__pb2.PaymentIntent.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListStorePayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/omnifit.v1.PaymentService/ListStorePayments',
+            omnifit_dot_v1_dot_payment__pb2.ListStorePaymentsRequest.SerializeToString,
+            omnifit_dot_v1_dot_payment__pb2.ListStorePaymentsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
