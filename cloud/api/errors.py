@@ -19,6 +19,8 @@ from cloud.storage import is_unavailable
 from omnifit.errors import ErrorCode, OmnifitError
 
 _LOGGER = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
+"""What every servicer method is handed (our requests and responses are typed by the methods)."""
 CURRENT_VERSION_KEY = "current-version"
 STATUS_FOR_CODE = {
     ErrorCode.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
@@ -33,7 +35,7 @@ STATUS_FOR_CODE = {
 }
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException, method: str) -> None:
+async def _abort(context: Context, exc: BaseException, method: str) -> None:
     if isinstance(exc, grpc.aio.AbortError):
         raise exc
     if isinstance(exc, OmnifitError):
@@ -54,7 +56,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.isasyncgenfunction(method):
 
         @functools.wraps(method)
-        async def stream(self: object, request: object, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        async def stream(self: object, request: object, context: Context) -> Any:
             try:
                 async for item in method(self, request, context):
                     yield item
@@ -64,7 +66,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
         return stream
 
     @functools.wraps(method)
-    async def unary(self: object, request: object, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+    async def unary(self: object, request: object, context: Context) -> Any:
         try:
             return await method(self, request, context)
         except Exception as exc:  # noqa: BLE001 - mapped to a status, bugs logged in _abort

@@ -8,10 +8,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import grpc
 import numpy as np
 
-from cloud.api.errors import grpc_errors
+from cloud.api.errors import Context, grpc_errors
 from cloud.api.servicers import Services
 from cloud.domain.faces import (
     CLOCK_SKEW_MS,
@@ -35,7 +34,7 @@ from proto.omnifit.v1 import face_pb2, face_pb2_grpc
 
 T = TypeVar("T")
 if TYPE_CHECKING:
-    Context = grpc.aio.ServicerContext[Any, Any]
+    Context = Context
 
 __all__ = ["FaceAccess", "FacePayment", "FaceServicer", "MatchTokenSpent", "consent_from", "embedding_from",
            "enrollment_message"]

@@ -13,13 +13,11 @@ import hashlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import grpc
+from typing import TYPE_CHECKING, TypeVar
 
 from cloud.api import convert
 from cloud.api.convert import to_wire_enum
-from cloud.api.errors import grpc_errors
+from cloud.api.errors import Context, grpc_errors
 from cloud.api.servicers import Services
 from cloud.domain.faces import FaceAccess
 from cloud.domain.payments import (
@@ -45,7 +43,7 @@ from proto.omnifit.v1 import common_pb2, payment_pb2, payment_pb2_grpc
 __all__ = ["GatewayPool", "GatewayUnavailable", "PaymentServicer", "intent_message", "open_payments", "receipt_message"]
 T = TypeVar("T")
 if TYPE_CHECKING:
-    Context = grpc.aio.ServicerContext[Any, Any]
+    Context = Context
 GATEWAY_WORKERS = 32     # payments waiting on the card network at once
 GATEWAY_QUEUE = 256      # beyond these many waiting for a worker, a payment call is refused at once
 GATEWAY_DEADLINE_S = 30.0  # the payment service's lease: a call still busy then is answered UNAVAILABLE

@@ -6,13 +6,12 @@ payment-PIN call needs ``authorization: Bearer <token>``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-
-import grpc
+from typing import Any
 
 from cloud.api import convert
-from cloud.api.errors import grpc_errors
+from cloud.api.errors import Context, grpc_errors
 from cloud.domain.accounts import AccountService
 from cloud.domain.auth import Authenticator
 from cloud.domain.carts import CartService, Mutation
@@ -40,6 +39,11 @@ from proto.omnifit.v1 import (
 _LOGGER = logging.getLogger(__name__)
 
 
+def _text_values(context: Context, key: str) -> list[str]:
+    """The values of a text metadata key (binary ``-bin`` keys come as bytes and are never these)."""
+    return [value for name, value in context.invocation_metadata() or () if name == key and isinstance(value, str)]
+
+
 @dataclass(frozen=True)
 class Services:
     """Everything a servicer needs; built once per server."""
@@ -56,13 +60,13 @@ class Services:
     notifier: Notifier | None = None
     trusted_proxies: tuple[Network, ...] = ()  # whose x-forwarded-for names the client (the load balancer's)
 
-    def client_address(self, context: grpc.aio.ServicerContext) -> str:
+    def client_address(self, context: Context) -> str:
         """The caller's address for the per-address sign-in limit (see :func:`cloud.domain.lockout.client_address`)."""
-        forwarded = ", ".join(value for key, value in context.invocation_metadata() or () if key == "x-forwarded-for")
+        forwarded = ", ".join(_text_values(context, "x-forwarded-for"))
         return client_address(context.peer(), forwarded, self.trusted_proxies)
 
-    async def principal(self, context: grpc.aio.ServicerContext) -> Principal:
-        header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
+    async def principal(self, context: Context) -> Principal:
+        header = next(iter(_text_values(context, "authorization")), None)
         principal = self.authenticator.verify_header(header)
         await self.recheck(principal)
         return principal
@@ -91,7 +95,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self.s = services
 
     @grpc_errors
-    async def ListProducts(self, request: catalog_pb2.ListProductsRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.ListProductsResponse:
+    async def ListProducts(self, request: catalog_pb2.ListProductsRequest, context: Context) -> catalog_pb2.ListProductsResponse:
         flt = ProductFilter(
             query=request.query,
             category=convert.from_wire_enum(catalog_pb2.Category, "CATEGORY", request.category, "category"),
@@ -108,18 +112,18 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         )
 
     @grpc_errors
-    async def GetProduct(self, request: catalog_pb2.GetProductRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.Product:
+    async def GetProduct(self, request: catalog_pb2.GetProductRequest, context: Context) -> catalog_pb2.Product:
         return convert.product(await self.s.database.run(self.s.catalog.get_product, request.product_id))
 
     @grpc_errors
-    async def GetStock(self, request: catalog_pb2.GetStockRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.GetStockResponse:
+    async def GetStock(self, request: catalog_pb2.GetStockRequest, context: Context) -> catalog_pb2.GetStockResponse:
         levels = await self.s.database.run(self.s.catalog.get_stock, request.store_id, list(request.skus), request.product_id)
         return catalog_pb2.GetStockResponse(
             levels=[catalog_pb2.StockLevel(sku=lv.sku, store_id=lv.store_id, on_hand=lv.on_hand) for lv in levels]
         )
 
     @grpc_errors
-    async def ListStores(self, request: catalog_pb2.ListStoresRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.ListStoresResponse:
+    async def ListStores(self, request: catalog_pb2.ListStoresRequest, context: Context) -> catalog_pb2.ListStoresResponse:
         return catalog_pb2.ListStoresResponse(stores=[convert.store(s) for s in await self.s.database.run(self.s.catalog.list_stores)])
 
 
@@ -131,23 +135,23 @@ class CartServicer(cart_pb2_grpc.CartServiceServicer):
     def __init__(self, services: Services) -> None:
         self.s = services
 
-    async def _mutation(self, context: grpc.aio.ServicerContext, fn, *args: object) -> cart_pb2.Cart:  # type: ignore[no-untyped-def]
+    async def _mutation(self, context: Context, fn: Callable[..., Any], *args: object) -> cart_pb2.Cart:
         principal = await self.s.principal(context)
         result: Mutation = await self.s.database.run_batched(fn, principal, *args)
         self.s.publish(result.change)
         return convert.cart(result.cart)
 
     @grpc_errors
-    async def CreateCart(self, request: cart_pb2.CreateCartRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+    async def CreateCart(self, request: cart_pb2.CreateCartRequest, context: Context) -> cart_pb2.Cart:
         return await self._mutation(context, self.s.carts.create_cart, request.store_id, request.idempotency_key)
 
     @grpc_errors
-    async def GetCart(self, request: cart_pb2.GetCartRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+    async def GetCart(self, request: cart_pb2.GetCartRequest, context: Context) -> cart_pb2.Cart:
         principal = await self.s.principal(context)
         return convert.cart(await self.s.database.run(self.s.carts.get_cart, principal, request.cart_id))
 
     @grpc_errors
-    async def AddLine(self, request: cart_pb2.AddLineRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+    async def AddLine(self, request: cart_pb2.AddLineRequest, context: Context) -> cart_pb2.Cart:
         return await self._mutation(
             context,
             self.s.carts.add_line,
@@ -160,19 +164,20 @@ class CartServicer(cart_pb2_grpc.CartServiceServicer):
         )
 
     @grpc_errors
-    async def UpdateLine(self, request: cart_pb2.UpdateLineRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+    async def UpdateLine(self, request: cart_pb2.UpdateLineRequest, context: Context) -> cart_pb2.Cart:
         return await self._mutation(
-            context, self.s.carts.update_line, request.cart_id, request.idempotency_key, request.line_id, request.quantity, _expected(request)
+            context, self.s.carts.update_line, request.cart_id, request.idempotency_key, request.line_id, request.quantity,
+            _expected(request),
         )
 
     @grpc_errors
-    async def RemoveLine(self, request: cart_pb2.RemoveLineRequest, context: grpc.aio.ServicerContext) -> cart_pb2.Cart:
+    async def RemoveLine(self, request: cart_pb2.RemoveLineRequest, context: Context) -> cart_pb2.Cart:
         return await self._mutation(
             context, self.s.carts.remove_line, request.cart_id, request.idempotency_key, request.line_id, _expected(request)
         )
 
     @grpc_errors
-    async def WatchCart(self, request: cart_pb2.WatchCartRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[cart_pb2.CartEvent]:
+    async def WatchCart(self, request: cart_pb2.WatchCartRequest, context: Context) -> AsyncIterator[cart_pb2.CartEvent]:
         principal = await self.s.principal(context)
         cart_id = require_id(request.cart_id, "cart_id")
         if request.after_version < 0:
@@ -205,13 +210,13 @@ class PairingServicer(pairing_pb2_grpc.PairingServiceServicer):
         self.s = services
 
     @grpc_errors
-    async def CreatePairingCode(self, request: pairing_pb2.CreatePairingCodeRequest, context: grpc.aio.ServicerContext) -> pairing_pb2.PairingCode:
+    async def CreatePairingCode(self, request: pairing_pb2.CreatePairingCodeRequest, context: Context) -> pairing_pb2.PairingCode:
         principal = await self.s.principal(context)
         return convert.pairing_code(await self.s.database.run_write(self.s.pairing.create_code, principal, request.cart_id))
 
     @grpc_errors
     async def ClaimPairingCode(
-        self, request: pairing_pb2.ClaimPairingCodeRequest, context: grpc.aio.ServicerContext
+        self, request: pairing_pb2.ClaimPairingCodeRequest, context: Context
     ) -> pairing_pb2.ClaimPairingCodeResponse:
         principal = await self.s.principal(context)
         result = await self.s.database.run_write(self.s.pairing.claim, principal, request.code, self.s.client_address(context))
@@ -224,26 +229,26 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
         self.s = services
 
     @grpc_errors
-    async def RegisterShopper(self, request: profile_pb2.RegisterShopperRequest,
-                              context: grpc.aio.ServicerContext) -> profile_pb2.RegisterShopperResponse:
+    async def RegisterShopper(self, request: profile_pb2.RegisterShopperRequest, context: Context) -> profile_pb2.RegisterShopperResponse:
         # Whether the email was free or not, the answer is the same (see the message's comment).
         await self.s.database.run(self.s.accounts.register_shopper, request.email, request.password, request.phone,
                                   request.display_name, self.s.client_address(context))
         return profile_pb2.RegisterShopperResponse(next_step="sign_in")
 
     @grpc_errors
-    async def SignIn(self, request: profile_pb2.SignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+    async def SignIn(self, request: profile_pb2.SignInRequest, context: Context) -> profile_pb2.Session:
         return convert.session(await self.s.database.run(self.s.accounts.sign_in, request.email, request.password,
                                                          self.s.client_address(context)))
 
     @grpc_errors
-    async def StaffSignIn(self, request: profile_pb2.StaffSignInRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+    async def StaffSignIn(self, request: profile_pb2.StaffSignInRequest, context: Context) -> profile_pb2.Session:
         return convert.session(await self.s.database.run(self.s.accounts.staff_sign_in, request.staff_id, request.password,
                                                          self.s.client_address(context)))
 
     @grpc_errors
-    async def SignOutEverywhere(self, request: profile_pb2.SignOutEverywhereRequest,
-                                context: grpc.aio.ServicerContext) -> profile_pb2.SignOutEverywhereResponse:
+    async def SignOutEverywhere(
+        self, request: profile_pb2.SignOutEverywhereRequest, context: Context
+    ) -> profile_pb2.SignOutEverywhereResponse:
         principal = await self.s.principal(context)
         key = await self.s.database.run_write(self.s.accounts.sign_out_everywhere, principal, request.shopper_id,
                                               request.staff_id)
@@ -251,13 +256,12 @@ class AccountServicer(profile_pb2_grpc.AccountServiceServicer):
         return profile_pb2.SignOutEverywhereResponse(principal=key)
 
     @grpc_errors
-    async def RenewDeviceToken(self, request: profile_pb2.RenewDeviceTokenRequest,
-                               context: grpc.aio.ServicerContext) -> profile_pb2.Session:
+    async def RenewDeviceToken(self, request: profile_pb2.RenewDeviceTokenRequest, context: Context) -> profile_pb2.Session:
         principal = await self.s.principal(context)
         return convert.session(self.s.accounts.renew_device_token(principal))
 
     @grpc_errors
-    async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: grpc.aio.ServicerContext) -> profile_pb2.PaymentPinStatus:
+    async def SetPaymentPin(self, request: profile_pb2.SetPaymentPinRequest, context: Context) -> profile_pb2.PaymentPinStatus:
         principal = await self.s.principal(context)
         status = await self.s.database.run(self.s.pins.set_pin, principal, request.password, request.pin,
                                            self.s.client_address(context))
@@ -270,12 +274,12 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         self.s = services
 
     @grpc_errors
-    async def GetFitProfile(self, request: profile_pb2.GetFitProfileRequest, context: grpc.aio.ServicerContext) -> profile_pb2.FitProfile:
+    async def GetFitProfile(self, request: profile_pb2.GetFitProfileRequest, context: Context) -> profile_pb2.FitProfile:
         principal = await self.s.principal(context)
         return convert.fit_profile(await self.s.database.run(self.s.profiles.get_profile, principal, request.cart_id))
 
     @grpc_errors
-    async def PutFitProfile(self, request: profile_pb2.PutFitProfileRequest, context: grpc.aio.ServicerContext) -> profile_pb2.FitProfile:
+    async def PutFitProfile(self, request: profile_pb2.PutFitProfileRequest, context: Context) -> profile_pb2.FitProfile:
         principal = await self.s.principal(context)
         update = convert.fit_profile_update(request.profile)
         profile = await self.s.database.run_write(self.s.profiles.put_profile, principal, request.cart_id, request.idempotency_key, update)
