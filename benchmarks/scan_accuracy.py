@@ -8,6 +8,9 @@ median time from frames to measurements (reconstruction + measurement; rendering
 stands in for the cameras, is reported separately). Feet are scanned in pairs (the
 generated right foot and its mirror image); both feet count as cases.
 
+A body not in the kiosk's A-pose (the T-posed SMPL templates) is refused before fusing, as the
+booth refuses it, and listed under ``refused_pose`` instead of being measured.
+
 Feet stand on the kiosk's glass platform, seen by the cameras around it and the plantar
 camera under it; ``--no-plantar`` scans them on an open platform with the cameras around only.
 
@@ -34,7 +37,7 @@ RESCAN_SEEDS = (101, 202, 303)
 
 def _scan_once(subject, kind: str, views: int | None, seed: int,
                plantar: bool = True) -> tuple[dict[str, dict[str, float]], dict, list]:
-    """(measurements per part, {"render", "scan", "scan_cpu"} seconds, flag codes).
+    """(measurements per part, {"render", "scan", "scan_cpu", "pose_check"} seconds, flag codes).
 
     ``scan`` is wall time from frames to measurements; ``scan_cpu`` the CPU time of this
     process over the same span (all threads), which shows what a loaded machine hides.
@@ -49,7 +52,8 @@ def _scan_once(subject, kind: str, views: int | None, seed: int,
     result = scan(_Frames(frames), kind, seed=seed)
     cpu = time.process_time() - cpu_started
     flags = [flag.code for flag in result.reconstruction.quality.flags]
-    seconds = {"render": rendered, "scan": result.timing_s["scan_to_measurements"], "scan_cpu": cpu}
+    seconds = {"render": rendered, "scan": result.timing_s["scan_to_measurements"], "scan_cpu": cpu,
+               "pose_check": result.reconstruction.timing_s.get("pose", 0.0)}
     return result.measurements_mm(), seconds, flags
 
 
@@ -70,11 +74,17 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
 
     errors: dict[str, list[float]] = {}
     spreads: dict[str, list[float]] = {}
-    times: dict[str, list[float]] = {"render": [], "scan": [], "scan_cpu": []}
-    failures, flagged = [], 0
+    times: dict[str, list[float]] = {"render": [], "scan": [], "scan_cpu": [], "pose_check": []}
+    from scanning.errors import PoseError
+
+    failures, refused, flagged = [], [], 0
     for index, (name, subject, truth) in enumerate(cases):
         try:
             parts, seconds, flags = _scan_once(subject, kind, views, seed=index, plantar=plantar)
+        except PoseError as exc:  # the booth asks for the scanning pose instead of measuring
+            refused.append(f"{name}: {', '.join(flag['code'] for flag in exc.details['flags'])}")
+            _LOGGER.warning("%s refused: %s", name, exc)
+            continue
         except Exception as exc:  # a benchmark reports failures instead of stopping
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
             _LOGGER.warning("%s failed: %s", name, exc)
@@ -86,7 +96,11 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
             for key, value in values.items():
                 errors.setdefault(key, []).append(abs(value - truth[key]))
         if index < RESCAN_SHAPES:
-            _add_rescan_spread(subject, kind, views, spreads, plantar)
+            try:
+                _add_rescan_spread(subject, kind, views, spreads, plantar)
+            except PoseError as exc:  # a pose accepted on one noise draw and refused on another
+                refused.append(f"{name} (re-scan): {', '.join(flag['code'] for flag in exc.details['flags'])}")
+                _LOGGER.warning("%s re-scan refused: %s", name, exc)
         _LOGGER.info("%s %s: %.2f s, length/height err %.2f mm", kind, name, seconds["scan"],
                      errors.get("length", errors.get("height", [np.nan]))[-1])
     return {
@@ -98,9 +112,11 @@ def _run_kind(kind: str, cases: list[tuple[str, object, dict[str, float]]], view
         "scan_s_median": _median(times["scan"]),
         "scan_cpu_s_median": _median(times["scan_cpu"]),
         "render_s_median": _median(times["render"]),
+        "pose_check_s_median": _median(times["pose_check"]) if kind == "body" else None,
         "views": views or DEFAULT_VIEWS[kind],
         "plantar_camera": plantar and kind == "foot",
         "scans_with_flags": flagged,
+        "refused_pose": refused,
         "failures": failures,
     }
 

@@ -43,5 +43,13 @@ class ReconstructionError(ScanningError):
     """Fusion that produced nothing usable: nothing on the platform, a foot missing or cut off."""
 
 
+class PoseError(ReconstructionError):
+    """A body scanned in a pose its measurements cannot be taken from (arms against the body,
+    held out sideways, feet together), found before fusing. ``flags``: the quality flags
+    (``code``, ``message``) naming what the shopper should change; ``pose``: what was read."""
+
+    code = ErrorCode.FAILED_PRECONDITION
+
+
 class ExportError(ScanningError):
     """A mesh that could not be written as PLY or GLB."""

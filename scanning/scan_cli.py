@@ -43,12 +43,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import json
 
+    from scanning.errors import PoseError
     from scanning.pipeline import make_source, scan, write_scan
 
     progress = None if args.json or not sys.stderr.isatty() else _draw_bar
     source = make_source(args.source, kind=args.kind, mesh=args.mesh, path=args.path, calibration=args.calibration,
                          units=args.units, up=args.up, views=args.views, seed=args.seed, plantar=args.plantar)
-    result = scan(source, args.kind, seed=args.seed, refine_icp=args.icp, progress=progress)
+    try:
+        result = scan(source, args.kind, seed=args.seed, refine_icp=args.icp, progress=progress)
+    except PoseError as exc:
+        if args.json:  # the kiosk shows the flags' messages and asks for the pose again
+            print(json.dumps({"kind": args.kind, "refused": str(exc),
+                              "quality": {"flags": exc.details["flags"], "pose": exc.details["pose"]}}))
+        raise
     write_scan(result, args.out)
     if args.json:
         print(json.dumps(result.summary()))

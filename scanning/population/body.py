@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import trimesh
@@ -46,6 +46,9 @@ class BodyParameters:
     weight: float  # girth factor, 1 = average
     arm_abduction_deg: float
     stance: float  # half the distance between the ankles, fraction of height
+    # False only for bodies posed wrongly on purpose (arms down against the torso), to test the
+    # scan's pose check: the drawn abduction is then used even where the arm meets the torso.
+    keep_arm_gap: bool = True
 
 
 def draw_body_parameters(seed: int) -> BodyParameters:
@@ -122,7 +125,7 @@ def arm_joints(p: BodyParameters, side: float) -> tuple[np.ndarray, np.ndarray, 
     drop = shoulder[2] - clear_level
     torso_half_width = float(np.interp(clear_level, levels, half_width))
     needed = (torso_half_width + ARM_GAP * h + _upper_arm_radius(p) - abs(shoulder[0])) / drop
-    angle = max(np.radians(p.arm_abduction_deg), np.arctan(needed))
+    angle = max(np.radians(p.arm_abduction_deg), np.arctan(needed)) if p.keep_arm_gap else np.radians(p.arm_abduction_deg)
     down = np.array([side * np.sin(angle), 0.0, -np.cos(angle)])
     forearm_dir = np.array([side * np.sin(angle), 0.12, -np.cos(angle)])
     elbow = shoulder + 0.186 * h * down
@@ -181,13 +184,23 @@ def body_truth(p: BodyParameters) -> dict[str, float]:
         f"{name}_girth": ellipse_perimeter(half_width[i], half_depth[i]) * 1000.0
         for name, i in (("hip", HIP_STATION), ("waist", WAIST_STATION), ("chest", CHEST_STATION))
     }
-    levels_mm = {f"{name}_level": levels[i] * 1000.0 for name, i in (("hip", HIP_STATION), ("waist", WAIST_STATION), ("chest", CHEST_STATION))}
+    stations = (("hip", HIP_STATION), ("waist", WAIST_STATION), ("chest", CHEST_STATION))
+    levels_mm = {f"{name}_level": levels[i] * 1000.0 for name, i in stations}
     return {"height": p.height * 1000.0, "crotch_height": (levels[0] - 0.035 * p.height) * 1000.0, **girths, **levels_mm}
 
 
-def make_body(seed: int) -> trimesh.Trimesh:
-    """A watertight standing adult body in the canonical frame (metres), varied by ``seed``."""
+def make_body(seed: int, *, arm_abduction_deg: float | None = None, stance: float | None = None) -> trimesh.Trimesh:
+    """A watertight standing adult body in the canonical frame (metres), varied by ``seed``.
+
+    ``arm_abduction_deg`` and ``stance`` (half the ankle distance, fraction of height) pose it
+    otherwise than drawn: a given abduction is used as it is, even where the arm then touches
+    the torso (arms down, ~3 degrees), and a stance of ~0.02 puts the feet together.
+    """
     p = draw_body_parameters(seed)
+    if arm_abduction_deg is not None:
+        p = replace(p, arm_abduction_deg=float(arm_abduction_deg), keep_arm_gap=False)
+    if stance is not None:
+        p = replace(p, stance=float(stance))
     h = p.height
     half_span = max(abs(arm_joints(p, 1.0)[2][0]), 0.15 * h) + 0.07 * h
     lower = np.array([-half_span, -0.1 * h, 0.0])

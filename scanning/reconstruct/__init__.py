@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import trimesh
 
-from scanning.errors import ReconstructionError, ScanningError
+from scanning.errors import PoseError, ReconstructionError, ScanningError
 from scanning.mesh_utils import is_closed
 from scanning.reconstruct.cleanup import keep_large_components, make_watertight, smooth
 from scanning.reconstruct.fusion import (
@@ -30,6 +30,7 @@ from scanning.reconstruct.fusion import (
     fuse_solid,
     in_volume,
 )
+from scanning.reconstruct.pose import check_frames_pose
 from scanning.reconstruct.quality import QualityFlag, ScanQuality, assess_part, check_frames
 from scanning.reconstruct.segment import Floor, fit_floor, footprint_boxes, settle_on_floor, split_feet
 from scanning.sources.frame import RGBDFrame, is_plantar
@@ -117,6 +118,10 @@ def reconstruct(frames: list[RGBDFrame], kind: str, *, settings: ScanSettings | 
 
         frames = refine_extrinsics(frames, settings.fusion)
     floor, boxes = _find_footprints(frames, settings, seed)
+    if kind == "body":
+        posed = time.perf_counter()
+        _check_pose(frames, floor, settings, quality)
+        timing["pose"] = time.perf_counter() - posed  # part of "prepare"
     quality.floor_tilt_deg = round(floor.tilt_deg, 3)
     quality.floor_offset_mm = round(floor.height_mm, 2)
     timing["prepare"] = time.perf_counter() - started
@@ -128,6 +133,17 @@ def reconstruct(frames: list[RGBDFrame], kind: str, *, settings: ScanSettings | 
     timing["total"] = time.perf_counter() - started
     timing["clean"] = timing["total"] - timing["fuse"] - timing["prepare"]
     return Reconstruction(kind, parts, to_canonical, quality, {k: round(v, 4) for k, v in timing.items()})
+
+
+def _check_pose(frames: list[RGBDFrame], floor: Floor, settings: ScanSettings, quality: ScanQuality) -> None:
+    """Refuse a body standing otherwise than in the kiosk's A-pose, before fusing it: the
+    flags name what to change (:mod:`scanning.reconstruct.pose`)."""
+    report = check_frames_pose(frames, floor.to_level, settings.fusion, OBJECT_MIN_HEIGHT_M)
+    quality.pose = report.to_dict()
+    if report.flags:
+        quality.flags.extend(report.flags)
+        raise PoseError("the shopper is not in the scanning pose: " + "; ".join(f.message for f in report.flags),
+                        flags=[asdict(flag) for flag in report.flags], pose=report.to_dict())
 
 
 def _find_footprints(frames: list[RGBDFrame], settings: ScanSettings,

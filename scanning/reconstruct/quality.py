@@ -45,6 +45,7 @@ class ScanQuality:
     valid_depth: dict[str, float] = field(default_factory=dict)
     floor_tilt_deg: float = 0.0
     floor_offset_mm: float = 0.0
+    pose: dict[str, object] = field(default_factory=dict)  # a body scan's pose check (gaps, mm)
     flags: list[QualityFlag] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:

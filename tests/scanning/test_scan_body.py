@@ -1,5 +1,5 @@
 """``omnifit scan --kind body``: an A-posed body measures cleanly; a T-posed one (SMPL's template,
-arms held out sideways past the body rig's volume) is flagged, naming the measurements not to trust."""
+arms held out sideways) is refused before fusing, with the pose to take instead."""
 from __future__ import annotations
 
 import json
@@ -28,25 +28,27 @@ def test_a_posed_body_has_no_unreliable_measurements(tmp_path: Path, capsys) -> 
     report = _scan_json(mesh, tmp_path / "out", capsys)
     assert sorted(report["measurements_mm"]["body"]) == sorted(BODY_MEASUREMENT_NAMES)
     assert report["quality"]["unreliable_measurements"] == {}
+    assert report["quality"]["flags"] == []
+    assert min(report["quality"]["pose"]["arm_gap_mm"].values()) > 40 and report["quality"]["pose"]["leg_gap_mm"] > 60
     written = json.loads((tmp_path / "out" / "quality.json").read_text())
     assert written["unreliable_measurements"] == {}
 
 
 @pytest.mark.slow
 @pytest.mark.shared_data
-def test_t_posed_body_names_arm_length_and_shoulder_width_unreliable(tmp_path: Path, capsys) -> None:
+def test_t_posed_body_is_refused_with_the_a_pose_advice(tmp_path: Path, capsys) -> None:
+    """SMPL's template holds its arms out sideways: checked on the depth frames, before fusing,
+    the scan is refused (exit 2) with a flag that asks for the A-pose, and nothing is written."""
     mesh = shared_path("acceptance", "meshes", "body_smpl_male_template.obj")
-    report = _scan_json(mesh, tmp_path / "out", capsys, "--up", "y")
-    quality = report["quality"]
-    assert "cut_off_at_volume" in [flag["code"] for flag in quality["flags"]]
-    unreliable = quality["unreliable_measurements"]["body"]
-    assert sorted(unreliable) == ["arm_length", "shoulder_width"]
-    assert "T-pose" in unreliable["arm_length"] and "A-pose" in unreliable["arm_length"]
-    written = json.loads((tmp_path / "out" / "quality.json").read_text())
-    assert written["unreliable_measurements"] == quality["unreliable_measurements"]
-    assert main(["scan", "--source", "synthetic", "--kind", "body", "--mesh", str(mesh), "--up", "y",
-                 "--out", str(tmp_path / "table")]) == 0
-    assert "body arm_length unreliable: the arms reach past the scan volume" in capsys.readouterr().out
+    out = tmp_path / "out"
+    code = main(["scan", "--source", "synthetic", "--kind", "body", "--mesh", str(mesh), "--up", "y",
+                 "--out", str(out), "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    flags = json.loads(captured.out)["quality"]["flags"]
+    assert [flag["code"] for flag in flags] == ["pose_arms_raised"]
+    assert "A-pose" in flags[0]["message"] and "A-pose" in captured.err
+    assert not out.exists()
 
 
 @pytest.mark.shared_data
