@@ -4,10 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the Python wheels need at run time (open3d, moderngl on EGL,
-# Kivy under Xvfb), a CJK font so Chinese never shows as boxes in the apps, and
-# Chromium for the test that opens the demo report in a real browser.
+# Kivy under Xvfb), a CJK font so Chinese never shows as boxes in the apps,
+# Chromium for the test that opens the demo report in a real browser, and the
+# balancer, message bus and PostgreSQL failover manager the scale tests run.
 APT_PACKAGES := python3-venv build-essential libusb-1.0-0 libgomp1 libegl1 \
-	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth fonts-wqy-microhei chromium
+	libegl-mesa0 libgl1-mesa-dri libgl1 libmtdev1 xvfb xauth fonts-wqy-microhei chromium \
+	haproxy nats-server patroni etcd-server postgresql-client
 # Node (for the glTF validator) may come from elsewhere than Debian, with its own
 # npm: install Debian's only when no npm command is there at all.
 NODE_PACKAGES := nodejs npm

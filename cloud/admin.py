@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cloud.domain.accounts import AccountService
 from cloud.domain.auth import TokenSigner, signer_for
@@ -107,7 +108,7 @@ def set_staff_disabled(db_url: str, staff_id: str, disabled: bool = True) -> Non
         accounts.set_staff_disabled(staff_id, disabled)
 
 
-def token_keys(db_url: str, action: str, key_file: Path | None = None) -> dict[str, object]:
+def token_keys(db_url: str, action: str, key_file: Path | None = None) -> dict[str, Any]:
     """``rotate`` the token-signing keys, or ``move`` a database's old secret into ``key_file``; what the ring holds now."""
     from cloud.domain import token_keys as keys
 

@@ -56,7 +56,8 @@ def _issue_device_token(args: argparse.Namespace) -> int:
 
     session = issue_device_session(_db_url(args), args.store)
     if args.json:
-        print(json.dumps({"token": session.token, "device_id": session.subject_id, "store_id": args.store, "expires_at_ms": session.expires_at_ms}))
+        print(json.dumps({"token": session.token, "device_id": session.subject_id, "store_id": args.store,
+                          "expires_at_ms": session.expires_at_ms}))
     else:
         print(session.token)
     return 0
@@ -131,7 +132,7 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="URL", help=DB_HELP)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser("serve", help="run the cloud gRPC service (catalog, carts, pairing, accounts, payments, face pay)")
     serve.add_argument("--listen", default="127.0.0.1:50051", metavar="HOST:PORT", help="address to bind; port 0 picks a free one")
     _add_db(serve)

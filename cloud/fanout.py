@@ -23,9 +23,12 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cloud.domain.types import CartChange, ChangeKind, now_ms
+
+if TYPE_CHECKING:
+    import psycopg
 
 _LOGGER = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "omnifit_cart"
@@ -220,7 +223,7 @@ class PgNotifier:
         self._conninfo = conninfo
         self._queue: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="omnifit-pg-notify", daemon=True)
-        self._conn = None
+        self._conn: psycopg.Connection[Any] | None = None
 
     def start(self) -> None:
         self._thread.start()

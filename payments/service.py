@@ -550,6 +550,7 @@ class PaymentService:
     def _book_decline(self, conn: Connection, intent: PaymentIntent, pending: _Pending,
                       result: GatewayResult) -> MoneyError:
         code = result.decline_code
+        assert code is not None  # GatewayResult: a result that is not approved always names its decline
         if code is DeclineCode.STEP_UP_REQUIRED:
             self._update(conn, intent.intent_id, {"step_up_required": True})
             return StepUpRequiredError(f"the issuer asks for the shopper's PIN to confirm intent {intent.intent_id}",

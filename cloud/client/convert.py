@@ -1,6 +1,8 @@
 """Protobuf messages to the client's plain values; protobuf stops here."""
 from __future__ import annotations
 
+from typing import Any
+
 from cloud.client import types
 from proto.omnifit.v1 import (
     cart_pb2,
@@ -126,7 +128,7 @@ def session(message: profile_pb2.Session) -> types.Session:
     return types.Session(token=message.token, subject_id=message.subject_id, expires_at_ms=message.expires_at_ms)
 
 
-def _measurements(message, present: bool) -> dict[str, float]:
+def _measurements(message: Any, present: bool) -> dict[str, float]:
     if not present:
         return {}
     return {field.name.removesuffix("_mm"): value for field, value in message.ListFields()}

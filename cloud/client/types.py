@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # The cart's states and money are the wire contract's; the client and the service share one definition.
-from cloud.domain.types import CartStatus, ChangeKind, Fulfilment
-from payments.intents import IntentState
+from cloud.domain.types import CartStatus as CartStatus
+from cloud.domain.types import ChangeKind as ChangeKind
+from cloud.domain.types import Fulfilment as Fulfilment
+from payments.intents import IntentState as IntentState
 from payments.money import Money as Money  # the apps take amounts from here
 
 

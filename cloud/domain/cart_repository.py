@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -161,7 +162,7 @@ _SELECT_VARIANT = (
 )
 
 
-def _line_from_row(row: sa.Row) -> CartLine:
+def _line_from_row(row: sa.Row[Any]) -> CartLine:
     return CartLine(
         line_id=row.line_id,
         sku=row.sku,
@@ -232,7 +233,7 @@ class CartRepository:
             on_hand=on_hand,
         )
 
-    def _read_locked(self, conn: Connection, cart_id: str, stock_of: str | None) -> list[sa.Row]:
+    def _read_locked(self, conn: Connection, cart_id: str, stock_of: str | None) -> list[sa.Row[Any]]:
         statement = self._lock_nowait if self.database.in_batch else self._lock_statement
         for _ in range(MAX_LOCK_READS):
             rows = self.database.execute(conn, statement, {"cart_id": cart_id, "stock_of": stock_of})

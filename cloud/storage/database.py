@@ -19,10 +19,11 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from cloud.errors import InvalidArgument
 from cloud.storage import schema
@@ -97,7 +98,7 @@ def lock_key_for_transaction(conn: Connection, space: int, key: str) -> None:
 
 @functools.lru_cache(maxsize=256)
 def _row_type(names: tuple[str, ...]) -> type:
-    return collections.namedtuple("Row", names)  # type: ignore[misc]
+    return collections.namedtuple("Row", names)
 
 
 def _named_rows(cursor: Any) -> list[Any]:
@@ -206,6 +207,7 @@ class Database:
         sql, defaults, positions = self._driver_sql(statement, tuple(params))
         values = {**defaults, **params}
         driver = conn.connection.driver_connection
+        assert driver is not None  # a connection in a transaction has its driver connection
         if self.is_postgres:
             return _postgres_rows(driver, sql, values)
         cursor = driver.cursor()
@@ -257,7 +259,8 @@ class Database:
         cached = self._compiled.get(cache_key)
         if cached is None:
             column_keys = list(keys) if isinstance(statement, sa.Insert) else None
-            compiled = statement.compile(dialect=self.engine.dialect, column_keys=column_keys)
+            # Every statement run here is Core SQL, which compiles to a SQLCompiler.
+            compiled = cast(SQLCompiler, cast(sa.ClauseElement, statement).compile(dialect=self.engine.dialect, column_keys=column_keys))
             cached = (str(compiled), dict(compiled.params), tuple(compiled.positiontup or ()))
             self._compiled[cache_key] = cached
         return cached

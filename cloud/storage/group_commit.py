@@ -69,6 +69,7 @@ class _Job:
 def savepoint(conn: Connection) -> Iterator[Connection]:
     """One write inside the batch's transaction: released on success, rolled back alone on any error."""
     driver = conn.connection.driver_connection
+    assert driver is not None  # a connection in a transaction has its driver connection
     if not _transaction_alive(driver):
         raise BatchAborted("the batch's write transaction was rolled back by the database; retry")
     driver.execute(f"SAVEPOINT {_SAVEPOINT}")
