@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cloud.client import CartEvent, ChangeKind, ClientError, FaceConsent, Fulfilment, SyncClient
+from cloud.client import CartEvent, ChangeKind, ClientError, FaceConsent, FaceMatch, Fulfilment, SyncClient
 from cloud.client.types import Cart, PairingCode, Product, QueuedMutation, Variant
 from omnifit.demo_report import Advice, Picture, Showcase
 from omnifit.errors import ErrorCode
@@ -537,13 +537,13 @@ async def _enroll_on_phone(journey: _Journey, phone: SyncClient, photo: Path) ->
         embedding = compute_embedding(capture_face(load_image(photo)))
         consent = FaceConsent("face pay at Omnifit checkouts", retention_days=365,
                               granted_at_ms=int(time.time() * 1000))
-        enrolled = await phone.enroll_face(embedding, consent=consent, payment_token=CARD_TOKEN)
+        enrolled = await phone.enroll_face(embedding.tolist(), consent=consent, payment_token=CARD_TOKEN)
         expires = dt.datetime.fromtimestamp(enrolled.expires_at_ms / 1000, tz=dt.UTC)
         step.detail = (f"{enrolled.template_id} from {photo.name}, {enrolled.payment_method}, kept until "
                        f"{expires:%Y-%m-%d}; at checkout type {enrolled.phone_hint}")
 
 
-async def _face_at_kiosk(journey: _Journey, report: DemoReport, kiosk: SyncClient, photo: Path):
+async def _face_at_kiosk(journey: _Journey, report: DemoReport, kiosk: SyncClient, photo: Path) -> FaceMatch:
     """The kiosk's face check (``payments.face.pipeline``: quality gate, depth liveness, the challenge,
     embedding; a refused capture taken again like the kiosk asks the shopper to), then identify."""
     from payments.errors import FaceQualityError
@@ -570,12 +570,13 @@ async def _face_at_kiosk(journey: _Journey, report: DemoReport, kiosk: SyncClien
         if not check.live:
             raise AssertionError(f"a real head turn was refused: {[r.value for r in check.liveness.reasons]}")
         embedding = check.embedding
+        assert embedding is not None  # the pipeline computes the embedding of every live face
         kiosk_s = check.timings_ms["total_ms"] / 1000  # the rendering stands in for the camera; not counted
         step.detail = (f"seen by frame {check.challenge_frames_used}: the head turned, live "
                        f"({check.timings_ms['total_ms']:.0f} ms for the kiosk's checks)")
     with journey.step("kiosk: identify with the phone's last 4 digits (1:few)") as step:
         started = time.perf_counter()
-        match = await kiosk.identify_face(embedding, SHOPPER_PHONE[-4:])
+        match = await kiosk.identify_face(embedding.tolist(), SHOPPER_PHONE[-4:])
         # the kiosk's checks (capture frames in hand to embedding), then the identification round trip
         report.figures["face_decision_ms"] = round((kiosk_s + time.perf_counter() - started) * 1000, 1)
         if not match.matched:

@@ -51,6 +51,7 @@ class FaceQualityError(FaceError):
     """The capture holds no usable face; ``reason`` is a :class:`FaceQualityReason`."""
 
     code = ErrorCode.INVALID_ARGUMENT
+    reason: FaceQualityReason  # set from the keyword detail every raise gives
 
 
 class ConsentError(FaceError):
