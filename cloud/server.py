@@ -227,7 +227,7 @@ class RunningServer:
     ) -> None:
         self.server = server
         self.faces = faces
-        self._sweeper: asyncio.Task | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._compactor: asyncio.Task[None] | None = None
         self._health = health_servicer
         self.port = port
@@ -367,6 +367,8 @@ def is_loopback(host: str) -> bool:
 def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
     if config.tls_cert is None:
         return server.add_insecure_port(config.listen)
+    if config.tls_key is None:
+        raise ValueError("a TLS certificate needs its key (--tls-key)")
     credentials = grpc.ssl_server_credentials([(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
     return server.add_secure_port(config.listen, credentials)
 

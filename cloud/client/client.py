@@ -20,12 +20,15 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from cloud.client import convert, stock, types
 from cloud.client.errors import ClientError, CloudUnavailable, from_rpc_error, is_retryable
 from cloud.client.outbox import LocalStore, OutboxEntry
+from cloud.client.stock import LowStockItem, Replenishment, StockCount
 from proto.omnifit.v1 import (
     cart_pb2,
     cart_pb2_grpc,
@@ -50,8 +53,10 @@ from proto.omnifit.v1 import (
 
 _LOGGER = logging.getLogger(__name__)
 
+_M = TypeVar("_M", bound=Message)
 # Outbox methods: the request type to parse a stored mutation back into.
-_MUTATIONS = {
+MutationRequest = cart_pb2.AddLineRequest | cart_pb2.UpdateLineRequest | cart_pb2.RemoveLineRequest
+_MUTATIONS: dict[str, type[MutationRequest]] = {
     "AddLine": cart_pb2.AddLineRequest,
     "UpdateLine": cart_pb2.UpdateLineRequest,
     "RemoveLine": cart_pb2.RemoveLineRequest,
@@ -144,7 +149,7 @@ class SyncClient:
         self.catalog_ttl_s = catalog_ttl_s
         self.store = LocalStore(store_path)
         self._flush_lock = asyncio.Lock()
-        self._sync_task: asyncio.Task | None = None
+        self._sync_task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> SyncClient:
         return self
@@ -178,7 +183,7 @@ class SyncClient:
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token}"),) if self.token else ()
 
-    async def _call(self, service: str, method: str, request, *, retry: bool = True):
+    async def _call(self, service: str, method: str, request: Message, *, retry: bool = True) -> Any:
         """One unary call with failover; only retryable statuses are tried again."""
         if self.token and not self._renewing and time.monotonic() >= self._next_renewal_try:
             await self._renew_if_due()
@@ -251,7 +256,7 @@ class SyncClient:
         return session
 
     # --- catalog (cached) ------------------------------------------------------------------
-    async def _cached(self, key: str, service_method: str, request, message_type):
+    async def _cached(self, key: str, service_method: str, request: Message, message_type: type[_M]) -> tuple[_M, bool]:
         """Fresh cache entries are served without a call; stale ones only while the cloud is down."""
         fresh = self.store.cache_get(key, max_age_s=self.catalog_ttl_s)
         if fresh is not None:
@@ -281,7 +286,7 @@ class SyncClient:
             raise ValueError(f"unknown category {category!r}; expected one of {sorted(convert.CATEGORY_VALUES)}")
         request = catalog_pb2.ListProductsRequest(
             query=query,
-            category=convert.CATEGORY_VALUES.get(category, 0),
+            category=convert.CATEGORY_VALUES[category] if category is not None else catalog_pb2.CATEGORY_UNSPECIFIED,
             brand=brand,
             store_id=store_id,
             in_stock_only=in_stock_only,
@@ -350,7 +355,7 @@ class SyncClient:
             request.expected_version = expected_version
         return await self._mutate("RemoveLine", request)
 
-    async def _mutate(self, method: str, request) -> types.Cart | types.QueuedMutation:
+    async def _mutate(self, method: str, request: MutationRequest) -> types.Cart | types.QueuedMutation:
         """Send now, or keep in the outbox (behind anything already queued, so order holds)."""
         if not request.idempotency_key or len(request.idempotency_key) > 128:
             raise ValueError("idempotency_key must be 1..128 characters")
@@ -518,35 +523,35 @@ class SyncClient:
         return bool((await self._call("privacy", "DeleteFitProfile", request)).deleted)
 
     # --- a store's stock (staff, their own store) ------------------------------------------------
-    async def list_low_stock(self, store_id: str) -> list[stock.LowStockItem]:
+    async def list_low_stock(self, store_id: str) -> list[LowStockItem]:
         """The store's SKUs below their safety stock, emptiest first, each with its open request if any."""
         response = await self._call("stock", "ListLowStock", stock_pb2.ListLowStockRequest(store_id=store_id))
         return [stock.low_stock_item(item) for item in response.items]
 
-    async def list_replenishments(self, store_id: str, *, open_only: bool = False) -> list[stock.Replenishment]:
+    async def list_replenishments(self, store_id: str, *, open_only: bool = False) -> list[Replenishment]:
         """The store's replenishment requests, newest first."""
         request = stock_pb2.ListReplenishmentsRequest(store_id=store_id, open_only=open_only)
         response = await self._call("stock", "ListReplenishments", request)
         return [stock.replenishment(item) for item in response.requests]
 
     async def raise_replenishment(self, store_id: str, sku: str, quantity: int = 0, *,
-                                  idempotency_key: str | None = None) -> stock.Replenishment:
+                                  idempotency_key: str | None = None) -> Replenishment:
         """Ask for more of ``sku`` (``quantity`` 0: its reorder quantity); refused while one is open."""
         request = stock_pb2.RaiseReplenishmentRequest(store_id=store_id, sku=sku, quantity=quantity,
                                                       idempotency_key=idempotency_key or _new_key())
         return stock.replenishment(await self._call("stock", "RaiseReplenishment", request))
 
-    async def receive_replenishment(self, request_id: str, *, idempotency_key: str | None = None) -> stock.Replenishment:
+    async def receive_replenishment(self, request_id: str, *, idempotency_key: str | None = None) -> Replenishment:
         """The delivery arrived: the stock goes up by the request's quantity."""
         request = stock_pb2.ReplenishmentActionRequest(request_id=request_id, idempotency_key=idempotency_key or _new_key())
         return stock.replenishment(await self._call("stock", "ReceiveReplenishment", request))
 
-    async def cancel_replenishment(self, request_id: str, *, idempotency_key: str | None = None) -> stock.Replenishment:
+    async def cancel_replenishment(self, request_id: str, *, idempotency_key: str | None = None) -> Replenishment:
         request = stock_pb2.ReplenishmentActionRequest(request_id=request_id, idempotency_key=idempotency_key or _new_key())
         return stock.replenishment(await self._call("stock", "CancelReplenishment", request))
 
     async def record_stock_count(self, store_id: str, sku: str, counted: int, *,
-                                 idempotency_key: str | None = None) -> stock.StockCount:
+                                 idempotency_key: str | None = None) -> StockCount:
         """What staff counted on the shelf becomes the stock; below the safety stock opens a request."""
         request = stock_pb2.RecordStockCountRequest(store_id=store_id, sku=sku, counted=counted,
                                                     idempotency_key=idempotency_key or _new_key())
@@ -657,7 +662,7 @@ class SyncClient:
         return convert.receipt(await self._call("payments", "GetReceipt", request))
 
 
-def _measurement_message(name: str, values: dict[str, float]):
+def _measurement_message(name: str, values: dict[str, float]) -> common_pb2.BodyMeasurements | common_pb2.FootMeasurements:
     message = common_pb2.BodyMeasurements() if name == "body" else common_pb2.FootMeasurements()
     known = {field.name for field in message.DESCRIPTOR.fields}
     for key, value in values.items():
