@@ -44,6 +44,8 @@ class ShopperSession:
 
     feet: Feet | None = None
     scan_summary: dict[str, Any] = field(default_factory=dict)
+    body: Any = None  # scanning.types.BodyMeasurements of the body scan, what garments are sized on
+    body_summary: dict[str, float] = field(default_factory=dict)
     scans: int = 0
     cart: Cart | None = None
 

@@ -17,6 +17,8 @@ ROUTES: dict[str, str] = {
     "attract": "kiosk.app.shopper:AttractScreen",
     "scan": "kiosk.app.shopper:ScanScreen",
     "feet": "kiosk.app.shopper:FeetScreen",
+    "body_scan": "kiosk.app.body:BodyScanScreen",
+    "body": "kiosk.app.body:BodyScreen",
     "products": "kiosk.app.shopper:ProductsScreen",
     "fit": "kiosk.app.shopper:FitScreen",
     "cart": "kiosk.app.shopper:CartScreen",

@@ -1,4 +1,4 @@
-"""The kiosk's foot scan and size advice: its configured depth source through ``scanning``, then ``tryon.fit``.
+"""The kiosk's foot and body scans and size advice: the depth source through ``scanning``, then ``tryon.fit``.
 
 These run on the worker's pool (a scan takes a second or more); they take and return plain values.
 """
@@ -18,6 +18,12 @@ STAGES = {
     "capture": N_("Capturing from the depth cameras"),
     "reconstruct": N_("Building a 3D model of your feet"),
     "measure": N_("Measuring your feet"),
+    "done": N_("Done"),
+}
+BODY_STAGES = {
+    "capture": N_("Capturing from the depth cameras"),
+    "reconstruct": N_("Building a 3D model of your body"),
+    "measure": N_("Measuring your body"),
     "done": N_("Done"),
 }
 
@@ -68,6 +74,47 @@ def scan_feet(config: KioskConfig, shopper: int, progress: Callable[[str, float]
     )
 
 
+@dataclass(frozen=True)
+class BodyScan:
+    """The body's measurements (``scanning.types.BodyMeasurements``, what ``tryon.fit`` sizes garments on),
+    the figures shown (millimetres), and the scan's quality."""
+
+    body: object
+    summary: dict[str, float]
+    watertight: bool
+    flags: tuple[str, ...]
+    seconds: float
+
+
+def body_source(config: KioskConfig, shopper: int):
+    """The depth source of one body scan: the synthetic booth scans a generated shopper (a new one each scan)."""
+    from scanning.pipeline import make_source, synthetic_source
+
+    if config.camera == "synthetic":
+        from scanning.population import make_body
+
+        seed = config.scan_seed + shopper
+        return synthetic_source(make_body(seed=seed), "body", seed=seed)
+    if config.camera == "recorded":
+        return make_source("recorded", kind="body", path=str(config.camera_path))
+    return make_source("realsense", kind="body", calibration=str(config.calibration))
+
+
+def scan_body(config: KioskConfig, shopper: int, progress: Callable[[str, float], None]) -> BodyScan:
+    """Scan the standing shopper; a :class:`scanning.errors.ScanningError` says what failed (or how to stand)."""
+    from scanning.pipeline import scan
+
+    result = scan(body_source(config, shopper), "body", seed=config.scan_seed + shopper, progress=progress)
+    quality = result.reconstruction.quality
+    return BodyScan(
+        body=result.measurements["body"],
+        summary=dict(result.measurements_mm()["body"]),
+        watertight=all(quality.watertight.values()),
+        flags=tuple(flag.message for flag in quality.flags),
+        seconds=result.timing_s.get("total", 0.0),
+    )
+
+
 def _views(parts: dict) -> tuple[bytes, ...]:
     """The turntable of the scanned meshes; a renderer that cannot start costs the pictures, not the scan."""
     from kiosk.app.turntable import render_turntable
@@ -86,12 +133,14 @@ def _seed_catalog():
     return {product.product_id: product for product in load_seed().products}
 
 
-def recommend(product_id: str, feet) -> object:
-    """``tryon.fit``'s size recommendation for one shoe; ``UnknownProductError`` when the kiosk has no fit data."""
-    from tryon.fit import UnknownProductError, recommend_shoe_size
+def recommend(product_id: str, measurements) -> object:
+    """``tryon.fit``'s size recommendation for one shoe (on ``Feet``) or garment (on ``BodyMeasurements``);
+    ``UnknownProductError`` when the kiosk has no fit data."""
+    from tryon.fit import UnknownProductError
+    from tryon.fit.recommend import recommend_size
 
     product = _seed_catalog().get(product_id)
     if product is None:
         raise UnknownProductError(f"no size data for product {product_id!r} on this kiosk; "
                                   "staff can help with sizing", product_id=product_id)
-    return recommend_shoe_size(product, feet)
+    return recommend_size(product, measurements)

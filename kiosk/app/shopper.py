@@ -50,10 +50,13 @@ class AttractScreen(Screen):
         width, height = self.app.surface.get_size()
         main = pygame.Rect(0, 0, min(560, width - 160), 140)
         main.center = (width // 2, height // 2 + 40)
-        browse = main.move(0, 170).inflate(-120, -40)
+        body = main.move(0, 170).inflate(0, -40)
+        body.width = (main.width - 20) // 2
+        browse = body.move(body.width + 20, 0)
         staff = pygame.Rect(width - 160, height - 110, 130, 88)
         return [
             ui.Button(_("Scan my feet"), main, "scan", text_size=ui.TITLE_PX),
+            ui.Button(_("Scan my body"), body, "body", colour=ui.PANEL),
             ui.Button(_("Browse shoes"), browse, "browse", colour=ui.PANEL),
             ui.Button(_("Staff"), staff, "staff", colour=ui.PANEL, text_size=ui.SMALL_PX),
         ]
@@ -61,6 +64,8 @@ class AttractScreen(Screen):
     def on_action(self, action: str) -> None:
         if action == "scan":
             self.app.go("scan")
+        elif action == "body":
+            self.app.go("body_scan")
         elif action == "browse":
             self.app.go("products")
         elif action == "staff":
@@ -341,11 +346,17 @@ VERDICTS = {"tight": N_("snug at {zone}"), "roomy": N_("roomy at {zone}"), "shor
             "long": N_("long at {zone}")}
 
 
-def fit_words(size_label: str, zones) -> str:
+# Below this confidence the engine's best size already misfits a zone (``SizeRecommendation``): it is the
+# closest the product has, and the shopper is told so rather than "fits you".
+CLOSEST_ONLY = 0.05
+
+
+def fit_words(size_label: str, zones, *, closest: bool = False) -> str:
     """"Size 43 fits you; roomy at the toes": the size and what is not just right about it."""
     notes = [_(VERDICTS[z.verdict.value], zone=_(ZONE_NAMES.get(z.zone.value, z.zone.value)))
              for z in zones if z.verdict.value != "good" and z.verdict.value in VERDICTS]
-    head = _("Size {size} fits you", size=size_label)
+    head = (_("Size {size} is the closest we have for you", size=size_label) if closest
+            else _("Size {size} fits you", size=size_label))
     return head + (_("; ") + _(", ").join(notes) if notes else "")
 
 
@@ -375,10 +386,12 @@ class FitScreen(Screen):
         self.details = False
 
     def enter(self) -> None:
-        feet = self.app.session.feet
-        if feet is not None and self.product.category == "shoes":
+        # Shoes are sized on the feet, tops and trousers on the body, each from its own scan.
+        session, shoes = self.app.session, self.product.category == "shoes"
+        measurements = session.feet if shoes else session.body
+        if measurements is not None:
             product_id = self.product.product_id
-            self.run_blocking(functools.partial(recommend, product_id, feet), self._advised,
+            self.run_blocking(functools.partial(recommend, product_id, measurements), self._advised,
                               waiting=N_("Working out your size"))
         skus = [v.sku for v in self.product.variants]
         store = self.app.store_id
@@ -471,10 +484,11 @@ class FitScreen(Screen):
         if rec is not None:
             shown = chosen.size_label if chosen is not None else rec.size_label
             zones = rec.size_fit(shown).zones
-            advice = fit_words(shown, zones) if shown == rec.size_label else \
+            good = shown == rec.size_label and rec.confidence >= CLOSEST_ONLY
+            advice = fit_words(shown, zones, closest=not good) if shown == rec.size_label else \
                 _("Size {size}: we would choose {best} for you", size=shown, best=rec.size_label)
             y = ui.draw_paragraph(surface, advice, pygame.Rect(40, y, text_w, 140), size=ui.TITLE_PX - 14,
-                                  colour=ui.GOOD if shown == rec.size_label else ui.WARNING)
+                                  colour=ui.GOOD if good else ui.WARNING)
             ui.draw_text(surface, sureness(rec.confidence), (40, y + 4), size=ui.SMALL_PX, colour=ui.MUTED)
             y += 44
             if self.details:
@@ -482,7 +496,8 @@ class FitScreen(Screen):
         elif self.advice_error:
             ui.draw_paragraph(surface, self.advice_error, pygame.Rect(40, y, text_w, 120), colour=ui.WARNING)
         elif self.product.category != "shoes":
-            ui.draw_paragraph(surface, _("Pick your size below, and try it on in the mirror."),
+            ui.draw_paragraph(surface, _("Scan your body on the first screen for a size recommendation; or pick a "
+                                         "size below, and try it on in the mirror."),
                               pygame.Rect(40, y, text_w, 120), colour=ui.MUTED)
         elif self.app.session.feet is None:
             ui.draw_paragraph(surface, _("Scan your feet on the first screen for a size recommendation; "
