@@ -12,11 +12,12 @@ import pytest
 from omnifit.cli import main
 from scanning.errors import PoseError
 from scanning.measure import canonicalize_body
-from scanning.pipeline import synthetic_source
+from scanning.pipeline import load_subject, synthetic_source
 from scanning.population import make_body
 from scanning.reconstruct import SCAN_SETTINGS, reconstruct
 from scanning.reconstruct.pose import MIN_ARM_GAP_M, MIN_LEG_GAP_M, check_body_pose, check_frames_pose
 from scanning.sources.frame import RGBDFrame
+from tests.conftest import shared_path
 
 ARMS_DOWN_DEG = 3.0  # the arm hangs against the torso's side
 FEET_TOGETHER = 0.02  # half the ankle distance, fraction of stature: the ankles touch
@@ -103,3 +104,16 @@ def test_omnifit_scan_refuses_a_wrong_pose_with_exit_2(tmp_path: Path, capsys: p
     printed = json.loads(captured.out)
     assert [flag["code"] for flag in printed["quality"]["flags"]] == ["pose_feet_together"]
     assert not out.exists()  # nothing written for a refused scan
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["body_makehuman_base.obj", "body_makehuman_male_young.obj",
+                                  "body_makehuman_female_young.obj"])
+def test_real_a_posed_bodies_pass(name: str) -> None:
+    """The MakeHuman meshes stand in an A-pose with their feet apart: a check that refused them
+    would refuse real shoppers (the thresholds come from the kiosk's instruction, not from these)."""
+    subject = load_subject(shared_path("acceptance", "meshes", name), "body", up="y")
+    frames = list(synthetic_source(subject, "body", seed=5).frames())
+    report = check_frames_pose(frames, np.eye(4), SCAN_SETTINGS["body"].fusion)
+    assert report.flags == [], [flag.message for flag in report.flags]
