@@ -1,7 +1,7 @@
 """Scan my body → the body's measurements → a top sized on them → the mirror → the cart, as a scripted
 session against a real cloud, in both languages (``expect`` waits for the words on screen).
 
-Screenshots go to ``out/screenshots/body-<lang>/`` (git-ignored) for people to look at.
+Screenshots go to ``out/screenshots/body-<lang>-<W>x<H>/`` (git-ignored) for people to look at.
 """
 from __future__ import annotations
 
@@ -73,13 +73,14 @@ screenshot cart
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_body_scan_sizes_a_top_and_it_goes_into_the_cart(cloud, tmp_path: Path, lang: str):
+@pytest.mark.parametrize("size", [(1280, 800), (1080, 1920)], ids=["landscape", "portrait"])
+def test_body_scan_sizes_a_top_and_it_goes_into_the_cart(cloud, tmp_path: Path, lang: str, size):
     from kiosk.app.app import KioskApp
     from kiosk.app.shopper import CLOSEST_ONLY
 
     mirror = MIRROR_VIDEO.is_file()
     shots = tmp_path / "shots"
-    app = KioskApp(kiosk_config(cloud, tmp_path, lang=lang,
+    app = KioskApp(kiosk_config(cloud, tmp_path, lang=lang, size=size,
                                 mirror_camera=f"video:{MIRROR_VIDEO}" if mirror else ""))
     try:
         first = run_script(app, _to_size(WORDS[lang]), shots)
@@ -94,6 +95,6 @@ def test_body_scan_sizes_a_top_and_it_goes_into_the_cart(cloud, tmp_path: Path, 
         assert [line.quantity for line in app.session.cart.lines] == [1]
     finally:
         app.close()
-    folder = ARTEFACTS / f"body-{lang}"
+    folder = ARTEFACTS / f"body-{lang}-{size[0]}x{size[1]}"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(shots, folder)
