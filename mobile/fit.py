@@ -8,9 +8,9 @@ from __future__ import annotations
 import functools
 
 from assets.catalog import load_seed
-from assets.catalog.seed import ProductSeed
 from cloud.client import FitProfile
 from tryon.fit import SizeRecommendation, UnknownProductError, measurements_from_json
+from tryon.fit.catalog import ProductSeed
 from tryon.fit.recommend import recommend_size
 
 

@@ -73,6 +73,8 @@ def _broken_rule(module: str, target: str) -> str | None:
         return "proto imports nothing of ours (rule 5)"
     if _within(module, "cloud.domain") and _within(target, "cloud.api", "cloud.server", "proto"):
         return "cloud.domain imports neither the gRPC layer nor proto (rule 7)"
+    if _within(module, "tryon.fit") and _within(target, "assets"):
+        return "the fit engine does not import assets; its product types are tryon.fit.catalog (rule 8)"
     return None
 
 
@@ -98,6 +100,7 @@ def test_every_import_keeps_the_rules() -> None:
         ("kiosk.app.app", "tests.conftest", "rule 6"),
         ("cloud.domain.payments", "cloud.api.convert", "rule 7"),
         ("cloud.domain.faces", "proto.omnifit.v1.face_pb2", "rule 7"),
+        ("tryon.fit.recommend", "assets.catalog.seed", "rule 8"),
     ],
 )
 def test_the_checker_catches_each_kind_of_break(module: str, target: str, expected: str) -> None:
@@ -106,7 +109,8 @@ def test_the_checker_catches_each_kind_of_break(module: str, target: str, expect
 
 
 @pytest.mark.parametrize(("module", "target"), [("kiosk.app.checkout", "cloud.client"), ("omnifit.demo", "cloud.server"),
-                                                ("cloud.server", "payments.service"), ("tryon.fit.shoes", "scanning.types")])
+                                                ("cloud.server", "payments.service"), ("tryon.fit.shoes", "scanning.types"),
+                                                ("assets.catalog.seed", "tryon.fit.catalog"), ("tryon.ar.catalog", "assets.shoes")])
 def test_the_checker_allows_what_the_rules_allow(module: str, target: str) -> None:
     assert _broken_rule(module, target) is None
 
@@ -117,6 +121,16 @@ def test_the_sync_client_loads_no_server() -> None:
         "import sys, cloud.client; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' or m.startswith(('cloud.server', 'cloud.api', "
         "'cloud.storage', 'cloud.fanout', 'cloud.admin'))); print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_fit_engine_loads_no_assets() -> None:
+    """Importing the fit engine loads no module of assets (rule 8), not even through another room."""
+    probe = (
+        "import sys, tryon.fit; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'assets'); print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

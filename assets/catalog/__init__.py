@@ -1,26 +1,7 @@
-"""The catalog seed: stores, products with sizes and colours, and per-store stock (JSON files here)."""
-from assets.catalog.seed import (
-    CatalogSeed,
-    ClothingSizeRow,
-    ColourSeed,
-    ProductSeed,
-    ShoeSizeSeed,
-    SizeChartSeed,
-    StockSeed,
-    StoreSeed,
-    VariantSeed,
-    load_seed,
-)
+"""The catalog seed: stores, products with sizes and colours, and per-store stock (JSON files here).
 
-__all__ = [
-    "CatalogSeed",
-    "ClothingSizeRow",
-    "ColourSeed",
-    "ProductSeed",
-    "ShoeSizeSeed",
-    "SizeChartSeed",
-    "StockSeed",
-    "StoreSeed",
-    "VariantSeed",
-    "load_seed",
-]
+``load_seed`` reads them into the fit engine's catalog types (``tryon.fit.catalog``).
+"""
+from assets.catalog.seed import SEED_DIR, SeedError, load_seed
+
+__all__ = ["SEED_DIR", "SeedError", "load_seed"]

@@ -18,7 +18,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assets.catalog.seed import SEED_DIR
-from tryon.fit.lasts import brand_grading, last_profile, shoe_size_seeds
 
 CURRENCY = "CNY"
 SECONDARY_CURRENCY = "USD"
@@ -127,6 +126,9 @@ def _colours(codes: tuple[str, ...]) -> list[dict]:
 
 
 def _shoe(pid: str, name: str, brand: str, last_code: str, price: int, colours: tuple[str, ...], text: str) -> dict:
+    # Lazily: the fit engine's gradings are needed only to generate, not to load, the seed.
+    from tryon.fit.lasts import brand_grading, last_profile, shoe_size_seeds
+
     sizes = shoe_size_seeds(brand, last_code)
     gender = last_profile(brand_grading(brand), last_code).gender
     return {

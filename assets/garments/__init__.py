@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from assets.catalog.seed import ProductSeed
 from assets.garments.generator import layout_bottom, layout_top, paint_garment, write_garment
 from assets.garments.styles import garment_style_for
 from assets.shoes import cache_dir
 from assets.shoes.palette import colour_rgb
+from tryon.fit.catalog import ProductSeed
 
 _LOGGER = logging.getLogger(__name__)
 

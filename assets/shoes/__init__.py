@@ -12,10 +12,10 @@ import logging
 import os
 from pathlib import Path
 
-from assets.catalog.seed import ProductSeed
 from assets.shoes.generator import ShoeColours, ShoeMesh, build_shoe, write_glb
 from assets.shoes.palette import colour_rgb, contrast, shade, stable_colour
 from assets.shoes.styles import style_for
+from tryon.fit.catalog import ProductSeed
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from assets.catalog.seed import CATEGORIES, GENDERS, ClothingSizeRow, ShoeSizeSeed, SizeChartSeed
 from cloud.domain.types import Product, ProductPage, StockLevel, Store, Variant
 from cloud.domain.validate import require_id, require_text
 from cloud.errors import InvalidArgument, NotFound
 from cloud.storage import Database, schema
 from payments.money import Money
+from tryon.fit.catalog import CATEGORIES, GENDERS, ClothingSizeRow, ShoeSizeSeed, SizeChartSeed
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from assets.catalog.seed import ShoeSizeSeed, SizeChartSeed
 from payments.money import Money
+from tryon.fit.catalog import ShoeSizeSeed, SizeChartSeed
 
 
 def now_ms() -> int:

@@ -7,8 +7,8 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from assets.catalog.seed import CatalogSeed, ProductSeed, VariantSeed
 from cloud.storage import schema
+from tryon.fit.catalog import CatalogSeed, ProductSeed, VariantSeed
 
 _LOGGER = logging.getLogger(__name__)
 # Endless-aisle delivery estimate from the central warehouse, in days.

@@ -1,6 +1,6 @@
 """The fit engine: size systems, brand lasts, and size recommendations for shoes and clothing.
 
-Pure Python over plain values (``scanning.types`` measurements, ``assets.catalog`` products,
+Pure Python over plain values (``scanning.types`` measurements, ``tryon.fit.catalog`` products,
 stock as ``{(store_id, sku): on_hand}``), so the kiosk, the mobile app and the cloud service all
 run the same code. Entry points:
 

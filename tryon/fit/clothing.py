@@ -14,8 +14,8 @@ body within the scanner's error (one standard deviation: girths 12 mm, height an
 """
 from __future__ import annotations
 
-from assets.catalog.seed import ClothingSizeRow, ProductSeed, SizeChartSeed
 from scanning.types import BodyMeasurements
+from tryon.fit.catalog import ClothingSizeRow, ProductSeed, SizeChartSeed
 from tryon.fit.checks import check_figures
 from tryon.fit.errors import FitError
 from tryon.fit.results import FitVerdict, FitZone, SizeRecommendation

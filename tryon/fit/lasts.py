@@ -19,7 +19,7 @@ from fractions import Fraction
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from assets.catalog.seed import ProductSeed, ShoeSizeSeed
+from tryon.fit.catalog import ProductSeed, ShoeSizeSeed
 from tryon.fit.errors import GradingError
 from tryon.fit.size_systems import (
     SizeSystem,

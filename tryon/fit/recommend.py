@@ -1,6 +1,6 @@
 """The fit report for one SKU: the size to buy, whether this store has it, and other items that fit.
 
-Takes the catalog (``assets.catalog`` values) and stock as a plain mapping
+Takes the catalog (``tryon.fit.catalog`` values) and stock as a plain mapping
 ``{(store_id, sku): on_hand}``, so the kiosk (cached catalog), the app and the cloud service
 (its own database rows turned into these values) share it.
 """
@@ -10,8 +10,8 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assets.catalog.seed import CatalogSeed, ProductSeed, StockSeed, VariantSeed
 from scanning.types import BodyMeasurements
+from tryon.fit.catalog import CatalogSeed, ProductSeed, StockSeed, VariantSeed
 from tryon.fit.clothing import recommend_garment_size
 from tryon.fit.errors import FitError, MeasurementError, UnknownProductError
 from tryon.fit.results import SizeFit, SizeRecommendation

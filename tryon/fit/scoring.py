@@ -15,7 +15,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from assets.catalog.seed import ProductSeed
+from tryon.fit.catalog import ProductSeed
 from tryon.fit.results import FitVerdict, FitZone, SizeFit, SizeRecommendation, ZoneFit
 
 _DRAW_COUNT = 64

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assets.catalog.seed import ProductSeed
 from scanning.types import FootMeasurements
+from tryon.fit.catalog import ProductSeed
 from tryon.fit.checks import check_figures
 from tryon.fit.errors import MeasurementError
 from tryon.fit.lasts import ShoeLast, product_lasts

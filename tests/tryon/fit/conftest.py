@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from assets.catalog import CatalogSeed, ProductSeed, load_seed
+from assets.catalog import load_seed
 from scanning.types import BodyMeasurements, FootMeasurements
+from tryon.fit.catalog import CatalogSeed, ProductSeed
 
 
 def make_foot(length: float, ball_girth: float, instep_girth: float | None = None,

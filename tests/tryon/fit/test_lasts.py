@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.catalog import ProductSeed
+from tryon.fit.catalog import ProductSeed
 from tryon.fit.errors import GradingError
 from tryon.fit.lasts import ShoeLast, graded_last, gradings_file, load_gradings, product_lasts, shoe_last
 
