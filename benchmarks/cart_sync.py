@@ -70,7 +70,9 @@ class _Bench:
 
     async def new_cart_with_line(self, replica: int = 0) -> cart_pb2.Cart:
         stub = self.carts(replica)
-        cart = await stub.CreateCart(cart_pb2.CreateCartRequest(store_id=self.store_id, idempotency_key=uuid.uuid4().hex), metadata=self.metadata)
+        cart = await stub.CreateCart(
+            cart_pb2.CreateCartRequest(store_id=self.store_id, idempotency_key=uuid.uuid4().hex), metadata=self.metadata
+        )
         return await stub.AddLine(
             cart_pb2.AddLineRequest(cart_id=cart.cart_id, sku=random.choice(self.skus), quantity=1, idempotency_key=uuid.uuid4().hex),
             metadata=self.metadata,
@@ -139,12 +141,23 @@ class _Bench:
             stub = self.carts(index % len(self.channels))
             await asyncio.sleep(random.uniform(0, think_s))
             while time.perf_counter() < deadline:
-                cart = await timed(stub.CreateCart(cart_pb2.CreateCartRequest(store_id=self.store_id, idempotency_key=uuid.uuid4().hex), metadata=self.metadata))
+                cart = await timed(stub.CreateCart(
+                    cart_pb2.CreateCartRequest(store_id=self.store_id, idempotency_key=uuid.uuid4().hex), metadata=self.metadata
+                ))
                 for sku in random.sample(self.skus, 2):
                     await asyncio.sleep(random.expovariate(1 / think_s))
-                    cart = await timed(stub.AddLine(cart_pb2.AddLineRequest(cart_id=cart.cart_id, sku=sku, quantity=1, idempotency_key=uuid.uuid4().hex), metadata=self.metadata))
+                    cart = await timed(stub.AddLine(
+                        cart_pb2.AddLineRequest(cart_id=cart.cart_id, sku=sku, quantity=1, idempotency_key=uuid.uuid4().hex),
+                        metadata=self.metadata,
+                    ))
                 await asyncio.sleep(random.expovariate(1 / think_s))
-                cart = await timed(stub.UpdateLine(cart_pb2.UpdateLineRequest(cart_id=cart.cart_id, line_id=cart.lines[0].line_id, quantity=2, idempotency_key=uuid.uuid4().hex, expected_version=cart.version), metadata=self.metadata))
+                cart = await timed(stub.UpdateLine(
+                    cart_pb2.UpdateLineRequest(
+                        cart_id=cart.cart_id, line_id=cart.lines[0].line_id, quantity=2,
+                        idempotency_key=uuid.uuid4().hex, expected_version=cart.version,
+                    ),
+                    metadata=self.metadata,
+                ))
                 await timed(stub.GetCart(cart_pb2.GetCartRequest(cart_id=cart.cart_id), metadata=self.metadata))
 
         await asyncio.gather(*(shopper(i) for i in range(concurrent)))

@@ -47,7 +47,8 @@ _KEYWORDS = (
     ("hoodie", "hoodie"), ("shell", "shell"), ("jacket", "shell"), ("sweater", "sweater"), ("merino", "sweater"),
     ("blouse", "blouse"), ("shirt", "shirt"), ("poplin", "shirt"), ("rib", "rib_tank"), ("tank", "rib_tank"),
     ("boxy", "boxy_tee"), ("slim crew", "slim_tee"), ("slim-fit", "slim_tee"),
-    ("skirt", "skirt"), ("short", "shorts"), ("culotte", "culotte"), ("wide", "wide_leg"), ("pleat", "wide_leg"), ("legging", "legging"), ("tight", "legging"),
+    ("skirt", "skirt"), ("short", "shorts"), ("culotte", "culotte"), ("wide", "wide_leg"), ("pleat", "wide_leg"),
+    ("legging", "legging"), ("tight", "legging"),
     ("jogger", "jogger"), ("track", "jogger"), ("running", "jogger"), ("slim", "slim_jeans"), ("chino", "chino"),
     ("canvas", "chino"), ("denim", "jeans"), ("jean", "jeans"),
 )

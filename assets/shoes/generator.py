@@ -263,7 +263,7 @@ def paint_upper(style: ShoeStyle, colours: ShoeColours, rng: np.random.Generator
     seam = shade(contrast(colours.upper), 1.0)
     mirrored = ((0.0, 1.0), (1.0, -1.0))  # (origin, sign) for the two sides of the shoe
     for origin, sign in mirrored:
-        v = lambda f: int((origin + sign * f) * (h - 1))  # noqa: E731 - local coordinate helper
+        v = lambda f, origin=origin, sign=sign: int((origin + sign * f) * (h - 1))  # noqa: E731 - local coordinate helper
         counter = np.array([[0, v(0.0)], [int(0.24 * w), v(0.0)], [int(0.2 * w), v(0.22)], [int(0.1 * w), v(0.4)], [0, v(0.42)]])
         cv2.fillPoly(image, [counter], shade(colours.accent, 0.85))
         _stitch(image, counter[1:4].astype(float), seam)

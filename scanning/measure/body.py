@@ -67,7 +67,8 @@ def canonicalize_body(mesh: trimesh.Trimesh, *, up: str = "z", units: str = "m")
     low, high = BODY_HEIGHT_RANGE_M
     if not low <= stature <= high:
         raise ShapeKindError(
-            f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m (check --units and --up; glTF/GLB files are y-up)",
+            f"shape is not a standing body: expected {low:.1f}-{high:.1f} m tall, got {stature:.3f} m "
+            "(check --units and --up; glTF/GLB files are y-up)",
             height_m=stature,
         )
     centres, weights, _normals = face_geometry(prepared)
@@ -421,8 +422,12 @@ def _body_values(mesh: trimesh.Trimesh, slicer: Slicer) -> dict[str, float]:
     crotch = _crotch_height(mesh, stature)
     right, left = _find_axillae(slicer, stature)
     axilla = min(right.height, left.height)
-    hip_level, hip = _extreme_girth(slicer, crotch + HIP_ABOVE_CROTCH[0] * stature, crotch + HIP_ABOVE_CROTCH[1] * stature, stature, "max")
-    chest_level, chest = _extreme_girth(slicer, axilla - CHEST_BELOW_AXILLA[0] * stature, axilla - CHEST_BELOW_AXILLA[1] * stature, stature, "max")
+    hip_level, hip = _extreme_girth(
+        slicer, crotch + HIP_ABOVE_CROTCH[0] * stature, crotch + HIP_ABOVE_CROTCH[1] * stature, stature, "max"
+    )
+    chest_level, chest = _extreme_girth(
+        slicer, axilla - CHEST_BELOW_AXILLA[0] * stature, axilla - CHEST_BELOW_AXILLA[1] * stature, stature, "max"
+    )
     _waist_level, waist = _extreme_girth(slicer, hip_level, chest_level, stature, "min")
     above_axillae = _faces_above(mesh, axilla)
     shoulders = [_shoulder_point(above_axillae, a, s) for a, s in ((right, 1.0), (left, -1.0))]

@@ -167,7 +167,9 @@ def _leg_and_heel(points: np.ndarray, p: FootParameters) -> np.ndarray:
     length = p.length
     heel_half_width = _HEEL_HALF_WIDTH * p.ball_width
     heel = sdf.ellipsoid(points, np.array([0.13 * length, 0.0, 0.11 * length]), np.array([0.13 * length, heel_half_width, 0.15 * length]))
-    leg = sdf.elliptic_cylinder(points, np.array([0.235 * length, -0.005 * length]), np.array([0.105 * length, 0.115 * length]), (0.06 * length, 1.0))
+    leg = sdf.elliptic_cylinder(
+        points, np.array([0.235 * length, -0.005 * length]), np.array([0.105 * length, 0.115 * length]), (0.06 * length, 1.0)
+    )
     medial = sdf.ellipsoid(points, np.array([0.24 * length, 0.095 * length, 0.29 * length]), np.full(3, 0.045 * length))
     lateral = sdf.ellipsoid(points, np.array([0.26 * length, -0.105 * length, 0.24 * length]), np.full(3, 0.045 * length))
     field = sdf.smooth_union(heel, leg, 0.05 * length)
@@ -205,7 +207,9 @@ def make_foot(seed: int, *, side: str = "right") -> trimesh.Trimesh:
     """
     p = draw_foot_parameters(seed, side)
     half = 0.5 * p.ball_width + 0.02
-    mesh = sdf.mesh_from_field(lambda pts: foot_field(pts, p), np.array([0.0, -half, 0.0]), np.array([p.length, half, p.cut_height]), GRID_SPACING_M)
+    mesh = sdf.mesh_from_field(
+        lambda pts: foot_field(pts, p), np.array([0.0, -half, 0.0]), np.array([p.length, half, p.cut_height]), GRID_SPACING_M
+    )
     truth = {k: (v * 1000.0 if isinstance(v, float) and k != "instep_fullness" else v) for k, v in asdict(p).items()}
     mesh.metadata["omnifit_truth"] = {"kind": "foot", **truth, "ball_points_distance": ball_width_of(p) * 1000.0}
     return mesh

@@ -25,10 +25,10 @@ RANSAC_DISTANCE_M = 0.002
 RANSAC_ITERATIONS = 200
 RANSAC_SCORE_POINTS = 5000
 FLOOR_MIN_SPREAD_M = 0.01  # RMS spread of the platform's inliers across their main direction, at least
-MAX_FOOT_WIDTH_M = 0.16
+MAX_FOOT_WIDTH_M = 0.16  # wider than any adult foot's ball, narrower than two feet side by side
 WALL_SLOPE_LIMIT = 1.0  # horizontal run per unit height the wall extrapolation follows at most (45 degrees)
 WALL_NORMAL_FACES = 12  # wall faces whose normals are averaged for each settled vertex
-WALL_REACH_VOXELS = 4.0  # cut-face points this close to the wall move with it; farther in, less  # wider than any adult foot's ball, narrower than two feet side by side
+WALL_REACH_VOXELS = 4.0  # cut-face points this close to the wall move with it; farther in, less
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,10 @@ RIG_LAYOUTS = {
 }
 
 
-def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> np.ndarray:
+def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray | tuple[float, float, float] = (0.0, 0.0, 1.0)) -> np.ndarray:
     """(4, 4) camera → world pose of an OpenCV camera at ``eye`` looking at ``target``."""
     eye, target = np.asarray(eye, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    up = np.asarray(up)
     forward = target - eye
     forward /= np.linalg.norm(forward)
     right = np.cross(forward, up)

@@ -518,10 +518,11 @@ def test_two_replicas_racing_on_one_match_token_make_one_intent(
                 _, _, cart, match = _matched(stubs, faces, kiosk, skus.plenty, f"rep{round_}@example.com", 30 + round_)
                 start = Barrier(4)
 
+                # The pool is joined before the next round rebinds these, so the closure sees this round's values.
                 def create(n: int) -> bool:
-                    start.wait()
+                    start.wait()  # noqa: B023 - see above
                     try:
-                        _intent_by_face(pays[n % 2], kiosk, cart, match, key=f"rep-{round_}-{n}")
+                        _intent_by_face(pays[n % 2], kiosk, cart, match, key=f"rep-{round_}-{n}")  # noqa: B023 - see above
                         return True
                     except grpc.RpcError as exc:
                         assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc.details()

@@ -57,7 +57,10 @@ def test_add_line_fields(fuzz_env, cart_id, key, sku, quantity, expected, pickup
 
 
 @FUZZ
-@given(query=text, category=int32, brand=text, gender=int32, store_id=text, in_stock=st.booleans(), max_price=int64, size=int32, page_token=text)
+@given(
+    query=text, category=int32, brand=text, gender=int32, store_id=text,
+    in_stock=st.booleans(), max_price=int64, size=int32, page_token=text,
+)
 def test_list_products_fields(fuzz_env, query, category, brand, gender, store_id, in_stock, max_price, size, page_token) -> None:  # type: ignore[no-untyped-def]
     stubs, _, _ = fuzz_env
     request = catalog_pb2.ListProductsRequest(
@@ -68,10 +71,17 @@ def test_list_products_fields(fuzz_env, query, category, brand, gender, store_id
 
 
 @FUZZ
-@given(line_id=text, key=text, quantity=int32, code=text, header=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=120))
+@given(
+    line_id=text, key=text, quantity=int32, code=text,
+    header=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=120),
+)
 def test_update_claim_and_headers(fuzz_env, line_id, key, quantity, code, header) -> None:  # type: ignore[no-untyped-def]
     stubs, token, cart_id = fuzz_env
-    _clear(stubs.carts.UpdateLine, cart_pb2.UpdateLineRequest(cart_id=cart_id, idempotency_key=key, line_id=line_id, quantity=quantity), metadata=bearer(token))
+    _clear(
+        stubs.carts.UpdateLine,
+        cart_pb2.UpdateLineRequest(cart_id=cart_id, idempotency_key=key, line_id=line_id, quantity=quantity),
+        metadata=bearer(token),
+    )
     _clear(stubs.pairing.ClaimPairingCode, pairing_pb2.ClaimPairingCodeRequest(code=code), metadata=bearer(token))
     _clear(stubs.carts.GetCart, cart_pb2.GetCartRequest(cart_id=cart_id), metadata=(("authorization", header),))
 
@@ -80,9 +90,16 @@ def test_update_claim_and_headers(fuzz_env, line_id, key, quantity, code, header
 @given(email=text, password=text, phone=text, name=text, length=st.floats(allow_nan=True, allow_infinity=True), key=text)
 def test_account_and_profile_fields(fuzz_env, email, password, phone, name, length, key) -> None:  # type: ignore[no-untyped-def]
     stubs, token, cart_id = fuzz_env
-    _clear(stubs.accounts.RegisterShopper, profile_pb2.RegisterShopperRequest(email=email, password=password, phone=phone, display_name=name))
+    _clear(
+        stubs.accounts.RegisterShopper,
+        profile_pb2.RegisterShopperRequest(email=email, password=password, phone=phone, display_name=name),
+    )
     profile = profile_pb2.FitProfile(left_foot={"length_mm": length})
-    _clear(stubs.profiles.PutFitProfile, profile_pb2.PutFitProfileRequest(cart_id=cart_id, idempotency_key=key, profile=profile), metadata=bearer(token))
+    _clear(
+        stubs.profiles.PutFitProfile,
+        profile_pb2.PutFitProfileRequest(cart_id=cart_id, idempotency_key=key, profile=profile),
+        metadata=bearer(token),
+    )
 
 
 @FUZZ
@@ -93,6 +110,8 @@ def test_stock_create_and_watch_fields(fuzz_env, store_id, skus, product_id, car
     _clear(stubs.catalog.GetProduct, catalog_pb2.GetProductRequest(product_id=product_id))
     _clear(stubs.carts.CreateCart, cart_pb2.CreateCartRequest(idempotency_key=key, store_id=store_id), metadata=bearer(token))
     try:
-        next(iter(stubs.carts.WatchCart(cart_pb2.WatchCartRequest(cart_id=cart_id, after_version=after), metadata=bearer(token), timeout=30)))
+        next(iter(stubs.carts.WatchCart(
+            cart_pb2.WatchCartRequest(cart_id=cart_id, after_version=after), metadata=bearer(token), timeout=30
+        )))
     except grpc.RpcError as exc:
         assert exc.code() in CLEAR, f"{exc.code()}: {exc.details()}"

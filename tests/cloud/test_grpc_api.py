@@ -70,7 +70,8 @@ def test_other_store_and_other_shopper_are_denied_and_nothing_changes(
     add = cart_pb2.AddLineRequest(cart_id=cart.cart_id, idempotency_key="x1", sku=skus.plenty, quantity=1)
     for token in (elsewhere, shopper):
         assert _code(stubs.carts.AddLine, add, metadata=bearer(token))[0] == grpc.StatusCode.PERMISSION_DENIED
-        assert _code(stubs.carts.GetCart, cart_pb2.GetCartRequest(cart_id=cart.cart_id), metadata=bearer(token))[0] == grpc.StatusCode.PERMISSION_DENIED
+        get = cart_pb2.GetCartRequest(cart_id=cart.cart_id)
+        assert _code(stubs.carts.GetCart, get, metadata=bearer(token))[0] == grpc.StatusCode.PERMISSION_DENIED
     status, details, _ = _code(
         stubs.carts.CreateCart, cart_pb2.CreateCartRequest(idempotency_key="c2", store_id=OTHER_STORE), metadata=bearer(kiosk_token)
     )
@@ -114,7 +115,8 @@ def test_accounts_profiles_and_pairing_over_the_wire(
         metadata=kiosk,
     )
     session = _register(stubs, "hana@example.com")
-    assert _code(stubs.accounts.SignIn, profile_pb2.SignInRequest(email="hana@example.com", password="wrong password"))[0] == grpc.StatusCode.UNAUTHENTICATED
+    wrong = profile_pb2.SignInRequest(email="hana@example.com", password="wrong password")
+    assert _code(stubs.accounts.SignIn, wrong)[0] == grpc.StatusCode.UNAUTHENTICATED
     signed_in = stubs.accounts.SignIn(profile_pb2.SignInRequest(email="HANA@example.com", password="correct horse 1"))
     assert signed_in.subject_id == session.subject_id
     code = stubs.pairing.CreatePairingCode(pairing_pb2.CreatePairingCodeRequest(cart_id=cart.cart_id), metadata=kiosk)
@@ -127,5 +129,8 @@ def test_accounts_profiles_and_pairing_over_the_wire(
     server.services.accounts.create_staff("ops-7", "staff password 7")
     staff = stubs.accounts.StaffSignIn(profile_pb2.StaffSignInRequest(staff_id="ops-7", password="staff password 7"))
     assert stubs.carts.GetCart(cart_pb2.GetCartRequest(cart_id=cart.cart_id), metadata=bearer(staff.token)).cart_id == cart.cart_id
-    status, details, _ = _code(stubs.accounts.RegisterShopper, profile_pb2.RegisterShopperRequest(email="x@example.com", password="short", phone="+8613800138000"))
+    status, details, _ = _code(
+        stubs.accounts.RegisterShopper,
+        profile_pb2.RegisterShopperRequest(email="x@example.com", password="short", phone="+8613800138000"),
+    )
     assert status == grpc.StatusCode.INVALID_ARGUMENT and "password" in details

@@ -46,8 +46,13 @@ def test_claim_hands_over_cart_and_merges_open_cart_and_profile(
     old = services.carts.create_cart(bob, STORE, "bob-1").cart.cart_id  # the same store: merged (another store's stays)
     services.carts.add_line(bob, old, "bob-a", skus.missing, 2)
     services.carts.add_line(bob, old, "bob-b", skus.plenty, 1)
-    services.profiles.put_profile(bob, "", "p1", FitProfile(body=BodyMeasurements(height_mm=1700.0), left_foot=FootMeasurements(length_mm=250.0)))
-    services.profiles.put_profile(kiosk, kiosk_cart, "p2", FitProfile(left_foot=FootMeasurements(length_mm=262.0), right_foot=FootMeasurements(length_mm=264.0)))
+    services.profiles.put_profile(
+        bob, "", "p1", FitProfile(body=BodyMeasurements(height_mm=1700.0), left_foot=FootMeasurements(length_mm=250.0))
+    )
+    services.profiles.put_profile(
+        kiosk, kiosk_cart, "p2",
+        FitProfile(left_foot=FootMeasurements(length_mm=262.0), right_foot=FootMeasurements(length_mm=264.0)),
+    )
     code = services.pairing.create_code(kiosk, kiosk_cart)
 
     result = services.pairing.claim(bob, code.qr_payload)

@@ -70,7 +70,8 @@ def test_watchers_survive_a_dropped_listen_connection(pg_schema_url: str) -> Non
         with grpc.insecure_channel(watched.address) as ch_a, grpc.insecure_channel(writer.address) as ch_b:
             a, b = stubs_for(ch_a), stubs_for(ch_b)
             cart = b.carts.CreateCart(cart_pb2.CreateCartRequest(idempotency_key="c", store_id=STORE), metadata=bearer(token))
-            sku = b.catalog.GetStock(catalog_pb2.GetStockRequest(store_id=STORE, product_id=load_seed().products[0].product_id)).levels[0].sku
+            stock = catalog_pb2.GetStockRequest(store_id=STORE, product_id=load_seed().products[0].product_id)
+            sku = b.catalog.GetStock(stock).levels[0].sku
             watcher = Watcher(a.carts, cart.cart_id, token)
             try:
                 assert watcher.next().cart.version == 1

@@ -18,8 +18,12 @@ def test_prune_drops_only_expired_bookkeeping(services: Services) -> None:
     old = now_ms() - 8 * DAY_MS
     keys, codes, failures = schema.idempotency_keys, schema.pairing_codes, schema.pairing_failures
     with services.database.write() as conn:
-        conn.execute(keys.insert().values(principal="device:x", method="AddLine", key="old", request_hash="h", response="{}", created_at_ms=old))
-        conn.execute(codes.insert().values(code_hash="h" * 64, cart_id=cart_id, created_by="device:x", created_at_ms=old, expires_at_ms=old))
+        conn.execute(keys.insert().values(
+            principal="device:x", method="AddLine", key="old", request_hash="h", response="{}", created_at_ms=old
+        ))
+        conn.execute(codes.insert().values(
+            code_hash="h" * 64, cart_id=cart_id, created_by="device:x", created_at_ms=old, expires_at_ms=old
+        ))
         conn.execute(failures.insert().values(principal="shopper:x", at_ms=old))
     report = prune(services.database, keep_days=7)
     assert (report.idempotency_keys, report.pairing_codes, report.pairing_failures) == (1, 1, 1)

@@ -39,8 +39,13 @@ def test_stock_table_has_the_shape_payments_relies_on(database: Database) -> Non
 def test_catalog_is_seeded_once_and_holds_no_signing_secret(db_url: str, database: Database) -> None:
     seed = load_seed()
     with database.read() as conn:
-        counts = {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (schema.stores, schema.products, schema.variants, schema.stock)}
-    assert counts == {"stores": len(seed.stores), "products": len(seed.products), "variants": len(seed.variants()), "stock": len(seed.stock)}
+        counts = {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (schema.stores, schema.products, schema.variants, schema.stock)
+        }
+    assert counts == {
+        "stores": len(seed.stores), "products": len(seed.products), "variants": len(seed.variants()), "stock": len(seed.stock)
+    }
     again = open_database(db_url, pool_size=1)
     try:
         with again.read() as conn:

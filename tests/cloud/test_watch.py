@@ -34,7 +34,9 @@ def test_snapshot_then_every_change_in_order_then_resume(stubs: Stubs, kiosk_tok
         assert all(e.kind == cart_pb2.CART_CHANGE_KIND_LINE_ADDED for e in events)
         assert [e.cart.lines[0].quantity for e in events] == list(range(1, 13))
         line = events[-1].cart.lines[0]
-        stubs.carts.RemoveLine(cart_pb2.RemoveLineRequest(cart_id=cart.cart_id, idempotency_key="rm", line_id=line.line_id), metadata=bearer(kiosk_token))
+        stubs.carts.RemoveLine(
+            cart_pb2.RemoveLineRequest(cart_id=cart.cart_id, idempotency_key="rm", line_id=line.line_id), metadata=bearer(kiosk_token)
+        )
         removed = watcher.next()
         assert removed.kind == cart_pb2.CART_CHANGE_KIND_LINE_REMOVED and removed.cart.version == 14 and not removed.cart.lines
     finally:
@@ -59,7 +61,9 @@ def test_concurrent_writers_reach_every_watcher_in_order(server: ServerThread, k
                 assert w.next().kind == cart_pb2.CART_CHANGE_KIND_SNAPSHOT
             futures = [
                 (s1 if i % 2 else s2).carts.AddLine.future(
-                    cart_pb2.AddLineRequest(cart_id=cart.cart_id, idempotency_key=f"k{i}", sku=skus.missing if i % 3 else skus.plenty, quantity=1),
+                    cart_pb2.AddLineRequest(
+                        cart_id=cart.cart_id, idempotency_key=f"k{i}", sku=skus.missing if i % 3 else skus.plenty, quantity=1
+                    ),
                     metadata=bearer(kiosk_token),
                 )
                 for i in range(20)

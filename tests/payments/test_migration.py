@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from cloud.storage import open_database
+from omnifit.db.schema import metadata
 from payments import ledger
 from payments.money import Money
-from omnifit.db.schema import metadata
 from payments.storage import TABLES, create_engine, create_schema
 from tests.schema import schema_diff
 

@@ -163,7 +163,10 @@ def test_watch_and_writes_fail_over_when_a_replica_is_killed(pg_schema_url):
             store_id, skus = await _store_and_skus(browser, mutations)
         token = _device_token(pg_schema_url, store_id)
         targets = [first.target, second.target]
-        async with SyncClient(targets, token=token, retry=FAST_RETRY) as kiosk, SyncClient(targets, token=token, retry=FAST_RETRY) as watcher:
+        async with (
+            SyncClient(targets, token=token, retry=FAST_RETRY) as kiosk,
+            SyncClient(targets, token=token, retry=FAST_RETRY) as watcher,
+        ):
             cart = await kiosk.create_cart(store_id)
             seen: list[CartEvent] = []
 

@@ -39,7 +39,8 @@ def _face_like(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     nose_x, nose_y = (FACE.nose_tip[0] - CAMERA.cx) * 0.55 / 600, (FACE.nose_tip[1] - CAMERA.cy) * 0.55 / 600
     eye_y = (FACE.left_eye[1] - CAMERA.cy) * 0.55 / 600
     cap = 0.9 * (x**2 + y**2)
-    eyes = sum(-_bump(ex, eye_y, 0.008, 0.008)(x, y) for ex in ((FACE.left_eye[0] - CAMERA.cx) * 0.55 / 600, (FACE.right_eye[0] - CAMERA.cx) * 0.55 / 600))
+    eye_xs = ((FACE.left_eye[0] - CAMERA.cx) * 0.55 / 600, (FACE.right_eye[0] - CAMERA.cx) * 0.55 / 600)
+    eyes = sum(-_bump(ex, eye_y, 0.008, 0.008)(x, y) for ex in eye_xs)
     return cap + _bump(nose_x, nose_y, 0.02, 0.009)(x, y) + eyes
 
 

@@ -100,7 +100,9 @@ def test_ciphertext_moved_to_another_shopper_does_not_open(store: FaceTemplateSt
         store.load_templates(phone_last4="2222")
 
 
-def test_delete_on_request_leaves_no_template_and_ends_consent(store: FaceTemplateStore, consent: Consent, rng: np.random.Generator) -> None:
+def test_delete_on_request_leaves_no_template_and_ends_consent(
+    store: FaceTemplateStore, consent: Consent, rng: np.random.Generator
+) -> None:
     store.enroll("shopper-1", random_embedding(rng), consent=consent, phone_last4="1234", payment_token="tok_visa_approve")
     [sealed] = _rows(store, face_templates)
     template_id = store.delete("shopper-1")

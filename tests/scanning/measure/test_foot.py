@@ -38,7 +38,9 @@ def test_foot_girths_and_heights_are_consistent(generated_feet: list[trimesh.Tri
 
 
 @pytest.mark.parametrize("up", ["z", "y", "x"])
-def test_measurements_do_not_depend_on_position_or_heading(generated_feet: list[trimesh.Trimesh], rng: np.random.Generator, up: str) -> None:
+def test_measurements_do_not_depend_on_position_or_heading(
+    generated_feet: list[trimesh.Trimesh], rng: np.random.Generator, up: str
+) -> None:
     foot = generated_feet[1]
     reference = measure_foot(foot).to_mm_dict()
     got = measure_foot(moved(foot, rng, up=up), up=up).to_mm_dict()
@@ -72,7 +74,9 @@ def test_units_scale_the_file_to_metres(generated_feet: list[trimesh.Trimesh]) -
     assert measure_foot(in_mm, units="mm").to_mm_dict() == pytest.approx(measure_foot(foot).to_mm_dict(), abs=1e-6)
 
 
-def test_canonical_frame_puts_heel_at_origin_and_transform_reproduces_it(generated_feet: list[trimesh.Trimesh], rng: np.random.Generator) -> None:
+def test_canonical_frame_puts_heel_at_origin_and_transform_reproduces_it(
+    generated_feet: list[trimesh.Trimesh], rng: np.random.Generator
+) -> None:
     placed = moved(generated_feet[0], rng, up="y")
     canonical, transform = canonicalize_foot(placed, up="y")
     assert canonical.bounds[0, 0] == pytest.approx(0.0, abs=1e-9)

@@ -17,7 +17,9 @@ from tests.conftest import REPO_ROOT, shared_path
 
 
 def _omnifit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "omnifit.cli", *map(str, args)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "omnifit.cli", *map(str, args)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")

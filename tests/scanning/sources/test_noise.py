@@ -37,8 +37,10 @@ def test_same_seed_repeats_and_quantises_to_the_depth_unit() -> None:
 
 def test_grazing_surfaces_lose_pixels(rng: np.random.Generator) -> None:
     depth = np.full((100, 100), 0.5, dtype=np.float32)
-    facing = np.zeros((100, 100, 3)); facing[..., 2] = -1.0
-    grazing = np.zeros((100, 100, 3)); grazing[..., 0] = 1.0
+    facing = np.zeros((100, 100, 3))
+    facing[..., 2] = -1.0
+    grazing = np.zeros((100, 100, 3))
+    grazing[..., 0] = 1.0
     kept_facing = np.mean(add_depth_noise(depth, rng, normals_cam=facing, dropout_rate=0.0) > 0)
     kept_grazing = np.mean(add_depth_noise(depth, rng, normals_cam=grazing, dropout_rate=0.0) > 0)
     assert kept_facing == 1.0

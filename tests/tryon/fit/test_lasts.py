@@ -43,7 +43,7 @@ def test_every_catalog_shoe_meets_the_ar_contract(catalog) -> None:
     assert shoes
     for product in shoes:
         lasts = product_lasts(product)
-        assert [l.size_label for l in lasts] == list(product.size_labels)
+        assert [last.size_label for last in lasts] == list(product.size_labels)
         for last in lasts:
             assert isinstance(last, ShoeLast)
             for name in CONTRACT_FIELDS:

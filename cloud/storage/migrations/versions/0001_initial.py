@@ -4,7 +4,7 @@
 earlier version of this migration hold one in ``settings``, which is moved out on first use.)
 
 Revision ID: 0001_initial
-Revises: 
+Revises:
 Create Date: 2026-11-27 15:24:26.244013
 """
 from __future__ import annotations
