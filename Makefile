@@ -14,13 +14,17 @@ APT_PACKAGES := python3-venv build-essential libusb-1.0-0 libgomp1 libegl1 \
 # npm: install Debian's only when no npm command is there at all.
 NODE_PACKAGES := nodejs npm
 
-.PHONY: demo test proto deps venv clean
+.PHONY: demo test lint proto deps venv clean
 
 demo: venv
 	$(VENV)/bin/omnifit demo
 
 test: venv
+	bash scripts/lint.sh
 	bash scripts/run-tests.sh
+
+lint: venv
+	bash scripts/lint.sh
 
 proto: venv
 	$(PY) -m proto.build
