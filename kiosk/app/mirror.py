@@ -32,6 +32,20 @@ class MirrorFrame:
     size: tuple[int, int]
     person: bool
     overlay: bool
+    notices: tuple[str, ...] = ()  # what the mirror could not do, in tryon.ar's words; the screen translates them
+    credit: str = ""  # the licence line of a model drawn, which must show where it is shown
+
+
+# tryon.ar.scene's messages, for the kiosk's catalog: the screen shows them in the shopper's language.
+NOTICE_MESSAGES = (
+    N_("No one in view: step in front of the mirror"),
+    N_("Several people in view: one at a time, please"),
+    N_("Your feet are not in view: step back so the mirror sees them"),
+    N_("Your feet are cut by the frame: step back a little"),
+    N_("Too close: step back so the mirror sees your whole body"),
+    N_("Too far: step closer to the mirror"),
+    N_("Your shoulders and hips are not in view: step back a little"),
+)
 
 
 def _looped(spec: str, size: tuple[int, int], job: int) -> Iterator:
@@ -54,20 +68,36 @@ def _looped(spec: str, size: tuple[int, int], job: int) -> Iterator:
         offset += last + 1 / 30
 
 
+def _model_credit(sku: str) -> str:
+    """The licence line of the real shoe model the mirror draws for ``sku``; "" for our own models."""
+    from tryon.ar.catalog import REAL_SHOE_CREDIT, shoe_asset_for_sku
+    from tryon.ar.errors import ArInputError
+
+    try:
+        _path, variant = shoe_asset_for_sku(sku)
+    except ArInputError:  # a garment: our own models
+        return ""
+    return REAL_SHOE_CREDIT if variant is not None else ""
+
+
 def run_mirror(spec: str, sku: str, job: int) -> dict:
     """The mirror loop in the work process; returns its figures (``tryon.ar.MirrorStats.summary``) when stopped."""
     from kiosk.app.isolated import send_frame
     from tryon.ar import BodyTracker, Mirror, build_tryon
+    from tryon.ar.scene import MESSAGES
     from tryon.ar.tracking import TrackingState
 
     tryon = build_tryon(sku=sku)
-    # One tracker: the kiosk has two cores, and the UI process needs one of them.
-    mirror = Mirror(tryon, [BodyTracker(static_image_mode=False, segmenter="pose")], pipelined=False)
+    credit = _model_credit(sku)
+    # One tracker: the kiosk has two cores, and the UI process needs one of them. The screen says what the
+    # mirror cannot do in the shopper's language, so the frame carries no English words of its own.
+    mirror = Mirror(tryon, [BodyTracker(static_image_mode=False, segmenter="pose")], pipelined=False, say_notices=False)
 
     def show(result) -> None:
         height, width = result.image.shape[:2]
         send_frame(job, MirrorFrame(result.image.tobytes(), (width, height),
-                                    result.state is TrackingState.TRACKING, result.overlay))
+                                    result.state is TrackingState.TRACKING, result.overlay,
+                                    tuple(MESSAGES[notice] for notice in result.notices), credit))
 
     kind, _, where = spec.partition(":")
     source = where if kind == "video" else spec
@@ -87,6 +117,8 @@ class MirrorScreen(Screen):
         self.job: int | None = None
         self.frame: pygame.Surface | None = None
         self.person = False
+        self.notices: tuple[str, ...] = ()
+        self.credit = ""
         self.shown: list[float] = []  # when each new picture reached the screen (the shopper's fps)
         self.received = 0  # pictures shown since the screen opened
         self.stats: dict | None = None
@@ -143,6 +175,7 @@ class MirrorScreen(Screen):
             return
         self.frame = self._fit(pygame.image.frombuffer(latest.pixels, latest.size, "BGR"))
         self.person = latest.person
+        self.notices, self.credit = latest.notices, latest.credit
         self.received += 1
         self.shown = [t for t in self.shown if now - t <= _FPS_WINDOW_S] + [now]
 
@@ -205,11 +238,14 @@ class MirrorScreen(Screen):
         picture = pictures.tile(self.product, 120, colour=variant.colour)
         if picture is not None:
             surface.blit(picture, (area.right - 130, area.top + 10))
-        if not self.person:
+        if not self.person or self.notices:
             box = pygame.Rect(0, 0, min(area.width - 40, 900), 150)
             box.midbottom = (area.centerx, area.bottom - 20)
             pygame.draw.rect(surface, ui.PANEL, box, border_radius=16)
-            how = _("Stand about two metres from the screen, facing it, so that you are seen from head to toe.")
+            how = (_("Stand about two metres from the screen, facing it, so that you are seen from head to toe.")
+                   if not self.person else " ".join(_(notice) for notice in self.notices))
             ui.draw_paragraph(surface, how, box.inflate(-40, -30), centred=True)
+        if self.credit:
+            ui.draw_text(surface, self.credit, (area.left, area.bottom + 4), size=ui.SMALL_PX, colour=ui.MUTED)
         ui.draw_text(surface, _("{fps} pictures a second", fps=text.number(self.fps())), (width - 40, 96),
                      size=ui.SMALL_PX, colour=ui.MUTED, anchor="topright")

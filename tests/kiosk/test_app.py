@@ -578,6 +578,13 @@ def test_the_mirror_shows_the_shoe_from_the_size_screen_switches_colour_and_adds
         assert mirror.name == "mirror" and mirror.sku == chosen.sku
         app.wait_for(lambda: mirror.received >= 3, 120)  # pictures from the work process reach the screen
         assert mirror.frame is not None and mirror.problem is None
+        # What the mirror cannot do reaches the screen as messages the kiosk's catalog translates, and the
+        # real shoe model's licence line is shown with it.
+        from kiosk.app.mirror import NOTICE_MESSAGES
+        assert set(mirror.notices) <= set(NOTICE_MESSAGES)
+        from tryon.ar.catalog import REAL_SHOE_CREDIT, shoe_asset_for_sku
+        drawn_real = shoe_asset_for_sku(chosen.sku)[1] is not None
+        assert mirror.credit == (REAL_SHOE_CREDIT if drawn_real else "")
         app.tap("Change colour")
         assert mirror.sku != chosen.sku and mirror.variant.size_label == chosen.size_label
         assert mirror.variant.colour != chosen.colour
