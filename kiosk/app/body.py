@@ -6,12 +6,10 @@ these measurements with ``tryon.fit`` (the ``fit`` screen).
 """
 from __future__ import annotations
 
-import functools
-
 import pygame
 
 from kiosk.app import text, ui
-from kiosk.app.errors import describe_error
+from kiosk.app.progress import ScanProgressScreen
 from kiosk.app.scanner import BODY_STAGES, BodyScan, scan_body
 from kiosk.app.screen import Screen
 from kiosk.app.text import N_, _
@@ -28,66 +26,19 @@ BODY_FIGURES = (
 )
 
 
-class BodyScanScreen(Screen):
+class BodyScanScreen(ScanProgressScreen):
     """Runs a body scan with a progress bar; a failure says why (or how to stand), with *Try again*."""
 
     name = "body_scan"
     title = N_("Scanning your body")
+    stages = BODY_STAGES
+    first_stage = N_("Stand in the middle of the booth, arms a little away from your sides")
+    scan_job = staticmethod(scan_body)
 
-    def __init__(self, app) -> None:
-        super().__init__(app)
-        self.stage = N_("Stand in the middle of the booth, arms a little away from your sides")
-        self.fraction = 0.0
-        self.failed: str | None = None
-
-    def enter(self) -> None:
-        self.failed = None
-        self.fraction = 0.0
-        shopper = self.app.session.scans
-        self.app.session.scans += 1
-        self.run_blocking(functools.partial(scan_body, self.app.config, shopper), self._scanned,
-                          waiting=N_("Hold still"), progress=self._progress)
-
-    def _progress(self, stage: str, fraction: float) -> None:
-        self.stage = BODY_STAGES.get(stage, stage)
-        self.fraction = fraction
-
-    def _scanned(self, scan: BodyScan | None, error) -> None:
-        if error is not None:
-            self.failed = describe_error(error)
-            return
+    def scanned(self, scan: BodyScan) -> None:
         self.app.session.body = scan.body
         self.app.session.body_summary = scan.summary
-        if not scan.watertight or scan.flags:
-            self.app.notify(_("The scan is usable but not perfect; scan again for a sharper model."), "warning")
         self.app.go("body", scan)
-
-    def layout(self) -> list[ui.Button]:
-        width, height = self.app.surface.get_size()
-        if self.failed is None:
-            return []
-        return ui.button_row([(_("Try again"), "again"), (_("Back"), "back")], height - 260, width,
-                             margin=min(200, width // 8))
-
-    def on_action(self, action: str) -> None:
-        if action == "again":
-            self.enter()
-        elif action == "back":
-            self.app.reset_session()
-
-    def draw_body(self, surface: pygame.Surface) -> None:
-        width, height = surface.get_size()
-        if self.failed is not None:
-            ui.draw_paragraph(surface, _("The scan did not work: {why}", why=self.failed),
-                              pygame.Rect(120, 200, width - 240, 240), centred=True)
-            return
-        ui.draw_paragraph(surface, _(self.stage), pygame.Rect(80, height // 3 - 40, width - 160, 80), centred=True)
-        bar = pygame.Rect(0, 0, width - 320, 48)
-        bar.center = (width // 2, height // 3 + 80)
-        pygame.draw.rect(surface, ui.PANEL, bar, border_radius=24)
-        done = bar.copy()
-        done.width = max(48, int(bar.width * self.fraction))
-        pygame.draw.rect(surface, ui.ACCENT, done, border_radius=24)
 
 
 class BodyScreen(Screen):

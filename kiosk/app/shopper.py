@@ -15,6 +15,7 @@ import pygame
 from cloud.client import ChangeKind, Fulfilment, Product, ProductPage, QueuedMutation
 from kiosk.app import actions, pictures, text, ui
 from kiosk.app.errors import describe_error
+from kiosk.app.progress import ScanProgressScreen
 from kiosk.app.scanner import STAGES, FootScan, recommend, scan_feet
 from kiosk.app.screen import Screen
 from kiosk.app.text import N_, _
@@ -78,72 +79,23 @@ class AttractScreen(Screen):
                           pygame.Rect(80, height // 4 + 60, width - 160, 100), colour=ui.MUTED, centred=True)
 
 
-class ScanScreen(Screen):
+class ScanScreen(ScanProgressScreen):
     """Runs a foot scan on the kiosk's depth source with a progress bar; failures say what to change."""
 
     name = "scan"
     title = N_("Scanning your feet")
+    stages = STAGES
+    first_stage = N_("Please stand still on the platform")
+    scan_job = staticmethod(scan_feet)
 
-    def __init__(self, app) -> None:
-        super().__init__(app)
-        self.stage = N_("Please stand still on the platform")
-        self.fraction = 0.0
-        self.failed: str | None = None
-
-    def enter(self) -> None:
-        self.failed = None
-        self.fraction = 0.0
-        shopper = self.app.session.scans
-        self.app.session.scans += 1
-        config = self.app.config
-        self.run_blocking(functools.partial(scan_feet, config, shopper), self._scanned, waiting=N_("Hold still"),
-                          progress=self._progress)
-
-    def _progress(self, stage: str, fraction: float) -> None:
-        self.stage = STAGES.get(stage, stage)
-        self.fraction = fraction
-
-    def _scanned(self, scan: FootScan | None, error) -> None:
-        if error is not None:
-            self.failed = describe_error(error)
-            return
+    def scanned(self, scan: FootScan) -> None:
         self.app.session.feet = scan.feet
         self.app.session.scan_summary = scan.summary
         self.app.last_depth_fill = scan.depth_fill
-        if not scan.watertight or scan.flags:
-            self.app.notify(_("The scan is usable but not perfect; scan again for a sharper model."), "warning")
         cart = self.app.session.cart
         if cart is not None:
             actions.save_fit_profile(self, cart.cart_id)
         self.app.go("feet", scan)
-
-    def layout(self) -> list[ui.Button]:
-        width, height = self.app.surface.get_size()
-        if self.failed is None:
-            return []
-        return ui.button_row([(_("Try again"), "again"), (_("Back"), "back")], height - 260, width,
-                             margin=min(200, width // 8))
-
-    def on_action(self, action: str) -> None:
-        if action == "again":
-            self.enter()
-        elif action == "back":
-            self.app.reset_session()
-
-    def draw_body(self, surface: pygame.Surface) -> None:
-        width, height = surface.get_size()
-        if self.failed is not None:
-            ui.draw_paragraph(surface, _("The scan did not work: {why}", why=self.failed),
-                              pygame.Rect(120, 200, width - 240, 240), centred=True)
-            return
-        ui.draw_text(surface, _(self.stage), (width // 2, height // 3), anchor="center")
-        bar = pygame.Rect(0, 0, width - 320, 48)
-        bar.center = (width // 2, height // 3 + 80)
-        pygame.draw.rect(surface, ui.PANEL, bar, border_radius=24)
-        done = bar.copy()
-        done.width = max(48, int(bar.width * self.fraction))
-        pygame.draw.rect(surface, ui.ACCENT, done, border_radius=24)
-        ui.draw_text(surface, f"{int(self.fraction * 100)} %", bar.center, anchor="center")
 
 
 # What the results screen shows of each foot, in the order a shoe fitter reads them.
