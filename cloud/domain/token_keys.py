@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from cloud.domain.types import now_ms
 from cloud.errors import InvalidArgument
 from cloud.storage import Database, schema
+from omnifit.files import write_private_json
 
 _LOGGER = logging.getLogger(__name__)
 KEY_ENV = "OMNIFIT_TOKEN_KEY"
@@ -151,13 +152,7 @@ class TokenKeyRing:
         }
         if self.legacy_id is not None:
             data["legacy"] = self.legacy_id
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
+        write_private_json(path, data)
 
 
 def _b64decode(text: str, where: str) -> bytes:

@@ -28,6 +28,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from omnifit.files import write_private_json
 from payments.errors import KeyManagementError
 
 _LOGGER = logging.getLogger(__name__)
@@ -119,13 +120,8 @@ class KeyRing:
 
     def save_file(self, path: Path) -> None:
         """Write the ring to ``path`` (0600), replacing it atomically."""
-        path = Path(path)
         data = {"active": self.active_id, "keys": {k: base64.b64encode(v.secret).decode() for k, v in self.keys.items()}}
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
+        write_private_json(path, data)
 
 
 def _b64decode(text: str, where: str) -> bytes:
